@@ -1,0 +1,75 @@
+/*
+ * fs38/port.h — the platform interface.
+ *
+ * Everything fs38's core needs from the platform goes through one fs38_port: NOR-style
+ * flash, entropy, clocks and persistent monotonic counters. A port fills the struct once
+ * and passes it (by pointer, it must outlive every context using it) to the library.
+ *
+ * Flash semantics the library relies on (and port/posix emulates exactly):
+ *   - erase works on whole sectors and sets every byte to 0xFF;
+ *   - program can only clear bits (new = old & data); programming a byte twice without an
+ *     erase in between ANDs the values;
+ *   - any operation may be cut by power loss: the operation may be partly done (a prefix of
+ *     a program, a partly erased sector), and it returns FS38_ERR_POWER. After a cut the
+ *     device is "off" until it restarts (on POSIX: the flash is reopened).
+ */
+#ifndef FS38_PORT_H
+#define FS38_PORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "fs38/err.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Persistent monotonic counters a port provides. */
+typedef enum fs38_counter_id {
+    FS38_COUNTER_ROLLBACK = 0, /* anti-rollback: lowest firmware sequence allowed to boot */
+    FS38_COUNTER_BOOT = 1,     /* number of boots */
+    FS38_COUNTER_STORE = 2,    /* binds the sealed store's state (store-rollback detection) */
+    FS38_COUNTER_SPARE = 3,
+    FS38_COUNTER_COUNT = 4
+} fs38_counter_id;
+
+typedef struct fs38_port {
+    void *ctx; /* passed back to every call */
+
+    /* Flash geometry: the whole device flash, [0, flash_size), in sectors of sector_size. */
+    uint32_t flash_size;
+    uint32_t sector_size;
+
+    /* Read len bytes at off. */
+    fs38_err (*flash_read)(void *ctx, uint32_t off, void *buf, size_t len);
+    /* Erase [off, off+len): both must be multiples of sector_size. */
+    fs38_err (*flash_erase)(void *ctx, uint32_t off, uint32_t len);
+    /* Program len bytes at off (bits can only go from 1 to 0). */
+    fs38_err (*flash_program)(void *ctx, uint32_t off, const void *buf, size_t len);
+
+    /* Fill buf with len bytes from a true / OS entropy source. */
+    fs38_err (*entropy)(void *ctx, uint8_t *buf, size_t len);
+
+    /* Milliseconds since an arbitrary start; never goes backwards while powered. */
+    uint64_t (*monotonic_ms)(void *ctx);
+    /* Wall-clock time in seconds since 1970 (FS38_ERR_NOT_FOUND when unknown). */
+    fs38_err (*wall_time)(void *ctx, int64_t *unix_seconds);
+
+    /* Read a persistent monotonic counter (0 when never advanced). */
+    fs38_err (*counter_read)(void *ctx, fs38_counter_id id, uint64_t *value);
+    /*
+     * Set a counter to max(current, value). It never decreases. Power-safe: after a cut the
+     * counter reads either its old or its new value.
+     */
+    fs38_err (*counter_advance)(void *ctx, fs38_counter_id id, uint64_t value);
+} fs38_port;
+
+/* Convenience wrappers that check arguments and geometry before calling the port. */
+fs38_err fs38_flash_read(const fs38_port *p, uint32_t off, void *buf, size_t len);
+fs38_err fs38_flash_erase(const fs38_port *p, uint32_t off, uint32_t len);
+fs38_err fs38_flash_program(const fs38_port *p, uint32_t off, const void *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FS38_PORT_H */

@@ -1,0 +1,101 @@
+/*
+ * fs38_mbedtls_config.h — the Mbed TLS 3.6 configuration fs38 is built with.
+ *
+ * It enables exactly what fs38 uses and nothing else:
+ *   - PSA Crypto (with persistent keys) as the only API the device library calls;
+ *   - SHA-256, HMAC, HKDF, ECDSA and ECDH on P-256, AES-128 GCM/CTR, NIST key wrap, CTR-DRBG;
+ *   - PK / PEM / X.509 for the host tools (key files, CSRs, certificates);
+ *   - PBKDF2 (PKCS#5) for the setup-credential hash;
+ *   - SSL/TLS 1.2 and DTLS 1.2 with Connection ID for the connectivity work.
+ * Selected with the CMake variable MBEDTLS_CONFIG_FILE when Mbed TLS is built from source.
+ */
+#ifndef FS38_MBEDTLS_CONFIG_H
+#define FS38_MBEDTLS_CONFIG_H
+
+/* Platform */
+#define MBEDTLS_HAVE_ASM
+#define MBEDTLS_PLATFORM_C
+#define MBEDTLS_ERROR_C
+#if !defined(FS38_MBEDTLS_BAREMETAL)
+#define MBEDTLS_HAVE_TIME
+#define MBEDTLS_HAVE_TIME_DATE
+#define MBEDTLS_FS_IO
+#define MBEDTLS_NET_C
+#define MBEDTLS_TIMING_C
+#define MBEDTLS_PSA_ITS_FILE_C
+#else
+#define MBEDTLS_NO_PLATFORM_ENTROPY
+#endif
+#define MBEDTLS_DEPRECATED_REMOVED
+
+/* PSA Crypto */
+#define MBEDTLS_PSA_CRYPTO_C
+#define MBEDTLS_PSA_CRYPTO_STORAGE_C
+#define MBEDTLS_USE_PSA_CRYPTO
+#define MBEDTLS_PSA_KEY_STORE_DYNAMIC
+
+/* Randomness */
+#define MBEDTLS_ENTROPY_C
+#define MBEDTLS_CTR_DRBG_C
+#define MBEDTLS_HMAC_DRBG_C
+
+/* Hashes and MACs */
+#define MBEDTLS_SHA256_C
+#define MBEDTLS_SHA224_C
+#define MBEDTLS_MD_C
+#define MBEDTLS_HKDF_C
+#define MBEDTLS_PKCS5_C
+
+/* Symmetric */
+#define MBEDTLS_AES_C
+#define MBEDTLS_CIPHER_C
+#define MBEDTLS_CIPHER_MODE_CTR
+#define MBEDTLS_GCM_C
+#define MBEDTLS_NIST_KW_C
+
+/* Elliptic curves: P-256 only */
+#define MBEDTLS_BIGNUM_C
+#define MBEDTLS_ECP_C
+#define MBEDTLS_ECP_DP_SECP256R1_ENABLED
+#define MBEDTLS_ECP_NIST_OPTIM
+#define MBEDTLS_ECDSA_C
+#define MBEDTLS_ECDSA_DETERMINISTIC
+#define MBEDTLS_ECDH_C
+
+/* Encodings and key / certificate formats (host tools, provisioning) */
+#define MBEDTLS_ASN1_PARSE_C
+#define MBEDTLS_ASN1_WRITE_C
+#define MBEDTLS_OID_C
+#define MBEDTLS_BASE64_C
+#define MBEDTLS_PEM_PARSE_C
+#define MBEDTLS_PEM_WRITE_C
+#define MBEDTLS_PK_C
+#define MBEDTLS_PK_PARSE_C
+#define MBEDTLS_PK_WRITE_C
+#define MBEDTLS_X509_USE_C
+#define MBEDTLS_X509_CREATE_C
+#define MBEDTLS_X509_CRT_PARSE_C
+#define MBEDTLS_X509_CRT_WRITE_C
+#define MBEDTLS_X509_CSR_PARSE_C
+#define MBEDTLS_X509_CSR_WRITE_C
+
+/* TLS 1.2 / DTLS 1.2 with ECDHE-ECDSA, Connection ID (RFC 9146) */
+#define MBEDTLS_SSL_TLS_C
+#define MBEDTLS_SSL_CLI_C
+#define MBEDTLS_SSL_SRV_C
+#define MBEDTLS_SSL_PROTO_TLS1_2
+#define MBEDTLS_SSL_PROTO_DTLS
+#define MBEDTLS_SSL_DTLS_ANTI_REPLAY
+#define MBEDTLS_SSL_DTLS_HELLO_VERIFY
+#define MBEDTLS_SSL_COOKIE_C
+#define MBEDTLS_SSL_DTLS_CONNECTION_ID
+#define MBEDTLS_SSL_SERVER_NAME_INDICATION
+#define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE
+#define MBEDTLS_SSL_ENCRYPT_THEN_MAC
+#define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
+#define MBEDTLS_SSL_MAX_FRAGMENT_LENGTH
+#define MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED
+#define MBEDTLS_KEY_EXCHANGE_ECDHE_PSK_ENABLED
+#define MBEDTLS_KEY_EXCHANGE_PSK_ENABLED
+
+#endif /* FS38_MBEDTLS_CONFIG_H */

@@ -1,0 +1,66 @@
+/*
+ * fs38_posix.h — the POSIX port: flash is a file, entropy from the OS, clocks from
+ * clock_gettime, monotonic counters kept in flash. Used by fs38-device and by every test.
+ *
+ * Flash file: exactly flash_size bytes; a new file starts fully erased (0xFF).
+ * Erase sets whole sectors to 0xFF; program ANDs bytes (bits only go 1 -> 0).
+ *
+ * Power cuts: fs38_posix_cut_at(p, k) makes the k-th program/erase operation from now
+ * (k = 1 is the very next one) be interrupted: a program writes only the first half of its
+ * bytes (rounded down), an erase erases only the first half of its sectors and leaves the
+ * next sector's first half erased and its second half untouched; the call returns
+ * FS38_ERR_POWER. After that the device is off: every flash, counter and entropy call returns
+ * FS38_ERR_POWER until fs38_posix_close() + fs38_posix_open() ("reboot").
+ * Counter operations that program/erase flash count as operations too.
+ *
+ * Monotonic counters: FS38_COUNTER_COUNT counters, each in its own pair of sectors inside
+ * [counter_offset, counter_offset + 2 * FS38_COUNTER_COUNT * sector_size). Each sector holds
+ * append-only 16-byte entries (value, ~value, sector generation); the counter is the largest
+ * valid entry of both sectors, so a cut entry or a cut erase never lowers or corrupts it.
+ * The library must not use that range for anything else.
+ */
+#ifndef FS38_POSIX_H
+#define FS38_POSIX_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include "fs38/port.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct fs38_posix_config {
+    const char *path;        /* flash file; created (erased) if missing */
+    uint32_t flash_size;     /* bytes, multiple of sector_size */
+    uint32_t sector_size;    /* bytes, power of two >= 256 */
+    uint32_t counter_offset; /* start of the counters' sectors (sector aligned) */
+} fs38_posix_config;
+
+/* Sectors the counters occupy starting at counter_offset. */
+#define FS38_POSIX_COUNTER_SECTORS (2u * FS38_COUNTER_COUNT)
+
+typedef struct fs38_posix {
+    fs38_posix_config cfg;
+    int fd;
+    bool off;             /* power was cut */
+    uint64_t ops;         /* program/erase operations since open */
+    uint64_t cut_at;      /* absolute op number to interrupt; 0 = never */
+    uint64_t bytes_programmed; /* statistics: bytes passed to program() since open */
+    uint64_t bytes_erased;     /* statistics: bytes erased since open */
+    char path[512];
+} fs38_posix;
+
+/* Open (or create) the flash file. On success fills *port with the POSIX port for p. */
+fs38_err fs38_posix_open(fs38_posix *p, const fs38_posix_config *cfg, fs38_port *port);
+/* Close the file ("power off"). Safe to call twice. */
+void fs38_posix_close(fs38_posix *p);
+/* Interrupt the k-th program/erase operation from now (k >= 1); k = 0 cancels. */
+void fs38_posix_cut_at(fs38_posix *p, uint64_t k);
+/* Program/erase operations performed since open (a cut operation counts). */
+uint64_t fs38_posix_ops(const fs38_posix *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FS38_POSIX_H */

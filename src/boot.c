@@ -1,0 +1,271 @@
+/* boot.c — secure boot: A/B slot verification, selection and anti-rollback commit (control 2). */
+#include <string.h>
+#include "fs38/boot.h"
+#include "fs38/util.h"
+
+#ifndef FS38_VERSION
+#define FS38_VERSION "0.0.0"
+#endif
+
+const char *fs38_version(void)
+{
+    return FS38_VERSION;
+}
+
+uint32_t fs38_slot_image_offset(const fs38_boot_config *cfg)
+{
+    return cfg->image_offset ? cfg->image_offset : FS38_SLOT_DEFAULT_IMAGE_OFFSET;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+static bool regions_overlap(const fs38_region *a, const fs38_region *b)
+{
+    return a->offset < b->offset + b->size && b->offset < a->offset + a->size;
+}
+
+fs38_err fs38_boot_init(fs38_boot_ctx *ctx, const fs38_boot_config *cfg)
+{
+    if (!ctx || !cfg || !cfg->port || !cfg->trust || !cfg->vendor_id || !cfg->class_id)
+        return FS38_ERR_ARG;
+    const fs38_port *p = cfg->port;
+    if (!p->sector_size)
+        return FS38_ERR_ARG;
+    uint32_t img_off = fs38_slot_image_offset(cfg);
+    if (img_off % p->sector_size || img_off < FS38_SLOT_HEADER_SIZE + FS38_ENVELOPE_MAX)
+        return FS38_ERR_ARG;
+    for (unsigned i = 0; i < FS38_SLOT_COUNT; i++) {
+        const fs38_region *r = &cfg->slot[i];
+        if (r->offset % p->sector_size || r->size % p->sector_size || r->size <= img_off ||
+            r->offset > p->flash_size || r->size > p->flash_size - r->offset)
+            return FS38_ERR_ARG;
+    }
+    if (regions_overlap(&cfg->slot[0], &cfg->slot[1]))
+        return FS38_ERR_ARG;
+    memset(ctx, 0, sizeof *ctx);
+    ctx->cfg = *cfg;
+    ctx->chosen = -1;
+    return FS38_OK;
+}
+
+fs38_err fs38_slot_header(const fs38_boot_config *cfg, unsigned slot, uint32_t *env_len, uint32_t *image_len)
+{
+    uint8_t h[FS38_SLOT_HEADER_SIZE];
+    if (!cfg || slot >= FS38_SLOT_COUNT)
+        return FS38_ERR_ARG;
+    fs38_err e = fs38_flash_read(cfg->port, cfg->slot[slot].offset, h, sizeof h);
+    if (e)
+        return e;
+    if (memcmp(h, FS38_SLOT_MAGIC, 8) != 0)
+        return FS38_ERR_NO_IMAGE;
+    uint32_t el = le32(h + 8), il = le32(h + 12);
+    if (el == 0 || el > FS38_ENVELOPE_MAX)
+        return FS38_ERR_NO_IMAGE;
+    if (il > cfg->slot[slot].size - fs38_slot_image_offset(cfg))
+        return FS38_ERR_NO_IMAGE;
+    if (env_len)
+        *env_len = el;
+    if (image_len)
+        *image_len = il;
+    return FS38_OK;
+}
+
+fs38_err fs38_slot_program(const fs38_boot_config *cfg, unsigned slot, const uint8_t *env, size_t env_len,
+                           const uint8_t *image, size_t image_len)
+{
+    if (!cfg || slot >= FS38_SLOT_COUNT || !env || env_len == 0 || env_len > FS38_ENVELOPE_MAX ||
+        (!image && image_len))
+        return FS38_ERR_ARG;
+    const fs38_region *r = &cfg->slot[slot];
+    uint32_t img_off = fs38_slot_image_offset(cfg);
+    if (image_len > r->size - img_off)
+        return FS38_ERR_IMAGE_SIZE;
+    fs38_err e = fs38_flash_erase(cfg->port, r->offset, r->size);
+    if (!e && image_len)
+        e = fs38_flash_program(cfg->port, r->offset + img_off, image, image_len);
+    if (!e)
+        e = fs38_flash_program(cfg->port, r->offset + FS38_SLOT_HEADER_SIZE, env, env_len);
+    if (!e) {
+        uint8_t h[FS38_SLOT_HEADER_SIZE];
+        memcpy(h, FS38_SLOT_MAGIC, 8);
+        put_le32(h + 8, (uint32_t)env_len);
+        put_le32(h + 12, (uint32_t)image_len);
+        e = fs38_flash_program(cfg->port, r->offset, h, sizeof h); /* last: marks the slot complete */
+    }
+    return e;
+}
+
+/* ---- SUIT platform operations for a slot: component 0 is the slot's image ---- */
+
+static fs38_err slot_digest(void *user, const fs38_suit_cmd *c, uint8_t out[32])
+{
+    fs38_boot_ctx *ctx = user;
+    if (c->component != 0)
+        return FS38_ERR_COMPONENT;
+    const fs38_region *r = &ctx->cfg.slot[ctx->cur_slot];
+    uint32_t img_off = fs38_slot_image_offset(&ctx->cfg);
+    uint64_t size = FS38_SUIT_HAS(c->params, FS38_SUIT_PARAM_IMAGE_SIZE) ? c->params->image_size : ctx->cur_image_len;
+    if (size > r->size - img_off)
+        return FS38_ERR_IMAGE_SIZE;
+    psa_hash_operation_t op = PSA_HASH_OPERATION_INIT;
+    if (psa_hash_setup(&op, PSA_ALG_SHA_256) != PSA_SUCCESS)
+        return FS38_ERR_CRYPTO;
+    uint32_t off = r->offset + img_off;
+    fs38_err e = FS38_OK;
+    while (size && !e) {
+        size_t n = size < FS38_BOOT_CHUNK ? (size_t)size : FS38_BOOT_CHUNK;
+        e = fs38_flash_read(ctx->cfg.port, off, ctx->chunk, n);
+        if (!e && psa_hash_update(&op, ctx->chunk, n) != PSA_SUCCESS)
+            e = FS38_ERR_CRYPTO;
+        off += (uint32_t)n;
+        size -= n;
+    }
+    size_t olen = 0;
+    if (!e && psa_hash_finish(&op, out, 32, &olen) != PSA_SUCCESS)
+        e = FS38_ERR_CRYPTO;
+    if (e)
+        psa_hash_abort(&op);
+    return e;
+}
+
+static fs38_err slot_invoke(void *user, const fs38_suit_cmd *c)
+{
+    (void)user;
+    /* Boot only records the decision; the caller jumps to the image. */
+    return c->component == 0 ? FS38_OK : FS38_ERR_COMPONENT;
+}
+
+static fs38_err slot_condition(void *user, const fs38_suit_cmd *c)
+{
+    fs38_boot_ctx *ctx = user;
+    return c->params->component_slot == ctx->cur_slot ? FS38_OK : FS38_ERR_CONDITION;
+}
+
+static const fs38_suit_ops boot_ops = {
+    .digest = slot_digest,
+    .slot = slot_condition,
+    .invoke = slot_invoke,
+};
+
+static fs38_err refuse(fs38_slot_info *si, fs38_err e, const fs38_diag *d)
+{
+    si->verdict = e;
+    fs38_fmt(si->reason, sizeof si->reason, "%s", d && d->msg[0] ? d->msg : fs38_strerror(e));
+    return e;
+}
+
+fs38_err fs38_boot_verify_slot(fs38_boot_ctx *ctx, unsigned slot)
+{
+    if (!ctx || slot >= FS38_SLOT_COUNT)
+        return FS38_ERR_ARG;
+    fs38_slot_info *si = &ctx->slot[slot];
+    fs38_diag d;
+    fs38_diag_clear(&d);
+    memset(si, 0, sizeof *si);
+
+    uint32_t env_len = 0, image_len = 0;
+    fs38_err e = fs38_slot_header(&ctx->cfg, slot, &env_len, &image_len);
+    if (e == FS38_ERR_NO_IMAGE)
+        return refuse(si, e, &d);
+    if (e)
+        return refuse(si, fs38_diag_set(&d, e, "reading the slot header failed: %s", fs38_strerror(e)), &d);
+    si->present = true;
+    e = fs38_flash_read(ctx->cfg.port, ctx->cfg.slot[slot].offset + FS38_SLOT_HEADER_SIZE, ctx->env, env_len);
+    if (e)
+        return refuse(si, fs38_diag_set(&d, e, "reading the envelope failed: %s", fs38_strerror(e)), &d);
+
+    fs38_suit_manifest *m = &ctx->m;
+    if ((e = fs38_suit_authenticate(m, ctx->env, env_len, ctx->cfg.trust, &d)))
+        return refuse(si, e, &d);
+    si->sequence = m->sequence;
+    si->alg = m->auth_alg;
+    memcpy(si->signer_kid, m->signer_kid, FS38_KID_LEN);
+    memcpy(si->manifest_digest, m->manifest_digest, 32);
+
+    if ((e = ctx->cfg.port->counter_read(ctx->cfg.port->ctx, FS38_COUNTER_ROLLBACK, &ctx->counter)))
+        return refuse(si, fs38_diag_set(&d, e, "reading the anti-rollback counter failed"), &d);
+    if ((e = fs38_suit_check_sequence(m, ctx->counter, &d)))
+        return refuse(si, e, &d);
+    if (m->n_components != 1)
+        return refuse(si, fs38_diag_set(&d, FS38_ERR_POLICY, "boot slots hold one component, manifest has %zu",
+                                        m->n_components), &d);
+
+    fs38_suit_runner *r = &ctx->r;
+    memset(r, 0, sizeof *r);
+    r->vendor_id = ctx->cfg.vendor_id;
+    r->class_id = ctx->cfg.class_id;
+    r->ops = &boot_ops;
+    r->user = ctx;
+    ctx->cur_slot = slot;
+    ctx->cur_image_len = image_len;
+    if ((e = fs38_suit_run(r, m, FS38_SUIT_SEQ_VALIDATE, &d)))
+        return refuse(si, e, &d);
+    uint32_t need = FS38_SUIT_CHECKED_VENDOR | FS38_SUIT_CHECKED_CLASS | FS38_SUIT_CHECKED_IMAGE;
+    if ((r->checked[0] & need) != need)
+        return refuse(si, fs38_diag_set(&d, FS38_ERR_POLICY, "manifest does not check %s",
+                                        !(r->checked[0] & FS38_SUIT_CHECKED_VENDOR)  ? "the vendor id"
+                                        : !(r->checked[0] & FS38_SUIT_CHECKED_CLASS) ? "the class id"
+                                                                                     : "the image digest"), &d);
+    const fs38_suit_params *pp = &r->params[0];
+    if (!FS38_SUIT_HAS(pp, FS38_SUIT_PARAM_IMAGE_SIZE))
+        return refuse(si, fs38_diag_set(&d, FS38_ERR_IMAGE_SIZE, "manifest gives no image size"), &d);
+    if (pp->image_size != image_len)
+        return refuse(si, fs38_diag_set(&d, FS38_ERR_IMAGE_SIZE, "image size %llu, slot header says %lu",
+                                        (unsigned long long)pp->image_size, (unsigned long)image_len), &d);
+    si->image_size = image_len;
+    memcpy(si->image_digest, pp->digest.p, 32);
+
+    if ((e = fs38_suit_run(r, m, FS38_SUIT_SEQ_INVOKE, &d)))
+        return refuse(si, e == FS38_ERR_NOT_FOUND ? fs38_diag_set(&d, FS38_ERR_POLICY, "manifest has no invoke sequence") : e,
+                      &d);
+    if (!(r->checked[0] & FS38_SUIT_INVOKED))
+        return refuse(si, fs38_diag_set(&d, FS38_ERR_POLICY, "invoke sequence does not invoke the image"), &d);
+    si->verdict = FS38_OK;
+    si->reason[0] = '\0';
+    return FS38_OK;
+}
+
+fs38_err fs38_boot_select(fs38_boot_ctx *ctx, unsigned *slot)
+{
+    if (!ctx)
+        return FS38_ERR_ARG;
+    int best = -1;
+    for (unsigned i = 0; i < FS38_SLOT_COUNT; i++) {
+        fs38_err e = fs38_boot_verify_slot(ctx, i);
+        if (e == FS38_ERR_POWER)
+            return e;
+        if (!e && (best < 0 || ctx->slot[i].sequence > ctx->slot[best].sequence))
+            best = (int)i;
+    }
+    ctx->chosen = best;
+    if (best < 0)
+        return FS38_ERR_NOT_BOOTABLE;
+    if (slot)
+        *slot = (unsigned)best;
+    return FS38_OK;
+}
+
+fs38_err fs38_boot_commit(fs38_boot_ctx *ctx, unsigned slot)
+{
+    if (!ctx || slot >= FS38_SLOT_COUNT)
+        return FS38_ERR_ARG;
+    fs38_err e = fs38_boot_verify_slot(ctx, slot);
+    if (e)
+        return e;
+    const fs38_port *p = ctx->cfg.port;
+    e = p->counter_advance(p->ctx, FS38_COUNTER_ROLLBACK, ctx->slot[slot].sequence);
+    if (!e)
+        e = p->counter_read(p->ctx, FS38_COUNTER_ROLLBACK, &ctx->counter);
+    return e;
+}

@@ -1,0 +1,241 @@
+#include "support.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+uint8_t *ts_read_file(const char *path, size_t *len)
+{
+    char full[1024];
+    if (path[0] == '/')
+        snprintf(full, sizeof full, "%s", path);
+    else
+        snprintf(full, sizeof full, "%s/%s", FS38_TEST_VECTORS, path);
+    FILE *f = fopen(full, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc(n > 0 ? (size_t)n : 1);
+    if (b && n > 0 && fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    if (b && len)
+        *len = (size_t)n;
+    return b;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+size_t ts_unhex(const char *hex, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+    int hi = -1;
+    for (; *hex; hex++) {
+        if (*hex == ' ' || *hex == '\n' || *hex == '\r' || *hex == '\t')
+            continue;
+        int v = hexval(*hex);
+        if (v < 0)
+            return (size_t)-1;
+        if (hi < 0) {
+            hi = v;
+        } else {
+            if (n >= cap)
+                return (size_t)-1;
+            out[n++] = (uint8_t)(hi << 4 | v);
+            hi = -1;
+        }
+    }
+    return hi < 0 ? n : (size_t)-1;
+}
+
+const char *ts_tmp_path(const char *tag)
+{
+    static char buf[8][256];
+    static unsigned counter;
+    char *p = buf[counter % 8];
+    const char *dir = getenv("TMPDIR");
+    snprintf(p, 256, "%s/fs38-%s-%d-%u", dir && *dir ? dir : "/tmp", tag, (int)getpid(), counter++);
+    return p;
+}
+
+void ts_flash_new(ts_flash *f, uint32_t size)
+{
+    memset(f, 0, sizeof *f);
+    snprintf(f->path, sizeof f->path, "%s", ts_tmp_path("flash"));
+    unlink(f->path);
+    f->cfg.path = f->path;
+    f->cfg.flash_size = size;
+    f->cfg.sector_size = 4096;
+    f->cfg.counter_offset = size - FS38_POSIX_COUNTER_SECTORS * 4096;
+    assert_int_equal(fs38_posix_open(&f->posix, &f->cfg, &f->port), FS38_OK);
+}
+
+void ts_flash_reboot(ts_flash *f)
+{
+    fs38_posix_close(&f->posix);
+    assert_int_equal(fs38_posix_open(&f->posix, &f->cfg, &f->port), FS38_OK);
+}
+
+void ts_flash_free(ts_flash *f)
+{
+    fs38_posix_close(&f->posix);
+    unlink(f->path);
+}
+
+/* ---- SUIT helpers ---- */
+#include "fs38/cbor.h"
+#include "fs38/util.h"
+
+const char ts_example_d[] = "0296588d909418b339d150420a3612b57fb4f631a69f224fae90cb4f3fe18973";
+const char ts_example_pub[] =
+    "048496811aae0baaabd26157189eecda26beaa8bf11b6f3fe6e2b5659c85dbc0ad"
+    "3b1f2a4b6c098131c0a36dacd1d78bd381dcdfb09c052db33991db7338b4a896";
+const uint8_t ts_vendor[16] = { 0xfa, 0x6b, 0x4a, 0x53, 0xd5, 0xad, 0x5f, 0xdf,
+                                0xbe, 0x9d, 0xe6, 0x63, 0xe4, 0xd4, 0x1f, 0xfe };
+const uint8_t ts_class[16] = { 0x14, 0x92, 0xaf, 0x14, 0x25, 0x69, 0x5e, 0x48,
+                               0xbf, 0x42, 0x9b, 0x2d, 0x51, 0xf2, 0xab, 0x45 };
+
+psa_key_id_t ts_import_signer(const char *d_hex)
+{
+    uint8_t d[32];
+    assert_int_equal(ts_unhex(d_hex, d, sizeof d), 32);
+    psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
+    psa_set_key_type(&at, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
+    psa_set_key_bits(&at, 256);
+    psa_set_key_usage_flags(&at, PSA_KEY_USAGE_SIGN_HASH | PSA_KEY_USAGE_VERIFY_HASH);
+    psa_set_key_algorithm(&at, PSA_ALG_ECDSA(PSA_ALG_SHA_256));
+    psa_key_id_t id = 0;
+    assert_int_equal(psa_import_key(&at, d, sizeof d, &id), PSA_SUCCESS);
+    return id;
+}
+
+psa_key_id_t ts_gen_signer(uint8_t point[65])
+{
+    psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
+    psa_set_key_type(&at, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
+    psa_set_key_bits(&at, 256);
+    psa_set_key_usage_flags(&at, PSA_KEY_USAGE_SIGN_HASH);
+    psa_set_key_algorithm(&at, PSA_ALG_ECDSA(PSA_ALG_SHA_256));
+    psa_key_id_t id = 0;
+    assert_int_equal(psa_generate_key(&at, &id), PSA_SUCCESS);
+    size_t n = 0;
+    assert_int_equal(psa_export_public_key(id, point, 65, &n), PSA_SUCCESS);
+    assert_int_equal(n, 65);
+    return id;
+}
+
+void ts_keyring_hex(fs38_keyring *kr, const char *point_hex)
+{
+    uint8_t pt[65];
+    assert_int_equal(ts_unhex(point_hex, pt, sizeof pt), 65);
+    assert_int_equal(fs38_keyring_add_p256(kr, pt, sizeof pt), FS38_OK);
+}
+
+size_t ts_envelope(psa_key_id_t key, int64_t alg, const uint8_t *manifest, size_t mlen, uint8_t *out, size_t cap)
+{
+    /* digest over the bstr-wrapped manifest */
+    uint8_t wrapped_head[9], h[32];
+    size_t hl = fs38_cbor_encode_head(FS38_CBOR_BSTR, mlen, wrapped_head);
+    psa_hash_operation_t op = PSA_HASH_OPERATION_INIT;
+    size_t olen;
+    assert_int_equal(psa_hash_setup(&op, PSA_ALG_SHA_256), PSA_SUCCESS);
+    assert_int_equal(psa_hash_update(&op, wrapped_head, hl), PSA_SUCCESS);
+    assert_int_equal(psa_hash_update(&op, manifest, mlen), PSA_SUCCESS);
+    assert_int_equal(psa_hash_finish(&op, h, sizeof h, &olen), PSA_SUCCESS);
+    uint8_t dg[64];
+    fs38_cbor_enc e;
+    fs38_cbor_enc_init(&e, dg, sizeof dg);
+    fs38_cbor_put_array(&e, 2);
+    fs38_cbor_put_int(&e, -16);
+    fs38_cbor_put_bstr(&e, h, 32);
+    size_t dg_len;
+    assert_int_equal(fs38_cbor_enc_finish(&e, &dg_len), FS38_OK);
+    uint8_t sig[256];
+    size_t sig_len;
+    assert_int_equal(fs38_cose_sign1_sign(key, alg, NULL, 0, dg, dg_len, true, sig, sizeof sig, &sig_len), FS38_OK);
+    uint8_t auth[512];
+    fs38_cbor_enc_init(&e, auth, sizeof auth);
+    fs38_cbor_put_array(&e, 2);
+    fs38_cbor_put_bstr(&e, dg, dg_len);
+    fs38_cbor_put_bstr(&e, sig, sig_len);
+    size_t auth_len;
+    assert_int_equal(fs38_cbor_enc_finish(&e, &auth_len), FS38_OK);
+    fs38_cbor_enc_init(&e, out, cap);
+    fs38_cbor_put_tag(&e, 107);
+    fs38_cbor_put_map(&e, 2);
+    fs38_cbor_put_uint(&e, 2);
+    fs38_cbor_put_bstr(&e, auth, auth_len);
+    fs38_cbor_put_uint(&e, 3);
+    fs38_cbor_put_bstr(&e, manifest, mlen);
+    size_t n;
+    assert_int_equal(fs38_cbor_enc_finish(&e, &n), FS38_OK);
+    return n;
+}
+
+size_t ts_boot_manifest(uint64_t seq, const uint8_t vendor[16], const uint8_t class_id[16], const uint8_t digest[32],
+                        uint64_t size, uint8_t *out, size_t cap)
+{
+    uint8_t dg[40], shared[128], common[192];
+    fs38_cbor_enc e;
+    size_t dg_len, shared_len, common_len, n;
+    fs38_cbor_enc_init(&e, dg, sizeof dg);
+    fs38_cbor_put_array(&e, 2);
+    fs38_cbor_put_int(&e, -16);
+    fs38_cbor_put_bstr(&e, digest, 32);
+    assert_int_equal(fs38_cbor_enc_finish(&e, &dg_len), FS38_OK);
+
+    fs38_cbor_enc_init(&e, shared, sizeof shared);
+    fs38_cbor_put_array(&e, 6);
+    fs38_cbor_put_uint(&e, 20);
+    fs38_cbor_put_map(&e, 4);
+    fs38_cbor_put_uint(&e, 1);
+    fs38_cbor_put_bstr(&e, vendor, 16);
+    fs38_cbor_put_uint(&e, 2);
+    fs38_cbor_put_bstr(&e, class_id, 16);
+    fs38_cbor_put_uint(&e, 3);
+    fs38_cbor_put_bstr(&e, dg, dg_len);
+    fs38_cbor_put_uint(&e, 14);
+    fs38_cbor_put_uint(&e, size);
+    fs38_cbor_put_uint(&e, 1);
+    fs38_cbor_put_uint(&e, 15);
+    fs38_cbor_put_uint(&e, 2);
+    fs38_cbor_put_uint(&e, 15);
+    assert_int_equal(fs38_cbor_enc_finish(&e, &shared_len), FS38_OK);
+
+    fs38_cbor_enc_init(&e, common, sizeof common);
+    fs38_cbor_put_map(&e, 2);
+    fs38_cbor_put_uint(&e, 2);
+    fs38_cbor_put_array(&e, 1);
+    fs38_cbor_put_array(&e, 1);
+    fs38_cbor_put_bstr(&e, (const uint8_t *)"firmware", 8);
+    fs38_cbor_put_uint(&e, 4);
+    fs38_cbor_put_bstr(&e, shared, shared_len);
+    assert_int_equal(fs38_cbor_enc_finish(&e, &common_len), FS38_OK);
+
+    static const uint8_t validate[] = { 0x82, 0x03, 0x0f };
+    static const uint8_t invoke[] = { 0x82, 0x17, 0x02 };
+    fs38_cbor_enc_init(&e, out, cap);
+    fs38_cbor_put_map(&e, 5);
+    fs38_cbor_put_uint(&e, 1);
+    fs38_cbor_put_uint(&e, 1);
+    fs38_cbor_put_uint(&e, 2);
+    fs38_cbor_put_uint(&e, seq);
+    fs38_cbor_put_uint(&e, 3);
+    fs38_cbor_put_bstr(&e, common, common_len);
+    fs38_cbor_put_uint(&e, 7);
+    fs38_cbor_put_bstr(&e, validate, sizeof validate);
+    fs38_cbor_put_uint(&e, 9);
+    fs38_cbor_put_bstr(&e, invoke, sizeof invoke);
+    assert_int_equal(fs38_cbor_enc_finish(&e, &n), FS38_OK);
+    return n;
+}

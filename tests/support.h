@@ -1,0 +1,56 @@
+/* support.h — helpers shared by the cmocka tests (host only: uses stdio/malloc). */
+#ifndef FS38_TEST_SUPPORT_H
+#define FS38_TEST_SUPPORT_H
+#include <stddef.h>
+#include <stdint.h>
+#include <stdarg.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include "fs38/port.h"
+#include "fs38_posix.h"
+
+/* Read a whole file (relative paths are under FS38_TEST_VECTORS). Returns malloc'd buffer or NULL. */
+uint8_t *ts_read_file(const char *path, size_t *len);
+/* Decode a hex string (whitespace ignored) into out; returns bytes written or (size_t)-1. */
+size_t ts_unhex(const char *hex, uint8_t *out, size_t cap);
+/* A fresh temporary file path (unique per call) under $TMPDIR or /tmp. */
+const char *ts_tmp_path(const char *tag);
+
+/* Open a fresh POSIX flash of size bytes (sector 4096, counters in the last 8 sectors). */
+typedef struct {
+    fs38_posix posix;
+    fs38_port port;
+    fs38_posix_config cfg;
+    char path[256];
+} ts_flash;
+void ts_flash_new(ts_flash *f, uint32_t size);
+/* "Reboot": close and reopen the same file. */
+void ts_flash_reboot(ts_flash *f);
+void ts_flash_free(ts_flash *f);
+#endif
+
+/* ---- SUIT helpers (tests build their own envelopes) ---- */
+#include <psa/crypto.h>
+#include "fs38/cose.h"
+#include "fs38/suit.h"
+
+/* The draft's example P-256 key (tests/vectors/suit/keys/suit-example-p256.hex). */
+extern const char ts_example_d[];
+extern const char ts_example_pub[];
+/* Import a raw P-256 private key (hex d) as a PSA signing key. */
+psa_key_id_t ts_import_signer(const char *d_hex);
+/* Generate a fresh P-256 signing key; *point receives its 65-byte public point. */
+psa_key_id_t ts_gen_signer(uint8_t point[65]);
+/* Keyring holding one P-256 public point given as hex (04||x||y). */
+void ts_keyring_hex(fs38_keyring *kr, const char *point_hex);
+
+/* Wrap a manifest into a signed envelope (auth before manifest). Returns length. */
+size_t ts_envelope(psa_key_id_t key, int64_t alg, const uint8_t *manifest, size_t mlen,
+                   uint8_t *out, size_t cap);
+/* The standard boot manifest fs38 sign produces: one component "firmware",
+ * shared = override{vendor, class, digest, size}, vendor?, class?; validate = image-match;
+ * invoke = invoke. Returns its length. */
+size_t ts_boot_manifest(uint64_t seq, const uint8_t vendor[16], const uint8_t class_id[16],
+                        const uint8_t digest[32], uint64_t size, uint8_t *out, size_t cap);
+extern const uint8_t ts_vendor[16];
+extern const uint8_t ts_class[16];
