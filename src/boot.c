@@ -116,8 +116,8 @@ static fs38_err slot_digest(void *user, const fs38_suit_cmd *c, uint8_t out[32])
     const fs38_region *r = &ctx->cfg.slot[ctx->cur_slot];
     uint32_t img_off = fs38_slot_image_offset(&ctx->cfg);
     uint64_t size = FS38_SUIT_HAS(c->params, FS38_SUIT_PARAM_IMAGE_SIZE) ? c->params->image_size : ctx->cur_image_len;
-    if (size > r->size - img_off)
-        return FS38_ERR_IMAGE_SIZE;
+    if (size > r->size - img_off || size != ctx->cur_image_len)
+        return FS38_ERR_IMAGE_SIZE; /* the manifest's size must be the slot's image length */
     psa_hash_operation_t op = PSA_HASH_OPERATION_INIT;
     if (psa_hash_setup(&op, PSA_ALG_SHA_256) != PSA_SUCCESS)
         return FS38_ERR_CRYPTO;

@@ -114,7 +114,9 @@ typedef struct {
     size_t tag_or_sig_len;
 } cose_msg;
 
-/* Header map: we read alg (1), crit (2) and kid (4); other labels are skipped. */
+/* Header map: we read alg (1), crit (2) and kid (4). Other protected labels are skipped (they
+ * are signed); the unprotected bucket may hold nothing but kid, so no byte of a message can
+ * change without the change being refused. */
 static fs38_err parse_headers(fs38_cbor_dec *d, cose_msg *m, bool is_protected, fs38_diag *diag)
 {
     size_t n;
@@ -124,6 +126,8 @@ static fs38_err parse_headers(fs38_cbor_dec *d, cose_msg *m, bool is_protected, 
     for (size_t i = 0; i < n; i++) {
         int64_t label;
         if (fs38_cbor_get_int(d, &label)) {
+            if (!is_protected)
+                return fs38_diag_set(diag, FS38_ERR_UNSUPPORTED_PARAM, "COSE unprotected header has a text label");
             /* text labels: skip the pair */
             if (fs38_cbor_skip(d) || fs38_cbor_skip(d))
                 return fs38_diag_set(diag, FS38_ERR_COSE_FORMAT, "COSE header malformed");
@@ -140,6 +144,9 @@ static fs38_err parse_headers(fs38_cbor_dec *d, cose_msg *m, bool is_protected, 
         } else if (label == 4) {
             if (fs38_cbor_get_bstr(d, &m->kid, &m->kid_len))
                 return fs38_diag_set(diag, FS38_ERR_COSE_FORMAT, "COSE kid is not a byte string");
+        } else if (!is_protected) {
+            return fs38_diag_set(diag, FS38_ERR_UNSUPPORTED_PARAM, "unsupported COSE unprotected header %lld",
+                                 (long long)label);
         } else if (fs38_cbor_skip(d)) {
             return fs38_diag_set(diag, FS38_ERR_COSE_FORMAT, "COSE header value malformed");
         }

@@ -233,9 +233,11 @@ static fs38_err authenticate(fs38_suit_manifest *m, const fs38_keyring *keys, fs
 {
     fs38_cbor_dec d;
     size_t n;
-    fs38_cbor_dec_init(&d, m->auth.p, m->auth.len);
-    fs38_err e = fs38_cbor_get_array(&d, &n);
+    fs38_err e = fs38_cbor_check_single(m->auth.p, m->auth.len);
     if (e)
+        return fmt_err(diag, e, "authentication wrapper");
+    fs38_cbor_dec_init(&d, m->auth.p, m->auth.len);
+    if ((e = fs38_cbor_get_array(&d, &n)))
         return fmt_err(diag, e, "authentication wrapper is not an array");
     const uint8_t *dg;
     size_t dg_len;
@@ -737,7 +739,7 @@ static fs38_err cond_image_match(fs38_suit_runner *r, const fs38_suit_cmd *cmd, 
     uint8_t h[32];
     fs38_err e = r->ops->digest(r->user, cmd, h);
     if (e == FS38_ERR_IMAGE_SIZE)
-        return fs38_diag_set(diag, e, "component %u holds fewer than %llu bytes", cmd->component,
+        return fs38_diag_set(diag, e, "component %u does not hold an image of %llu bytes", cmd->component,
                              (unsigned long long)pp->image_size);
     if (e)
         return fs38_diag_set(diag, e, "component %u: %s", cmd->component, fs38_strerror(e));

@@ -208,7 +208,7 @@ typedef struct fs38_suit_cmd {
 typedef struct fs38_suit_ops {
     /* SHA-256 of the first c->params->image_size bytes of the component into out (of the
      * whole component when the image-size parameter is not set). Return FS38_ERR_IMAGE_SIZE
-     * when the component holds fewer bytes. */
+     * when the component does not hold an image of that size. */
     fs38_err (*digest)(void *user, const fs38_suit_cmd *c, uint8_t out[32]);
     /* FS38_OK when the component is in slot c->params->component_slot, FS38_ERR_CONDITION if not. */
     fs38_err (*slot)(void *user, const fs38_suit_cmd *c);
