@@ -46,6 +46,12 @@ const char *fs38_strerror(fs38_err err)
     case FS38_ERR_NO_IMAGE: return "no image";
     case FS38_ERR_NOT_BOOTABLE: return "no bootable image";
     case FS38_ERR_POLICY: return "refused by policy";
+    case FS38_ERR_STORE_ROLLBACK: return "store rolled back";
+    case FS38_ERR_STORE_CORRUPT: return "store record corrupt";
+    case FS38_ERR_STORE_FULL: return "store full";
+    case FS38_ERR_DECRYPT: return "decryption failed";
+    case FS38_ERR_TRUNCATED: return "payload truncated";
+    case FS38_ERR_OVERSIZE: return "payload too large";
     }
     return "unknown error";
 }

@@ -70,7 +70,17 @@ typedef enum fs38_err {
     /* boot */
     FS38_ERR_NO_IMAGE = -90,         /* slot is empty (erased or no slot header) */
     FS38_ERR_NOT_BOOTABLE = -91,     /* no slot verifies */
-    FS38_ERR_POLICY = -92            /* verified, but the device policy refuses it */
+    FS38_ERR_POLICY = -92,           /* verified, but the device policy refuses it */
+
+    /* sealed storage */
+    FS38_ERR_STORE_ROLLBACK = -110,  /* the store is older than its monotonic counter */
+    FS38_ERR_STORE_CORRUPT = -111,   /* a record failed authentication */
+    FS38_ERR_STORE_FULL = -112,      /* no space even after compaction */
+
+    /* updates */
+    FS38_ERR_DECRYPT = -130,         /* payload decryption / key unwrap / tag failed */
+    FS38_ERR_TRUNCATED = -131,       /* payload ended before the announced size */
+    FS38_ERR_OVERSIZE = -132         /* payload larger than the manifest announced / slot holds */
 } fs38_err;
 
 /* Short, constant description of an error code (never NULL). */

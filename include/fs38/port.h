@@ -55,6 +55,14 @@ typedef struct fs38_port {
     /* Wall-clock time in seconds since 1970 (FS38_ERR_NOT_FOUND when unknown). */
     fs38_err (*wall_time)(void *ctx, int64_t *unix_seconds);
 
+    /*
+     * The hardware unique key (HUK): len (<= 64) bytes of a device-unique secret that only
+     * this device has (fused key, secure element slot; on POSIX a secret file standing in for
+     * the fuses). The root of all sealing: fs38 derives keys from it and wipes what it read.
+     * NULL when the platform has none (sealed storage is then unavailable).
+     */
+    fs38_err (*hardware_key)(void *ctx, uint8_t *out, size_t len);
+
     /* Read a persistent monotonic counter (0 when never advanced). */
     fs38_err (*counter_read)(void *ctx, fs38_counter_id id, uint64_t *value);
     /*

@@ -1,0 +1,77 @@
+/*
+ * fs38/event.h — security events (control 7).
+ *
+ * Every module reports what an investigator needs through one call, fs38_event(). The
+ * events go to one sink the firmware registers at start-up (the security log, typically,
+ * see fs38/log.h); with no sink registered they are dropped. The sink is called
+ * synchronously and must not call fs38_event() itself.
+ *
+ * `detail` is a short human-readable text (never a secret: no keys, no passwords); `arg`
+ * carries a number that matters for the event (a sequence number, a back-off in seconds,
+ * an fs38_err). Both are copied by the sink if it keeps them.
+ */
+#ifndef FS38_EVENT_H
+#define FS38_EVENT_H
+
+#include <stdint.h>
+#include "fs38/err.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum fs38_severity {
+    FS38_SEV_EMERGENCY = 0, /* RFC 5424 numbering */
+    FS38_SEV_ALERT = 1,
+    FS38_SEV_CRITICAL = 2,
+    FS38_SEV_ERROR = 3,
+    FS38_SEV_WARNING = 4,
+    FS38_SEV_NOTICE = 5,
+    FS38_SEV_INFO = 6,
+    FS38_SEV_DEBUG = 7
+} fs38_severity;
+
+typedef enum fs38_event_code {
+    FS38_EV_BOOT_OK = 1,           /* arg: slot sequence */
+    FS38_EV_BOOT_REFUSED = 2,      /* a slot failed verification; arg: fs38_err */
+    FS38_EV_BOOT_NONE = 3,         /* nothing bootable */
+    FS38_EV_BOOT_REVERTED = 4,     /* an unconfirmed image was reverted; arg: its sequence */
+    FS38_EV_UPDATE_BEGIN = 10,     /* arg: offered sequence */
+    FS38_EV_UPDATE_REJECTED = 11,  /* arg: fs38_err */
+    FS38_EV_UPDATE_INSTALLED = 12, /* pending, waiting for confirmation; arg: sequence */
+    FS38_EV_UPDATE_CONFIRMED = 13, /* committed, anti-rollback counter advanced; arg: sequence */
+    FS38_EV_ROLLBACK_REFUSED = 14, /* arg: offered sequence */
+    FS38_EV_LOGIN_OK = 20,
+    FS38_EV_LOGIN_FAILED = 21,     /* arg: consecutive failures */
+    FS38_EV_LOCKOUT = 22,          /* arg: back-off seconds */
+    FS38_EV_PASSWORD_CHANGED = 23,
+    FS38_EV_PASSWORD_REFUSED = 24,
+    FS38_EV_STORE_ROLLBACK = 30,   /* sealed store older than its counter */
+    FS38_EV_STORE_CORRUPT = 31,
+    FS38_EV_PROVISIONED = 40,
+    FS38_EV_ATTESTATION = 41,
+    FS38_EV_DECOMMISSIONED = 42,
+    FS38_EV_LOG_CLEARED = 50,
+    FS38_EV_LOG_LOST = 51          /* records overwritten before export; arg: count */
+} fs38_event_code;
+
+typedef struct fs38_event_rec {
+    fs38_event_code code;
+    fs38_severity severity;
+    int64_t arg;
+    const char *detail; /* NUL-terminated, may be NULL */
+} fs38_event_rec;
+
+typedef void (*fs38_event_sink)(void *user, const fs38_event_rec *ev);
+
+/* Register the sink (NULL to drop events). */
+void fs38_event_set_sink(fs38_event_sink sink, void *user);
+/* Report an event. */
+void fs38_event(fs38_event_code code, fs38_severity severity, int64_t arg, const char *detail);
+/* Name of an event code ("update-rejected"), or "unknown". */
+const char *fs38_event_name(fs38_event_code code);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FS38_EVENT_H */
