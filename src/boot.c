@@ -1,6 +1,7 @@
 /* boot.c — secure boot: A/B slot verification, selection and anti-rollback commit (control 2). */
 #include <string.h>
 #include "fs38/boot.h"
+#include "fs38/event.h"
 #include "fs38/util.h"
 
 #ifndef FS38_VERSION
@@ -53,9 +54,17 @@ fs38_err fs38_boot_init(fs38_boot_ctx *ctx, const fs38_boot_config *cfg)
     }
     if (regions_overlap(&cfg->slot[0], &cfg->slot[1]))
         return FS38_ERR_ARG;
+    if (cfg->state.size) {
+        const fs38_region *st = &cfg->state;
+        if (st->size != 2 * p->sector_size || st->offset % p->sector_size || st->offset > p->flash_size ||
+            st->size > p->flash_size - st->offset || regions_overlap(st, &cfg->slot[0]) ||
+            regions_overlap(st, &cfg->slot[1]))
+            return FS38_ERR_ARG;
+    }
     memset(ctx, 0, sizeof *ctx);
     ctx->cfg = *cfg;
     ctx->chosen = -1;
+    ctx->reverted_slot = -1;
     return FS38_OK;
 }
 
@@ -197,9 +206,6 @@ fs38_err fs38_boot_verify_slot(fs38_boot_ctx *ctx, unsigned slot)
         return refuse(si, fs38_diag_set(&d, e, "reading the anti-rollback counter failed"), &d);
     if ((e = fs38_suit_check_sequence(m, ctx->counter, &d)))
         return refuse(si, e, &d);
-    if (m->n_components != 1)
-        return refuse(si, fs38_diag_set(&d, FS38_ERR_POLICY, "boot slots hold one component, manifest has %zu",
-                                        m->n_components), &d);
 
     fs38_suit_runner *r = &ctx->r;
     memset(r, 0, sizeof *r);
@@ -236,21 +242,112 @@ fs38_err fs38_boot_verify_slot(fs38_boot_ctx *ctx, unsigned slot)
     return FS38_OK;
 }
 
+fs38_err fs38_slot_invalidate(const fs38_boot_config *cfg, unsigned slot)
+{
+    static const uint8_t zero[8] = { 0 };
+    if (!cfg || slot >= FS38_SLOT_COUNT)
+        return FS38_ERR_ARG;
+    return fs38_flash_program(cfg->port, cfg->slot[slot].offset, zero, sizeof zero);
+}
+
+static int highest_verified(const fs38_boot_ctx *ctx)
+{
+    int best = -1;
+    for (unsigned i = 0; i < FS38_SLOT_COUNT; i++)
+        if (ctx->slot[i].verdict == FS38_OK && (best < 0 || ctx->slot[i].sequence > ctx->slot[best].sequence))
+            best = (int)i;
+    return best;
+}
+
+static fs38_err write_state(fs38_boot_ctx *ctx)
+{
+    return fs38_bootstate_write(ctx->cfg.port, ctx->cfg.state.offset, ctx->cfg.state.size, &ctx->st);
+}
+
+/* The update protocol on top of slot verification (state region present). */
+static fs38_err select_with_state(fs38_boot_ctx *ctx, int *chosen)
+{
+    fs38_bootstate *st = &ctx->st;
+    fs38_err e = fs38_bootstate_read(ctx->cfg.port, ctx->cfg.state.offset, ctx->cfg.state.size, st);
+    if (e)
+        return e;
+    *chosen = -1;
+    if (st->pending == FS38_PENDING_TRYING && st->pending_slot < FS38_SLOT_COUNT) {
+        /* the trial boot was not confirmed: revert it, state first, then the slot */
+        unsigned p = st->pending_slot;
+        uint64_t seq = ctx->slot[p].sequence;
+        st->pending = FS38_PENDING_NONE;
+        st->pending_slot = FS38_NO_SLOT;
+        if ((e = write_state(ctx)))
+            return e;
+        if (p != st->confirmed_slot && (e = fs38_slot_invalidate(&ctx->cfg, p)))
+            return e;
+        ctx->reverted = true;
+        ctx->reverted_slot = (int)p;
+        ctx->slot[p].verdict = FS38_ERR_POLICY;
+        fs38_fmt(ctx->slot[p].reason, sizeof ctx->slot[p].reason, "reverted: trial boot was not confirmed");
+        fs38_event(FS38_EV_BOOT_REVERTED, FS38_SEV_WARNING, (int64_t)seq, "unconfirmed image reverted");
+    } else if (st->pending == FS38_PENDING_UNTRIED && st->pending_slot < FS38_SLOT_COUNT) {
+        unsigned p = st->pending_slot;
+        if (ctx->slot[p].verdict == FS38_OK) {
+            st->pending = FS38_PENDING_TRYING; /* recorded before it runs: a crash reverts it */
+            if ((e = write_state(ctx)))
+                return e;
+            *chosen = (int)p;
+            return FS38_OK;
+        }
+        st->pending = FS38_PENDING_NONE;
+        st->pending_slot = FS38_NO_SLOT;
+        if ((e = write_state(ctx)))
+            return e;
+    }
+    if (st->confirmed_slot < FS38_SLOT_COUNT && ctx->slot[st->confirmed_slot].verdict == FS38_OK) {
+        unsigned c = st->confirmed_slot;
+        /* complete a confirmation cut between its state write and the counter advance */
+        if (ctx->slot[c].sequence > ctx->counter) {
+            const fs38_port *p = ctx->cfg.port;
+            if ((e = p->counter_advance(p->ctx, FS38_COUNTER_ROLLBACK, ctx->slot[c].sequence)))
+                return e;
+            ctx->counter = ctx->slot[c].sequence;
+        }
+        *chosen = (int)c;
+        return FS38_OK;
+    }
+    *chosen = highest_verified(ctx); /* factory state, or the confirmed slot broke: fall back */
+    return FS38_OK;
+}
+
 fs38_err fs38_boot_select(fs38_boot_ctx *ctx, unsigned *slot)
 {
     if (!ctx)
         return FS38_ERR_ARG;
-    int best = -1;
+    ctx->reverted = false;
+    ctx->reverted_slot = -1;
     for (unsigned i = 0; i < FS38_SLOT_COUNT; i++) {
         fs38_err e = fs38_boot_verify_slot(ctx, i);
         if (e == FS38_ERR_POWER)
             return e;
-        if (!e && (best < 0 || ctx->slot[i].sequence > ctx->slot[best].sequence))
-            best = (int)i;
+    }
+    const fs38_port *p = ctx->cfg.port;
+    fs38_err e = p->counter_read(p->ctx, FS38_COUNTER_ROLLBACK, &ctx->counter);
+    if (e)
+        return e;
+    int best;
+    if (ctx->cfg.state.size) {
+        if ((e = select_with_state(ctx, &best)))
+            return e;
+    } else {
+        best = highest_verified(ctx);
     }
     ctx->chosen = best;
-    if (best < 0)
+    for (unsigned i = 0; i < FS38_SLOT_COUNT; i++)
+        if (ctx->slot[i].present && ctx->slot[i].verdict != FS38_OK)
+            fs38_event(FS38_EV_BOOT_REFUSED, FS38_SEV_ERROR, ctx->slot[i].verdict, ctx->slot[i].reason);
+    if (best < 0) {
+        fs38_event(FS38_EV_BOOT_NONE, FS38_SEV_CRITICAL, FS38_ERR_NOT_BOOTABLE, "no slot verifies");
         return FS38_ERR_NOT_BOOTABLE;
+    }
+    fs38_event(FS38_EV_BOOT_OK, FS38_SEV_INFO, (int64_t)ctx->slot[best].sequence, best ? "slot B" : "slot A");
     if (slot)
         *slot = (unsigned)best;
     return FS38_OK;
@@ -268,4 +365,33 @@ fs38_err fs38_boot_commit(fs38_boot_ctx *ctx, unsigned slot)
     if (!e)
         e = p->counter_read(p->ctx, FS38_COUNTER_ROLLBACK, &ctx->counter);
     return e;
+}
+
+fs38_err fs38_boot_confirm(fs38_boot_ctx *ctx, unsigned *slot)
+{
+    if (!ctx || !ctx->cfg.state.size)
+        return FS38_ERR_ARG;
+    fs38_bootstate *st = &ctx->st;
+    fs38_err e = fs38_bootstate_read(ctx->cfg.port, ctx->cfg.state.offset, ctx->cfg.state.size, st);
+    if (e)
+        return e;
+    if (st->pending != FS38_PENDING_TRYING || st->pending_slot >= FS38_SLOT_COUNT)
+        return FS38_ERR_STATE;
+    unsigned p = st->pending_slot;
+    if ((e = fs38_boot_verify_slot(ctx, p)))
+        return e;
+    st->confirmed_slot = (uint8_t)p;
+    st->pending = FS38_PENDING_NONE;
+    st->pending_slot = FS38_NO_SLOT;
+    if ((e = write_state(ctx)))
+        return e;
+    const fs38_port *port = ctx->cfg.port;
+    if ((e = port->counter_advance(port->ctx, FS38_COUNTER_ROLLBACK, ctx->slot[p].sequence)))
+        return e;
+    if ((e = port->counter_read(port->ctx, FS38_COUNTER_ROLLBACK, &ctx->counter)))
+        return e;
+    fs38_event(FS38_EV_UPDATE_CONFIRMED, FS38_SEV_NOTICE, (int64_t)ctx->slot[p].sequence, "update confirmed");
+    if (slot)
+        *slot = p;
+    return FS38_OK;
 }

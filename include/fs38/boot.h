@@ -28,6 +28,7 @@
 #include "fs38/err.h"
 #include "fs38/port.h"
 #include "fs38/suit.h"
+#include "fs38/bootstate.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -52,6 +53,14 @@ typedef struct fs38_boot_config {
     const uint8_t *class_id;      /* 16 bytes (UUID) */
     fs38_region slot[FS38_SLOT_COUNT];
     uint32_t image_offset;        /* offset of the image inside a slot; 0 = default 4096 */
+    /*
+     * Two sectors for the persistent boot/update state (fs38/bootstate.h), or size 0. With a
+     * state region, boot follows the update protocol: the confirmed slot boots; a pending
+     * (newly installed) slot is tried once; a trial that is not confirmed before the next
+     * boot is reverted (its slot invalidated) and the confirmed slot boots again. Without
+     * one, the verified slot with the highest sequence number boots.
+     */
+    fs38_region state;
 } fs38_boot_config;
 
 /* What boot found in a slot. */
@@ -79,6 +88,9 @@ typedef struct fs38_boot_ctx {
     fs38_suit_runner r;
     unsigned cur_slot;
     uint32_t cur_image_len;
+    fs38_bootstate st;            /* the state read by the last fs38_boot_select */
+    bool reverted;                /* the last select reverted an unconfirmed trial */
+    int reverted_slot;
 } fs38_boot_ctx;
 
 /* Check the configuration (regions inside flash, aligned, not overlapping) and reset state. */
@@ -98,6 +110,17 @@ fs38_err fs38_boot_select(fs38_boot_ctx *ctx, unsigned *slot);
  * sequence number. Afterwards, images with a lower sequence number never boot again.
  */
 fs38_err fs38_boot_commit(fs38_boot_ctx *ctx, unsigned slot);
+
+/*
+ * Confirm the image on trial (needs a state region): called by the running firmware after its
+ * self-test. Re-verifies the pending slot, records it as confirmed, then commits it (advances
+ * the anti-rollback counter). FS38_ERR_STATE when no image is on trial. *slot gets the slot.
+ * Power-safe: a cut after the state write is completed by the next fs38_boot_select.
+ */
+fs38_err fs38_boot_confirm(fs38_boot_ctx *ctx, unsigned *slot);
+
+/* Make a slot unbootable (clears its header magic); used when a trial is reverted. */
+fs38_err fs38_slot_invalidate(const fs38_boot_config *cfg, unsigned slot);
 
 /* Read a slot's header: envelope and image lengths. FS38_ERR_NO_IMAGE when empty/invalid. */
 fs38_err fs38_slot_header(const fs38_boot_config *cfg, unsigned slot, uint32_t *env_len, uint32_t *image_len);

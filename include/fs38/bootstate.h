@@ -1,0 +1,51 @@
+/*
+ * fs38/bootstate.h — the persistent boot / update state (which slot is confirmed, which is
+ * pending its first trial boot, how far a download got), kept power-safe in flash.
+ *
+ * A region of two sectors holds append-only 64-byte records, each ending with a check
+ * (SHA-256 of the record, truncated to 8 bytes). The state is the valid record with the
+ * highest sequence number; a record torn by a power cut fails its check and is ignored, so
+ * after a cut the state is the old or the new one. When the active sector is full, the
+ * other sector is erased and the next record goes there (the newest valid record always
+ * survives any single interrupted operation).
+ */
+#ifndef FS38_BOOTSTATE_H
+#define FS38_BOOTSTATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "fs38/err.h"
+#include "fs38/port.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FS38_NO_SLOT 0xffu
+#define FS38_BOOTSTATE_RECORD 64u
+
+typedef enum fs38_pending {
+    FS38_PENDING_NONE = 0,
+    FS38_PENDING_UNTRIED = 1, /* installed; the next boot tries it once */
+    FS38_PENDING_TRYING = 2   /* booted once; not confirmed yet */
+} fs38_pending;
+
+typedef struct fs38_bootstate {
+    uint32_t seq;              /* record sequence (0: no record yet) */
+    uint8_t confirmed_slot;    /* FS38_NO_SLOT until an update is confirmed */
+    uint8_t pending_slot;      /* FS38_NO_SLOT when none */
+    uint8_t pending;           /* fs38_pending */
+    uint8_t dl_slot;           /* slot a download is going into, FS38_NO_SLOT when none */
+    uint64_t dl_bytes;         /* plaintext bytes durably programmed */
+    uint8_t dl_digest[32];     /* manifest digest of the update being downloaded */
+} fs38_bootstate;
+
+/* Read the current state ({0, no slots} when the region is empty). */
+fs38_err fs38_bootstate_read(const fs38_port *p, uint32_t offset, uint32_t size, fs38_bootstate *st);
+/* Append a new state (st->seq is set to the next sequence number). */
+fs38_err fs38_bootstate_write(const fs38_port *p, uint32_t offset, uint32_t size, fs38_bootstate *st);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FS38_BOOTSTATE_H */

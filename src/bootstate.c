@@ -1,0 +1,127 @@
+/* bootstate.c — power-safe persistent boot/update state: append-only checked records in two sectors. */
+#include <string.h>
+#include "fs38/bootstate.h"
+#include "fs38/util.h"
+
+#define MAGIC 0x46533842u /* "FS8B" */
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* layout: magic(4) seq(4) confirmed pending_slot pending dl_slot (4) dl_bytes(8) digest(32) pad(4) check(8) */
+static void encode(const fs38_bootstate *st, uint8_t r[FS38_BOOTSTATE_RECORD])
+{
+    memset(r, 0, FS38_BOOTSTATE_RECORD);
+    put32(r, MAGIC);
+    put32(r + 4, st->seq);
+    r[8] = st->confirmed_slot;
+    r[9] = st->pending_slot;
+    r[10] = st->pending;
+    r[11] = st->dl_slot;
+    put32(r + 12, (uint32_t)st->dl_bytes);
+    put32(r + 16, (uint32_t)(st->dl_bytes >> 32));
+    memcpy(r + 20, st->dl_digest, 32);
+    uint8_t h[32];
+    (void)fs38_sha256(r, 56, h);
+    memcpy(r + 56, h, 8);
+}
+
+static bool decode(const uint8_t r[FS38_BOOTSTATE_RECORD], fs38_bootstate *st)
+{
+    uint8_t h[32];
+    if (get32(r) != MAGIC || fs38_sha256(r, 56, h) != FS38_OK || fs38_ct_compare(h, r + 56, 8) != 0)
+        return false;
+    st->seq = get32(r + 4);
+    st->confirmed_slot = r[8];
+    st->pending_slot = r[9];
+    st->pending = r[10];
+    st->dl_slot = r[11];
+    st->dl_bytes = (uint64_t)get32(r + 12) | (uint64_t)get32(r + 16) << 32;
+    memcpy(st->dl_digest, r + 20, 32);
+    return st->seq != 0;
+}
+
+static bool erased(const uint8_t *r)
+{
+    for (size_t i = 0; i < FS38_BOOTSTATE_RECORD; i++)
+        if (r[i] != 0xff)
+            return false;
+    return true;
+}
+
+typedef struct {
+    fs38_bootstate best;
+    int best_sector;       /* -1: none */
+    uint32_t next_free[2]; /* first slot after the last non-erased slot, per sector */
+} scan_result;
+
+static fs38_err scan(const fs38_port *p, uint32_t offset, uint32_t size, scan_result *res)
+{
+    uint32_t ss = p->sector_size;
+    if (!ss || size != 2 * ss || offset % ss)
+        return FS38_ERR_ARG;
+    memset(res, 0, sizeof *res);
+    res->best_sector = -1;
+    uint8_t r[FS38_BOOTSTATE_RECORD];
+    for (int s = 0; s < 2; s++) {
+        for (uint32_t i = 0; i < ss / FS38_BOOTSTATE_RECORD; i++) {
+            fs38_err e = fs38_flash_read(p, offset + (uint32_t)s * ss + i * FS38_BOOTSTATE_RECORD, r, sizeof r);
+            if (e)
+                return e;
+            if (erased(r))
+                continue;
+            res->next_free[s] = i + 1;
+            fs38_bootstate st;
+            if (decode(r, &st) && (res->best_sector < 0 || st.seq > res->best.seq)) {
+                res->best = st;
+                res->best_sector = s;
+            }
+        }
+    }
+    return FS38_OK;
+}
+
+fs38_err fs38_bootstate_read(const fs38_port *p, uint32_t offset, uint32_t size, fs38_bootstate *st)
+{
+    scan_result res;
+    fs38_err e = scan(p, offset, size, &res);
+    if (e)
+        return e;
+    if (res.best_sector < 0) {
+        memset(st, 0, sizeof *st);
+        st->confirmed_slot = st->pending_slot = st->dl_slot = FS38_NO_SLOT;
+        return FS38_OK;
+    }
+    *st = res.best;
+    return FS38_OK;
+}
+
+fs38_err fs38_bootstate_write(const fs38_port *p, uint32_t offset, uint32_t size, fs38_bootstate *st)
+{
+    scan_result res;
+    fs38_err e = scan(p, offset, size, &res);
+    if (e)
+        return e;
+    uint32_t ss = p->sector_size, per = ss / FS38_BOOTSTATE_RECORD;
+    int s = res.best_sector < 0 ? 0 : res.best_sector;
+    uint32_t slot = res.next_free[s];
+    if (slot >= per) {
+        /* active sector full: the other one only holds older records */
+        s ^= 1;
+        if ((e = fs38_flash_erase(p, offset + (uint32_t)s * ss, ss)))
+            return e;
+        slot = 0;
+    }
+    st->seq = res.best_sector < 0 ? 1 : res.best.seq + 1;
+    uint8_t r[FS38_BOOTSTATE_RECORD];
+    encode(st, r);
+    return fs38_flash_program(p, offset + (uint32_t)s * ss + slot * FS38_BOOTSTATE_RECORD, r, sizeof r);
+}
