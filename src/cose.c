@@ -321,10 +321,16 @@ fs38_err fs38_cose_sign1_verify(const uint8_t *msg, size_t len, const uint8_t *d
             return FS38_OK;
         }
     }
-    if (kid_usable && tried == 0)
-        return fs38_diag_set(diag, FS38_ERR_UNTRUSTED_SIGNER,
-                             "signer key id %x%x%x%x%x%x%x%x is not trusted", m.kid[0], m.kid[1], m.kid[2],
-                             m.kid[3], m.kid[4], m.kid[5], m.kid[6], m.kid[7]);
+    if (kid_usable && tried == 0) {
+        char hex[2 * FS38_KID_LEN + 1];
+        static const char digits[] = "0123456789abcdef";
+        for (size_t i = 0; i < FS38_KID_LEN; i++) {
+            hex[2 * i] = digits[m.kid[i] >> 4];
+            hex[2 * i + 1] = digits[m.kid[i] & 15];
+        }
+        hex[sizeof hex - 1] = '\0';
+        return fs38_diag_set(diag, FS38_ERR_UNTRUSTED_SIGNER, "signer key id %s is not trusted", hex);
+    }
     return fs38_diag_set(diag, FS38_ERR_BAD_SIGNATURE, "signature does not verify with any of %zu trusted key(s)",
                          tried);
 }

@@ -1,0 +1,54 @@
+/*
+ * device.h — the reference device's state: its "ROM" (trust anchors, vendor / class ids)
+ * and its flash (a POSIX flash file), both kept in a state directory.
+ *
+ * ROM file (text, one item per line, '#' comments):
+ *     vendor-id fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe
+ *     class-id 1492af14-2569-5e48-bf42-9b2d51f2ab45
+ *     trust 04<x><y>            (uncompressed P-256 point, 130 hex digits; one line per key)
+ */
+#ifndef FS38_DEVICE_DEVICE_H
+#define FS38_DEVICE_DEVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fs38/boot.h"
+#include "fs38/cose.h"
+#include "fs38_posix.h"
+#include "host.h"
+
+#define DEV_PATH_MAX 480
+
+typedef struct device_rom {
+    uint8_t vendor_id[16];
+    uint8_t class_id[16];
+    uint8_t trust[FS38_KEYRING_MAX][HOST_P256_POINT_LEN];
+    size_t n_trust;
+} device_rom;
+
+typedef struct device {
+    char dir[DEV_PATH_MAX];
+    device_rom rom;
+    fs38_posix posix;
+    fs38_port port;
+    fs38_keyring trust;
+    fs38_boot_config cfg;
+    fs38_boot_ctx boot;
+    bool open;
+} device;
+
+/* "DIR/name" into out (DEV_PATH_MAX + 16 bytes). Returns 0 or -1 (too long). */
+int device_path(const char *dir, const char *name, char *out, size_t cap);
+
+int rom_write(const char *path, const device_rom *rom);
+int rom_read(const char *path, device_rom *rom);
+
+/* Create a fresh, erased flash file for the layout in layout.h. */
+int device_create_flash(const char *path);
+
+/* Open an initialised state directory: ROM, keyring, flash, boot configuration. */
+int device_open(device *d, const char *dir);
+void device_close(device *d);
+
+#endif

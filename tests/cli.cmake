@@ -1,0 +1,43 @@
+# cli.cmake — CTest tests that run the built programs (included by tests/CMakeLists.txt).
+#   cli_*     tests/cli/*.sh against build/tools/fs38 (target fs38_tool) and fs38-device
+#   cross_*   tests/cross/crosscheck.py: an independent Python implementation (Debian's
+#             python3-cryptography + python3-cbor2 in /usr/bin/python3) checks fs38's envelopes
+#             and produces envelopes fs38 must accept.
+# Each test makes and removes its own temporary directory.
+
+find_program(FS38_BASH bash)
+find_program(FS38_SYSTEM_PYTHON python3 PATHS /usr/bin NO_DEFAULT_PATH)
+
+if(TARGET fs38_tool AND FS38_BASH)
+  set(_fs38_cli_env
+      FS38=$<TARGET_FILE:fs38_tool>
+      FS38_VECTORS=${CMAKE_SOURCE_DIR}/tests/vectors/suit)
+  if(TARGET fs38-device)
+    list(APPEND _fs38_cli_env FS38_DEVICE=$<TARGET_FILE:fs38-device>)
+  endif()
+
+  set(_fs38_cli_tests keygen sign_verify vectors inspect)
+  if(TARGET fs38-device)
+    list(APPEND _fs38_cli_tests device)
+  endif()
+  foreach(t ${_fs38_cli_tests})
+    add_test(NAME cli_${t}
+             COMMAND ${CMAKE_COMMAND} -E env ${_fs38_cli_env}
+                     ${FS38_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/cli/${t}.sh
+             WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+    set_tests_properties(cli_${t} PROPERTIES LABELS cli TIMEOUT 120)
+  endforeach()
+
+  if(FS38_SYSTEM_PYTHON)
+    foreach(part verify-fs38 fs38-verifies)
+      add_test(NAME cross_${part}
+               COMMAND ${FS38_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/cross/crosscheck.py
+                       --fs38 $<TARGET_FILE:fs38_tool> --part ${part}
+               WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+      # a missing python3-cryptography or python3-cbor2 is a failure: scripts/deps installs them
+      set_tests_properties(cross_${part} PROPERTIES LABELS cross TIMEOUT 120)
+    endforeach()
+  else()
+    message(STATUS "fs38: /usr/bin/python3 not found, cross-check tests not registered")
+  endif()
+endif()

@@ -1,0 +1,119 @@
+/* cmd_keygen.c — `fs38 keygen --out KEY.pem [--pub PUB.pem] [--force]`. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <mbedtls/pk.h>
+
+#include "cmds.h"
+#include "fs38/util.h"
+#include "host.h"
+
+#define PEM_MAX 1024
+
+void usage_keygen(int to_stderr)
+{
+    fprintf(to_stderr ? stderr : stdout,
+            "usage: fs38 keygen --out KEY.pem [--pub PUB.pem] [--force]\n"
+            "  Generate a P-256 key pair. The private key (SEC1 PEM) is created with mode 0600;\n"
+            "  an existing KEY.pem is kept unless --force is given. --pub also writes the\n"
+            "  public key (SubjectPublicKeyInfo PEM).\n");
+}
+
+/* A fresh exportable P-256 key pair in PSA, copied into a PK context. */
+static int generate(mbedtls_pk_context *pk)
+{
+    psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
+    psa_key_id_t key = 0;
+    psa_set_key_type(&at, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
+    psa_set_key_bits(&at, 256);
+    psa_set_key_usage_flags(&at, PSA_KEY_USAGE_EXPORT | PSA_KEY_USAGE_SIGN_HASH);
+    psa_set_key_algorithm(&at, PSA_ALG_ECDSA(PSA_ALG_SHA_256));
+    psa_status_t st = psa_generate_key(&at, &key);
+    if (st != PSA_SUCCESS) {
+        host_err("cannot generate a P-256 key: PSA status %d", (int)st);
+        return -1;
+    }
+    int ret = mbedtls_pk_copy_from_psa(key, pk);
+    psa_destroy_key(key);
+    if (ret != 0) {
+        host_err("cannot convert the generated key: Mbed TLS error -0x%04x", (unsigned)-ret);
+        return -1;
+    }
+    return 0;
+}
+
+static int write_private(const mbedtls_pk_context *pk, const char *path, bool force)
+{
+    unsigned char pem[PEM_MAX];
+    int ret = mbedtls_pk_write_key_pem(pk, pem, sizeof pem);
+    if (ret != 0) {
+        host_err("cannot encode the private key: Mbed TLS error -0x%04x", (unsigned)-ret);
+        fs38_wipe(pem, sizeof pem);
+        return -1;
+    }
+    if (force && unlink(path) != 0 && errno != ENOENT) {
+        host_err("cannot replace %s: %s", path, strerror(errno));
+        fs38_wipe(pem, sizeof pem);
+        return -1;
+    }
+    if (!force && access(path, F_OK) == 0) {
+        host_err("cannot create %s: file exists (use --force to replace it)", path);
+        fs38_wipe(pem, sizeof pem);
+        return -1;
+    }
+    int rc = host_write_file(path, pem, strlen((const char *)pem), 0600, true);
+    fs38_wipe(pem, sizeof pem);
+    return rc;
+}
+
+static int write_public(const mbedtls_pk_context *pk, const char *path)
+{
+    unsigned char pem[PEM_MAX];
+    int ret = mbedtls_pk_write_pubkey_pem(pk, pem, sizeof pem);
+    if (ret != 0) {
+        host_err("cannot encode the public key: Mbed TLS error -0x%04x", (unsigned)-ret);
+        return -1;
+    }
+    return host_write_file(path, pem, strlen((const char *)pem), 0644, false);
+}
+
+int cmd_keygen(int argc, char **argv)
+{
+    const char *out = NULL, *pub = NULL;
+    bool force = false;
+    const host_opt opts[] = {
+        { .name = "--out", .value = &out },
+        { .name = "--pub", .value = &pub },
+        { .name = "--force", .flag = &force },
+        { .name = NULL },
+    };
+    const char *pos[1];
+    size_t npos;
+    int rc = host_parse_args(argc, argv, opts, pos, 0, &npos);
+    if (rc == 1) {
+        usage_keygen(0);
+        return HOST_EXIT_OK;
+    }
+    if (rc < 0 || !out) {
+        if (rc == 0)
+            host_err("keygen: --out is required");
+        usage_keygen(1);
+        return HOST_EXIT_USAGE;
+    }
+    if (host_psa_init())
+        return HOST_EXIT_USAGE;
+    mbedtls_pk_context pk;
+    mbedtls_pk_init(&pk);
+    rc = generate(&pk);
+    if (!rc)
+        rc = write_private(&pk, out, force);
+    if (!rc && pub)
+        rc = write_public(&pk, pub);
+    mbedtls_pk_free(&pk);
+    if (rc)
+        return HOST_EXIT_USAGE;
+    printf("keygen: wrote %s%s%s\n", out, pub ? " and " : "", pub ? pub : "");
+    return HOST_EXIT_OK;
+}

@@ -1,0 +1,158 @@
+/*
+ * cmd_sign.c — `fs38 sign --key KEY.pem --image IMG --seq N --vendor-id UUID --class-id UUID
+ *               [--component NAME] [--alg es256|esp256] --out ENV.suit`.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmds.h"
+#include "fs38/boot.h"
+#include "host.h"
+#include "suit_build.h"
+
+void usage_sign(int to_stderr)
+{
+    fprintf(to_stderr ? stderr : stdout,
+            "usage: fs38 sign --key KEY.pem --image IMG --seq N --vendor-id UUID --class-id UUID\n"
+            "                 [--component NAME] [--alg es256|esp256] --out ENV.suit\n"
+            "  Build a SUIT envelope for IMG (sequence number N, component NAME, default\n"
+            "  \"firmware\") signed with the P-256 key KEY.pem (COSE_Sign1, default ESP256).\n"
+            "  UUIDs are canonical text, e.g. fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe.\n");
+}
+
+typedef struct sign_args {
+    const char *key, *image, *seq, *vendor, *class_id, *component, *alg, *out;
+} sign_args;
+
+static int parse_seq(const char *s, uint64_t *v)
+{
+    if (!s[0] || s[0] == '-' || s[0] == '+')
+        return -1;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long x = strtoull(s, &end, 10);
+    if (errno || *end)
+        return -1;
+    *v = x;
+    return 0;
+}
+
+static int parse_alg(const char *s, int64_t *alg)
+{
+    if (!s || strcmp(s, "esp256") == 0 || strcmp(s, "ESP256") == 0)
+        *alg = FS38_COSE_ALG_ESP256;
+    else if (strcmp(s, "es256") == 0 || strcmp(s, "ES256") == 0)
+        *alg = FS38_COSE_ALG_ES256;
+    else
+        return -1;
+    return 0;
+}
+
+/* Check the arguments and fill everything of sb except the image and the key. */
+static int check_args(const sign_args *a, suit_build *sb)
+{
+    const char *missing = !a->key ? "--key" : !a->image ? "--image" : !a->seq ? "--seq"
+                        : !a->vendor ? "--vendor-id" : !a->class_id ? "--class-id" : !a->out ? "--out" : NULL;
+    if (missing) {
+        host_err("sign: %s is required", missing);
+        return -1;
+    }
+    if (parse_seq(a->seq, &sb->sequence)) {
+        host_err("sign: invalid --seq '%s': expected an unsigned decimal number", a->seq);
+        return -1;
+    }
+    if (host_parse_uuid(a->vendor, sb->vendor_id)) {
+        host_err("sign: invalid --vendor-id '%s': expected a UUID as 8-4-4-4-12 hex digits", a->vendor);
+        return -1;
+    }
+    if (host_parse_uuid(a->class_id, sb->class_id)) {
+        host_err("sign: invalid --class-id '%s': expected a UUID as 8-4-4-4-12 hex digits", a->class_id);
+        return -1;
+    }
+    sb->component = a->component ? a->component : "firmware";
+    size_t n = strlen(sb->component);
+    if (n == 0 || n > SUIT_BUILD_NAME_MAX) {
+        host_err("sign: invalid --component: 1 to %u bytes expected", SUIT_BUILD_NAME_MAX);
+        return -1;
+    }
+    if (parse_alg(a->alg, &sb->alg)) {
+        host_err("sign: invalid --alg '%s': expected es256 or esp256", a->alg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Load the image and the key, build, write. Returns an exit code. */
+static int sign_and_write(const sign_args *a, suit_build *sb)
+{
+    uint8_t *image = NULL;
+    size_t image_len = 0;
+    uint8_t point[HOST_P256_POINT_LEN];
+    static suit_buf env;
+    int rc = HOST_EXIT_USAGE;
+    if (host_read_file(a->image, HOST_FILE_MAX, &image, &image_len))
+        return HOST_EXIT_USAGE;
+    if (host_load_private_key(a->key, &sb->key, point))
+        goto out;
+    if (fs38_key_id(point, sizeof point, sb->kid) != FS38_OK) {
+        host_err("sign: cannot compute the key id of %s", a->key);
+        goto out;
+    }
+    sb->image = image;
+    sb->image_len = image_len;
+    fs38_err err = suit_build_envelope(sb, &env);
+    if (err) {
+        host_err("sign: cannot build the envelope: %s", fs38_strerror(err));
+        goto out;
+    }
+    if (host_write_file(a->out, env.b, env.len, 0644, false))
+        goto out;
+    char kid[2 * FS38_KID_LEN + 1];
+    host_hex(sb->kid, FS38_KID_LEN, kid);
+    printf("sign: wrote %s (%zu bytes, sequence %" PRIu64 ", %s, signer %s)\n", a->out, env.len,
+           sb->sequence, sb->alg == FS38_COSE_ALG_ES256 ? "ES256" : "ESP256", kid);
+    if (env.len > FS38_ENVELOPE_MAX)
+        fprintf(stderr, "fs38: warning: envelope is larger than a device slot accepts (%u bytes)\n",
+                FS38_ENVELOPE_MAX);
+    rc = HOST_EXIT_OK;
+out:
+    if (sb->key)
+        psa_destroy_key(sb->key);
+    free(image);
+    return rc;
+}
+
+int cmd_sign(int argc, char **argv)
+{
+    sign_args a = { 0 };
+    const host_opt opts[] = {
+        { .name = "--key", .value = &a.key },
+        { .name = "--image", .value = &a.image },
+        { .name = "--seq", .value = &a.seq },
+        { .name = "--vendor-id", .value = &a.vendor },
+        { .name = "--class-id", .value = &a.class_id },
+        { .name = "--component", .value = &a.component },
+        { .name = "--alg", .value = &a.alg },
+        { .name = "--out", .value = &a.out },
+        { .name = NULL },
+    };
+    const char *pos[1];
+    size_t npos;
+    int rc = host_parse_args(argc, argv, opts, pos, 0, &npos);
+    if (rc == 1) {
+        usage_sign(0);
+        return HOST_EXIT_OK;
+    }
+    suit_build sb;
+    memset(&sb, 0, sizeof sb);
+    if (rc < 0 || check_args(&a, &sb)) {
+        usage_sign(1);
+        return HOST_EXIT_USAGE;
+    }
+    if (host_psa_init())
+        return HOST_EXIT_USAGE;
+    return sign_and_write(&a, &sb);
+}

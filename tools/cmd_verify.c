@@ -1,0 +1,199 @@
+/*
+ * cmd_verify.c — `fs38 verify --key PUB.pem [--key PUB2.pem ...] ENV.suit [--image IMG]
+ *                 [--vendor-id UUID] [--class-id UUID]`.
+ *
+ * Authenticates the envelope with fs38_suit_authenticate against a keyring of the given
+ * public keys. With --image, also runs the manifest's validate sequence (after its shared
+ * sequence) with the image file as component 0: condition-image-match must pass. The
+ * vendor / class conditions are evaluated against --vendor-id / --class-id when given, and
+ * otherwise against the ids the manifest itself sets (so only the image is checked).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmds.h"
+#include "fs38/suit.h"
+#include "host.h"
+#include "suit_dump.h"
+
+void usage_verify(int to_stderr)
+{
+    fprintf(to_stderr ? stderr : stdout,
+            "usage: fs38 verify --key PUB.pem [--key PUB2.pem ...] ENV.suit [--image IMG]\n"
+            "                   [--vendor-id UUID] [--class-id UUID]\n"
+            "  Check the envelope's COSE signature with the trusted public keys and its manifest\n"
+            "  digest; with --image also run the validate sequence against IMG (image-match).\n"
+            "  --vendor-id / --class-id make the vendor / class conditions check those ids.\n"
+            "  exit status: 0 authentic, 1 rejected (one line on stderr), 2 usage or I/O error.\n");
+}
+
+typedef struct verify_args {
+    const char *keys[FS38_KEYRING_MAX];
+    size_t n_keys;
+    const char *env, *image, *vendor, *class_id;
+    uint8_t vendor_id[16], class_bytes[16];
+} verify_args;
+
+/* The image file as component 0, for the digest callback. */
+typedef struct image_source {
+    const uint8_t *data;
+    size_t len;
+    bool size_mismatch;  /* the manifest's image-size differs from the file */
+    uint64_t want_size;
+} image_source;
+
+static fs38_err image_digest(void *user, const fs38_suit_cmd *c, uint8_t out[32])
+{
+    image_source *img = user;
+    if (c->component != 0)
+        return FS38_ERR_COMPONENT;
+    if (FS38_SUIT_HAS(c->params, FS38_SUIT_PARAM_IMAGE_SIZE) && c->params->image_size != img->len) {
+        img->size_mismatch = true;
+        img->want_size = c->params->image_size;
+        return FS38_ERR_IMAGE_SIZE;
+    }
+    return fs38_sha256(img->data, img->len, out);
+}
+
+static const fs38_suit_ops verify_ops = { .digest = image_digest };
+
+static int rejected(const char *msg)
+{
+    fprintf(stderr, "verify: rejected: %s\n", msg);
+    return HOST_EXIT_REJECT;
+}
+
+static int load_keys(const verify_args *a, fs38_keyring *kr)
+{
+    for (size_t i = 0; i < a->n_keys; i++) {
+        uint8_t point[HOST_P256_POINT_LEN];
+        if (host_load_public_point(a->keys[i], point))
+            return -1;
+        fs38_err err = fs38_keyring_add_p256(kr, point, sizeof point);
+        if (err) {
+            host_err("cannot add key %s to the keyring: %s", a->keys[i], fs38_strerror(err));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Run validate with the image file; returns an exit code (message printed on rejection). */
+static int check_image(const verify_args *a, const fs38_suit_manifest *m)
+{
+    uint8_t *data;
+    size_t len;
+    if (host_read_file(a->image, HOST_FILE_MAX, &data, &len))
+        return HOST_EXIT_USAGE;
+    image_source img = { .data = data, .len = len };
+    fs38_suit_runner r;
+    memset(&r, 0, sizeof r);
+    r.vendor_id = a->vendor ? a->vendor_id : NULL;
+    r.class_id = a->class_id ? a->class_bytes : NULL;
+    if (!r.vendor_id || !r.class_id) {
+        const uint8_t *v = NULL, *c = NULL;
+        suit_find_ids(m->shared_seq.p, m->shared_seq.len, &v, &c);
+        r.vendor_id = r.vendor_id ? r.vendor_id : v;
+        r.class_id = r.class_id ? r.class_id : c;
+    }
+    r.ops = &verify_ops;
+    r.user = &img;
+    fs38_diag diag;
+    fs38_diag_clear(&diag);
+    fs38_err err = fs38_suit_run(&r, m, FS38_SUIT_SEQ_VALIDATE, &diag);
+    int rc = HOST_EXIT_OK;
+    char msg[256];
+    if (err == FS38_ERR_IMAGE_SIZE && img.size_mismatch) {
+        snprintf(msg, sizeof msg, "image size mismatch: %s is %zu bytes, manifest says %" PRIu64, a->image, len,
+                 img.want_size);
+        rc = rejected(msg);
+    } else if (err) {
+        rc = rejected(diag.msg[0] ? diag.msg : fs38_strerror(err));
+    } else if (!(r.checked[0] & FS38_SUIT_CHECKED_IMAGE)) {
+        rc = rejected("validate sequence does not check the image (no condition-image-match)");
+    }
+    free(data);
+    return rc;
+}
+
+static int verify_envelope(const verify_args *a, const fs38_keyring *kr)
+{
+    uint8_t *env;
+    size_t len;
+    if (host_read_file(a->env, HOST_FILE_MAX, &env, &len))
+        return HOST_EXIT_USAGE;
+    fs38_suit_manifest m;
+    fs38_diag diag;
+    fs38_diag_clear(&diag);
+    fs38_err err = fs38_suit_authenticate(&m, env, len, kr, &diag);
+    int rc = HOST_EXIT_OK;
+    if (err)
+        rc = rejected(diag.msg[0] ? diag.msg : fs38_strerror(err));
+    if (!rc && a->image)
+        rc = check_image(a, &m);
+    if (!rc) {
+        char kid[2 * FS38_KID_LEN + 1];
+        const char *alg = dump_alg_name(m.auth_alg);
+        host_hex(m.signer_kid, FS38_KID_LEN, kid);
+        printf("verify: OK (sequence %" PRIu64 ", %s, signer %s)\n", m.sequence, alg ? alg : "?", kid);
+        if (a->image)
+            printf("verify: image %s matches the manifest\n", a->image);
+    }
+    free(env);
+    return rc;
+}
+
+static int check_args(verify_args *a, const char **pos, size_t npos)
+{
+    if (a->n_keys == 0) {
+        host_err("verify: at least one --key is required");
+        return -1;
+    }
+    if (npos != 1) {
+        host_err("verify: exactly one envelope file expected");
+        return -1;
+    }
+    a->env = pos[0];
+    if (a->vendor && host_parse_uuid(a->vendor, a->vendor_id)) {
+        host_err("verify: invalid --vendor-id '%s': expected a UUID as 8-4-4-4-12 hex digits", a->vendor);
+        return -1;
+    }
+    if (a->class_id && host_parse_uuid(a->class_id, a->class_bytes)) {
+        host_err("verify: invalid --class-id '%s': expected a UUID as 8-4-4-4-12 hex digits", a->class_id);
+        return -1;
+    }
+    return 0;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+    verify_args a;
+    memset(&a, 0, sizeof a);
+    const host_opt opts[] = {
+        { .name = "--key", .list = a.keys, .count = &a.n_keys, .max = FS38_KEYRING_MAX },
+        { .name = "--image", .value = &a.image },
+        { .name = "--vendor-id", .value = &a.vendor },
+        { .name = "--class-id", .value = &a.class_id },
+        { .name = NULL },
+    };
+    const char *pos[2];
+    size_t npos;
+    int rc = host_parse_args(argc, argv, opts, pos, 2, &npos);
+    if (rc == 1) {
+        usage_verify(0);
+        return HOST_EXIT_OK;
+    }
+    if (rc < 0 || check_args(&a, pos, npos)) {
+        usage_verify(1);
+        return HOST_EXIT_USAGE;
+    }
+    if (host_psa_init())
+        return HOST_EXIT_USAGE;
+    fs38_keyring kr;
+    fs38_keyring_init(&kr);
+    rc = load_keys(&a, &kr) ? HOST_EXIT_USAGE : verify_envelope(&a, &kr);
+    fs38_keyring_free(&kr);
+    return rc;
+}

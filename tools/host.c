@@ -1,0 +1,382 @@
+/* host.c — shared helpers of the host programs: messages, options, files, hex, UUIDs, PEM keys. */
+#include "host.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <mbedtls/error.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/psa_util.h>
+
+#include "fs38/util.h"
+
+static const char *g_prog = "fs38";
+
+void host_set_prog(const char *name)
+{
+    g_prog = name;
+}
+
+const char *host_prog(void)
+{
+    return g_prog;
+}
+
+void host_err(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", g_prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* ---- options ---- */
+
+static const host_opt *find_opt(const host_opt *opts, const char *arg, size_t name_len)
+{
+    for (const host_opt *o = opts; o->name; o++)
+        if (strlen(o->name) == name_len && strncmp(o->name, arg, name_len) == 0)
+            return o;
+    return NULL;
+}
+
+static int store_value(const host_opt *o, const char *v)
+{
+    if (o->value) {
+        *o->value = v;
+        return 0;
+    }
+    if (*o->count >= o->max) {
+        host_err("too many %s options (at most %zu)", o->name, o->max);
+        return -1;
+    }
+    o->list[(*o->count)++] = v;
+    return 0;
+}
+
+/* One "--name[=value]" argument at argv[*i]; may consume the next argument as its value. */
+static int parse_one(int argc, char **argv, int *i, const host_opt *opts)
+{
+    const char *arg = argv[*i];
+    const char *eq = strchr(arg, '=');
+    size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
+    const host_opt *o = find_opt(opts, arg, name_len);
+    if (!o) {
+        host_err("unknown option '%.*s'", (int)name_len, arg);
+        return -1;
+    }
+    if (o->flag) {
+        if (eq) {
+            host_err("option %s takes no value", o->name);
+            return -1;
+        }
+        *o->flag = true;
+        return 0;
+    }
+    if (eq)
+        return store_value(o, eq + 1);
+    if (*i + 1 >= argc) {
+        host_err("option %s needs a value", o->name);
+        return -1;
+    }
+    *i += 1;
+    return store_value(o, argv[*i]);
+}
+
+int host_parse_args(int argc, char **argv, const host_opt *opts, const char **pos, size_t max_pos,
+                    size_t *n_pos)
+{
+    bool options_done = false;
+    *n_pos = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!options_done && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0))
+            return 1;
+        if (!options_done && strcmp(a, "--") == 0) {
+            options_done = true;
+            continue;
+        }
+        if (!options_done && a[0] == '-' && a[1] != '\0') {
+            if (parse_one(argc, argv, &i, opts))
+                return -1;
+            continue;
+        }
+        if (*n_pos >= max_pos) {
+            host_err("unexpected argument '%s'", a);
+            return -1;
+        }
+        pos[(*n_pos)++] = a;
+    }
+    return 0;
+}
+
+/* ---- files ---- */
+
+int host_read_file(const char *path, size_t max, uint8_t **buf, size_t *len)
+{
+    *buf = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        host_err("cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t cap = max < 4096 ? max : 4096, n = 0;
+    uint8_t *b = malloc(cap + 1);
+    while (b) {
+        size_t got = fread(b + n, 1, cap - n, f);
+        n += got;
+        if (n < cap)
+            break;
+        if (cap >= max) {
+            if (fgetc(f) == EOF && !ferror(f))
+                break; /* exactly max bytes */
+            host_err("cannot read %s: larger than %zu bytes", path, max);
+            free(b);
+            fclose(f);
+            return -1;
+        }
+        size_t ncap = cap * 2 > max ? max : cap * 2;
+        uint8_t *nb = realloc(b, ncap + 1);
+        if (!nb)
+            free(b);
+        b = nb;
+        cap = ncap;
+    }
+    if (!b) {
+        host_err("cannot read %s: out of memory", path);
+        fclose(f);
+        return -1;
+    }
+    if (ferror(f)) {
+        host_err("cannot read %s: %s", path, strerror(errno));
+        free(b);
+        fclose(f);
+        return -1;
+    }
+    fclose(f);
+    b[n] = 0;
+    *buf = b;
+    *len = n;
+    return 0;
+}
+
+int host_write_file(const char *path, const void *buf, size_t len, mode_t mode, bool excl)
+{
+    int flags = O_WRONLY | O_CREAT | O_TRUNC | (excl ? O_EXCL : 0);
+    int fd = open(path, flags, mode);
+    if (fd < 0) {
+        host_err("cannot create %s: %s", path, strerror(errno));
+        return -1;
+    }
+    const uint8_t *p = buf;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            host_err("cannot write %s: %s", path, strerror(errno));
+            close(fd);
+            return -1;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    if (close(fd) != 0) {
+        host_err("cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- encodings ---- */
+
+void host_hex(const uint8_t *p, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[p[i] >> 4];
+        out[2 * i + 1] = digits[p[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int host_unhex(const char *s, uint8_t *out, size_t n)
+{
+    if (strlen(s) != 2 * n)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return 0;
+}
+
+int host_parse_uuid(const char *text, uint8_t out[16])
+{
+    if (strlen(text) != 36)
+        return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < 36;) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (text[i] != '-')
+                return -1;
+            i++;
+            continue;
+        }
+        int hi = hexval(text[i]), lo = hexval(text[i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        out[k++] = (uint8_t)(hi << 4 | lo);
+        i += 2;
+    }
+    return k == 16 ? 0 : -1;
+}
+
+void host_format_uuid(const uint8_t in[16], char out[37])
+{
+    char hex[33];
+    host_hex(in, 16, hex);
+    snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+}
+
+/* ---- crypto ---- */
+
+int host_psa_init(void)
+{
+    psa_status_t st = psa_crypto_init();
+    if (st != PSA_SUCCESS) {
+        host_err("cannot initialise PSA Crypto: status %d", (int)st);
+        return -1;
+    }
+    return 0;
+}
+
+static void pk_error(const char *what, const char *path, int ret)
+{
+    char msg[128];
+    mbedtls_strerror(ret, msg, sizeof msg);
+    host_err("cannot load %s %s: %s", what, path, msg);
+}
+
+/* Parse a key file (PEM or DER) into pk; private selects the parser. */
+static int parse_key_file(const char *path, bool private_key, mbedtls_pk_context *pk)
+{
+    uint8_t *buf;
+    size_t len;
+    if (host_read_file(path, 1u << 20, &buf, &len))
+        return -1;
+    /* PEM must be passed with its terminating NUL (host_read_file provides one). */
+    size_t plen = strstr((const char *)buf, "-----BEGIN") ? len + 1 : len;
+    int ret = private_key
+                  ? mbedtls_pk_parse_key(pk, buf, plen, NULL, 0, mbedtls_psa_get_random, MBEDTLS_PSA_RANDOM_STATE)
+                  : mbedtls_pk_parse_public_key(pk, buf, plen);
+    fs38_wipe(buf, len);
+    free(buf);
+    if (ret != 0) {
+        pk_error(private_key ? "private key" : "public key", path, ret);
+        return -1;
+    }
+    return 0;
+}
+
+/* Attributes for pk with `usage`, checked to be P-256. */
+static int p256_attributes(const char *path, const mbedtls_pk_context *pk, psa_key_usage_t usage,
+                           psa_key_attributes_t *at)
+{
+    int ret = mbedtls_pk_get_psa_attributes(pk, usage, at);
+    if (ret != 0) {
+        pk_error("key", path, ret);
+        return -1;
+    }
+    psa_key_type_t t = psa_get_key_type(at);
+    if (!PSA_KEY_TYPE_IS_ECC(t) || PSA_KEY_TYPE_ECC_GET_FAMILY(t) != PSA_ECC_FAMILY_SECP_R1 ||
+        psa_get_key_bits(at) != 256) {
+        host_err("cannot use key %s: not a P-256 (secp256r1) key", path);
+        return -1;
+    }
+    return 0;
+}
+
+static int export_point(const char *path, psa_key_id_t key, uint8_t point[HOST_P256_POINT_LEN])
+{
+    size_t n = 0;
+    psa_status_t st = psa_export_public_key(key, point, HOST_P256_POINT_LEN, &n);
+    if (st != PSA_SUCCESS || n != HOST_P256_POINT_LEN) {
+        host_err("cannot export the public key of %s: status %d", path, (int)st);
+        return -1;
+    }
+    return 0;
+}
+
+int host_load_public_point(const char *path, uint8_t point[HOST_P256_POINT_LEN])
+{
+    mbedtls_pk_context pk;
+    psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
+    psa_key_id_t key = 0;
+    int rc = -1;
+    mbedtls_pk_init(&pk);
+    if (parse_key_file(path, false, &pk) || p256_attributes(path, &pk, PSA_KEY_USAGE_VERIFY_HASH, &at))
+        goto out;
+    int ret = mbedtls_pk_import_into_psa(&pk, &at, &key);
+    if (ret != 0) {
+        pk_error("public key", path, ret);
+        goto out;
+    }
+    rc = export_point(path, key, point);
+out:
+    if (key)
+        psa_destroy_key(key);
+    psa_reset_key_attributes(&at);
+    mbedtls_pk_free(&pk);
+    return rc;
+}
+
+int host_load_private_key(const char *path, psa_key_id_t *key, uint8_t point[HOST_P256_POINT_LEN])
+{
+    mbedtls_pk_context pk;
+    psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
+    int rc = -1;
+    *key = 0;
+    mbedtls_pk_init(&pk);
+    if (parse_key_file(path, true, &pk) || p256_attributes(path, &pk, PSA_KEY_USAGE_SIGN_HASH, &at))
+        goto out;
+    psa_set_key_usage_flags(&at, PSA_KEY_USAGE_SIGN_HASH);
+    psa_set_key_algorithm(&at, PSA_ALG_ECDSA(PSA_ALG_SHA_256));
+    int ret = mbedtls_pk_import_into_psa(&pk, &at, key);
+    if (ret != 0) {
+        pk_error("private key", path, ret);
+        *key = 0;
+        goto out;
+    }
+    rc = export_point(path, *key, point);
+    if (rc) {
+        psa_destroy_key(*key);
+        *key = 0;
+    }
+out:
+    psa_reset_key_attributes(&at);
+    mbedtls_pk_free(&pk);
+    return rc;
+}

@@ -1,0 +1,56 @@
+/*
+ * suit_build.h — builds a signed SUIT envelope (draft-ietf-suit-manifest) for one image.
+ *
+ * Deterministic CBOR, the shape fs38's secure boot expects:
+ *
+ *   107({ 2: bstr(auth), 3: bstr(manifest) })
+ *   auth     = [ bstr(SUIT_Digest), bstr(COSE_Sign1, detached payload = the encoded SUIT_Digest) ]
+ *   SUIT_Digest = [-16, SHA-256(bstr-wrapped manifest)]
+ *   manifest = { 1: 1, 2: seq, 3: bstr(common), 7: bstr(validate), 9: bstr(invoke) }
+ *   common   = { 2: [[bstr(component)]], 4: bstr(shared) }
+ *   shared   = [ 20, {1: vendor-id, 2: class-id, 3: bstr([-16, SHA-256(image)]), 14: size},
+ *                1, 15, 2, 15 ]
+ *   validate = [ 3, 15 ]          (condition-image-match)
+ *   invoke   = [ 23, 2 ]          (directive-invoke)
+ *
+ * Each member is produced by its own function so that further sequences (install,
+ * payload encryption) can be added to suit_build without touching the others.
+ */
+#ifndef FS38_TOOLS_SUIT_BUILD_H
+#define FS38_TOOLS_SUIT_BUILD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <psa/crypto.h>
+#include "fs38/cose.h"
+#include "fs38/err.h"
+
+#define SUIT_BUILD_MAX 8192u /* largest member / envelope the builder produces */
+#define SUIT_BUILD_NAME_MAX 64u
+
+typedef struct suit_build {
+    uint64_t sequence;
+    uint8_t vendor_id[16];
+    uint8_t class_id[16];
+    const char *component;      /* component id: one byte string (e.g. "firmware") */
+    const uint8_t *image;       /* the image the manifest describes */
+    size_t image_len;
+    int64_t alg;                /* FS38_COSE_ALG_ES256 or FS38_COSE_ALG_ESP256 */
+    psa_key_id_t key;           /* P-256 key pair allowing sign_hash */
+    uint8_t kid[FS38_KID_LEN];  /* fs38 key id of the signer (unprotected header) */
+} suit_build;
+
+/* A member being built (host buffer). */
+typedef struct suit_buf {
+    uint8_t b[SUIT_BUILD_MAX];
+    size_t len;
+} suit_buf;
+
+/* The manifest (map content, not bstr-wrapped). */
+fs38_err suit_build_manifest(const suit_build *sb, suit_buf *out);
+/* The authentication wrapper content for an encoded manifest. */
+fs38_err suit_build_auth(const suit_build *sb, const suit_buf *manifest, suit_buf *out);
+/* The whole envelope. */
+fs38_err suit_build_envelope(const suit_build *sb, suit_buf *out);
+
+#endif /* FS38_TOOLS_SUIT_BUILD_H */
