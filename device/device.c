@@ -176,6 +176,7 @@ int device_open(device *d, const char *dir)
     d->cfg.slot[0] = (fs38_region){ DEV_SLOT_A_OFFSET, DEV_SLOT_SIZE };
     d->cfg.slot[1] = (fs38_region){ DEV_SLOT_B_OFFSET, DEV_SLOT_SIZE };
     d->cfg.image_offset = DEV_IMAGE_OFFSET;
+    d->cfg.state = (fs38_region){ DEV_STATE_OFFSET, DEV_STATE_SIZE };
     fs38_err err = fs38_boot_init(&d->boot, &d->cfg);
     if (err) {
         host_err("invalid boot configuration for %s: %s", dir, fs38_strerror(err));
@@ -192,4 +193,27 @@ void device_close(device *d)
     fs38_posix_close(&d->posix);
     fs38_keyring_free(&d->trust);
     d->open = false;
+}
+
+char device_slot_letter(unsigned i)
+{
+    return (char)('A' + i);
+}
+
+int device_no_positional(const char *cmd, int argc, char **argv, const host_opt *opts)
+{
+    const char *pos[1];
+    size_t npos = 0;
+    int rc = host_parse_args(argc, argv, opts, pos, 1, &npos);
+    if (rc == 1) {
+        host_err("%s: see 'fs38-device --help'", cmd);
+        return -1;
+    }
+    if (rc != 0)
+        return -1;
+    if (npos) {
+        host_err("%s: unexpected argument '%s'", cmd, pos[0]);
+        return -1;
+    }
+    return 0;
 }

@@ -51,4 +51,9 @@ int device_create_flash(const char *path);
 int device_open(device *d, const char *dir);
 void device_close(device *d);
 
+/* 'A' or 'B'. */
+char device_slot_letter(unsigned i);
+/* Parse a command's options; any positional argument is an error (printed). 0 or -1. */
+int device_no_positional(const char *cmd, int argc, char **argv, const host_opt *opts);
+
 #endif

@@ -3,7 +3,10 @@
  *
  *   0x000000  slot A     3 MiB   slot header + envelope (first sector), image at +4096
  *   0x300000  slot B     3 MiB   same layout
- *   0x600000  reserved   up to the counters (later features: sealed store, logs, ...)
+ *   0x600000  boot state 2 sectors  confirmed / pending slot, download progress (bootstate.h)
+ *   0x602000  store      16 sectors sealed key/value store (store.h)
+ *   0x612000  log        64 sectors security log ring (log.h)
+ *   0x652000  reserved   up to the counters
  *   0x7F8000  counters   8 sectors: the POSIX port's persistent monotonic counters
  *   0x800000  end (8 MiB)
  */
@@ -22,7 +25,14 @@
 
 #define DEV_COUNTER_OFFSET (DEV_FLASH_SIZE - FS38_POSIX_COUNTER_SECTORS * DEV_SECTOR_SIZE)
 
-#define DEV_RESERVED_OFFSET (DEV_SLOT_B_OFFSET + DEV_SLOT_SIZE)
+#define DEV_STATE_OFFSET (DEV_SLOT_B_OFFSET + DEV_SLOT_SIZE)
+#define DEV_STATE_SIZE (2u * DEV_SECTOR_SIZE)
+#define DEV_STORE_OFFSET (DEV_STATE_OFFSET + DEV_STATE_SIZE)
+#define DEV_STORE_SIZE (16u * DEV_SECTOR_SIZE)
+#define DEV_LOG_OFFSET (DEV_STORE_OFFSET + DEV_STORE_SIZE)
+#define DEV_LOG_SIZE (64u * DEV_SECTOR_SIZE)
+
+#define DEV_RESERVED_OFFSET (DEV_LOG_OFFSET + DEV_LOG_SIZE)
 #define DEV_RESERVED_SIZE (DEV_COUNTER_OFFSET - DEV_RESERVED_OFFSET)
 
 /* Files inside the state directory. */

@@ -1,336 +1,67 @@
 /*
  * main.c — `fs38-device`, the reference device on the POSIX port.
  *
- *   fs38-device --state DIR init --trust PUB.pem [--trust PUB2.pem ...]
- *                                [--vendor-id UUID --class-id UUID] [--force]
- *   fs38-device --state DIR flash-slot A|B ENV.suit IMG
- *   fs38-device --state DIR boot
- *   fs38-device --state DIR commit
- *   fs38-device --state DIR status
+ *   fs38-device --state DIR <command> [arguments]
  *
- * Exit status: 0 success, 1 boot / commit refused (no bootable image), 2 usage or I/O error.
+ * Each command lives in a cmd_*.c file and is listed once in the table below
+ * (commands.h declares them). Exit status: 0 success, 1 refused, 2 usage or I/O error.
  */
-#include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "commands.h"
 #include "device.h"
-#include "layout.h"
 
-static device g_dev; /* large (boot context): not on the stack */
+device g_dev; /* large (boot context): not on the stack */
+
+static const device_command commands[] = {
+    { "init", cmd_init, "--trust PUB.pem [--trust PUB2.pem ...] [--vendor-id UUID --class-id UUID] [--force]",
+      "create DIR with an erased 8 MiB flash and the ROM (trust anchors)" },
+    { "flash-slot", cmd_flash_slot, "A|B ENV.suit IMG", "factory programming of a slot (no checks)" },
+    { "boot", cmd_boot, "", "verify both slots and choose the one to boot" },
+    { "commit", cmd_commit, "", "boot, then advance the anti-rollback counter to the chosen slot" },
+    { "status", cmd_status, "", "show both slots, the update state and the anti-rollback counter" },
+    DEVICE_EXTRA_COMMANDS
+};
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: fs38-device --state DIR <command> [options]\n"
-            "commands:\n"
-            "  init --trust PUB.pem [--trust PUB2.pem ...] [--vendor-id UUID --class-id UUID] [--force]\n"
-            "                              create DIR with an erased 8 MiB flash and the ROM (trust anchors)\n"
-            "  flash-slot A|B ENV.suit IMG factory programming of a slot (no checks)\n"
-            "  boot                        verify both slots and choose the one to boot\n"
-            "  commit                      boot, then advance the anti-rollback counter to the chosen slot\n"
-            "  status                      show both slots and the anti-rollback counter\n"
-            "exit status: 0 success, 1 nothing bootable, 2 usage or I/O error.\n");
-}
-
-static char slot_letter(unsigned i)
-{
-    return (char)('A' + i);
-}
-
-/* ---- init ---- */
-
-typedef struct init_args {
-    const char *trust[FS38_KEYRING_MAX];
-    size_t n_trust;
-    const char *vendor, *class_id;
-    bool force;
-} init_args;
-
-static int make_dir(const char *dir)
-{
-    struct stat st;
-    if (mkdir(dir, 0700) == 0)
-        return 0;
-    if (errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
-        return 0;
-    host_err("cannot create state directory %s: %s", dir, errno == EEXIST ? "not a directory" : strerror(errno));
-    return -1;
-}
-
-static int init_rom(const init_args *a, device_rom *rom)
-{
-    memset(rom, 0, sizeof *rom);
-    const char *v = a->vendor ? a->vendor : DEV_DEFAULT_VENDOR_ID;
-    const char *c = a->class_id ? a->class_id : DEV_DEFAULT_CLASS_ID;
-    if (host_parse_uuid(v, rom->vendor_id)) {
-        host_err("init: invalid --vendor-id '%s': expected a UUID as 8-4-4-4-12 hex digits", v);
-        return -1;
-    }
-    if (host_parse_uuid(c, rom->class_id)) {
-        host_err("init: invalid --class-id '%s': expected a UUID as 8-4-4-4-12 hex digits", c);
-        return -1;
-    }
-    if (host_psa_init())
-        return -1;
-    for (size_t i = 0; i < a->n_trust; i++)
-        if (host_load_public_point(a->trust[i], rom->trust[rom->n_trust++]))
-            return -1;
-    return 0;
-}
-
-static int cmd_init(const char *dir, const init_args *a)
-{
-    char rom_path[DEV_PATH_MAX + 16], flash_path[DEV_PATH_MAX + 16];
-    device_rom rom;
-    if (a->n_trust == 0) {
-        host_err("init: at least one --trust PUB.pem is required");
-        return HOST_EXIT_USAGE;
-    }
-    if (device_path(dir, DEV_ROM_FILE, rom_path, sizeof rom_path) ||
-        device_path(dir, DEV_FLASH_FILE, flash_path, sizeof flash_path) || init_rom(a, &rom))
-        return HOST_EXIT_USAGE;
-    if (!a->force && access(rom_path, F_OK) == 0) {
-        host_err("init: %s is already initialised (use --force to start over)", dir);
-        return HOST_EXIT_USAGE;
-    }
-    if (make_dir(dir))
-        return HOST_EXIT_USAGE;
-    /* The ROM is written last: its presence marks the directory as initialised. */
-    if (a->force && unlink(rom_path) != 0 && errno != ENOENT) {
-        host_err("init: cannot replace %s: %s", rom_path, strerror(errno));
-        return HOST_EXIT_USAGE;
-    }
-    if (device_create_flash(flash_path) || rom_write(rom_path, &rom))
-        return HOST_EXIT_USAGE;
-    printf("init: %s (flash %u KiB, slots A and B of %u KiB, %zu trust anchor(s))\n", dir, DEV_FLASH_SIZE / 1024,
-           DEV_SLOT_SIZE / 1024, rom.n_trust);
-    return HOST_EXIT_OK;
-}
-
-/* ---- flash-slot ---- */
-
-static int parse_slot(const char *s, unsigned *slot)
-{
-    if (strcmp(s, "A") == 0 || strcmp(s, "a") == 0)
-        *slot = 0;
-    else if (strcmp(s, "B") == 0 || strcmp(s, "b") == 0)
-        *slot = 1;
-    else
-        return -1;
-    return 0;
-}
-
-static int program_slot(device *d, unsigned slot, const uint8_t *env, size_t env_len, const uint8_t *img,
-                        size_t img_len)
-{
-    if (env_len == 0 || env_len > FS38_ENVELOPE_MAX) {
-        host_err("flash-slot: envelope is %zu bytes, a slot holds 1 to %u", env_len, FS38_ENVELOPE_MAX);
-        return HOST_EXIT_USAGE;
-    }
-    if (img_len > DEV_SLOT_SIZE - DEV_IMAGE_OFFSET) {
-        host_err("flash-slot: image is %zu bytes, slot %c holds at most %u", img_len, slot_letter(slot),
-                 DEV_SLOT_SIZE - DEV_IMAGE_OFFSET);
-        return HOST_EXIT_USAGE;
-    }
-    fs38_err err = fs38_slot_program(&d->cfg, slot, env, env_len, img, img_len);
-    if (err) {
-        host_err("flash-slot: programming slot %c failed: %s", slot_letter(slot), fs38_strerror(err));
-        return HOST_EXIT_USAGE;
-    }
-    printf("flash-slot: slot %c programmed (envelope %zu bytes, image %zu bytes)\n", slot_letter(slot), env_len,
-           img_len);
-    return HOST_EXIT_OK;
-}
-
-static int cmd_flash_slot(const char *dir, const char **pos, size_t npos)
-{
-    unsigned slot;
-    if (npos != 3) {
-        host_err("flash-slot: expected A|B ENV.suit IMG");
-        return HOST_EXIT_USAGE;
-    }
-    if (parse_slot(pos[0], &slot)) {
-        host_err("flash-slot: invalid slot '%s': expected A or B", pos[0]);
-        return HOST_EXIT_USAGE;
-    }
-    uint8_t *env = NULL, *img = NULL;
-    size_t env_len, img_len;
-    int rc = HOST_EXIT_USAGE;
-    if (host_read_file(pos[1], 1u << 20, &env, &env_len) == 0 &&
-        host_read_file(pos[2], DEV_SLOT_SIZE, &img, &img_len) == 0 && device_open(&g_dev, dir) == 0) {
-        rc = program_slot(&g_dev, slot, env, env_len, img, img_len);
-        device_close(&g_dev);
-    }
-    free(env);
-    free(img);
-    return rc;
-}
-
-/* ---- boot / commit / status ---- */
-
-static void print_refusals(const fs38_boot_ctx *ctx, int except)
-{
-    for (unsigned i = 0; i < FS38_SLOT_COUNT; i++)
-        if ((int)i != except && ctx->slot[i].verdict != FS38_OK)
-            fprintf(stderr, "boot: slot %c refused: %s\n", slot_letter(i),
-                    ctx->slot[i].reason[0] ? ctx->slot[i].reason : fs38_strerror(ctx->slot[i].verdict));
-}
-
-/* Verify both slots and choose; prints refusals. Returns an exit code; *slot on success. */
-static int select_slot(device *d, unsigned *slot)
-{
-    fs38_err err = fs38_boot_select(&d->boot, slot);
-    if (err == FS38_ERR_NOT_BOOTABLE) {
-        print_refusals(&d->boot, -1);
-        fprintf(stderr, "boot: no bootable image\n");
-        return HOST_EXIT_REJECT;
-    }
-    if (err) {
-        host_err("boot: verification failed: %s", fs38_strerror(err));
-        return HOST_EXIT_USAGE;
-    }
-    print_refusals(&d->boot, (int)*slot);
-    return HOST_EXIT_OK;
-}
-
-static int cmd_boot(const char *dir)
-{
-    unsigned slot;
-    if (device_open(&g_dev, dir))
-        return HOST_EXIT_USAGE;
-    int rc = select_slot(&g_dev, &slot);
-    if (rc == HOST_EXIT_OK)
-        printf("boot: slot %c, sequence %" PRIu64 "\n", slot_letter(slot), g_dev.boot.slot[slot].sequence);
-    device_close(&g_dev);
-    return rc;
-}
-
-static int cmd_commit(const char *dir)
-{
-    unsigned slot;
-    if (device_open(&g_dev, dir))
-        return HOST_EXIT_USAGE;
-    int rc = select_slot(&g_dev, &slot);
-    if (rc == HOST_EXIT_OK) {
-        fs38_err err = fs38_boot_commit(&g_dev.boot, slot);
-        if (err) {
-            host_err("commit: slot %c: %s", slot_letter(slot),
-                     g_dev.boot.slot[slot].reason[0] ? g_dev.boot.slot[slot].reason : fs38_strerror(err));
-            rc = err == FS38_ERR_IO || err == FS38_ERR_POWER ? HOST_EXIT_USAGE : HOST_EXIT_REJECT;
-        } else {
-            printf("commit: slot %c, anti-rollback counter %" PRIu64 "\n", slot_letter(slot), g_dev.boot.counter);
-        }
-    }
-    device_close(&g_dev);
-    return rc;
-}
-
-static void print_slot(const fs38_slot_info *si, unsigned i)
-{
-    char kid[2 * FS38_KID_LEN + 1];
-    if (!si->present) {
-        printf("slot %c: empty\n", slot_letter(i));
-        return;
-    }
-    if (si->verdict == FS38_OK) {
-        host_hex(si->signer_kid, FS38_KID_LEN, kid);
-        printf("slot %c: sequence %" PRIu64 ", verified (%s, signer %s, image %" PRIu32 " bytes)\n", slot_letter(i),
-               si->sequence, si->alg == FS38_COSE_ALG_ES256 ? "ES256" : "ESP256", kid, si->image_size);
-    } else if (si->alg != 0) { /* authenticated, refused later */
-        printf("slot %c: sequence %" PRIu64 ", refused: %s\n", slot_letter(i), si->sequence, si->reason);
-    } else {
-        printf("slot %c: present, refused: %s\n", slot_letter(i), si->reason);
-    }
-}
-
-static int cmd_status(const char *dir)
-{
-    uint64_t counter = 0;
-    if (device_open(&g_dev, dir))
-        return HOST_EXIT_USAGE;
-    int rc = HOST_EXIT_OK;
-    for (unsigned i = 0; i < FS38_SLOT_COUNT; i++) {
-        fs38_err err = fs38_boot_verify_slot(&g_dev.boot, i);
-        if (err == FS38_ERR_IO || err == FS38_ERR_POWER || err == FS38_ERR_ARG) {
-            host_err("status: reading slot %c failed: %s", slot_letter(i), fs38_strerror(err));
-            rc = HOST_EXIT_USAGE;
-            break;
-        }
-        print_slot(&g_dev.boot.slot[i], i);
-    }
-    fs38_err err = g_dev.port.counter_read(g_dev.port.ctx, FS38_COUNTER_ROLLBACK, &counter);
-    if (err) {
-        host_err("status: reading the anti-rollback counter failed: %s", fs38_strerror(err));
-        rc = HOST_EXIT_USAGE;
-    } else if (rc == HOST_EXIT_OK) {
-        printf("anti-rollback counter: %" PRIu64 "\n", counter);
-    }
-    device_close(&g_dev);
-    return rc;
-}
-
-/* ---- main ---- */
-
-static int run(const char *cmd, const char *dir, const init_args *ia, const char **pos, size_t npos)
-{
-    if (strcmp(cmd, "flash-slot") == 0)
-        return cmd_flash_slot(dir, pos, npos);
-    if (npos != 0) {
-        host_err("%s: unexpected argument '%s'", cmd, pos[0]);
-        return HOST_EXIT_USAGE;
-    }
-    if (strcmp(cmd, "init") == 0)
-        return cmd_init(dir, ia);
-    if (strcmp(cmd, "boot") == 0)
-        return cmd_boot(dir);
-    if (strcmp(cmd, "commit") == 0)
-        return cmd_commit(dir);
-    if (strcmp(cmd, "status") == 0)
-        return cmd_status(dir);
-    host_err("unknown command '%s'", cmd);
-    return HOST_EXIT_USAGE;
-}
-
-/* init's options are only accepted by init. */
-static bool init_only_options_used(const init_args *ia)
-{
-    return ia->n_trust || ia->vendor || ia->class_id || ia->force;
+    fprintf(f, "usage: fs38-device --state DIR <command> [arguments]\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %s %s\n      %s\n", commands[i].name, commands[i].args, commands[i].summary);
+    fprintf(f, "exit status: 0 success, 1 refused, 2 usage or I/O error.\n");
 }
 
 int main(int argc, char **argv)
 {
-    const char *dir = NULL;
-    init_args ia;
-    memset(&ia, 0, sizeof ia);
-    const host_opt opts[] = {
-        { .name = "--state", .value = &dir },
-        { .name = "--trust", .list = ia.trust, .count = &ia.n_trust, .max = FS38_KEYRING_MAX },
-        { .name = "--vendor-id", .value = &ia.vendor },
-        { .name = "--class-id", .value = &ia.class_id },
-        { .name = "--force", .flag = &ia.force },
-        { .name = NULL },
-    };
-    const char *pos[5];
-    size_t npos;
     host_set_prog("fs38-device");
-    int rc = host_parse_args(argc - 1, argv + 1, opts, pos, 5, &npos);
-    if (rc == 1) {
+    const char *dir = NULL;
+    int i = 1;
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         usage(stdout);
         return HOST_EXIT_OK;
     }
-    if (rc == 0 && npos == 0)
+    if (i < argc && strcmp(argv[i], "--state") == 0 && i + 1 < argc) {
+        dir = argv[i + 1];
+        i += 2;
+    } else if (i < argc && strncmp(argv[i], "--state=", 8) == 0) {
+        dir = argv[i] + 8;
+        i += 1;
+    }
+    if (!dir || !*dir) {
+        host_err("--state DIR is required (before the command)");
+        usage(stderr);
+        return HOST_EXIT_USAGE;
+    }
+    if (i >= argc) {
         host_err("no command given");
-    else if (rc == 0 && !dir)
-        host_err("--state DIR is required");
-    else if (rc == 0 && strcmp(pos[0], "init") != 0 && init_only_options_used(&ia))
-        host_err("%s: --trust, --vendor-id, --class-id and --force are init options", pos[0]);
-    else if (rc == 0)
-        return run(pos[0], dir, &ia, pos + 1, npos - 1);
+        usage(stderr);
+        return HOST_EXIT_USAGE;
+    }
+    for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++)
+        if (strcmp(argv[i], commands[c].name) == 0)
+            return commands[c].run(dir, argc - i - 1, argv + i + 1);
+    host_err("unknown command '%s'", argv[i]);
     usage(stderr);
     return HOST_EXIT_USAGE;
 }

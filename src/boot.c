@@ -250,11 +250,12 @@ fs38_err fs38_slot_invalidate(const fs38_boot_config *cfg, unsigned slot)
     return fs38_flash_program(cfg->port, cfg->slot[slot].offset, zero, sizeof zero);
 }
 
-static int highest_verified(const fs38_boot_ctx *ctx)
+static int highest_verified(const fs38_boot_ctx *ctx, unsigned exclude)
 {
     int best = -1;
     for (unsigned i = 0; i < FS38_SLOT_COUNT; i++)
-        if (ctx->slot[i].verdict == FS38_OK && (best < 0 || ctx->slot[i].sequence > ctx->slot[best].sequence))
+        if (i != exclude && ctx->slot[i].verdict == FS38_OK &&
+            (best < 0 || ctx->slot[i].sequence > ctx->slot[best].sequence))
             best = (int)i;
     return best;
 }
@@ -304,7 +305,7 @@ static fs38_err select_with_state(fs38_boot_ctx *ctx, int *chosen)
     if (st->confirmed_slot < FS38_SLOT_COUNT && ctx->slot[st->confirmed_slot].verdict == FS38_OK) {
         unsigned c = st->confirmed_slot;
         /* complete a confirmation cut between its state write and the counter advance */
-        if (ctx->slot[c].sequence > ctx->counter) {
+        if (st->committed && ctx->slot[c].sequence > ctx->counter) {
             const fs38_port *p = ctx->cfg.port;
             if ((e = p->counter_advance(p->ctx, FS38_COUNTER_ROLLBACK, ctx->slot[c].sequence)))
                 return e;
@@ -313,7 +314,10 @@ static fs38_err select_with_state(fs38_boot_ctx *ctx, int *chosen)
         *chosen = (int)c;
         return FS38_OK;
     }
-    *chosen = highest_verified(ctx); /* factory state, or the confirmed slot broke: fall back */
+    /* factory state, or the confirmed slot broke: fall back to the highest verified slot —
+     * never to a slot an update is being written into (an update runs only through a trial,
+     * even when a cut left its slot complete but not yet marked pending) */
+    *chosen = highest_verified(ctx, st->dl_slot);
     return FS38_OK;
 }
 
@@ -337,7 +341,7 @@ fs38_err fs38_boot_select(fs38_boot_ctx *ctx, unsigned *slot)
         if ((e = select_with_state(ctx, &best)))
             return e;
     } else {
-        best = highest_verified(ctx);
+        best = highest_verified(ctx, FS38_NO_SLOT);
     }
     ctx->chosen = best;
     for (unsigned i = 0; i < FS38_SLOT_COUNT; i++)
@@ -381,6 +385,7 @@ fs38_err fs38_boot_confirm(fs38_boot_ctx *ctx, unsigned *slot)
     if ((e = fs38_boot_verify_slot(ctx, p)))
         return e;
     st->confirmed_slot = (uint8_t)p;
+    st->committed = 1;
     st->pending = FS38_PENDING_NONE;
     st->pending_slot = FS38_NO_SLOT;
     if ((e = write_state(ctx)))

@@ -16,7 +16,8 @@ static uint32_t get32(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* layout: magic(4) seq(4) confirmed pending_slot pending dl_slot (4) dl_bytes(8) digest(32) pad(4) check(8) */
+/* layout: magic(4) seq(4) confirmed pending_slot pending dl_slot (4) dl_bytes(8) digest(32)
+ *         committed(1) pad(3) check(8) */
 static void encode(const fs38_bootstate *st, uint8_t r[FS38_BOOTSTATE_RECORD])
 {
     memset(r, 0, FS38_BOOTSTATE_RECORD);
@@ -29,6 +30,7 @@ static void encode(const fs38_bootstate *st, uint8_t r[FS38_BOOTSTATE_RECORD])
     put32(r + 12, (uint32_t)st->dl_bytes);
     put32(r + 16, (uint32_t)(st->dl_bytes >> 32));
     memcpy(r + 20, st->dl_digest, 32);
+    r[52] = st->committed;
     uint8_t h[32];
     (void)fs38_sha256(r, 56, h);
     memcpy(r + 56, h, 8);
@@ -46,6 +48,7 @@ static bool decode(const uint8_t r[FS38_BOOTSTATE_RECORD], fs38_bootstate *st)
     st->dl_slot = r[11];
     st->dl_bytes = (uint64_t)get32(r + 12) | (uint64_t)get32(r + 16) << 32;
     memcpy(st->dl_digest, r + 20, 32);
+    st->committed = r[52];
     return st->seq != 0;
 }
 

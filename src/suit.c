@@ -544,9 +544,15 @@ static fs38_err set_param(fs38_suit_runner *r, fs38_suit_params *pp, int64_t key
     case FS38_SUIT_PARAM_IMAGE_DIGEST: {
         const uint8_t *p;
         size_t len;
+        int64_t alg = 0;
+        fs38_span dg = { NULL, 0 };
         e = fs38_cbor_get_bstr(d, &p, &len);
         if (!e)
-            e = parse_digest(p, len, &pp->digest_alg, &pp->digest);
+            e = parse_digest(p, len, &alg, &dg);
+        if (!e) {
+            pp->digest_alg = alg;
+            pp->digest = dg;
+        }
         break;
     }
     case FS38_SUIT_PARAM_COMPONENT_SLOT: e = fs38_cbor_get_uint(d, &pp->component_slot); break;
@@ -558,9 +564,13 @@ static fs38_err set_param(fs38_suit_runner *r, fs38_suit_params *pp, int64_t key
         e = fs38_cbor_get_bstr(d, &pp->encryption_info.p, &pp->encryption_info.len);
         break;
     case FS38_SUIT_PARAM_URI: {
-        const char *s;
-        e = fs38_cbor_get_tstr(d, &s, &pp->uri.len);
-        pp->uri.p = (const uint8_t *)s;
+        const char *s = NULL;
+        size_t n = 0;
+        e = fs38_cbor_get_tstr(d, &s, &n);
+        if (!e) {
+            pp->uri.p = (const uint8_t *)s;
+            pp->uri.len = n;
+        }
         break;
     }
     case FS38_SUIT_PARAM_SOURCE_COMPONENT: e = fs38_cbor_get_uint(d, &pp->source_component); break;

@@ -77,7 +77,7 @@ static void test_open_bad_geometry(void **state)
     fs38_port port;
     const char *path = ts_tmp_path("geom");
     unlink(path);
-    fs38_posix_config ok = {path, FLASH_SIZE, SS, FLASH_SIZE - 8u * SS};
+    fs38_posix_config ok = { path, FLASH_SIZE, SS, FLASH_SIZE - 8u * SS, NULL };
     fs38_posix_config c;
 
     c = ok; c.sector_size = 128; c.counter_offset = 0;

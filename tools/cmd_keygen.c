@@ -15,10 +15,12 @@
 void usage_keygen(int to_stderr)
 {
     fprintf(to_stderr ? stderr : stdout,
-            "usage: fs38 keygen --out KEY.pem [--pub PUB.pem] [--force]\n"
+            "usage: fs38 keygen --out KEY.pem [--pub PUB.pem] [--ecdh] [--force]\n"
             "  Generate a P-256 key pair. The private key (SEC1 PEM) is created with mode 0600;\n"
             "  an existing KEY.pem is kept unless --force is given. --pub also writes the\n"
-            "  public key (SubjectPublicKeyInfo PEM).\n");
+            "  public key (SubjectPublicKeyInfo PEM). --ecdh marks it as a device key-agreement\n"
+            "  key (for 'fs38 sign --encrypt-to' and 'fs38-device init --ecdh-key'); devices\n"
+            "  that generate their own export it with 'fs38-device pubkey'.\n");
 }
 
 /* A fresh exportable P-256 key pair in PSA, copied into a PK context. */
@@ -82,11 +84,12 @@ static int write_public(const mbedtls_pk_context *pk, const char *path)
 int cmd_keygen(int argc, char **argv)
 {
     const char *out = NULL, *pub = NULL;
-    bool force = false;
+    bool force = false, ecdh = false;
     const host_opt opts[] = {
         { .name = "--out", .value = &out },
         { .name = "--pub", .value = &pub },
         { .name = "--force", .flag = &force },
+        { .name = "--ecdh", .flag = &ecdh },
         { .name = NULL },
     };
     const char *pos[1];
@@ -114,6 +117,7 @@ int cmd_keygen(int argc, char **argv)
     mbedtls_pk_free(&pk);
     if (rc)
         return HOST_EXIT_USAGE;
-    printf("keygen: wrote %s%s%s\n", out, pub ? " and " : "", pub ? pub : "");
+    printf("keygen: wrote %s%s%s (P-256 %s key)\n", out, pub ? " and " : "", pub ? pub : "",
+           ecdh ? "key-agreement" : "signing");
     return HOST_EXIT_OK;
 }

@@ -3,6 +3,7 @@
  *               [--component NAME] [--alg es256|esp256] --out ENV.suit`.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,21 +11,32 @@
 
 #include "cmds.h"
 #include "fs38/boot.h"
+#include "fs38/decrypt.h"
+#include "fs38/util.h"
 #include "host.h"
 #include "suit_build.h"
+#include "suit_encrypt.h"
 
 void usage_sign(int to_stderr)
 {
     fprintf(to_stderr ? stderr : stdout,
             "usage: fs38 sign --key KEY.pem --image IMG --seq N --vendor-id UUID --class-id UUID\n"
             "                 [--component NAME] [--alg es256|esp256] --out ENV.suit\n"
+            "                 [--encrypt-to DEVICE_PUB.pem | --kek KEK.hex] [--cipher ctr|gcm]\n"
+            "                 [--payload-out PAYLOAD] [--uri URI]\n"
             "  Build a SUIT envelope for IMG (sequence number N, component NAME, default\n"
             "  \"firmware\") signed with the P-256 key KEY.pem (COSE_Sign1, default ESP256).\n"
-            "  UUIDs are canonical text, e.g. fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe.\n");
+            "  UUIDs are canonical text, e.g. fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe.\n"
+            "  --encrypt-to encrypts IMG for one device (ECDH-ES+A128KW with its key-agreement\n"
+            "  public key), --kek with a pre-shared 16-byte key (A128KW, 32 hex digits);\n"
+            "  --cipher selects A128CTR (default) or A128GCM. The payload the device fetches\n"
+            "  (the encrypted image, or IMG itself) is written to --payload-out; the envelope\n"
+            "  carries its digest, size and URI (default \"#firmware\").\n");
 }
 
 typedef struct sign_args {
     const char *key, *image, *seq, *vendor, *class_id, *component, *alg, *out;
+    const char *encrypt_to, *kek, *cipher, *payload_out, *uri;
 } sign_args;
 
 static int parse_seq(const char *s, uint64_t *v)
@@ -82,6 +94,69 @@ static int check_args(const sign_args *a, suit_build *sb)
         host_err("sign: invalid --alg '%s': expected es256 or esp256", a->alg);
         return -1;
     }
+    if (a->encrypt_to && a->kek) {
+        host_err("sign: --encrypt-to and --kek exclude each other");
+        return -1;
+    }
+    if (a->cipher && strcmp(a->cipher, "ctr") != 0 && strcmp(a->cipher, "gcm") != 0) {
+        host_err("sign: invalid --cipher '%s': expected ctr or gcm", a->cipher);
+        return -1;
+    }
+    if (a->cipher && !a->encrypt_to && !a->kek) {
+        host_err("sign: --cipher needs --encrypt-to or --kek");
+        return -1;
+    }
+    if ((a->encrypt_to || a->kek) && !a->payload_out) {
+        host_err("sign: an encrypted payload needs --payload-out PAYLOAD");
+        return -1;
+    }
+    sb->uri = a->uri;
+    return 0;
+}
+
+/* Encrypt the image (when asked) into *payload; fill the encryption fields of sb. */
+static int encrypt_image(const sign_args *a, suit_build *sb, uint8_t **payload, size_t *payload_len,
+                         uint8_t *info, size_t info_cap)
+{
+    suit_encrypt_opts o;
+    uint8_t point[HOST_P256_POINT_LEN], kek[16];
+    memset(&o, 0, sizeof o);
+    o.content_alg = a->cipher && strcmp(a->cipher, "gcm") == 0 ? FS38_COSE_ALG_A128GCM : FS38_COSE_ALG_A128CTR;
+    if (a->encrypt_to) {
+        if (host_load_public_point(a->encrypt_to, point))
+            return -1;
+        o.device_pub = point;
+    } else {
+        uint8_t *hex = NULL;
+        size_t hex_len = 0;
+        if (host_read_file(a->kek, 256, &hex, &hex_len))
+            return -1;
+        while (hex_len && (hex[hex_len - 1] == '\n' || hex[hex_len - 1] == '\r' || hex[hex_len - 1] == ' '))
+            hex[--hex_len] = 0;
+        int bad = hex_len != 32 || host_unhex((const char *)hex, kek, 16);
+        fs38_wipe(hex, hex_len);
+        free(hex);
+        if (bad) {
+            host_err("sign: %s must hold a 16-byte key as 32 hex digits", a->kek);
+            return -1;
+        }
+        o.kek = kek;
+    }
+    *payload = malloc(sb->image_len + 16);
+    size_t info_len = 0;
+    fs38_err err = *payload ? suit_encrypt(&o, sb->image, sb->image_len, *payload, sb->image_len + 16, payload_len,
+                                           info, info_cap, &info_len)
+                            : FS38_ERR_BUFFER;
+    fs38_wipe(kek, sizeof kek);
+    if (err) {
+        host_err("sign: encrypting the image failed: %s", err == FS38_ERR_ARG ? "invalid device public key"
+                                                                             : fs38_strerror(err));
+        return -1;
+    }
+    sb->enc_info = info;
+    sb->enc_info_len = info_len;
+    sb->payload = *payload;
+    sb->payload_len = *payload_len;
     return 0;
 }
 
@@ -92,6 +167,8 @@ static int sign_and_write(const sign_args *a, suit_build *sb)
     size_t image_len = 0;
     uint8_t point[HOST_P256_POINT_LEN];
     static suit_buf env;
+    uint8_t *payload = NULL, info[512];
+    size_t payload_len = 0;
     int rc = HOST_EXIT_USAGE;
     if (host_read_file(a->image, HOST_FILE_MAX, &image, &image_len))
         return HOST_EXIT_USAGE;
@@ -103,6 +180,8 @@ static int sign_and_write(const sign_args *a, suit_build *sb)
     }
     sb->image = image;
     sb->image_len = image_len;
+    if ((a->encrypt_to || a->kek) && encrypt_image(a, sb, &payload, &payload_len, info, sizeof info))
+        goto out;
     fs38_err err = suit_build_envelope(sb, &env);
     if (err) {
         host_err("sign: cannot build the envelope: %s", fs38_strerror(err));
@@ -110,18 +189,25 @@ static int sign_and_write(const sign_args *a, suit_build *sb)
     }
     if (host_write_file(a->out, env.b, env.len, 0644, false))
         goto out;
+    if (a->payload_out && host_write_file(a->payload_out, payload ? payload : image,
+                                          payload ? payload_len : image_len, 0644, false))
+        goto out;
     char kid[2 * FS38_KID_LEN + 1];
     host_hex(sb->kid, FS38_KID_LEN, kid);
     printf("sign: wrote %s (%zu bytes, sequence %" PRIu64 ", %s, signer %s)\n", a->out, env.len,
            sb->sequence, sb->alg == FS38_COSE_ALG_ES256 ? "ES256" : "ESP256", kid);
-    if (env.len > FS38_ENVELOPE_MAX)
-        fprintf(stderr, "fs38: warning: envelope is larger than a device slot accepts (%u bytes)\n",
-                FS38_ENVELOPE_MAX);
+    if (a->payload_out) {
+        bool gcm = a->cipher && strcmp(a->cipher, "gcm") == 0;
+        printf("sign: wrote %s (%zu-byte payload, %s%s)\n", a->payload_out, payload ? payload_len : image_len,
+               !payload ? "the image in clear" : gcm ? "A128GCM" : "A128CTR",
+               !payload ? "" : a->encrypt_to ? ", key by ECDH-ES+A128KW" : ", key by A128KW");
+    }
     rc = HOST_EXIT_OK;
 out:
     if (sb->key)
         psa_destroy_key(sb->key);
     free(image);
+    free(payload);
     return rc;
 }
 
@@ -137,6 +223,11 @@ int cmd_sign(int argc, char **argv)
         { .name = "--component", .value = &a.component },
         { .name = "--alg", .value = &a.alg },
         { .name = "--out", .value = &a.out },
+        { .name = "--encrypt-to", .value = &a.encrypt_to },
+        { .name = "--kek", .value = &a.kek },
+        { .name = "--cipher", .value = &a.cipher },
+        { .name = "--payload-out", .value = &a.payload_out },
+        { .name = "--uri", .value = &a.uri },
         { .name = NULL },
     };
     const char *pos[1];

@@ -380,3 +380,33 @@ out:
     mbedtls_pk_free(&pk);
     return rc;
 }
+
+int host_write_public_pem(const char *path, const uint8_t point[HOST_P256_POINT_LEN])
+{
+    psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
+    psa_set_key_type(&at, PSA_KEY_TYPE_ECC_PUBLIC_KEY(PSA_ECC_FAMILY_SECP_R1));
+    psa_set_key_bits(&at, 256);
+    psa_set_key_usage_flags(&at, PSA_KEY_USAGE_EXPORT);
+    psa_key_id_t key = 0;
+    if (psa_import_key(&at, point, HOST_P256_POINT_LEN, &key) != PSA_SUCCESS) {
+        host_err("not a P-256 public key");
+        return -1;
+    }
+    mbedtls_pk_context pk;
+    mbedtls_pk_init(&pk);
+    unsigned char pem[512];
+    int ret = mbedtls_pk_copy_public_from_psa(key, &pk);
+    if (!ret)
+        ret = mbedtls_pk_write_pubkey_pem(&pk, pem, sizeof pem);
+    mbedtls_pk_free(&pk);
+    psa_destroy_key(key);
+    if (ret) {
+        host_err("cannot encode the public key: Mbed TLS error -0x%04x", (unsigned)-ret);
+        return -1;
+    }
+    if (!path) {
+        fputs((const char *)pem, stdout);
+        return 0;
+    }
+    return host_write_file(path, pem, strlen((const char *)pem), 0644, false);
+}

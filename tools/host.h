@@ -74,4 +74,7 @@ int host_load_public_point(const char *path, uint8_t point[HOST_P256_POINT_LEN])
  */
 int host_load_private_key(const char *path, psa_key_id_t *key, uint8_t point[HOST_P256_POINT_LEN]);
 
+/* Write a P-256 public point as a SubjectPublicKeyInfo PEM file (path NULL: stdout). */
+int host_write_public_pem(const char *path, const uint8_t point[HOST_P256_POINT_LEN]);
+
 #endif /* FS38_TOOLS_HOST_H */

@@ -1,6 +1,7 @@
 /* suit_build.c — signed SUIT envelope for one image (see suit_build.h for the exact shape). */
 #include "suit_build.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "fs38/cbor.h"
@@ -46,9 +47,14 @@ static fs38_err build_shared(const suit_build *sb, suit_buf *out)
     fs38_err err = encode_digest_of(sb->image, sb->image_len, &digest);
     if (err)
         return err;
+    bool two = sb->enc_info != NULL;
     fs38_cbor_enc e;
     enc_start(&e, out);
-    fs38_cbor_put_array(&e, 6);
+    fs38_cbor_put_array(&e, two ? 8 : 6);
+    if (two) {
+        fs38_cbor_put_uint(&e, FS38_SUIT_DIR_SET_COMPONENT_INDEX);
+        fs38_cbor_put_uint(&e, 0);
+    }
     fs38_cbor_put_uint(&e, FS38_SUIT_DIR_OVERRIDE_PARAMETERS);
     fs38_cbor_put_map(&e, 4);
     fs38_cbor_put_uint(&e, FS38_SUIT_PARAM_VENDOR_ID);
@@ -66,14 +72,75 @@ static fs38_err build_shared(const suit_build *sb, suit_buf *out)
     return enc_done(&e, out);
 }
 
-/* A sequence of a single command with its reporting policy. */
-static fs38_err build_one_command(unsigned cmd, unsigned policy, suit_buf *out)
+/* A sequence of a single command with its reporting policy (on component 0, selected
+ * explicitly when the manifest has more than one component). */
+static fs38_err build_one_command(const suit_build *sb, unsigned cmd, unsigned policy, suit_buf *out)
 {
+    bool two = sb->enc_info != NULL;
     fs38_cbor_enc e;
     enc_start(&e, out);
-    fs38_cbor_put_array(&e, 2);
+    fs38_cbor_put_array(&e, two ? 4 : 2);
+    if (two) {
+        fs38_cbor_put_uint(&e, FS38_SUIT_DIR_SET_COMPONENT_INDEX);
+        fs38_cbor_put_uint(&e, 0);
+    }
     fs38_cbor_put_uint(&e, cmd);
     fs38_cbor_put_uint(&e, policy);
+    return enc_done(&e, out);
+}
+
+static const char *payload_uri(const suit_build *sb)
+{
+    return sb->uri ? sb->uri : "#firmware";
+}
+
+/* install: fetch (and, when encrypted, copy-decrypt) with an image-match after each step. */
+static fs38_err build_install(const suit_build *sb, suit_buf *out)
+{
+    const char *uri = payload_uri(sb);
+    fs38_cbor_enc e;
+    enc_start(&e, out);
+    if (!sb->enc_info) {
+        fs38_cbor_put_array(&e, 6);
+        fs38_cbor_put_uint(&e, FS38_SUIT_DIR_OVERRIDE_PARAMETERS);
+        fs38_cbor_put_map(&e, 1);
+        fs38_cbor_put_uint(&e, FS38_SUIT_PARAM_URI);
+        fs38_cbor_put_tstr(&e, uri, strlen(uri));
+    } else {
+        suit_buf digest;
+        fs38_err err = encode_digest_of(sb->payload, sb->payload_len, &digest);
+        if (err)
+            return err;
+        fs38_cbor_put_array(&e, 16);
+        fs38_cbor_put_uint(&e, FS38_SUIT_DIR_SET_COMPONENT_INDEX);
+        fs38_cbor_put_uint(&e, 1);
+        fs38_cbor_put_uint(&e, FS38_SUIT_DIR_OVERRIDE_PARAMETERS);
+        fs38_cbor_put_map(&e, 3);
+        fs38_cbor_put_uint(&e, FS38_SUIT_PARAM_IMAGE_DIGEST);
+        fs38_cbor_put_bstr(&e, digest.b, digest.len);
+        fs38_cbor_put_uint(&e, FS38_SUIT_PARAM_IMAGE_SIZE);
+        fs38_cbor_put_uint(&e, sb->payload_len);
+        fs38_cbor_put_uint(&e, FS38_SUIT_PARAM_URI);
+        fs38_cbor_put_tstr(&e, uri, strlen(uri));
+    }
+    fs38_cbor_put_uint(&e, FS38_SUIT_DIR_FETCH);
+    fs38_cbor_put_uint(&e, 2);
+    fs38_cbor_put_uint(&e, FS38_SUIT_COND_IMAGE_MATCH);
+    fs38_cbor_put_uint(&e, 15);
+    if (sb->enc_info) {
+        fs38_cbor_put_uint(&e, FS38_SUIT_DIR_SET_COMPONENT_INDEX);
+        fs38_cbor_put_uint(&e, 0);
+        fs38_cbor_put_uint(&e, FS38_SUIT_DIR_OVERRIDE_PARAMETERS);
+        fs38_cbor_put_map(&e, 2);
+        fs38_cbor_put_uint(&e, FS38_SUIT_PARAM_ENCRYPTION_INFO);
+        fs38_cbor_put_bstr(&e, sb->enc_info, sb->enc_info_len);
+        fs38_cbor_put_uint(&e, FS38_SUIT_PARAM_SOURCE_COMPONENT);
+        fs38_cbor_put_uint(&e, 1);
+        fs38_cbor_put_uint(&e, FS38_SUIT_DIR_COPY);
+        fs38_cbor_put_uint(&e, 2);
+        fs38_cbor_put_uint(&e, FS38_SUIT_COND_IMAGE_MATCH);
+        fs38_cbor_put_uint(&e, 15);
+    }
     return enc_done(&e, out);
 }
 
@@ -85,13 +152,22 @@ static fs38_err build_common(const suit_build *sb, suit_buf *out)
     if (err)
         return err;
     size_t name_len = strlen(sb->component);
+    char enc_name[SUIT_BUILD_NAME_MAX + 8];
+    if (name_len > SUIT_BUILD_NAME_MAX)
+        return FS38_ERR_ARG;
+    memcpy(enc_name, sb->component, name_len);
+    memcpy(enc_name + name_len, ".enc", 4);
     fs38_cbor_enc e;
     enc_start(&e, out);
     fs38_cbor_put_map(&e, 2);
     fs38_cbor_put_uint(&e, FS38_SUIT_COMMON_COMPONENTS);
-    fs38_cbor_put_array(&e, 1);
+    fs38_cbor_put_array(&e, sb->enc_info ? 2 : 1);
     fs38_cbor_put_array(&e, 1);
     fs38_cbor_put_bstr(&e, (const uint8_t *)sb->component, name_len);
+    if (sb->enc_info) {
+        fs38_cbor_put_array(&e, 1);
+        fs38_cbor_put_bstr(&e, (const uint8_t *)enc_name, name_len + 4);
+    }
     fs38_cbor_put_uint(&e, FS38_SUIT_COMMON_SHARED_SEQ);
     fs38_cbor_put_bstr(&e, shared.b, shared.len);
     return enc_done(&e, out);
@@ -101,19 +177,21 @@ fs38_err suit_build_manifest(const suit_build *sb, suit_buf *out)
 {
     if (!sb || !out || !sb->component || (!sb->image && sb->image_len))
         return FS38_ERR_ARG;
-    suit_buf common;
-    suit_buf validate;
-    suit_buf invoke;
+    if (sb->enc_info && !sb->payload)
+        return FS38_ERR_ARG;
+    static suit_buf common, validate, invoke, install;
     fs38_err err = build_common(sb, &common);
     if (!err)
-        err = build_one_command(FS38_SUIT_COND_IMAGE_MATCH, 15, &validate);
+        err = build_one_command(sb, FS38_SUIT_COND_IMAGE_MATCH, 15, &validate);
     if (!err)
-        err = build_one_command(FS38_SUIT_DIR_INVOKE, 2, &invoke);
+        err = build_one_command(sb, FS38_SUIT_DIR_INVOKE, 2, &invoke);
+    if (!err)
+        err = build_install(sb, &install);
     if (err)
         return err;
     fs38_cbor_enc e;
     enc_start(&e, out);
-    fs38_cbor_put_map(&e, 5);
+    fs38_cbor_put_map(&e, 6);
     fs38_cbor_put_uint(&e, FS38_SUIT_MAN_VERSION);
     fs38_cbor_put_uint(&e, 1);
     fs38_cbor_put_uint(&e, FS38_SUIT_MAN_SEQUENCE);
@@ -124,6 +202,8 @@ fs38_err suit_build_manifest(const suit_build *sb, suit_buf *out)
     fs38_cbor_put_bstr(&e, validate.b, validate.len);
     fs38_cbor_put_uint(&e, FS38_SUIT_SEQ_INVOKE);
     fs38_cbor_put_bstr(&e, invoke.b, invoke.len);
+    fs38_cbor_put_uint(&e, FS38_SUIT_SEQ_INSTALL);
+    fs38_cbor_put_bstr(&e, install.b, install.len);
     return enc_done(&e, out);
 }
 

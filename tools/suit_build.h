@@ -6,12 +6,24 @@
  *   107({ 2: bstr(auth), 3: bstr(manifest) })
  *   auth     = [ bstr(SUIT_Digest), bstr(COSE_Sign1, detached payload = the encoded SUIT_Digest) ]
  *   SUIT_Digest = [-16, SHA-256(bstr-wrapped manifest)]
- *   manifest = { 1: 1, 2: seq, 3: bstr(common), 7: bstr(validate), 9: bstr(invoke) }
+ *   manifest = { 1: 1, 2: seq, 3: bstr(common), 7: bstr(validate), 9: bstr(invoke),
+ *                20: bstr(install) }
  *   common   = { 2: [[bstr(component)]], 4: bstr(shared) }
  *   shared   = [ 20, {1: vendor-id, 2: class-id, 3: bstr([-16, SHA-256(image)]), 14: size},
  *                1, 15, 2, 15 ]
  *   validate = [ 3, 15 ]          (condition-image-match)
  *   invoke   = [ 23, 2 ]          (directive-invoke)
+ *   install  = [ 20, {21: uri}, 21, 2, 3, 15 ]   (fetch the image, check it)
+ *
+ * With an encrypted payload (enc_info set) the manifest has a second component, the
+ * download area [bstr(component ".enc")], as in draft-ietf-suit-firmware-encryption's
+ * fetch-and-copy example, and every sequence starts with set-component-index:
+ *   shared   = [ 12, 0, 20, {...as above...}, 1, 15, 2, 15 ]
+ *   validate = [ 12, 0, 3, 15 ]     invoke = [ 12, 0, 23, 2 ]
+ *   install  = [ 12, 1, 20, {3: bstr([-16, SHA-256(payload)]), 14: payload size, 21: uri},
+ *                21, 2, 3, 15,                    (fetch the ciphertext, check it)
+ *                12, 0, 20, {19: encryption-info, 22: 1}, 22, 2, 3, 15 ]
+ *                                                 (copy-decrypt into the image, check it)
  *
  * Each member is produced by its own function so that further sequences (install,
  * payload encryption) can be added to suit_build without touching the others.
@@ -38,6 +50,11 @@ typedef struct suit_build {
     int64_t alg;                /* FS38_COSE_ALG_ES256 or FS38_COSE_ALG_ESP256 */
     psa_key_id_t key;           /* P-256 key pair allowing sign_hash */
     uint8_t kid[FS38_KID_LEN];  /* fs38 key id of the signer (unprotected header) */
+    const char *uri;            /* where the payload is fetched from (default "#firmware") */
+    const uint8_t *enc_info;    /* COSE_Encrypt encryption-info, or NULL (plaintext payload) */
+    size_t enc_info_len;
+    const uint8_t *payload;     /* the encrypted payload (with enc_info) */
+    size_t payload_len;
 } suit_build;
 
 /* A member being built (host buffer). */

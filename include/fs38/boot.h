@@ -57,8 +57,11 @@ typedef struct fs38_boot_config {
      * Two sectors for the persistent boot/update state (fs38/bootstate.h), or size 0. With a
      * state region, boot follows the update protocol: the confirmed slot boots; a pending
      * (newly installed) slot is tried once; a trial that is not confirmed before the next
-     * boot is reverted (its slot invalidated) and the confirmed slot boots again. Without
-     * one, the verified slot with the highest sequence number boots.
+     * boot is reverted (its slot invalidated) and the confirmed slot boots again. Before the
+     * first confirmation (factory-programmed slots) and when the confirmed slot no longer
+     * verifies, the verified slot with the highest sequence number boots, except a slot an
+     * update is being written into. Without a state region, the verified slot with the
+     * highest sequence number boots.
      */
     fs38_region state;
 } fs38_boot_config;

@@ -33,6 +33,8 @@ typedef enum fs38_pending {
 typedef struct fs38_bootstate {
     uint32_t seq;              /* record sequence (0: no record yet) */
     uint8_t confirmed_slot;    /* FS38_NO_SLOT until an update is confirmed */
+    uint8_t committed;         /* 1 once fs38_boot_confirm recorded confirmed_slot: the
+                                  anti-rollback counter must reach its sequence */
     uint8_t pending_slot;      /* FS38_NO_SLOT when none */
     uint8_t pending;           /* fs38_pending */
     uint8_t dl_slot;           /* slot a download is going into, FS38_NO_SLOT when none */

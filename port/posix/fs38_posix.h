@@ -18,6 +18,14 @@
  * append-only 16-byte entries (value, ~value, sector generation); the counter is the largest
  * valid entry of both sectors, so a cut entry or a cut erase never lowers or corrupts it.
  * The library must not use that range for anything else.
+ *
+ * Hardware unique key (HUK): the port's hardware_key() reads a 32-byte device-unique secret
+ * from the file huk_path, standing in for the fuses / secure element slot of a real part. The
+ * file is created from getrandom() with mode 0600 when missing (atomically: written to a
+ * temporary file, then linked into place, so a crash never leaves a short HUK file), and is
+ * refused (FS38_ERR_IO) if it is not a regular file of exactly 32 bytes or if group / others
+ * may access it. hardware_key(len) returns the first len (1..32) bytes; len > 32 is
+ * FS38_ERR_ARG. With huk_path NULL the port has no HUK (port.hardware_key is NULL).
  */
 #ifndef FS38_POSIX_H
 #define FS38_POSIX_H
@@ -35,7 +43,11 @@ typedef struct fs38_posix_config {
     uint32_t flash_size;     /* bytes, multiple of sector_size */
     uint32_t sector_size;    /* bytes, power of two >= 256 */
     uint32_t counter_offset; /* start of the counters' sectors (sector aligned) */
+    const char *huk_path;    /* HUK file (created if missing); NULL = no hardware key */
 } fs38_posix_config;
+
+/* Size of the POSIX hardware unique key. */
+#define FS38_POSIX_HUK_SIZE 32u
 
 /* Sectors the counters occupy starting at counter_offset. */
 #define FS38_POSIX_COUNTER_SECTORS (2u * FS38_COUNTER_COUNT)
@@ -49,6 +61,7 @@ typedef struct fs38_posix {
     uint64_t bytes_programmed; /* statistics: bytes passed to program() since open */
     uint64_t bytes_erased;     /* statistics: bytes erased since open */
     char path[512];
+    char huk_path[512];
 } fs38_posix;
 
 /* Open (or create) the flash file. On success fills *port with the POSIX port for p. */

@@ -22,6 +22,12 @@
  * the entry as its first slot with gen + 1. The erased sector only ever holds values lower
  * than the active sector's, so a cut erase (stale entries left in its second half) or a cut
  * program never lowers the maximum: at every point it is the old or the new value.
+ *
+ * Hardware unique key: a 32-byte file (huk_path) standing in for the fuses. Created at open
+ * when missing: getrandom() into a temporary file (mode 0600, O_EXCL), fsync, then link()ed
+ * to huk_path, so the HUK file is either absent or complete; if another process linked one
+ * first, that one is kept. Every hardware_key() call reads it again (nothing cached in the
+ * context) and wipes its own copy.
  */
 #include "fs38_posix.h"
 
@@ -250,6 +256,103 @@ static fs38_err port_wall_time(void *ctx, int64_t *unix_seconds)
     return FS38_OK;
 }
 
+/* ---- hardware unique key ------------------------------------------------------ */
+
+static void wipe(void *p, size_t len)
+{
+    volatile uint8_t *v = p;
+    while (len--)
+        *v++ = 0;
+}
+
+static fs38_err fill_random(uint8_t *buf, size_t len)
+{
+    while (len) {
+        ssize_t n = getrandom(buf, len, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return FS38_ERR_IO;
+        }
+        buf += n;
+        len -= (size_t)n;
+    }
+    return FS38_OK;
+}
+
+/* Create the HUK file if missing (atomically, see the top of this file). */
+static fs38_err huk_ensure(const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) == 0)
+        return FS38_OK;
+    if (errno != ENOENT)
+        return FS38_ERR_IO;
+    char tmp[sizeof ((fs38_posix *)0)->huk_path + 32];
+    size_t n = strlen(path);
+    if (n + 24 >= sizeof tmp)
+        return FS38_ERR_ARG;
+    memcpy(tmp, path, n);
+    /* ".tmp.<pid>" */
+    const char suffix[] = ".tmp.";
+    memcpy(tmp + n, suffix, sizeof suffix - 1);
+    n += sizeof suffix - 1;
+    unsigned long pid = (unsigned long)getpid();
+    char digits[24];
+    size_t nd = 0;
+    do {
+        digits[nd++] = (char)('0' + pid % 10u);
+        pid /= 10u;
+    } while (pid && nd < sizeof digits);
+    while (nd)
+        tmp[n++] = digits[--nd];
+    tmp[n] = 0;
+
+    uint8_t key[FS38_POSIX_HUK_SIZE];
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return FS38_ERR_IO;
+    fs38_err e = fill_random(key, sizeof key);
+    if (e == FS38_OK)
+        e = raw_write(fd, 0, key, sizeof key);
+    wipe(key, sizeof key);
+    if (e == FS38_OK && fsync(fd) != 0)
+        e = FS38_ERR_IO;
+    if (close(fd) != 0 && e == FS38_OK)
+        e = FS38_ERR_IO;
+    if (e == FS38_OK && link(tmp, path) != 0 && errno != EEXIST)
+        e = FS38_ERR_IO;
+    unlink(tmp);
+    return e;
+}
+
+static fs38_err port_hardware_key(void *ctx, uint8_t *out, size_t len)
+{
+    fs38_posix *p = ctx;
+    uint8_t key[FS38_POSIX_HUK_SIZE];
+    struct stat sb;
+    if (!p || !out || len == 0 || len > sizeof key)
+        return FS38_ERR_ARG;
+    if (p->off)
+        return FS38_ERR_POWER;
+    if (!p->huk_path[0])
+        return FS38_ERR_NOT_FOUND;
+    int fd = open(p->huk_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return FS38_ERR_IO;
+    fs38_err e = FS38_OK;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size != (off_t)sizeof key ||
+        (sb.st_mode & 077) != 0)
+        e = FS38_ERR_IO;
+    if (e == FS38_OK)
+        e = raw_read(fd, 0, key, sizeof key);
+    close(fd);
+    if (e == FS38_OK)
+        memcpy(out, key, len);
+    wipe(key, sizeof key);
+    return e;
+}
+
 /* ---- monotonic counters ------------------------------------------------------- */
 
 static uint32_t entry_check(uint64_t value, uint32_t gen)
@@ -451,18 +554,29 @@ fs38_err fs38_posix_open(fs38_posix *p, const fs38_posix_config *cfg, fs38_port 
     /* cfg may point into *p (reopen with &p->cfg): copy before clearing. */
     fs38_posix_config c = *cfg;
     char path[sizeof p->path];
+    char huk[sizeof p->huk_path];
     if (!c.path || !c.path[0] || strlen(c.path) >= sizeof path || !geometry_ok(&c))
         return FS38_ERR_ARG;
+    if (c.huk_path && (!c.huk_path[0] || strlen(c.huk_path) >= sizeof huk - 32))
+        return FS38_ERR_ARG;
     memcpy(path, c.path, strlen(c.path) + 1);
+    huk[0] = 0;
+    if (c.huk_path)
+        memcpy(huk, c.huk_path, strlen(c.huk_path) + 1);
 
     memset(p, 0, sizeof *p);
     p->fd = -1;
     p->off = true; /* until the file is open */
     memcpy(p->path, path, sizeof path);
+    memcpy(p->huk_path, huk, sizeof huk);
     p->cfg = c;
     p->cfg.path = p->path;
+    p->cfg.huk_path = huk[0] ? p->huk_path : NULL;
 
-    fs38_err e = open_file(p);
+    fs38_err e = huk[0] ? huk_ensure(p->huk_path) : FS38_OK;
+    if (e != FS38_OK)
+        return e;
+    e = open_file(p);
     if (e != FS38_OK)
         return e;
     p->off = false;
@@ -477,6 +591,7 @@ fs38_err fs38_posix_open(fs38_posix *p, const fs38_posix_config *cfg, fs38_port 
     port->entropy = port_entropy;
     port->monotonic_ms = port_monotonic_ms;
     port->wall_time = port_wall_time;
+    port->hardware_key = huk[0] ? port_hardware_key : NULL;
     port->counter_read = port_counter_read;
     port->counter_advance = port_counter_advance;
     return FS38_OK;

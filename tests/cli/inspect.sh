@@ -22,7 +22,8 @@ expect_grep "$T/out" "^  shared: present" "shared sequence present"
 expect_grep "$T/out" "^  validate: present" "validate present"
 expect_grep "$T/out" "^    condition-image-match \(report 15\)" "validate command"
 expect_grep "$T/out" "^    directive-invoke \(report 2\)" "invoke command"
-expect_grep "$T/out" "^  install: absent" "install absent"
+expect_grep "$T/out" "^  install: present" "install present"
+expect_grep "$T/out" "^      uri: #firmware" "install fetches the payload by its uri"
 expect_grep "$T/out" "^  text: absent" "text absent"
 
 # JSON: valid, same facts

@@ -92,7 +92,9 @@ def run(cmd):
 
 def check_manifest(manifest_raw, seq, image, component):
     man = deterministic(manifest_raw, "manifest")
-    check(list(man.keys()) == [1, 2, 3, 7, 9], f"manifest keys {list(man.keys())}")
+    check(list(man.keys()) == [1, 2, 3, 7, 9, 20], f"manifest keys {list(man.keys())}")
+    install = deterministic(man[20], "install sequence")
+    check(install == [20, {21: "#firmware"}, 21, 2, 3, 15], f"install sequence {install}")
     check(man.get(1) == 1, "manifest version is 1")
     check(man.get(2) == seq, f"manifest sequence {man.get(2)} != {seq}")
     common = deterministic(man[3], "common")
