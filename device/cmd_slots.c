@@ -62,14 +62,15 @@ static int init_rom(const init_args *a, device_rom *rom)
 
 static int init_run(const char *dir, const init_args *a)
 {
-    char rom_path[DEV_PATH_MAX + 16], flash_path[DEV_PATH_MAX + 16];
+    char rom_path[DEV_PATH_MAX + 16], flash_path[DEV_PATH_MAX + 16], huk_path[DEV_PATH_MAX + 16];
     device_rom rom;
     if (a->n_trust == 0) {
         host_err("init: at least one --trust PUB.pem is required");
         return HOST_EXIT_USAGE;
     }
     if (device_path(dir, DEV_ROM_FILE, rom_path, sizeof rom_path) ||
-        device_path(dir, DEV_FLASH_FILE, flash_path, sizeof flash_path) || init_rom(a, &rom))
+        device_path(dir, DEV_FLASH_FILE, flash_path, sizeof flash_path) ||
+        device_path(dir, DEV_HUK_FILE, huk_path, sizeof huk_path) || init_rom(a, &rom))
         return HOST_EXIT_USAGE;
     if (!a->force && access(rom_path, F_OK) == 0) {
         host_err("init: %s is already initialised (use --force to start over)", dir);
@@ -82,7 +83,7 @@ static int init_run(const char *dir, const init_args *a)
         host_err("init: cannot replace %s: %s", rom_path, strerror(errno));
         return HOST_EXIT_USAGE;
     }
-    if (device_create_flash(flash_path) || rom_write(rom_path, &rom))
+    if (device_create_flash(flash_path, huk_path) || rom_write(rom_path, &rom))
         return HOST_EXIT_USAGE;
     printf("init: %s (flash %u KiB, slots A and B of %u KiB, %zu trust anchor(s))\n", dir, DEV_FLASH_SIZE / 1024,
            DEV_SLOT_SIZE / 1024, rom.n_trust);
@@ -246,6 +247,20 @@ static int status_run(const char *dir)
         rc = HOST_EXIT_USAGE;
     } else if (rc == HOST_EXIT_OK) {
         printf("anti-rollback counter: %" PRIu64 "\n", counter);
+        fs38_bootstate st;
+        if (fs38_bootstate_read(&g_dev.port, g_dev.cfg.state.offset, g_dev.cfg.state.size, &st) == FS38_OK) {
+            if (st.confirmed_slot < FS38_SLOT_COUNT)
+                printf("confirmed: slot %c\n", device_slot_letter(st.confirmed_slot));
+            else
+                printf("confirmed: none yet (factory images: the highest verified sequence boots)\n");
+            if (st.pending != FS38_PENDING_NONE && st.pending_slot < FS38_SLOT_COUNT)
+                printf("pending: slot %c, %s\n", device_slot_letter(st.pending_slot),
+                       st.pending == FS38_PENDING_TRYING ? "on trial (confirm it, or the next boot reverts it)"
+                                                         : "installed (the next boot tries it)");
+            if (st.dl_slot < FS38_SLOT_COUNT)
+                printf("download: slot %c, %" PRIu64 " bytes written (resumable)\n", device_slot_letter(st.dl_slot),
+                       st.dl_bytes);
+        }
     }
     device_close(&g_dev);
     return rc;

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "commands.h"
 #include "fs38/update.h"
@@ -164,16 +163,6 @@ int cmd_pubkey(const char *dir, int argc, char **argv)
     const host_opt opts[] = { { .name = "--out", .value = &out }, { .name = NULL } };
     if (device_no_positional("pubkey", argc, argv, opts))
         return HOST_EXIT_USAGE;
-    char abs_out[4096];
-    if (out && out[0] != '/') { /* the device works from its state directory */
-        if (!getcwd(abs_out, sizeof abs_out) || strlen(abs_out) + 1 + strlen(out) + 1 > sizeof abs_out) {
-            host_err("pubkey: path too long");
-            return HOST_EXIT_USAGE;
-        }
-        strcat(abs_out, "/");
-        strcat(abs_out, out);
-        out = abs_out;
-    }
     if (device_open(&g_dev, dir) || device_keys_open(&g_dev))
         return HOST_EXIT_USAGE;
     psa_key_id_t key;

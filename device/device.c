@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "layout.h"
+#include "fs38/store.h"
 
 int device_path(const char *dir, const char *name, char *out, size_t cap)
 {
@@ -88,16 +89,17 @@ int rom_read(const char *path, device_rom *rom)
 
 /* ---- flash and boot configuration ---- */
 
-static void flash_config(fs38_posix_config *fc, const char *path)
+static void flash_config(fs38_posix_config *fc, const char *path, const char *huk)
 {
     memset(fc, 0, sizeof *fc);
     fc->path = path;
+    fc->huk_path = huk;
     fc->flash_size = DEV_FLASH_SIZE;
     fc->sector_size = DEV_SECTOR_SIZE;
     fc->counter_offset = DEV_COUNTER_OFFSET;
 }
 
-int device_create_flash(const char *path)
+int device_create_flash(const char *path, const char *huk)
 {
     fs38_posix p;
     fs38_port port;
@@ -106,7 +108,11 @@ int device_create_flash(const char *path)
         host_err("cannot replace %s: %s", path, strerror(errno));
         return -1;
     }
-    flash_config(&fc, path);
+    if (unlink(huk) != 0 && errno != ENOENT) { /* a new device gets a new hardware unique key */
+        host_err("cannot replace %s: %s", huk, strerror(errno));
+        return -1;
+    }
+    flash_config(&fc, path, huk);
     fs38_err err = fs38_posix_open(&p, &fc, &port);
     if (err) {
         host_err("cannot create flash %s: %s", path, fs38_strerror(err));
@@ -118,20 +124,34 @@ int device_create_flash(const char *path)
 
 static int open_flash(device *d)
 {
-    char path[DEV_PATH_MAX + 16];
+    char path[DEV_PATH_MAX + 16], huk[DEV_PATH_MAX + 16];
     fs38_posix_config fc;
-    if (device_path(d->dir, DEV_FLASH_FILE, path, sizeof path))
+    if (device_path(d->dir, DEV_FLASH_FILE, path, sizeof path) || device_path(d->dir, DEV_HUK_FILE, huk, sizeof huk))
         return -1;
     if (access(path, R_OK | W_OK) != 0) {
         host_err("cannot open flash %s: %s", path, strerror(errno));
         return -1;
     }
-    flash_config(&fc, path);
+    flash_config(&fc, path, huk);
     fs38_err err = fs38_posix_open(&d->posix, &fc, &d->port);
     if (err) {
         host_err("cannot open flash %s: %s", path, fs38_strerror(err));
         return -1;
     }
+    return 0;
+}
+
+/* The sealed store (control 6); PSA's persistent keys are kept in it. */
+static int open_store(device *d)
+{
+    fs38_store_config sc = { &d->port, DEV_STORE_OFFSET, DEV_STORE_SIZE, DEV_STORE_BANK };
+    fs38_err err = fs38_store_open(&d->store, &sc);
+    if (err) {
+        host_err("cannot open the sealed store of %s: %s", d->dir, fs38_strerror(err));
+        return -1;
+    }
+    d->store_open = true;
+    fs38_its_bind(&d->store);
     return 0;
 }
 
@@ -169,6 +189,10 @@ int device_open(device *d, const char *dir)
         return -1;
     }
     d->open = true;
+    if (open_store(d)) {
+        device_close(d);
+        return -1;
+    }
     d->cfg.port = &d->port;
     d->cfg.trust = &d->trust;
     d->cfg.vendor_id = d->rom.vendor_id;
@@ -190,6 +214,12 @@ void device_close(device *d)
 {
     if (!d->open)
         return;
+    if (d->store_open) {
+        fs38_its_bind(NULL);
+        mbedtls_psa_crypto_free(); /* drop PSA's cached copies of persistent keys */
+        fs38_store_close(&d->store);
+        d->store_open = false;
+    }
     fs38_posix_close(&d->posix);
     fs38_keyring_free(&d->trust);
     d->open = false;

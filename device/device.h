@@ -15,6 +15,7 @@
 
 #include "fs38/boot.h"
 #include "fs38/cose.h"
+#include "fs38/store.h"
 #include "fs38_posix.h"
 #include "host.h"
 
@@ -35,6 +36,8 @@ typedef struct device {
     fs38_keyring trust;
     fs38_boot_config cfg;
     fs38_boot_ctx boot;
+    fs38_store store;             /* sealed store; PSA persistent keys live here (its.c) */
+    bool store_open;
     bool open;
 } device;
 
@@ -44,10 +47,12 @@ int device_path(const char *dir, const char *name, char *out, size_t cap);
 int rom_write(const char *path, const device_rom *rom);
 int rom_read(const char *path, device_rom *rom);
 
-/* Create a fresh, erased flash file for the layout in layout.h. */
-int device_create_flash(const char *path);
+/* Create a fresh, erased flash file for the layout in layout.h, and a new hardware unique key. */
+int device_create_flash(const char *path, const char *huk);
 
-/* Open an initialised state directory: ROM, keyring, flash, boot configuration. */
+/* Open an initialised state directory: ROM, keyring, flash, sealed store (bound as PSA's
+ * persistent key storage), boot configuration. device_close() closes it again and frees PSA
+ * (psa_crypto_init is called again by the next device_open). */
 int device_open(device *d, const char *dir);
 void device_close(device *d);
 

@@ -29,6 +29,7 @@
 #define DEV_STATE_SIZE (2u * DEV_SECTOR_SIZE)
 #define DEV_STORE_OFFSET (DEV_STATE_OFFSET + DEV_STATE_SIZE)
 #define DEV_STORE_SIZE (16u * DEV_SECTOR_SIZE)
+#define DEV_STORE_BANK (4u * DEV_SECTOR_SIZE) /* live data <= one bank */
 #define DEV_LOG_OFFSET (DEV_STORE_OFFSET + DEV_STORE_SIZE)
 #define DEV_LOG_SIZE (64u * DEV_SECTOR_SIZE)
 
@@ -38,6 +39,7 @@
 /* Files inside the state directory. */
 #define DEV_FLASH_FILE "flash.bin"
 #define DEV_ROM_FILE "rom"
+#define DEV_HUK_FILE "huk" /* stands in for the fused hardware unique key */
 
 /* Default identity when init is given none. */
 #define DEV_DEFAULT_VENDOR_ID "fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe"

@@ -2,7 +2,9 @@
  * fs38_mbedtls_config.h — the Mbed TLS 3.6 configuration fs38 is built with.
  *
  * It enables exactly what fs38 uses and nothing else:
- *   - PSA Crypto (with persistent keys) as the only API the device library calls;
+ *   - PSA Crypto (with persistent keys) as the only API the device library calls; PSA's
+ *     internal trusted storage is fs38's sealed store (src/its.c), not Mbed TLS's plaintext
+ *     ITS files (MBEDTLS_PSA_ITS_FILE_C is deliberately off);
  *   - SHA-256, HMAC, HKDF, ECDSA and ECDH on P-256, AES-128 GCM/CTR, NIST key wrap, CTR-DRBG;
  *   - PK / PEM / X.509 for the host tools (key files, CSRs, certificates);
  *   - PBKDF2 (PKCS#5) for the setup-credential hash;
@@ -22,7 +24,6 @@
 #define MBEDTLS_FS_IO
 #define MBEDTLS_NET_C
 #define MBEDTLS_TIMING_C
-#define MBEDTLS_PSA_ITS_FILE_C
 #else
 #define MBEDTLS_NO_PLATFORM_ENTROPY
 #endif
