@@ -1,0 +1,1179 @@
+/*
+ * store.c — sealed key/value store (control 6). See fs38/store.h for the contract.
+ *
+ * ---- Keys ----------------------------------------------------------------------------------
+ * At open the port's 32-byte HUK is imported as a volatile PSA_KEY_TYPE_DERIVE key (the
+ * buffer is wiped right after), and one HKDF-SHA-256 derivation (info "fs38 store v1") outputs
+ * directly into two volatile, non-exportable PSA keys: 32 bytes -> AES-256 (GCM only,
+ * ENCRYPT|DECRYPT), the next 32 -> HMAC-SHA-256 (SIGN|VERIFY_MESSAGE). The derive key is
+ * destroyed at once. Neither key ever exists in our memory; both are re-derived identically at
+ * every open, which is what makes them "persistent" without being stored anywhere (storing the
+ * storage key in the store it protects would be circular; on parts with a secure element or
+ * TEE the same derivation runs there).
+ *
+ * ---- Flash format ----------------------------------------------------------------------------
+ * The region is split in nbanks >= 2 banks. One bank is active; the others are erased (or
+ * stale, waiting to be erased). All integers little endian.
+ *
+ *   bank header (64 bytes, at bank offset 0, programmed LAST when a bank is filled):
+ *     0  "FS3S"      4  u32 version = 1      8  u64 generation (> every older bank's)
+ *     16 u32 seq_hw  (state number when the bank was made)
+ *     20 u32 body_end (end of the compacted body; the appended log starts there)
+ *     24 u64 hw_nonce (nonce of the record that committed seq_hw: its identity)
+ *     32 HMAC-SHA-256(mac_key, 0x02 || body[64, body_end) || header[0, 32))
+ *
+ *   record (from body_end on; each starts on a multiple of 8; padding stays 0xFF):
+ *     0  u8 0xA5     1  u8 kind (1 value, 2 tombstone)     2  u16 ct_len
+ *     4  u32 seq     (state number this record commits)
+ *     8  u64 nonce   (GCM nonce = "FS38" || nonce as u64 big endian)
+ *     16 u64 prev    (nonce of the record that committed seq - 1: the chain link)
+ *     24 16-byte name tag = HMAC-SHA-256(mac_key, 0x01 || name)[0..16)
+ *     40 ciphertext of (u8 name_len || name || value), ct_len bytes
+ *     .. 16-byte GCM tag. The 40-byte header is the AAD.
+ *
+ * Appended records form a chain: seq increases by exactly one and prev names the previous
+ * record's nonce (the first one links to the bank header's seq_hw / hw_nonce). The latest
+ * record of a name wins; a tombstone deletes. Compaction copies the live records (verified,
+ * bytes unchanged: no re-encryption, hence no nonce needed) into the next bank in circular
+ * order, programs that bank's header (whose MAC covers the copied body, so the body cannot be
+ * spliced), then erases the old bank. Every bank gets its turn (wear rotation).
+ *
+ * ---- The counter: rollback binding and nonces -----------------------------------------------
+ * FS38_COUNTER_STORE holds v = L << 32 | id << 16 | att:
+ *   L   = committed state number (the seq of the latest committed record),
+ *   id  = the att part of the nonce of that record (together: which record committed L),
+ *   att = nonce reservations made at level L.
+ * Every GCM nonce is a counter value that was reached BEFORE the encryption and never used
+ * before: so nonces never repeat, whatever the power cuts and whatever old image an attacker
+ * writes back (the counter is outside the region and never goes down).
+ *
+ *   put (seq = L + 1):
+ *     1. if the current counter value may already have been used as a nonce (first write
+ *        after open), reserve: advance to v + 1 (att + 1);
+ *     2. nonce = v; encrypt; program the record;
+ *     3. commit: advance to (L + 1) << 32 | att(nonce) << 16. This value is fresh: the next
+ *        put uses it as its nonce without another counter write (one counter write per put).
+ *
+ *   open: find the newest authentic bank, walk its chain to the last authentic record
+ *     (level m, nonce n; or the header's seq_hw / hw_nonce when nothing was appended):
+ *     m == L     and n identifies the committed record (n >> 32 == L - 1, att(n) == id):  OK.
+ *     m == L + 1 and n was reserved at level L (n >> 16 == v >> 16, att(n) <= att):
+ *                a record written but not committed (cut between 2 and 3): commit it now.
+ *     otherwise: m < L or a different record at level L -> FS38_ERR_STORE_ROLLBACK
+ *                ("store rolled back"), or FS38_ERR_STORE_CORRUPT when damaged bytes were
+ *                seen where committed records should be; m > L + 1 -> CORRUPT (ahead of
+ *                the counter, cannot happen without the key).
+ *
+ * Why a power cut never bricks the store nor loses an acknowledged write:
+ *   - cut in 1 (counter write): counter old or v + 1; flash unchanged, m == L, id unchanged: OK.
+ *   - cut in 2: the record is torn: it fails GCM (or framing) after the last committed one;
+ *     m == L passes, so what follows is an interrupted write: the bank is marked dirty (never
+ *     appended to again; the next write compacts). The torn attempt's nonce is burnt.
+ *   - cut between 2 and 3, or in 3: m == L + 1 with a reserved nonce: committed at open.
+ *   - a put returns OK only after 3, so an acknowledged write is always at or below L.
+ *   - compaction changes no state (same L, same identity in the new header); the new bank is
+ *     valid only once its header is complete, so a cut leaves the old bank active (the half-
+ *     filled one is erased before reuse); a cut while erasing the old bank leaves a stale bank
+ *     with a lower generation, erased at the next open.
+ * Why rollback is detected: an attacker who copies the region, lets the device write, and
+ * writes the copy back presents m < L, or (if the copy caught an uncommitted record at the
+ * same level) a record whose nonce is not the committed one: refused. Splicing records of
+ * different images breaks the chain (prev/seq) or the bank MAC. What an attacker can choose
+ * is only which version of an UNacknowledged write (a put that never returned OK) survives,
+ * exactly as a power cut would.
+ *
+ * ---- Damage --------------------------------------------------------------------------------
+ * Fail closed (see fs38/store.h): damage in the committed part -> open fails CORRUPT.
+ */
+#include <string.h>
+#include "fs38/store.h"
+#include "fs38/event.h"
+#include "fs38/util.h"
+
+#define BANK_HDR FS38_STORE_BANK_HDR
+#define REC_HDR FS38_STORE_REC_HDR
+#define GCM_TAG FS38_STORE_TAG
+#define ALIGN FS38_STORE_ALIGN
+#define NAME_TAG 16u
+
+#define BANK_MAGIC "FS3S"
+#define BANK_VERSION 1u
+#define REC_MAGIC 0xA5u
+#define KIND_VALUE 1u
+#define KIND_TOMB 2u
+
+#define DOM_NAME 0x01u
+#define DOM_BANK 0x02u
+
+#define LEVEL(v) ((uint32_t)((v) >> 32))
+#define CID(v) ((uint32_t)(((v) >> 16) & 0xFFFFu))
+#define ATT(v) ((uint32_t)((v) & 0xFFFFu))
+#define LEVEL_MAX 0x7FFFFFFEu /* (L + 1) << 32 stays <= 2^63 */
+
+static const uint8_t k_info[] = "fs38 store v1";
+
+/* ---- little helpers ------------------------------------------------------------------------ */
+
+static void put16(uint8_t *b, uint32_t v)
+{
+    b[0] = (uint8_t)v;
+    b[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *b, uint32_t v)
+{
+    for (unsigned i = 0; i < 4; i++)
+        b[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put64(uint8_t *b, uint64_t v)
+{
+    for (unsigned i = 0; i < 8; i++)
+        b[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get16(const uint8_t *b)
+{
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8;
+}
+
+static uint32_t get32(const uint8_t *b)
+{
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+static uint64_t get64(const uint8_t *b)
+{
+    uint64_t v = 0;
+    for (unsigned i = 8; i-- > 0;)
+        v = v << 8 | b[i];
+    return v;
+}
+
+static int all_ff(const uint8_t *b, size_t n)
+{
+    uint8_t acc = 0xFF;
+    for (size_t i = 0; i < n; i++)
+        acc &= b[i];
+    return acc == 0xFF;
+}
+
+static uint32_t rec_size(uint32_t ct_len)
+{
+    return (REC_HDR + ct_len + GCM_TAG + ALIGN - 1u) & ~(ALIGN - 1u);
+}
+
+static void make_nonce(uint64_t n, uint8_t out[12])
+{
+    out[0] = 'F';
+    out[1] = 'S';
+    out[2] = '3';
+    out[3] = '8';
+    for (unsigned i = 0; i < 8; i++)
+        out[4 + i] = (uint8_t)(n >> (56 - 8 * i));
+}
+
+static uint32_t bank_off(const fs38_store *s, uint32_t bank)
+{
+    return s->cfg.offset + bank * s->bank_size;
+}
+
+static fs38_err rd(fs38_store *s, uint32_t bank, uint32_t off, void *buf, size_t len)
+{
+    return fs38_flash_read(s->cfg.port, bank_off(s, bank) + off, buf, len);
+}
+
+static fs38_err prog(fs38_store *s, uint32_t bank, uint32_t off, const void *buf, size_t len)
+{
+    return fs38_flash_program(s->cfg.port, bank_off(s, bank) + off, buf, len);
+}
+
+static fs38_err erase_bank(fs38_store *s, uint32_t bank)
+{
+    return fs38_flash_erase(s->cfg.port, bank_off(s, bank), s->bank_size);
+}
+
+/* All of [off, bank_size) of a bank is erased? */
+static fs38_err range_blank(fs38_store *s, uint32_t bank, uint32_t off, int *blank)
+{
+    *blank = 1;
+    while (off < s->bank_size) {
+        uint32_t n = s->bank_size - off;
+        if (n > sizeof s->buf)
+            n = (uint32_t)sizeof s->buf;
+        fs38_err e = rd(s, bank, off, s->buf, n);
+        if (e != FS38_OK)
+            return e;
+        if (!all_ff(s->buf, n)) {
+            *blank = 0;
+            return FS38_OK;
+        }
+        off += n;
+    }
+    return FS38_OK;
+}
+
+/* ---- counter -------------------------------------------------------------------------------- */
+
+static fs38_err ctr_read(fs38_store *s, uint64_t *v)
+{
+    const fs38_port *p = s->cfg.port;
+    return p->counter_read(p->ctx, FS38_COUNTER_STORE, v);
+}
+
+static fs38_err ctr_advance(fs38_store *s, uint64_t v)
+{
+    const fs38_port *p = s->cfg.port;
+    fs38_err e = p->counter_advance(p->ctx, FS38_COUNTER_STORE, v);
+    if (e == FS38_OK)
+        s->counter = v;
+    return e;
+}
+
+/* Make s->counter a value never used as a nonce (one counter write when needed). */
+static fs38_err reserve(fs38_store *s)
+{
+    if (s->fresh)
+        return FS38_OK;
+    if (ATT(s->counter) >= 0xFFFFu)
+        return fs38_diag_set(&s->diag, FS38_ERR_LIMIT, "store nonce reservations exhausted");
+    fs38_err e = ctr_advance(s, s->counter + 1u);
+    if (e == FS38_OK)
+        s->fresh = true;
+    return e;
+}
+
+/* Counter value that commits the record with nonce n at level L + 1. */
+static uint64_t commit_value(uint32_t level, uint64_t n)
+{
+    return (uint64_t)(level + 1u) << 32 | (uint64_t)ATT(n) << 16;
+}
+
+/* ---- keys ----------------------------------------------------------------------------------- */
+
+static void destroy_keys(fs38_store *s)
+{
+    if (s->key)
+        psa_destroy_key(s->key);
+    if (s->mac_key)
+        psa_destroy_key(s->mac_key);
+    s->key = 0;
+    s->mac_key = 0;
+}
+
+static fs38_err derive_keys(fs38_store *s)
+{
+    const fs38_port *p = s->cfg.port;
+    uint8_t huk[32];
+    psa_key_id_t dk = 0;
+    psa_key_attributes_t a = PSA_KEY_ATTRIBUTES_INIT;
+    psa_key_derivation_operation_t op = PSA_KEY_DERIVATION_OPERATION_INIT;
+    psa_status_t st;
+
+    if (!p->hardware_key)
+        return fs38_diag_set(&s->diag, FS38_ERR_STATE, "no hardware unique key: sealed storage unavailable");
+    fs38_err e = p->hardware_key(p->ctx, huk, sizeof huk);
+    if (e != FS38_OK) {
+        fs38_wipe(huk, sizeof huk);
+        return fs38_diag_set(&s->diag, e, "cannot read the hardware unique key");
+    }
+    psa_set_key_type(&a, PSA_KEY_TYPE_DERIVE);
+    psa_set_key_usage_flags(&a, PSA_KEY_USAGE_DERIVE);
+    psa_set_key_algorithm(&a, PSA_ALG_HKDF(PSA_ALG_SHA_256));
+    st = psa_import_key(&a, huk, sizeof huk, &dk);
+    fs38_wipe(huk, sizeof huk);
+    psa_reset_key_attributes(&a);
+    if (st != PSA_SUCCESS)
+        return fs38_diag_set(&s->diag, FS38_ERR_CRYPTO, "HUK import failed (%d)", (int)st);
+
+    st = psa_key_derivation_setup(&op, PSA_ALG_HKDF(PSA_ALG_SHA_256));
+    if (st == PSA_SUCCESS)
+        st = psa_key_derivation_input_key(&op, PSA_KEY_DERIVATION_INPUT_SECRET, dk);
+    if (st == PSA_SUCCESS)
+        st = psa_key_derivation_input_bytes(&op, PSA_KEY_DERIVATION_INPUT_INFO, k_info, sizeof k_info - 1u);
+    if (st == PSA_SUCCESS) {
+        psa_set_key_type(&a, PSA_KEY_TYPE_AES);
+        psa_set_key_bits(&a, 256);
+        psa_set_key_usage_flags(&a, PSA_KEY_USAGE_ENCRYPT | PSA_KEY_USAGE_DECRYPT);
+        psa_set_key_algorithm(&a, PSA_ALG_GCM);
+        st = psa_key_derivation_output_key(&a, &op, &s->key);
+        psa_reset_key_attributes(&a);
+    }
+    if (st == PSA_SUCCESS) {
+        psa_set_key_type(&a, PSA_KEY_TYPE_HMAC);
+        psa_set_key_bits(&a, 256);
+        psa_set_key_usage_flags(&a, PSA_KEY_USAGE_SIGN_MESSAGE | PSA_KEY_USAGE_VERIFY_MESSAGE);
+        psa_set_key_algorithm(&a, PSA_ALG_HMAC(PSA_ALG_SHA_256));
+        st = psa_key_derivation_output_key(&a, &op, &s->mac_key);
+        psa_reset_key_attributes(&a);
+    }
+    psa_key_derivation_abort(&op);
+    psa_destroy_key(dk);
+    if (st != PSA_SUCCESS) {
+        destroy_keys(s);
+        return fs38_diag_set(&s->diag, FS38_ERR_CRYPTO, "storage key derivation failed (%d)", (int)st);
+    }
+    return FS38_OK;
+}
+
+static fs38_err name_tag(fs38_store *s, const char *name, size_t nl, uint8_t tag[NAME_TAG])
+{
+    psa_mac_operation_t op = PSA_MAC_OPERATION_INIT;
+    uint8_t mac[PSA_HASH_LENGTH(PSA_ALG_SHA_256)];
+    const uint8_t dom = DOM_NAME;
+    size_t ml = 0;
+    psa_status_t st = psa_mac_sign_setup(&op, s->mac_key, PSA_ALG_HMAC(PSA_ALG_SHA_256));
+    if (st == PSA_SUCCESS)
+        st = psa_mac_update(&op, &dom, 1);
+    if (st == PSA_SUCCESS)
+        st = psa_mac_update(&op, (const uint8_t *)name, nl);
+    if (st == PSA_SUCCESS)
+        st = psa_mac_sign_finish(&op, mac, sizeof mac, &ml);
+    psa_mac_abort(&op);
+    if (st != PSA_SUCCESS || ml != sizeof mac)
+        return FS38_ERR_CRYPTO;
+    memcpy(tag, mac, NAME_TAG);
+    fs38_wipe(mac, sizeof mac);
+    return FS38_OK;
+}
+
+/* ---- records --------------------------------------------------------------------------------- */
+
+typedef struct {
+    uint32_t kind;
+    uint32_t ct_len;
+    uint32_t seq;
+    uint64_t nonce;
+    uint64_t prev;
+    uint8_t tag[NAME_TAG];
+    uint32_t size; /* bytes on flash, padded */
+} rec_hdr;
+
+enum { HDR_OK = 0, HDR_ERASED = 1, HDR_BAD = 2 };
+
+/* Parse the 40-byte record header h at bank offset off. */
+static int parse_rec(const fs38_store *s, const uint8_t *h, uint32_t off, rec_hdr *r)
+{
+    if (all_ff(h, REC_HDR))
+        return HDR_ERASED;
+    r->kind = h[1];
+    r->ct_len = get16(h + 2);
+    r->seq = get32(h + 4);
+    r->nonce = get64(h + 8);
+    r->prev = get64(h + 16);
+    memcpy(r->tag, h + 24, NAME_TAG);
+    if (h[0] != REC_MAGIC || (r->kind != KIND_VALUE && r->kind != KIND_TOMB) || r->ct_len < 2u ||
+        r->ct_len > FS38_STORE_PLAIN_MAX)
+        return HDR_BAD;
+    r->size = rec_size(r->ct_len);
+    if (off > s->bank_size || r->size > s->bank_size - off)
+        return HDR_BAD;
+    return HDR_OK;
+}
+
+static fs38_err read_rec_hdr(fs38_store *s, uint32_t bank, uint32_t off, rec_hdr *r, int *kind)
+{
+    uint8_t h[REC_HDR];
+    if (off > s->bank_size || s->bank_size - off < REC_HDR) {
+        *kind = HDR_ERASED; /* no room for another record: end of the log */
+        return FS38_OK;
+    }
+    fs38_err e = rd(s, bank, off, h, sizeof h);
+    if (e == FS38_OK)
+        *kind = parse_rec(s, h, off, r);
+    return e;
+}
+
+/*
+ * Read the record at off into s->buf and authenticate it, plaintext into s->plain (the caller
+ * wipes it). FS38_ERR_STORE_CORRUPT when it does not authenticate or is inconsistent.
+ */
+static fs38_err open_rec(fs38_store *s, uint32_t bank, uint32_t off, const rec_hdr *r)
+{
+    uint8_t nonce[12];
+    size_t pl = 0;
+    fs38_err e = rd(s, bank, off, s->buf, r->size);
+    if (e != FS38_OK)
+        return e;
+    if (!all_ff(s->buf + REC_HDR + r->ct_len + GCM_TAG, r->size - (REC_HDR + r->ct_len + GCM_TAG)))
+        return FS38_ERR_STORE_CORRUPT; /* padding is never programmed */
+    make_nonce(r->nonce, nonce);
+    psa_status_t st = psa_aead_decrypt(s->key, PSA_ALG_GCM, nonce, sizeof nonce, s->buf, REC_HDR,
+                                       s->buf + REC_HDR, r->ct_len + GCM_TAG, s->plain,
+                                       sizeof s->plain, &pl);
+    if (st == PSA_ERROR_INVALID_SIGNATURE)
+        return FS38_ERR_STORE_CORRUPT;
+    if (st != PSA_SUCCESS)
+        return FS38_ERR_CRYPTO;
+    uint32_t nl = s->plain[0];
+    if (pl != r->ct_len || nl == 0 || nl > FS38_STORE_NAME_MAX || 1u + nl > pl ||
+        (r->kind == KIND_TOMB && pl != 1u + nl)) {
+        fs38_wipe(s->plain, sizeof s->plain);
+        return FS38_ERR_STORE_CORRUPT;
+    }
+    return FS38_OK;
+}
+
+/* ---- banks ------------------------------------------------------------------------------------ */
+
+typedef struct {
+    uint64_t gen;
+    uint32_t seq_hw;
+    uint32_t body_end;
+    uint64_t hw_nonce;
+} bank_hdr;
+
+static void fill_bank_hdr(uint8_t h[BANK_HDR], const bank_hdr *b)
+{
+    memset(h, 0xFF, BANK_HDR);
+    memcpy(h, BANK_MAGIC, 4);
+    put32(h + 4, BANK_VERSION);
+    put64(h + 8, b->gen);
+    put32(h + 16, b->seq_hw);
+    put32(h + 20, b->body_end);
+    put64(h + 24, b->hw_nonce);
+}
+
+/* Parse a bank header's fields (not its MAC): 1 when plausible. */
+static int parse_bank_hdr(const fs38_store *s, const uint8_t h[BANK_HDR], bank_hdr *b)
+{
+    if (memcmp(h, BANK_MAGIC, 4) != 0 || get32(h + 4) != BANK_VERSION)
+        return 0;
+    b->gen = get64(h + 8);
+    b->seq_hw = get32(h + 16);
+    b->body_end = get32(h + 20);
+    b->hw_nonce = get64(h + 24);
+    return b->gen != 0 && b->gen != UINT64_MAX && b->body_end >= BANK_HDR &&
+           b->body_end <= s->bank_size && b->body_end % ALIGN == 0;
+}
+
+static fs38_err mac_setup(fs38_store *s, psa_mac_operation_t *op, int verify)
+{
+    const uint8_t dom = DOM_BANK;
+    psa_status_t st = verify ? psa_mac_verify_setup(op, s->mac_key, PSA_ALG_HMAC(PSA_ALG_SHA_256))
+                             : psa_mac_sign_setup(op, s->mac_key, PSA_ALG_HMAC(PSA_ALG_SHA_256));
+    if (st == PSA_SUCCESS)
+        st = psa_mac_update(op, &dom, 1);
+    return st == PSA_SUCCESS ? FS38_OK : FS38_ERR_CRYPTO;
+}
+
+/*
+ * Is bank b's header authentic (framing of its body + MAC)? *ok = 1 and *out filled when so.
+ */
+static fs38_err verify_bank(fs38_store *s, uint32_t b, const uint8_t h[BANK_HDR], bank_hdr *out, int *ok)
+{
+    bank_hdr bh;
+    *ok = 0;
+    if (!parse_bank_hdr(s, h, &bh))
+        return FS38_OK;
+    /* the body must be a sequence of well-framed value records ending at body_end */
+    uint32_t off = BANK_HDR;
+    while (off < bh.body_end) {
+        rec_hdr r;
+        int k;
+        fs38_err e = read_rec_hdr(s, b, off, &r, &k);
+        if (e != FS38_OK)
+            return e;
+        if (k != HDR_OK || r.kind != KIND_VALUE || r.size > bh.body_end - off)
+            return FS38_OK;
+        off += r.size;
+    }
+    psa_mac_operation_t op = PSA_MAC_OPERATION_INIT;
+    fs38_err e = mac_setup(s, &op, 1);
+    for (off = BANK_HDR; e == FS38_OK && off < bh.body_end;) {
+        uint32_t n = bh.body_end - off;
+        if (n > sizeof s->buf)
+            n = (uint32_t)sizeof s->buf;
+        e = rd(s, b, off, s->buf, n);
+        if (e == FS38_OK && psa_mac_update(&op, s->buf, n) != PSA_SUCCESS)
+            e = FS38_ERR_CRYPTO;
+        off += n;
+    }
+    if (e == FS38_OK && psa_mac_update(&op, h, 32) != PSA_SUCCESS)
+        e = FS38_ERR_CRYPTO;
+    if (e == FS38_OK) {
+        psa_status_t st = psa_mac_verify_finish(&op, h + 32, 32);
+        if (st == PSA_SUCCESS) {
+            *ok = 1;
+            *out = bh;
+        } else if (st != PSA_ERROR_INVALID_SIGNATURE) {
+            e = FS38_ERR_CRYPTO;
+        }
+    }
+    psa_mac_abort(&op);
+    return e;
+}
+
+/* ---- lookups and liveness --------------------------------------------------------------------- */
+
+/* Offset of the latest record (any kind) whose tag is `tag` in [from, log_end); 0 if none. */
+static fs38_err find_latest(fs38_store *s, const uint8_t tag[NAME_TAG], uint32_t from, uint32_t *found,
+                            rec_hdr *fr)
+{
+    *found = 0;
+    for (uint32_t off = from; off < s->log_end;) {
+        rec_hdr r;
+        int k;
+        fs38_err e = read_rec_hdr(s, s->active, off, &r, &k);
+        if (e != FS38_OK)
+            return e;
+        if (k != HDR_OK)
+            return FS38_ERR_STORE_CORRUPT; /* the log was verified at open: flash changed */
+        if (fs38_ct_compare(r.tag, tag, NAME_TAG) == 0) {
+            *found = off;
+            if (fr)
+                *fr = r;
+        }
+        off += r.size;
+    }
+    return FS38_OK;
+}
+
+/* Record at off (header r) is live: a value and the latest of its name. */
+static fs38_err is_live(fs38_store *s, uint32_t off, const rec_hdr *r, int *live)
+{
+    uint32_t later;
+    *live = 0;
+    if (r->kind != KIND_VALUE)
+        return FS38_OK;
+    fs38_err e = find_latest(s, r->tag, off + r->size, &later, NULL);
+    if (e == FS38_OK)
+        *live = later == 0;
+    return e;
+}
+
+static fs38_err live_bytes(fs38_store *s, uint32_t *total)
+{
+    *total = 0;
+    for (uint32_t off = BANK_HDR; off < s->log_end;) {
+        rec_hdr r;
+        int k, live;
+        fs38_err e = read_rec_hdr(s, s->active, off, &r, &k);
+        if (e != FS38_OK)
+            return e;
+        if (k != HDR_OK)
+            return FS38_ERR_STORE_CORRUPT;
+        e = is_live(s, off, &r, &live);
+        if (e != FS38_OK)
+            return e;
+        if (live)
+            *total += r.size;
+        off += r.size;
+    }
+    return FS38_OK;
+}
+
+/* ---- compaction ------------------------------------------------------------------------------ */
+
+/* Erase bank b unless it is blank already. */
+static fs38_err ensure_blank(fs38_store *s, uint32_t b)
+{
+    int blank;
+    fs38_err e = range_blank(s, b, 0, &blank);
+    if (e == FS38_OK && !blank)
+        e = erase_bank(s, b);
+    return e;
+}
+
+/* Program a bank header (MAC over body + header fields; the body was fed to op already). */
+static fs38_err write_bank_hdr(fs38_store *s, uint32_t b, const bank_hdr *bh, psa_mac_operation_t *op)
+{
+    uint8_t h[BANK_HDR];
+    size_t ml = 0;
+    fill_bank_hdr(h, bh);
+    if (psa_mac_update(op, h, 32) != PSA_SUCCESS ||
+        psa_mac_sign_finish(op, h + 32, 32, &ml) != PSA_SUCCESS || ml != 32)
+        return FS38_ERR_CRYPTO;
+    return prog(s, b, 0, h, sizeof h);
+}
+
+static fs38_err compact(fs38_store *s)
+{
+    const uint32_t t = (s->active + 1u) % s->nbanks;
+    psa_mac_operation_t op = PSA_MAC_OPERATION_INIT;
+    uint32_t pos = BANK_HDR;
+    fs38_err e = ensure_blank(s, t);
+    if (e == FS38_OK)
+        e = mac_setup(s, &op, 0);
+    for (uint32_t off = BANK_HDR; e == FS38_OK && off < s->log_end;) {
+        rec_hdr r;
+        int k, live;
+        e = read_rec_hdr(s, s->active, off, &r, &k);
+        if (e != FS38_OK)
+            break;
+        if (k != HDR_OK) {
+            e = FS38_ERR_STORE_CORRUPT;
+            break;
+        }
+        e = is_live(s, off, &r, &live);
+        if (e == FS38_OK && live) {
+            /* verify before copying: never carry damaged bytes under a fresh MAC */
+            e = open_rec(s, s->active, off, &r);
+            fs38_wipe(s->plain, sizeof s->plain);
+            if (e == FS38_OK)
+                e = prog(s, t, pos, s->buf, r.size);
+            if (e == FS38_OK && psa_mac_update(&op, s->buf, r.size) != PSA_SUCCESS)
+                e = FS38_ERR_CRYPTO;
+            pos += r.size;
+        }
+        off += r.size;
+    }
+    bank_hdr bh = { s->generation + 1u, s->level, pos, s->last_nonce };
+    if (e == FS38_OK)
+        e = write_bank_hdr(s, t, &bh, &op);
+    psa_mac_abort(&op);
+    if (e != FS38_OK)
+        return e;
+    /* the new bank is authoritative from here on */
+    const uint32_t old = s->active;
+    s->active = t;
+    s->generation = bh.gen;
+    s->body_end = pos;
+    s->log_end = pos;
+    s->dirty = false;
+    s->live = pos - BANK_HDR;
+    s->live_known = true;
+    return erase_bank(s, old);
+}
+
+/* ---- open ----------------------------------------------------------------------------------- */
+
+static fs38_err setup_geometry(fs38_store *s)
+{
+    const fs38_store_config *c = &s->cfg;
+    const fs38_port *p = c->port;
+    if (!p || !p->flash_read || !p->flash_program || !p->flash_erase || !p->counter_read ||
+        !p->counter_advance || !p->sector_size)
+        return fs38_diag_set(&s->diag, FS38_ERR_ARG, "store: port lacks flash or counters");
+    const uint32_t ss = p->sector_size;
+    const uint32_t bs = c->bank_size ? c->bank_size : ss;
+    if (bs % ss || bs < BANK_HDR + FS38_STORE_REC_MAX || c->offset % ss || c->size % bs ||
+        c->size / bs < 2u || c->offset > p->flash_size || c->size > p->flash_size - c->offset)
+        return fs38_diag_set(&s->diag, FS38_ERR_ARG, "store: bad region geometry");
+    s->bank_size = bs;
+    s->nbanks = c->size / bs;
+    return FS38_OK;
+}
+
+/* Format: bank 0 gets an empty level-0 header; every other non-blank bank is erased. */
+static fs38_err format_empty(fs38_store *s)
+{
+    psa_mac_operation_t op = PSA_MAC_OPERATION_INIT;
+    fs38_err e = FS38_OK;
+    for (uint32_t b = 0; b < s->nbanks && e == FS38_OK; b++)
+        e = ensure_blank(s, b);
+    bank_hdr bh = { 1u, 0u, BANK_HDR, 0u };
+    if (e == FS38_OK)
+        e = mac_setup(s, &op, 0);
+    if (e == FS38_OK)
+        e = write_bank_hdr(s, 0, &bh, &op);
+    psa_mac_abort(&op);
+    if (e != FS38_OK)
+        return e;
+    s->active = 0;
+    s->generation = 1;
+    s->body_end = BANK_HDR;
+    s->log_end = BANK_HDR;
+    s->level = 0;
+    s->last_nonce = 0;
+    return FS38_OK;
+}
+
+typedef struct {
+    uint32_t level;
+    uint64_t nonce;
+} ident;
+
+static fs38_err report_corrupt(fs38_store *s, uint32_t bank, uint32_t off, const char *what)
+{
+    fs38_event(FS38_EV_STORE_CORRUPT, FS38_SEV_CRITICAL, (int64_t)(bank_off(s, bank) + off), what);
+    return fs38_diag_set(&s->diag, FS38_ERR_STORE_CORRUPT, "%s at bank %u offset %u", what, bank, off);
+}
+
+static fs38_err report_rollback(fs38_store *s, uint32_t level, uint64_t v)
+{
+    fs38_event(FS38_EV_STORE_ROLLBACK, FS38_SEV_CRITICAL, (int64_t)LEVEL(v), "store rolled back");
+    return fs38_diag_set(&s->diag, FS38_ERR_STORE_ROLLBACK, "store rolled back (state %u, counter %u)",
+                         level, LEVEL(v));
+}
+
+/* Does n identify the record that committed level L according to counter value v? */
+static int is_committed(uint64_t n, uint32_t level, uint64_t v)
+{
+    if (level == 0)
+        return n == 0;
+    return LEVEL(n) == level - 1u && ATT(n) == CID(v);
+}
+
+/* Mount the chosen bank: walk its appended log and check it against the counter. */
+static fs38_err mount(fs38_store *s, uint32_t b, const bank_hdr *bh, uint64_t v)
+{
+    ident last = { bh->seq_hw, bh->hw_nonce }, pred = { 0, 0 };
+    int have_pred = 0, damaged = 0;
+    uint32_t off = bh->body_end, bad_off = 0;
+    fs38_err e;
+
+    for (;;) {
+        rec_hdr r;
+        int k;
+        e = read_rec_hdr(s, b, off, &r, &k);
+        if (e != FS38_OK)
+            return e;
+        if (k == HDR_ERASED)
+            break;
+        if (k == HDR_OK && r.seq == last.level + 1u && r.prev == last.nonce) {
+            e = open_rec(s, b, off, &r);
+            fs38_wipe(s->plain, sizeof s->plain);
+            if (e != FS38_OK && e != FS38_ERR_STORE_CORRUPT)
+                return e;
+        } else {
+            e = FS38_ERR_STORE_CORRUPT;
+        }
+        if (e != FS38_OK) {
+            damaged = 1;
+            bad_off = off;
+            break;
+        }
+        pred = last;
+        have_pred = 1;
+        last.level = r.seq;
+        last.nonce = r.nonce;
+        off += r.size;
+    }
+    s->log_end = off;
+    if (!damaged) {
+        int clean;
+        e = range_blank(s, b, off, &clean);
+        if (e != FS38_OK)
+            return e;
+        if (!clean) {
+            damaged = 1;
+            bad_off = off;
+        }
+    }
+
+    const uint32_t L = LEVEL(v);
+    int ok = 0, commit = 0;
+    if (last.level == L) {
+        ok = is_committed(last.nonce, L, v);
+    } else if (L < UINT32_MAX && last.level == L + 1u) {
+        ok = (last.nonce >> 16) == (v >> 16) && ATT(last.nonce) <= ATT(v) &&
+             (!have_pred || is_committed(pred.nonce, L, v));
+        commit = ok;
+    } else if (last.level > L) {
+        return report_corrupt(s, b, off, "store ahead of its counter");
+    }
+    if (!ok)
+        return damaged ? report_corrupt(s, b, bad_off, "record failed authentication")
+                       : report_rollback(s, last.level, v);
+
+    s->dirty = damaged; /* bytes after the committed log: an interrupted write */
+    s->level = last.level;
+    s->last_nonce = last.nonce;
+    s->counter = v;
+    if (commit) {
+        e = ctr_advance(s, commit_value(L, last.nonce));
+        if (e != FS38_OK)
+            return e;
+    }
+    return FS38_OK;
+}
+
+fs38_err fs38_store_open(fs38_store *s, const fs38_store_config *cfg)
+{
+    if (!s)
+        return FS38_ERR_ARG;
+    fs38_wipe(s, sizeof *s);
+    if (!cfg)
+        return fs38_diag_set(&s->diag, FS38_ERR_ARG, "store: no configuration");
+    s->cfg = *cfg;
+    fs38_err e = setup_geometry(s);
+    if (e != FS38_OK)
+        return e;
+    if (psa_crypto_init() != PSA_SUCCESS)
+        return fs38_diag_set(&s->diag, FS38_ERR_CRYPTO, "psa_crypto_init failed");
+    e = derive_keys(s);
+    if (e != FS38_OK)
+        goto fail;
+
+    uint64_t v;
+    e = ctr_read(s, &v);
+    if (e != FS38_OK) {
+        fs38_diag_set(&s->diag, e, "cannot read the store counter");
+        goto fail;
+    }
+
+    /* Candidates: banks with a plausible header, tried newest first; the first authentic one
+     * is active (a newer but unauthentic one is a half-made bank or damage). */
+    uint8_t h[BANK_HDR];
+    uint32_t tried[8] = { 0 }; /* bitmap over banks (region up to 256 banks) */
+    if (s->nbanks > 256u) {
+        e = fs38_diag_set(&s->diag, FS38_ERR_ARG, "store: more than 256 banks");
+        goto fail;
+    }
+    int found = 0, nonblank = 0;
+    bank_hdr act = { 0, 0, 0, 0 };
+    uint32_t ab = 0;
+    for (;;) {
+        uint64_t best_gen = 0;
+        uint32_t best = 0;
+        int have = 0;
+        for (uint32_t b = 0; b < s->nbanks; b++) {
+            bank_hdr bh;
+            if (tried[b / 32] >> (b % 32) & 1u)
+                continue;
+            e = rd(s, b, 0, h, sizeof h);
+            if (e != FS38_OK)
+                goto fail;
+            if (parse_bank_hdr(s, h, &bh) && (!have || bh.gen > best_gen)) {
+                best_gen = bh.gen;
+                best = b;
+                have = 1;
+            }
+        }
+        if (!have)
+            break;
+        tried[best / 32] |= 1u << (best % 32);
+        int ok = 0;
+        e = rd(s, best, 0, h, sizeof h);
+        if (e == FS38_OK)
+            e = verify_bank(s, best, h, &act, &ok);
+        if (e != FS38_OK)
+            goto fail;
+        nonblank = 1;
+        if (ok) {
+            found = 1;
+            ab = best;
+            break;
+        }
+    }
+    if (!found) {
+        for (uint32_t b = 0; b < s->nbanks && !nonblank; b++) {
+            int blank;
+            e = range_blank(s, b, 0, &blank);
+            if (e != FS38_OK)
+                goto fail;
+            nonblank = !blank;
+        }
+        if (LEVEL(v) == 0) {
+            /* nothing was ever committed: (re)format */
+            s->counter = v;
+            e = format_empty(s);
+            if (e != FS38_OK) {
+                fs38_diag_set(&s->diag, e, "store format failed");
+                goto fail;
+            }
+        } else if (nonblank) {
+            e = report_corrupt(s, 0, 0, "no authentic store bank (other device key or damaged flash)");
+            goto fail;
+        } else {
+            e = report_rollback(s, 0, v);
+            goto fail;
+        }
+    } else {
+        s->active = ab;
+        s->generation = act.gen;
+        s->body_end = act.body_end;
+        e = mount(s, ab, &act, v);
+        if (e != FS38_OK)
+            goto fail;
+    }
+
+    /* stale banks: a completed compaction's source, a half-made bank, garbage */
+    for (uint32_t b = 0; b < s->nbanks; b++) {
+        if (b == s->active)
+            continue;
+        e = ensure_blank(s, b);
+        if (e != FS38_OK)
+            goto fail;
+    }
+    s->fresh = false; /* the current counter value may have been used before the cut */
+    s->open = true;
+    fs38_diag_clear(&s->diag);
+    return FS38_OK;
+
+fail:
+    destroy_keys(s);
+    fs38_wipe(s->buf, sizeof s->buf);
+    fs38_wipe(s->plain, sizeof s->plain);
+    if (s->diag.err == FS38_OK)
+        fs38_diag_set(&s->diag, e, "");
+    s->open = false;
+    return e;
+}
+
+void fs38_store_close(fs38_store *s)
+{
+    if (!s)
+        return;
+    destroy_keys(s);
+    fs38_wipe(s, sizeof *s);
+}
+
+/* ---- put / get / delete ------------------------------------------------------------------- */
+
+static fs38_err check_ready(fs38_store *s)
+{
+    if (!s || !s->open)
+        return FS38_ERR_STATE;
+    if (s->broken)
+        return fs38_diag_set(&s->diag, FS38_ERR_STATE, "store must be reopened after a failed write");
+    return FS38_OK;
+}
+
+static fs38_err check_name(const char *name, size_t *nl)
+{
+    if (!name)
+        return FS38_ERR_ARG;
+    size_t n = 0;
+    while (n <= FS38_STORE_NAME_MAX && name[n])
+        n++;
+    if (n == 0 || n > FS38_STORE_NAME_MAX)
+        return FS38_ERR_ARG;
+    *nl = n;
+    return FS38_OK;
+}
+
+/* A mutating step failed half-way: the RAM state is no longer trustworthy. */
+static fs38_err broke(fs38_store *s, fs38_err e)
+{
+    s->broken = true;
+    fs38_wipe(s->plain, sizeof s->plain);
+    return fs38_diag_set(&s->diag, e, "store write interrupted (%s)", fs38_strerror(e));
+}
+
+static fs38_err append(fs38_store *s, uint32_t kind, const char *name, size_t nl, const uint8_t *value,
+                       size_t vl, const uint8_t tag[NAME_TAG], uint32_t old_size)
+{
+    const uint32_t ct_len = (uint32_t)(1u + nl + vl);
+    const uint32_t need = rec_size(ct_len);
+    const uint32_t cap = s->bank_size - BANK_HDR;
+    fs38_err e;
+
+    if (s->level >= LEVEL_MAX)
+        return fs38_diag_set(&s->diag, FS38_ERR_LIMIT, "store state counter exhausted");
+    if (!s->live_known) {
+        e = live_bytes(s, &s->live);
+        if (e != FS38_OK)
+            return e == FS38_ERR_STORE_CORRUPT ? report_corrupt(s, s->active, 0, "store changed since open") : e;
+        s->live_known = true;
+    }
+    /* Old and new version must fit together (copy-on-write), and a value must leave room for
+     * one tombstone, so that a full store can always delete. */
+    const uint32_t want = need + (kind == KIND_VALUE ? rec_size(1u + FS38_STORE_NAME_MAX) : 0u);
+    if (s->live > cap || want > cap - s->live)
+        return fs38_diag_set(&s->diag, FS38_ERR_STORE_FULL, "store full (%u live bytes + %u > %u)", s->live,
+                             want, cap);
+    if (s->dirty || need > s->bank_size - s->log_end) {
+        e = compact(s);
+        if (e != FS38_OK)
+            return broke(s, e);
+    }
+    e = reserve(s);
+    if (e != FS38_OK)
+        return e == FS38_ERR_LIMIT ? e : broke(s, e);
+
+    const uint64_t n = s->counter;
+    uint8_t *h = s->buf;
+    h[0] = REC_MAGIC;
+    h[1] = (uint8_t)kind;
+    put16(h + 2, ct_len);
+    put32(h + 4, s->level + 1u);
+    put64(h + 8, n);
+    put64(h + 16, s->last_nonce);
+    memcpy(h + 24, tag, NAME_TAG);
+    s->plain[0] = (uint8_t)nl;
+    memcpy(s->plain + 1, name, nl);
+    if (vl)
+        memcpy(s->plain + 1 + nl, value, vl);
+    uint8_t nonce[12];
+    size_t ol = 0;
+    make_nonce(n, nonce);
+    s->fresh = false; /* n is spent from here on, whatever happens */
+    psa_status_t st = psa_aead_encrypt(s->key, PSA_ALG_GCM, nonce, sizeof nonce, h, REC_HDR, s->plain,
+                                       ct_len, s->buf + REC_HDR, sizeof s->buf - REC_HDR, &ol);
+    fs38_wipe(s->plain, sizeof s->plain);
+    if (st != PSA_SUCCESS || ol != ct_len + GCM_TAG)
+        return broke(s, FS38_ERR_CRYPTO);
+    memset(s->buf + REC_HDR + ol, 0xFF, need - (REC_HDR + ol));
+    e = prog(s, s->active, s->log_end, s->buf, need);
+    if (e != FS38_OK)
+        return broke(s, e);
+    e = ctr_advance(s, commit_value(s->level, n));
+    if (e != FS38_OK)
+        return broke(s, e);
+    s->level++;
+    s->last_nonce = n;
+    s->log_end += need;
+    s->live = s->live - old_size + (kind == KIND_VALUE ? need : 0u);
+    s->fresh = true; /* the commit value has never been a nonce */
+    return FS38_OK;
+}
+
+fs38_err fs38_store_put(fs38_store *s, const char *name, const uint8_t *value, size_t len)
+{
+    size_t nl;
+    uint8_t tag[NAME_TAG];
+    fs38_err e = check_ready(s);
+    if (e != FS38_OK)
+        return e;
+    if (check_name(name, &nl) != FS38_OK || len > FS38_STORE_VALUE_MAX || (!value && len))
+        return fs38_diag_set(&s->diag, FS38_ERR_ARG, "store: bad name or value length");
+    uint32_t off;
+    rec_hdr old;
+    e = name_tag(s, name, nl, tag);
+    if (e == FS38_OK)
+        e = find_latest(s, tag, BANK_HDR, &off, &old);
+    if (e == FS38_ERR_STORE_CORRUPT)
+        return report_corrupt(s, s->active, 0, "store changed since open");
+    if (e != FS38_OK)
+        return e;
+    return append(s, KIND_VALUE, name, nl, value, len, tag, off && old.kind == KIND_VALUE ? old.size : 0u);
+}
+
+/* Find and open the latest record of name: FS38_OK with s->plain filled (caller wipes). */
+static fs38_err lookup(fs38_store *s, const char *name, size_t nl, uint8_t tag[NAME_TAG], rec_hdr *r)
+{
+    uint32_t off;
+    fs38_err e = name_tag(s, name, nl, tag);
+    if (e == FS38_OK)
+        e = find_latest(s, tag, BANK_HDR, &off, r);
+    if (e == FS38_ERR_STORE_CORRUPT)
+        return report_corrupt(s, s->active, 0, "store changed since open");
+    if (e != FS38_OK)
+        return e;
+    if (off == 0)
+        return FS38_ERR_NOT_FOUND;
+    e = open_rec(s, s->active, off, r);
+    if (e == FS38_OK && (s->plain[0] != nl || fs38_ct_compare(s->plain + 1, name, nl) != 0)) {
+        fs38_wipe(s->plain, sizeof s->plain);
+        e = FS38_ERR_STORE_CORRUPT;
+    }
+    if (e == FS38_ERR_STORE_CORRUPT)
+        return report_corrupt(s, s->active, off, "record failed authentication");
+    if (e != FS38_OK)
+        return e;
+    if (r->kind == KIND_TOMB) {
+        fs38_wipe(s->plain, sizeof s->plain);
+        return FS38_ERR_NOT_FOUND;
+    }
+    return FS38_OK;
+}
+
+fs38_err fs38_store_get(fs38_store *s, const char *name, uint8_t *buf, size_t cap, size_t *len)
+{
+    size_t nl;
+    uint8_t tag[NAME_TAG];
+    rec_hdr r;
+    fs38_err e = check_ready(s);
+    if (e != FS38_OK)
+        return e;
+    if (check_name(name, &nl) != FS38_OK || !len || (!buf && cap))
+        return fs38_diag_set(&s->diag, FS38_ERR_ARG, "store: bad name or buffer");
+    e = lookup(s, name, nl, tag, &r);
+    if (e != FS38_OK)
+        return e;
+    const size_t vl = r.ct_len - 1u - nl;
+    *len = vl;
+    if (vl > cap) {
+        fs38_wipe(s->plain, sizeof s->plain);
+        return fs38_diag_set(&s->diag, FS38_ERR_BUFFER, "value is %zu bytes, buffer %zu", vl, cap);
+    }
+    if (vl)
+        memcpy(buf, s->plain + 1 + nl, vl);
+    fs38_wipe(s->plain, sizeof s->plain);
+    return FS38_OK;
+}
+
+fs38_err fs38_store_delete(fs38_store *s, const char *name)
+{
+    size_t nl;
+    uint8_t tag[NAME_TAG];
+    rec_hdr r;
+    fs38_err e = check_ready(s);
+    if (e != FS38_OK)
+        return e;
+    if (check_name(name, &nl) != FS38_OK)
+        return fs38_diag_set(&s->diag, FS38_ERR_ARG, "store: bad name");
+    e = lookup(s, name, nl, tag, &r);
+    fs38_wipe(s->plain, sizeof s->plain);
+    if (e == FS38_ERR_NOT_FOUND)
+        return FS38_OK;
+    if (e != FS38_OK)
+        return e;
+    return append(s, KIND_TOMB, name, nl, NULL, 0, tag, r.size);
+}
+
+fs38_err fs38_store_compact(fs38_store *s)
+{
+    fs38_err e = check_ready(s);
+    if (e != FS38_OK)
+        return e;
+    e = compact(s);
+    return e == FS38_OK ? e : broke(s, e);
+}
+
+/* ---- wipe ---------------------------------------------------------------------------------- */
+
+fs38_err fs38_store_wipe(fs38_store *s)
+{
+    if (!s || !s->cfg.port)
+        return FS38_ERR_ARG;
+    const bool was_open = s->open && !s->broken;
+    fs38_err e = FS38_OK;
+    uint32_t target = 0;
+    uint64_t gen = 1;
+
+    if (!was_open) {
+        /* recovery: the context may hold nothing but the configuration */
+        fs38_store_config cfg = s->cfg;
+        destroy_keys(s);
+        fs38_wipe(s, sizeof *s);
+        s->cfg = cfg;
+        e = setup_geometry(s);
+        if (e == FS38_OK && psa_crypto_init() != PSA_SUCCESS)
+            e = FS38_ERR_CRYPTO;
+        if (e == FS38_OK)
+            e = derive_keys(s);
+        uint64_t v = 0;
+        if (e == FS38_OK)
+            e = ctr_read(s, &v);
+        s->counter = v;
+        s->level = LEVEL(v);
+        /* everything but the target goes first: an interrupted recovery wipe leaves no
+         * authentic bank, and open keeps refusing until the wipe is repeated */
+        for (uint32_t b = 1; b < s->nbanks && e == FS38_OK; b++)
+            e = ensure_blank(s, b);
+    } else {
+        target = (s->active + 1u) % s->nbanks;
+        gen = s->generation + 1u;
+    }
+    s->fresh = false;
+    if (e == FS38_OK && s->level >= LEVEL_MAX)
+        e = FS38_ERR_LIMIT;
+    if (e == FS38_OK)
+        e = ensure_blank(s, target);
+    /* an empty bank that commits a new state: level + 1, identified by a reserved nonce */
+    if (e == FS38_OK)
+        e = reserve(s);
+    if (e == FS38_OK) {
+        psa_mac_operation_t op = PSA_MAC_OPERATION_INIT;
+        bank_hdr bh = { gen, s->level + 1u, BANK_HDR, s->counter };
+        e = mac_setup(s, &op, 0);
+        if (e == FS38_OK)
+            e = write_bank_hdr(s, target, &bh, &op);
+        psa_mac_abort(&op);
+        if (e == FS38_OK)
+            e = ctr_advance(s, commit_value(s->level, bh.hw_nonce));
+    }
+    for (uint32_t b = 0; b < s->nbanks && e == FS38_OK; b++)
+        if (b != target)
+            e = ensure_blank(s, b);
+    if (e != FS38_OK)
+        fs38_diag_set(&s->diag, e, "store wipe failed (%s)", fs38_strerror(e));
+    fs38_diag d = s->diag;
+    fs38_store_close(s);
+    if (e != FS38_OK)
+        s->diag = d;
+    return e;
+}
