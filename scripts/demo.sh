@@ -17,16 +17,20 @@ STATE="$W/device"
 
 chapter() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 step() { printf '\n-- %s\n' "$*"; }
-# run CMD...: show the command and its output
-run() { printf '$ %s\n' "$(echo "$*" | sed "s|$W|\$W|g; s|$build/tools/||; s|$build/device/||")"; "$@"; }
+# show CMD...: print a command the way a reader would type it
+show() { printf '$ %s\n' "$(echo "$*" | sed "s|$W|\$W|g; s|$build/tools/||; s|$build/device/||")"; }
+# tidy: output with the temporary directory written as $W
+tidy() { sed "s|$W|\$W|g"; }
+# run CMD...: show the command and its output; it must succeed
+run() { show "$@"; "$@" 2>&1 | tidy; }
 # refuse TEXT CMD...: show it, and require that it fails with exit 1 — a refusal of bad
 # input — saying TEXT
 refuse() {
   local want=$1; shift
-  printf '$ %s\n' "$(echo "$*" | sed "s|$W|\$W|g; s|$build/tools/||; s|$build/device/||")"
+  show "$@"
   local out rc
   set +e; out=$("$@" 2>&1); rc=$?; set -e
-  echo "$out"
+  echo "$out" | tidy
   if [ $rc -ne 1 ]; then echo "demo: expected a refusal (exit 1), got exit $rc" >&2; exit 1; fi
   grep -qF -- "$want" <<<"$out" || { echo "demo: expected the refusal to say '$want'" >&2; exit 1; }
   echo "   (refused as expected: exit 1)"
@@ -34,12 +38,13 @@ refuse() {
 # expect TEXT CMD...: run and require TEXT in its output
 expect() {
   local want=$1; shift
-  printf '$ %s\n' "$(echo "$*" | sed "s|$W|\$W|g; s|$build/tools/||; s|$build/device/||")"
-  local out; out=$("$@" 2>&1) || { echo "$out"; echo "demo: command failed" >&2; exit 1; }
-  echo "$out"
+  show "$@"
+  local out; out=$("$@" 2>&1) || { echo "$out" | tidy; echo "demo: command failed" >&2; exit 1; }
+  echo "$out" | tidy
   grep -qF -- "$want" <<<"$out" || { echo "demo: expected '$want'" >&2; exit 1; }
 }
 export FS38 DEV W STATE build here
+export -f show tidy run refuse expect chapter step
 for ch in "$here"/scripts/demo.d/[0-9]*.sh; do
   # shellcheck source=/dev/null
   . "$ch"
