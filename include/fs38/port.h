@@ -42,6 +42,13 @@ typedef struct fs38_port {
 
     /* Read len bytes at off. */
     fs38_err (*flash_read)(void *ctx, uint32_t off, void *buf, size_t len);
+    /*
+     * Optional (may be NULL): the address of [off, off+len) when the flash is memory-mapped
+     * (execute-in-place internal flash on most MCUs; an mmap of the file on POSIX), or NULL
+     * when that range cannot be mapped. Lets verification hash an image in place instead of
+     * copying it through flash_read. The pointer is valid until the next erase/program.
+     */
+    const uint8_t *(*flash_map)(void *ctx, uint32_t off, size_t len);
     /* Erase [off, off+len): both must be multiples of sector_size. */
     fs38_err (*flash_erase)(void *ctx, uint32_t off, uint32_t len);
     /* Program len bytes at off (bits can only go from 1 to 0). */
