@@ -206,6 +206,8 @@ static fs38_err install(rig *r, const release *rl, size_t chunk)
     }
     if (!e)
         e = fs38_update_finish(&r->upd);
+    if (e == FS38_ERR_POWER)
+        fs38_update_abort(&r->upd); /* the RAM of a device that lost power: release it */
     return e;
 }
 

@@ -84,7 +84,9 @@ fs38_err fs38_update_begin(fs38_update_ctx *u, const fs38_update_config *cfg, co
 fs38_err fs38_update_write(fs38_update_ctx *u, const uint8_t *data, size_t len);
 /* Verify everything and mark the new image pending. */
 fs38_err fs38_update_finish(fs38_update_ctx *u);
-/* Abandon: the staging slot stays unbootable; the persisted progress is dropped. */
+/* Abandon: releases the crypto operations and keys held by the context (call it also after
+ * FS38_ERR_POWER, before the context is reused); when the flash still works, the persisted
+ * progress is dropped too. The staging slot stays unbootable. */
 void fs38_update_abort(fs38_update_ctx *u);
 
 #ifdef __cplusplus
