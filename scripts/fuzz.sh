@@ -11,7 +11,7 @@
 #   - prints "fuzz: NAME: N runs, no crash" per target; on a crash, leak or timeout it prints
 #     the reproducer (BUILD_DIR/fuzz-artifacts/<target>/...) and the end of the log, goes on
 #     with the other targets and exits non-zero at the end.
-# Environment: FUZZ_TARGETS (default: all four), FUZZ_JOBS (build parallelism),
+# Environment: FUZZ_TARGETS (default: every fs38_fuzz_target in fuzz/CMakeLists.txt), FUZZ_JOBS (build parallelism),
 # FUZZ_ARGS (extra libFuzzer flags), FUZZ_FRESH=1.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,7 +19,9 @@ build=${1:?usage: scripts/fuzz.sh BUILD_DIR [SECONDS]}
 secs=${2:-30}
 case "$secs" in ''|*[!0-9]*) echo "fuzz: SECONDS must be a positive integer" >&2; exit 2 ;; esac
 case "$build" in /*) ;; *) build="$here/$build" ;; esac
-targets=${FUZZ_TARGETS:-"fuzz_cbor fuzz_cose fuzz_suit fuzz_suit_manifest"}
+# every target registered with fs38_fuzz_target() in fuzz/CMakeLists.txt
+all_targets=$(sed -n 's/^fs38_fuzz_target(\([a-z0-9_]*\).*/\1/p' "$here/fuzz/CMakeLists.txt" | tr '\n' ' ')
+targets=${FUZZ_TARGETS:-$all_targets}
 jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 cc=$(command -v clang-14 || true)

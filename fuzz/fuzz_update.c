@@ -1,0 +1,339 @@
+/* fuzz_update.c — the update agent's state machine fed random operations and chunks.
+ *
+ * A RAM-backed device holds a verified factory image in slot A. Two genuine updates (A128CTR
+ * with ECDH-ES and A128GCM with A128KW) are built once at start-up. Each input is a program of
+ * operations: begin with one of the envelopes (or a mutated copy), write a chunk of the
+ * genuine payload or of input bytes, finish, abort, cut the power at a chosen operation,
+ * reboot, boot, confirm. Invariants after every step: no crash or sanitizer report; a boot
+ * always finds a verified image (the factory image or a complete update); the anti-rollback
+ * counter never exceeds the confirmed image's sequence; the new image never runs except as a
+ * trial or once confirmed. */
+#include <stdlib.h>
+#include <string.h>
+#include "fs38/boot.h"
+#include "fs38/update.h"
+#include "fs38/util.h"
+#include "suit_build.h"
+#include "suit_encrypt.h"
+
+#define CHECK(x) do { if (!(x)) abort(); } while (0)
+#define SECTOR 4096u
+#define SLOT_SIZE (64u * 1024u)
+#define STATE_OFF (2u * SLOT_SIZE)
+#define FLASH_SIZE (STATE_OFF + 2u * SECTOR)
+#define IMG_LEN 9000u
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* ---- RAM flash with power cuts ---- */
+static uint8_t flash[FLASH_SIZE], factory_flash[FLASH_SIZE];
+static uint64_t counters[FS38_COUNTER_COUNT];
+static uint64_t ops, cut_at;
+static int off_;
+
+static fs38_err ram_read(void *c, uint32_t off, void *buf, size_t len)
+{
+    (void)c;
+    if (off_)
+        return FS38_ERR_POWER;
+    memcpy(buf, flash + off, len);
+    return FS38_OK;
+}
+
+static fs38_err cut(void)
+{
+    if (off_)
+        return FS38_ERR_POWER;
+    if (cut_at && ++ops == cut_at) {
+        off_ = 1;
+        return FS38_ERR_POWER;
+    }
+    return FS38_OK;
+}
+
+static fs38_err ram_erase(void *c, uint32_t off, uint32_t len)
+{
+    (void)c;
+    fs38_err e = cut();
+    if (e == FS38_ERR_POWER && off_ && cut_at == ops) {
+        memset(flash + off, 0xff, len / 2); /* a partial erase */
+        return e;
+    }
+    if (e)
+        return e;
+    memset(flash + off, 0xff, len);
+    return FS38_OK;
+}
+
+static fs38_err ram_program(void *c, uint32_t off, const void *buf, size_t len)
+{
+    (void)c;
+    fs38_err e = cut();
+    const uint8_t *b = buf;
+    size_t n = e ? (off_ && cut_at == ops ? len / 2 : 0) : len;
+    for (size_t i = 0; i < n; i++)
+        flash[off + i] &= b[i];
+    return e;
+}
+
+static fs38_err ram_entropy(void *c, uint8_t *buf, size_t len)
+{
+    (void)c;
+    memset(buf, 0x5a, len);
+    return FS38_OK;
+}
+
+static uint64_t ram_ms(void *c)
+{
+    (void)c;
+    return 0;
+}
+
+static fs38_err ram_wall(void *c, int64_t *t)
+{
+    (void)c;
+    (void)t;
+    return FS38_ERR_NOT_FOUND;
+}
+
+static fs38_err ram_counter_read(void *c, fs38_counter_id id, uint64_t *v)
+{
+    (void)c;
+    if (off_)
+        return FS38_ERR_POWER;
+    *v = counters[id];
+    return FS38_OK;
+}
+
+static fs38_err ram_counter_advance(void *c, fs38_counter_id id, uint64_t v)
+{
+    (void)c;
+    fs38_err e = cut();
+    if (e)
+        return e;
+    if (v > counters[id])
+        counters[id] = v;
+    return FS38_OK;
+}
+
+static const fs38_port port = {
+    .flash_size = FLASH_SIZE,
+    .sector_size = SECTOR,
+    .flash_read = ram_read,
+    .flash_erase = ram_erase,
+    .flash_program = ram_program,
+    .entropy = ram_entropy,
+    .monotonic_ms = ram_ms,
+    .wall_time = ram_wall,
+    .counter_read = ram_counter_read,
+    .counter_advance = ram_counter_advance,
+};
+
+/* ---- releases ---- */
+static const uint8_t vendor[16] = { 1, 2, 3 }, class_id[16] = { 4, 5, 6 };
+static const uint8_t kek[16] = "0123456789abcdef";
+static psa_key_id_t signer, dev_key;
+static uint8_t signer_kid[FS38_KID_LEN];
+static fs38_keyring trust;
+static fs38_boot_config cfg;
+static fs38_boot_ctx boot;
+static fs38_update_ctx upd;
+
+typedef struct {
+    uint8_t image[IMG_LEN];
+    uint8_t payload[IMG_LEN + 16];
+    size_t payload_len;
+    suit_buf env;
+} release;
+static release rel[2];
+
+static void make(release *r, uint64_t seq, int gcm, uint8_t seed, const uint8_t *dev_pub)
+{
+    for (size_t i = 0; i < IMG_LEN; i++)
+        r->image[i] = (uint8_t)(i * 13u + seed);
+    suit_build sb;
+    memset(&sb, 0, sizeof sb);
+    sb.sequence = seq;
+    memcpy(sb.vendor_id, vendor, 16);
+    memcpy(sb.class_id, class_id, 16);
+    sb.component = "firmware";
+    sb.image = r->image;
+    sb.image_len = IMG_LEN;
+    sb.alg = FS38_COSE_ALG_ESP256;
+    sb.key = signer;
+    memcpy(sb.kid, signer_kid, sizeof sb.kid);
+    uint8_t info[512];
+    size_t info_len = 0;
+    if (seq > 1) {
+        suit_encrypt_opts o;
+        memset(&o, 0, sizeof o);
+        o.content_alg = gcm ? FS38_COSE_ALG_A128GCM : FS38_COSE_ALG_A128CTR;
+        if (gcm)
+            o.kek = kek;
+        else
+            o.device_pub = dev_pub;
+        CHECK(suit_encrypt(&o, r->image, IMG_LEN, r->payload, sizeof r->payload, &r->payload_len, info,
+                           sizeof info, &info_len) == FS38_OK);
+        sb.enc_info = info;
+        sb.enc_info_len = info_len;
+        sb.payload = r->payload;
+        sb.payload_len = r->payload_len;
+    }
+    CHECK(suit_build_envelope(&sb, &r->env) == FS38_OK);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    CHECK(psa_crypto_init() == PSA_SUCCESS);
+    psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
+    psa_set_key_type(&at, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
+    psa_set_key_bits(&at, 256);
+    psa_set_key_usage_flags(&at, PSA_KEY_USAGE_SIGN_HASH);
+    psa_set_key_algorithm(&at, PSA_ALG_ECDSA(PSA_ALG_SHA_256));
+    CHECK(psa_generate_key(&at, &signer) == PSA_SUCCESS);
+    uint8_t pt[65], dpt[65];
+    size_t n;
+    CHECK(psa_export_public_key(signer, pt, sizeof pt, &n) == PSA_SUCCESS);
+    CHECK(fs38_key_id(pt, sizeof pt, signer_kid) == FS38_OK);
+    psa_set_key_usage_flags(&at, PSA_KEY_USAGE_DERIVE);
+    psa_set_key_algorithm(&at, PSA_ALG_ECDH);
+    CHECK(psa_generate_key(&at, &dev_key) == PSA_SUCCESS);
+    CHECK(psa_export_public_key(dev_key, dpt, sizeof dpt, &n) == PSA_SUCCESS);
+    fs38_keyring_init(&trust);
+    CHECK(fs38_keyring_add_p256(&trust, pt, sizeof pt) == FS38_OK);
+    /* factory image (sequence 1, plain) in slot A */
+    static release factory;
+    make(&factory, 1, 0, 1, NULL);
+    make(&rel[0], 2, 0, 2, dpt);
+    make(&rel[1], 3, 1, 3, NULL);
+    cfg.port = &port;
+    cfg.trust = &trust;
+    cfg.vendor_id = vendor;
+    cfg.class_id = class_id;
+    cfg.slot[0] = (fs38_region){ 0, SLOT_SIZE };
+    cfg.slot[1] = (fs38_region){ SLOT_SIZE, SLOT_SIZE };
+    cfg.state = (fs38_region){ STATE_OFF, 2 * SECTOR };
+    memset(flash, 0xff, sizeof flash);
+    CHECK(fs38_slot_program(&cfg, 0, factory.env.b, factory.env.len, factory.image, IMG_LEN) == FS38_OK);
+    memcpy(factory_flash, flash, sizeof flash);
+    return 0;
+}
+
+static unsigned running(void)
+{
+    fs38_bootstate st;
+    if (fs38_bootstate_read(&port, STATE_OFF, 2 * SECTOR, &st))
+        return 0;
+    if (st.pending == FS38_PENDING_TRYING && st.pending_slot < 2)
+        return st.pending_slot;
+    return st.confirmed_slot < 2 ? st.confirmed_slot : 0;
+}
+
+static void check_boot(void)
+{
+    unsigned s;
+    CHECK(fs38_boot_init(&boot, &cfg) == FS38_OK);
+    fs38_err e = fs38_boot_select(&boot, &s);
+    if (e == FS38_ERR_POWER)
+        return;
+    CHECK(e == FS38_OK); /* never without a bootable image */
+    const fs38_slot_info *si = &boot.slot[s];
+    CHECK(si->verdict == FS38_OK && si->image_size == IMG_LEN);
+    if (si->sequence > 1) /* an update runs only as a trial or once confirmed */
+        CHECK((boot.st.pending == FS38_PENDING_TRYING && boot.st.pending_slot == s) || boot.st.confirmed_slot == s);
+    /* the counter never exceeds the confirmed image's sequence (it only moves on confirm) */
+    uint64_t c = counters[FS38_COUNTER_ROLLBACK];
+    if (c) {
+        unsigned cs = boot.st.confirmed_slot;
+        CHECK(cs < 2 && boot.slot[cs].verdict == FS38_OK && c <= boot.slot[cs].sequence);
+    }
+}
+
+static void reboot(void)
+{
+    fs38_update_abort(&upd);
+    off_ = 0;
+    cut_at = 0;
+    ops = 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    memcpy(flash, factory_flash, sizeof flash);
+    memset(counters, 0, sizeof counters);
+    memset(&upd, 0, sizeof upd);
+    off_ = 0;
+    cut_at = 0;
+    ops = 0;
+    const release *cur = &rel[0];
+    uint64_t pos = 0;
+    size_t i = 0;
+    suit_buf mutated;
+    while (i < size) {
+        uint8_t op = data[i++];
+        uint8_t arg = i < size ? data[i++] : 0;
+        switch (op % 10) {
+        case 0: /* begin with a genuine envelope */
+        case 1: {
+            cur = &rel[op & 1];
+            fs38_update_config uc = { &cfg, running(), { dev_key, kek, 16, NULL, 0 } };
+            fs38_update_abort(&upd);
+            if (fs38_update_begin(&upd, &uc, cur->env.b, cur->env.len) == FS38_OK)
+                pos = upd.offset;
+            break;
+        }
+        case 2: { /* begin with a mutated envelope: one byte changed */
+            cur = &rel[arg & 1];
+            mutated = cur->env;
+            size_t at = ((size_t)arg * 131u) % mutated.len;
+            mutated.b[at] ^= (uint8_t)(1u << (arg & 7));
+            fs38_update_config uc = { &cfg, running(), { dev_key, kek, 16, NULL, 0 } };
+            fs38_update_abort(&upd);
+            if (fs38_update_begin(&upd, &uc, mutated.b, mutated.len) == FS38_OK)
+                pos = upd.offset; /* a change the signature does not cover (e.g. the tag 107) */
+            break;
+        }
+        case 3: /* genuine payload bytes */
+        case 4: {
+            size_t n = (size_t)arg * 37u + 1u;
+            if (pos < cur->payload_len) {
+                if (n > cur->payload_len - pos)
+                    n = (size_t)(cur->payload_len - pos);
+                if (fs38_update_write(&upd, cur->payload + pos, n) == FS38_OK)
+                    pos += n;
+            }
+            break;
+        }
+        case 5: { /* bytes from the input */
+            size_t n = arg < size - i ? arg : size - i;
+            if (fs38_update_write(&upd, data + i, n) == FS38_OK)
+                pos += n;
+            i += n;
+            break;
+        }
+        case 6:
+            (void)fs38_update_finish(&upd);
+            break;
+        case 7: /* cut the power at a coming operation */
+            cut_at = ops + 1u + arg % 8u;
+            break;
+        case 8: /* reboot (and boot) */
+            reboot();
+            check_boot();
+            break;
+        case 9: {
+            unsigned s;
+            CHECK(fs38_boot_init(&boot, &cfg) == FS38_OK);
+            (void)fs38_boot_confirm(&boot, &s);
+            break;
+        }
+        }
+    }
+    reboot();
+    check_boot();
+    fs38_update_abort(&upd);
+    return 0;
+}
