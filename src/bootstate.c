@@ -73,19 +73,32 @@ static fs38_err scan(const fs38_port *p, uint32_t offset, uint32_t size, scan_re
         return FS38_ERR_ARG;
     memset(res, 0, sizeof *res);
     res->best_sector = -1;
-    uint8_t r[FS38_BOOTSTATE_RECORD];
+    uint8_t buf[8 * FS38_BOOTSTATE_RECORD];
+    uint32_t per = ss / FS38_BOOTSTATE_RECORD;
     for (int s = 0; s < 2; s++) {
-        for (uint32_t i = 0; i < ss / FS38_BOOTSTATE_RECORD; i++) {
-            fs38_err e = fs38_flash_read(p, offset + (uint32_t)s * ss + i * FS38_BOOTSTATE_RECORD, r, sizeof r);
+        uint32_t base = offset + (uint32_t)s * ss;
+        for (uint32_t i = 0; i < per; i += 8) { /* where the used part of the sector ends */
+            uint32_t k = per - i < 8 ? per - i : 8;
+            fs38_err e = fs38_flash_read(p, base + i * FS38_BOOTSTATE_RECORD, buf, k * FS38_BOOTSTATE_RECORD);
             if (e)
                 return e;
-            if (erased(r))
-                continue;
-            res->next_free[s] = i + 1;
+            for (uint32_t j = 0; j < k; j++)
+                if (!erased(buf + j * FS38_BOOTSTATE_RECORD))
+                    res->next_free[s] = i + j + 1;
+        }
+        /* records are appended with rising sequence numbers: a sector's newest valid record is
+         * its last valid one (torn records after it are skipped) */
+        for (uint32_t j = res->next_free[s]; j-- > 0;) {
+            fs38_err e = fs38_flash_read(p, base + j * FS38_BOOTSTATE_RECORD, buf, FS38_BOOTSTATE_RECORD);
+            if (e)
+                return e;
             fs38_bootstate st;
-            if (decode(r, &st) && (res->best_sector < 0 || st.seq > res->best.seq)) {
-                res->best = st;
-                res->best_sector = s;
+            if (decode(buf, &st)) {
+                if (res->best_sector < 0 || st.seq > res->best.seq) {
+                    res->best = st;
+                    res->best_sector = s;
+                }
+                break;
             }
         }
     }

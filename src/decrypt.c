@@ -195,8 +195,8 @@ fs38_err fs38_decrypt_parse(const uint8_t *enc, size_t len, fs38_encryption_info
     return parse_recipient(&d, info, diag);
 }
 
-/* COSE_KDF_Context [-3, [null,null,null], [null,null,null], [128, protected, "SUIT Payload Encryption"]] */
-static fs38_err kdf_context(const fs38_encryption_info *info, uint8_t *out, size_t cap, size_t *len)
+fs38_err fs38_cose_kdf_context(const uint8_t *recipient_protected, size_t len, uint8_t *out, size_t cap,
+                               size_t *out_len)
 {
     static const char other[] = "SUIT Payload Encryption";
     fs38_cbor_enc e;
@@ -211,38 +211,47 @@ static fs38_err kdf_context(const fs38_encryption_info *info, uint8_t *out, size
     }
     fs38_cbor_put_array(&e, 3);
     fs38_cbor_put_uint(&e, 128);
-    fs38_cbor_put_bstr(&e, info->recipient_protected, info->recipient_protected_len);
+    fs38_cbor_put_bstr(&e, recipient_protected, len);
     fs38_cbor_put_bstr(&e, (const uint8_t *)other, sizeof other - 1);
-    return fs38_cbor_enc_finish(&e, len);
+    return fs38_cbor_enc_finish(&e, out_len);
+}
+
+fs38_err fs38_esdh_kek(const uint8_t *z, size_t z_len, const uint8_t *recipient_protected, size_t len,
+                       uint8_t kek[16])
+{
+    uint8_t ctx[96];
+    size_t ctx_len = 0;
+    fs38_err e = fs38_cose_kdf_context(recipient_protected, len, ctx, sizeof ctx, &ctx_len);
+    if (e)
+        return e;
+    psa_key_derivation_operation_t op = PSA_KEY_DERIVATION_OPERATION_INIT;
+    psa_status_t st = psa_key_derivation_setup(&op, PSA_ALG_HKDF(PSA_ALG_SHA_256));
+    if (st == PSA_SUCCESS)
+        st = psa_key_derivation_input_bytes(&op, PSA_KEY_DERIVATION_INPUT_SECRET, z, z_len);
+    if (st == PSA_SUCCESS)
+        st = psa_key_derivation_input_bytes(&op, PSA_KEY_DERIVATION_INPUT_INFO, ctx, ctx_len);
+    if (st == PSA_SUCCESS)
+        st = psa_key_derivation_output_bytes(&op, kek, 16);
+    psa_key_derivation_abort(&op);
+    return st == PSA_SUCCESS ? FS38_OK : FS38_ERR_CRYPTO;
 }
 
 /* KEK from ECDH-ES: Z = ECDH(device key, ephemeral); KEK = HKDF-SHA-256(Z, info = KDF context) */
 static fs38_err esdh_kek(const fs38_encryption_info *info, psa_key_id_t key, uint8_t kek[16], fs38_diag *diag)
 {
-    uint8_t z[32], ctx[96];
-    size_t zlen = 0, ctx_len = 0;
+    uint8_t z[32];
+    size_t zlen = 0;
     if (!key)
         return fs38_diag_set(diag, FS38_ERR_DECRYPT, "no device key-agreement key");
-    fs38_err e = kdf_context(info, ctx, sizeof ctx, &ctx_len);
-    if (e)
-        return fs38_diag_set(diag, e, "KDF context too large");
     if (psa_raw_key_agreement(PSA_ALG_ECDH, key, info->ephemeral, sizeof info->ephemeral, z, sizeof z, &zlen) !=
             PSA_SUCCESS ||
         zlen != 32) {
         fs38_wipe(z, sizeof z);
         return fs38_diag_set(diag, FS38_ERR_DECRYPT, "ECDH with the ephemeral key failed");
     }
-    psa_key_derivation_operation_t op = PSA_KEY_DERIVATION_OPERATION_INIT;
-    psa_status_t st = psa_key_derivation_setup(&op, PSA_ALG_HKDF(PSA_ALG_SHA_256));
-    if (st == PSA_SUCCESS)
-        st = psa_key_derivation_input_bytes(&op, PSA_KEY_DERIVATION_INPUT_SECRET, z, zlen);
-    if (st == PSA_SUCCESS)
-        st = psa_key_derivation_input_bytes(&op, PSA_KEY_DERIVATION_INPUT_INFO, ctx, ctx_len);
-    if (st == PSA_SUCCESS)
-        st = psa_key_derivation_output_bytes(&op, kek, 16);
-    psa_key_derivation_abort(&op);
+    fs38_err e = fs38_esdh_kek(z, zlen, info->recipient_protected, info->recipient_protected_len, kek);
     fs38_wipe(z, sizeof z);
-    return st == PSA_SUCCESS ? FS38_OK : fs38_diag_set(diag, FS38_ERR_CRYPTO, "HKDF failed");
+    return e ? fs38_diag_set(diag, e, "HKDF failed") : FS38_OK;
 }
 
 static fs38_err unwrap(const uint8_t kek[16], const uint8_t *wrapped, size_t len, uint8_t cek[16], fs38_diag *diag)

@@ -291,6 +291,7 @@ fs38_err fs38_update_begin(fs38_update_ctx *u, const fs38_update_config *cfg, co
                 return reject(u, e);
             }
             u->resumed = true;
+            u->st = st;
             return FS38_OK;
         }
     }
@@ -306,7 +307,9 @@ fs38_err fs38_update_begin(fs38_update_ctx *u, const fs38_update_config *cfg, co
     uint32_t ss = p->sector_size;
     uint64_t span = fs38_slot_image_offset(b) + u->image_size;
     uint32_t erase_len = (uint32_t)((span + ss - 1) / ss * ss);
-    if ((e = state_write(u, &st)) || (e = fs38_flash_erase(p, b->slot[u->slot].offset, erase_len)) ||
+    if (!(e = state_write(u, &st)))
+        u->st = st;
+    if (e || (e = fs38_flash_erase(p, b->slot[u->slot].offset, erase_len)) ||
         (e = fs38_flash_program(p, b->slot[u->slot].offset + FS38_SLOT_HEADER_SIZE, env, env_len))) {
         release(u);
         return reject(u, e);
@@ -318,15 +321,14 @@ fs38_err fs38_update_begin(fs38_update_ctx *u, const fs38_update_config *cfg, co
 
 static fs38_err persist_progress(fs38_update_ctx *u)
 {
-    fs38_bootstate st;
-    fs38_err e = state_read(u, &st);
-    if (e)
-        return e;
+    fs38_bootstate st = u->st; /* nothing else writes the state while an update streams */
+    fs38_err e;
     st.dl_slot = (uint8_t)u->slot;
     st.dl_bytes = u->programmed & ~(uint64_t)15;
     memcpy(st.dl_digest, u->manifest_digest, 32);
     if ((e = state_write(u, &st)))
         return e;
+    u->st = st;
     u->persisted = st.dl_bytes;
     return FS38_OK;
 }

@@ -10,39 +10,6 @@
 static const uint8_t esdh_protected[] = { 0xa1, 0x01, 0x38, 0x1c }; /* {1: -29} */
 static const uint8_t gcm_protected[] = { 0xa1, 0x01, 0x01 };        /* {1: 1} */
 
-static fs38_err kdf_kek(const uint8_t *z, size_t zlen, uint8_t kek[16])
-{
-    uint8_t ctx[96];
-    size_t ctx_len;
-    static const char other[] = "SUIT Payload Encryption";
-    fs38_cbor_enc e;
-    fs38_cbor_enc_init(&e, ctx, sizeof ctx);
-    fs38_cbor_put_array(&e, 4);
-    fs38_cbor_put_int(&e, FS38_COSE_ALG_A128KW);
-    for (int i = 0; i < 2; i++) {
-        fs38_cbor_put_array(&e, 3);
-        fs38_cbor_put_null(&e);
-        fs38_cbor_put_null(&e);
-        fs38_cbor_put_null(&e);
-    }
-    fs38_cbor_put_array(&e, 3);
-    fs38_cbor_put_uint(&e, 128);
-    fs38_cbor_put_bstr(&e, esdh_protected, sizeof esdh_protected);
-    fs38_cbor_put_bstr(&e, (const uint8_t *)other, sizeof other - 1);
-    if (fs38_cbor_enc_finish(&e, &ctx_len))
-        return FS38_ERR_BUFFER;
-    psa_key_derivation_operation_t op = PSA_KEY_DERIVATION_OPERATION_INIT;
-    psa_status_t st = psa_key_derivation_setup(&op, PSA_ALG_HKDF(PSA_ALG_SHA_256));
-    if (st == PSA_SUCCESS)
-        st = psa_key_derivation_input_bytes(&op, PSA_KEY_DERIVATION_INPUT_SECRET, z, zlen);
-    if (st == PSA_SUCCESS)
-        st = psa_key_derivation_input_bytes(&op, PSA_KEY_DERIVATION_INPUT_INFO, ctx, ctx_len);
-    if (st == PSA_SUCCESS)
-        st = psa_key_derivation_output_bytes(&op, kek, 16);
-    psa_key_derivation_abort(&op);
-    return st == PSA_SUCCESS ? FS38_OK : FS38_ERR_CRYPTO;
-}
-
 static fs38_err wrap(const uint8_t kek[16], const uint8_t cek[16], uint8_t out[24])
 {
     mbedtls_nist_kw_context kw;
@@ -74,7 +41,7 @@ static fs38_err esdh(const uint8_t device_pub[65], uint8_t eph_pub[65], uint8_t 
         e = FS38_ERR_ARG; /* not a valid P-256 device key */
     psa_destroy_key(eph);
     if (!e)
-        e = kdf_kek(z, zl, kek);
+        e = fs38_esdh_kek(z, zl, esdh_protected, sizeof esdh_protected, kek);
     fs38_wipe(z, sizeof z);
     return e;
 }

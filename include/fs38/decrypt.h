@@ -92,6 +92,13 @@ fs38_err fs38_decrypt_update(fs38_decryptor *d, const uint8_t *in, size_t len, u
 fs38_err fs38_decrypt_finish(fs38_decryptor *d, uint8_t *out, size_t cap, size_t *out_len);
 /* Abandon a decryption; destroys the CEK. Safe on an inactive decryptor. */
 void fs38_decrypt_abort(fs38_decryptor *d);
+/* The COSE_KDF_Context of ECDH-ES+A128KW for SUIT: [-3, [null,null,null], [null,null,null],
+ * [128, recipient_protected, "SUIT Payload Encryption"]]. */
+fs38_err fs38_cose_kdf_context(const uint8_t *recipient_protected, size_t len, uint8_t *out, size_t cap,
+                               size_t *out_len);
+/* KEK = HKDF-SHA-256(salt none, IKM z, info = the KDF context), 16 bytes (both sides use it). */
+fs38_err fs38_esdh_kek(const uint8_t *z, size_t z_len, const uint8_t *recipient_protected, size_t len,
+                       uint8_t kek[16]);
 /* Ciphertext bytes that a plaintext of n bytes becomes (GCM adds the 16-byte tag). */
 uint64_t fs38_decrypt_ciphertext_size(int64_t content_alg, uint64_t n);
 

@@ -35,7 +35,9 @@
 extern "C" {
 #endif
 
-#define FS38_UPDATE_CHUNK 512u                  /* internal work buffer */
+#ifndef FS38_UPDATE_CHUNK
+#define FS38_UPDATE_CHUNK 512u                  /* internal work buffer (a build may raise it) */
+#endif
 #define FS38_UPDATE_PROGRESS (64u * 1024u)      /* persist progress every 64 KiB */
 
 typedef struct fs38_update_config {
@@ -66,6 +68,7 @@ typedef struct fs38_update_ctx {
     uint64_t offset;                    /* payload bytes accepted so far (resume point) */
     uint64_t programmed;                /* plaintext bytes programmed */
     uint64_t persisted;                 /* plaintext bytes recorded durable */
+    fs38_bootstate st;                  /* the state as this update last wrote it */
     psa_hash_operation_t image_hash;
     psa_hash_operation_t payload_hash;
     fs38_decryptor dec;

@@ -34,6 +34,9 @@
 #define MBEDTLS_PSA_CRYPTO_STORAGE_C
 #define MBEDTLS_USE_PSA_CRYPTO
 #define MBEDTLS_PSA_KEY_STORE_DYNAMIC
+/* fs38 never passes PSA buffers shared with a less trusted party (no TEE boundary in the same
+ * address space), so PSA need not copy every input/output buffer. */
+#define MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS
 
 /* Randomness */
 #define MBEDTLS_ENTROPY_C
