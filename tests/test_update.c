@@ -546,9 +546,11 @@ static void test_resume_after_cut(void **state)
 typedef enum { CONFIRM_PATH, REVERT_PATH } path;
 
 /* The scripted lifecycle; stops at the first error (a cut). */
+static size_t sweep_chunk = 4096; /* payload bytes per write call in the scripted lifecycle */
+
 static fs38_err script(rig *r, const release *rl, path p)
 {
-    fs38_err e = install(r, rl, 4096);
+    fs38_err e = install(r, rl, sweep_chunk);
     unsigned s;
     if (!e)
         e = fs38_boot_select(&r->boot, &s); /* first boot: the trial */
@@ -641,11 +643,13 @@ static void test_power_loss_sweep(void **state)
 {
     (void)state;
     uint64_t a, b, c, d;
-    /* 70000 bytes: the download persists its progress once (at 64 KiB) */
-    sweep(CONFIRM_PATH, CTR_ECDH, 70000, &a);
-    sweep(CONFIRM_PATH, GCM_KW, 40000, &b);
-    sweep(REVERT_PATH, CTR_ECDH, 40000, &c);
-    sweep(REVERT_PATH, PLAIN, 40000, &d);
+    /* sizes such that the download persists its progress several times (every 64 KiB) */
+    sweep_chunk = 1000; /* one program per 1000-byte write: a cut point every 1000 bytes */
+    sweep(CONFIRM_PATH, CTR_ECDH, 230000, &a);
+    sweep_chunk = 4096;
+    sweep(CONFIRM_PATH, GCM_KW, 150000, &b);
+    sweep(REVERT_PATH, CTR_ECDH, 150000, &c);
+    sweep(REVERT_PATH, PLAIN, 100001, &d);
     print_message("power-loss proof: %llu cut points swept (install+trial+confirm: %llu A128CTR/ECDH-ES, %llu "
                   "A128GCM/A128KW; install+trial+revert: %llu A128CTR/ECDH-ES, %llu plain); after every cut a "
                   "verified image booted, the counter never exceeded the confirmed sequence, and the update "
