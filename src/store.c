@@ -22,7 +22,7 @@
  *     24 u64 hw_nonce (nonce of the record that committed seq_hw: its identity)
  *     32 HMAC-SHA-256(mac_key, 0x02 || body[64, body_end) || header[0, 32))
  *
- *   record (from body_end on; each starts on a multiple of 8; padding stays 0xFF):
+ *   record (from body_end on; each starts on a multiple of 8; its padding must read 0xFF):
  *     0  u8 0xA5     1  u8 kind (1 value, 2 tombstone)     2  u16 ct_len
  *     4  u32 seq     (state number this record commits)
  *     8  u64 nonce   (GCM nonce = "FS38" || nonce as u64 big endian)
@@ -84,6 +84,13 @@
  *
  * ---- Damage --------------------------------------------------------------------------------
  * Fail closed (see fs38/store.h): damage in the committed part -> open fails CORRUPT.
+ *
+ * ---- Costs ---------------------------------------------------------------------------------
+ * No index in RAM: get / put / delete read the record headers of the active bank (through a
+ * 256-byte read-ahead window) and decrypt one record. Liveness for compaction is computed 32
+ * records at a time (their tags in the idle plaintext buffer), so a compaction reads the
+ * headers O(n^2 / 32) times. The number of live bytes is kept in RAM (computed at the first
+ * write after open) for the FS38_ERR_STORE_FULL check.
  */
 #include <string.h>
 #include "fs38/store.h"
@@ -385,6 +392,48 @@ static fs38_err read_rec_hdr(fs38_store *s, uint32_t bank, uint32_t off, rec_hdr
 }
 
 /*
+ * Read-ahead over record headers of one bank for the scans below (get, put, compaction): one
+ * flash read per SCAN_WIN bytes instead of one per header. Local to a scan (no writes happen
+ * during one), so it never goes stale.
+ */
+#define SCAN_WIN 256u
+
+typedef struct {
+    uint32_t bank;
+    uint32_t start, len; /* window [start, start + len) of the bank */
+    uint8_t win[SCAN_WIN];
+} scanner;
+
+static void scan_init(scanner *sc, uint32_t bank)
+{
+    sc->bank = bank;
+    sc->start = 0;
+    sc->len = 0;
+}
+
+static fs38_err scan_hdr(fs38_store *s, scanner *sc, uint32_t off, rec_hdr *r, int *kind)
+{
+    if (off > s->bank_size || s->bank_size - off < REC_HDR) {
+        *kind = HDR_ERASED;
+        return FS38_OK;
+    }
+    if (off < sc->start || off + REC_HDR > sc->start + sc->len) {
+        uint32_t n = s->bank_size - off;
+        if (n > SCAN_WIN)
+            n = SCAN_WIN;
+        fs38_err e = rd(s, sc->bank, off, sc->win, n);
+        if (e != FS38_OK) {
+            sc->len = 0;
+            return e;
+        }
+        sc->start = off;
+        sc->len = n;
+    }
+    *kind = parse_rec(s, sc->win + (off - sc->start), off, r);
+    return FS38_OK;
+}
+
+/*
  * Read the record at off into s->buf and authenticate it, plaintext into s->plain (the caller
  * wipes it). FS38_ERR_STORE_CORRUPT when it does not authenticate or is inconsistent.
  */
@@ -510,11 +559,13 @@ static fs38_err verify_bank(fs38_store *s, uint32_t b, const uint8_t h[BANK_HDR]
 static fs38_err find_latest(fs38_store *s, const uint8_t tag[NAME_TAG], uint32_t from, uint32_t *found,
                             rec_hdr *fr)
 {
+    scanner sc;
+    scan_init(&sc, s->active);
     *found = 0;
     for (uint32_t off = from; off < s->log_end;) {
         rec_hdr r;
         int k;
-        fs38_err e = read_rec_hdr(s, s->active, off, &r, &k);
+        fs38_err e = scan_hdr(s, &sc, off, &r, &k);
         if (e != FS38_OK)
             return e;
         if (k != HDR_OK)
@@ -529,36 +580,71 @@ static fs38_err find_latest(fs38_store *s, const uint8_t tag[NAME_TAG], uint32_t
     return FS38_OK;
 }
 
-/* Record at off (header r) is live: a value and the latest of its name. */
-static fs38_err is_live(fs38_store *s, uint32_t off, const rec_hdr *r, int *live)
+/*
+ * Liveness of up to LIVE_WIN records from `start`: a record is live when it is a value and no
+ * later record has its tag. The window's tags sit in s->plain (idle here), so the rest of the
+ * log is read once per window: O(n^2 / LIVE_WIN) header reads instead of O(n^2).
+ */
+#define LIVE_WIN 32u
+
+typedef struct {
+    unsigned n;
+    uint32_t live;           /* bit i: record i of the window is live */
+    uint32_t off[LIVE_WIN];
+    uint32_t size[LIVE_WIN];
+    uint32_t next;           /* offset after the window */
+} live_window;
+
+static fs38_err live_scan(fs38_store *s, uint32_t start, live_window *w)
 {
-    uint32_t later;
-    *live = 0;
-    if (r->kind != KIND_VALUE)
-        return FS38_OK;
-    fs38_err e = find_latest(s, r->tag, off + r->size, &later, NULL);
-    if (e == FS38_OK)
-        *live = later == 0;
+    uint8_t(*tags)[NAME_TAG] = (uint8_t(*)[NAME_TAG])(void *)s->plain;
+    scanner sc;
+    scan_init(&sc, s->active);
+    w->n = 0;
+    w->live = 0;
+    w->next = start;
+    uint32_t off = start;
+    fs38_err e = FS38_OK;
+    while (e == FS38_OK && off < s->log_end) {
+        rec_hdr r;
+        int k;
+        e = scan_hdr(s, &sc, off, &r, &k);
+        if (e != FS38_OK)
+            break;
+        if (k != HDR_OK) {
+            e = FS38_ERR_STORE_CORRUPT;
+            break;
+        }
+        unsigned in_window = w->n < LIVE_WIN;
+        for (unsigned i = 0; i < w->n; i++)
+            if ((w->live >> i & 1u) && fs38_ct_compare(tags[i], r.tag, NAME_TAG) == 0)
+                w->live &= ~(1u << i);
+        if (in_window) {
+            memcpy(tags[w->n], r.tag, NAME_TAG);
+            w->off[w->n] = off;
+            w->size[w->n] = r.size;
+            if (r.kind == KIND_VALUE)
+                w->live |= 1u << w->n;
+            w->n++;
+            w->next = off + r.size;
+        }
+        off += r.size;
+    }
+    fs38_wipe(s->plain, LIVE_WIN * NAME_TAG);
     return e;
 }
 
 static fs38_err live_bytes(fs38_store *s, uint32_t *total)
 {
+    live_window w;
     *total = 0;
-    for (uint32_t off = BANK_HDR; off < s->log_end;) {
-        rec_hdr r;
-        int k, live;
-        fs38_err e = read_rec_hdr(s, s->active, off, &r, &k);
+    for (uint32_t off = BANK_HDR; off < s->log_end; off = w.next) {
+        fs38_err e = live_scan(s, off, &w);
         if (e != FS38_OK)
             return e;
-        if (k != HDR_OK)
-            return FS38_ERR_STORE_CORRUPT;
-        e = is_live(s, off, &r, &live);
-        if (e != FS38_OK)
-            return e;
-        if (live)
-            *total += r.size;
-        off += r.size;
+        for (unsigned i = 0; i < w.n; i++)
+            if (w.live >> i & 1u)
+                *total += w.size[i];
     }
     return FS38_OK;
 }
@@ -595,20 +681,20 @@ static fs38_err compact(fs38_store *s)
     fs38_err e = ensure_blank(s, t);
     if (e == FS38_OK)
         e = mac_setup(s, &op, 0);
-    for (uint32_t off = BANK_HDR; e == FS38_OK && off < s->log_end;) {
-        rec_hdr r;
-        int k, live;
-        e = read_rec_hdr(s, s->active, off, &r, &k);
-        if (e != FS38_OK)
-            break;
-        if (k != HDR_OK) {
-            e = FS38_ERR_STORE_CORRUPT;
-            break;
-        }
-        e = is_live(s, off, &r, &live);
-        if (e == FS38_OK && live) {
+    live_window w;
+    for (uint32_t off = BANK_HDR; e == FS38_OK && off < s->log_end; off = w.next) {
+        e = live_scan(s, off, &w);
+        for (unsigned i = 0; e == FS38_OK && i < w.n; i++) {
+            if (!(w.live >> i & 1u))
+                continue;
+            rec_hdr r;
+            int k;
+            e = read_rec_hdr(s, s->active, w.off[i], &r, &k);
+            if (e == FS38_OK && k != HDR_OK)
+                e = FS38_ERR_STORE_CORRUPT;
             /* verify before copying: never carry damaged bytes under a fresh MAC */
-            e = open_rec(s, s->active, off, &r);
+            if (e == FS38_OK)
+                e = open_rec(s, s->active, w.off[i], &r);
             fs38_wipe(s->plain, sizeof s->plain);
             if (e == FS38_OK)
                 e = prog(s, t, pos, s->buf, r.size);
@@ -616,7 +702,6 @@ static fs38_err compact(fs38_store *s)
                 e = FS38_ERR_CRYPTO;
             pos += r.size;
         }
-        off += r.size;
     }
     bank_hdr bh = { s->generation + 1u, s->level, pos, s->last_nonce };
     if (e == FS38_OK)
@@ -684,17 +769,24 @@ typedef struct {
     uint64_t nonce;
 } ident;
 
+/* Damage: event + diag ("<what> at bank B offset O", or just <what> when off is NO_OFF). */
+#define NO_OFF UINT32_MAX
+
 static fs38_err report_corrupt(fs38_store *s, uint32_t bank, uint32_t off, const char *what)
 {
-    fs38_event(FS38_EV_STORE_CORRUPT, FS38_SEV_CRITICAL, (int64_t)(bank_off(s, bank) + off), what);
-    return fs38_diag_set(&s->diag, FS38_ERR_STORE_CORRUPT, "%s at bank %u offset %u", what, bank, off);
+    fs38_event(FS38_EV_STORE_CORRUPT, FS38_SEV_CRITICAL,
+               off == NO_OFF ? -1 : (int64_t)bank_off(s, bank) + (int64_t)off, what);
+    if (off == NO_OFF)
+        return fs38_diag_set(&s->diag, FS38_ERR_STORE_CORRUPT, "%s", what);
+    return fs38_diag_set(&s->diag, FS38_ERR_STORE_CORRUPT, "%s at bank %u offset %u", what, (unsigned)bank,
+                         (unsigned)off);
 }
 
 static fs38_err report_rollback(fs38_store *s, uint32_t level, uint64_t v)
 {
     fs38_event(FS38_EV_STORE_ROLLBACK, FS38_SEV_CRITICAL, (int64_t)LEVEL(v), "store rolled back");
     return fs38_diag_set(&s->diag, FS38_ERR_STORE_ROLLBACK, "store rolled back (state %u, counter %u)",
-                         level, LEVEL(v));
+                         (unsigned)level, (unsigned)LEVEL(v));
 }
 
 /* Does n identify the record that committed level L according to counter value v? */
@@ -783,10 +875,13 @@ fs38_err fs38_store_open(fs38_store *s, const fs38_store_config *cfg)
 {
     if (!s)
         return FS38_ERR_ARG;
+    fs38_store_config c;
+    if (cfg)
+        c = *cfg; /* cfg may point into *s (reopen with &s->cfg) */
     fs38_wipe(s, sizeof *s);
     if (!cfg)
         return fs38_diag_set(&s->diag, FS38_ERR_ARG, "store: no configuration");
-    s->cfg = *cfg;
+    s->cfg = c;
     fs38_err e = setup_geometry(s);
     if (e != FS38_OK)
         return e;
@@ -864,7 +959,7 @@ fs38_err fs38_store_open(fs38_store *s, const fs38_store_config *cfg)
                 goto fail;
             }
         } else if (nonblank) {
-            e = report_corrupt(s, 0, 0, "no authentic store bank (other device key or damaged flash)");
+            e = report_corrupt(s, 0, NO_OFF, "no authentic store bank (other device key or damaged flash)");
             goto fail;
         } else {
             e = report_rollback(s, 0, v);
@@ -955,15 +1050,15 @@ static fs38_err append(fs38_store *s, uint32_t kind, const char *name, size_t nl
     if (!s->live_known) {
         e = live_bytes(s, &s->live);
         if (e != FS38_OK)
-            return e == FS38_ERR_STORE_CORRUPT ? report_corrupt(s, s->active, 0, "store changed since open") : e;
+            return e == FS38_ERR_STORE_CORRUPT ? report_corrupt(s, s->active, NO_OFF, "store changed since open") : e;
         s->live_known = true;
     }
     /* Old and new version must fit together (copy-on-write), and a value must leave room for
      * one tombstone, so that a full store can always delete. */
     const uint32_t want = need + (kind == KIND_VALUE ? rec_size(1u + FS38_STORE_NAME_MAX) : 0u);
     if (s->live > cap || want > cap - s->live)
-        return fs38_diag_set(&s->diag, FS38_ERR_STORE_FULL, "store full (%u live bytes + %u > %u)", s->live,
-                             want, cap);
+        return fs38_diag_set(&s->diag, FS38_ERR_STORE_FULL, "store full (%u live bytes + %u > %u)",
+                             (unsigned)s->live, (unsigned)want, (unsigned)cap);
     if (s->dirty || need > s->bank_size - s->log_end) {
         e = compact(s);
         if (e != FS38_OK)
@@ -1025,7 +1120,7 @@ fs38_err fs38_store_put(fs38_store *s, const char *name, const uint8_t *value, s
     if (e == FS38_OK)
         e = find_latest(s, tag, BANK_HDR, &off, &old);
     if (e == FS38_ERR_STORE_CORRUPT)
-        return report_corrupt(s, s->active, 0, "store changed since open");
+        return report_corrupt(s, s->active, NO_OFF, "store changed since open");
     if (e != FS38_OK)
         return e;
     return append(s, KIND_VALUE, name, nl, value, len, tag, off && old.kind == KIND_VALUE ? old.size : 0u);
@@ -1039,7 +1134,7 @@ static fs38_err lookup(fs38_store *s, const char *name, size_t nl, uint8_t tag[N
     if (e == FS38_OK)
         e = find_latest(s, tag, BANK_HDR, &off, r);
     if (e == FS38_ERR_STORE_CORRUPT)
-        return report_corrupt(s, s->active, 0, "store changed since open");
+        return report_corrupt(s, s->active, NO_OFF, "store changed since open");
     if (e != FS38_OK)
         return e;
     if (off == 0)

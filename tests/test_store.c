@@ -155,6 +155,16 @@ static void test_put_get_delete_overwrite(void **state)
     assert_int_equal(fs38_store_put(&r.s, "k", v1, sizeof v1), FS38_OK);
     rig_reboot(&r);
     want_value(&r, "k", v1, sizeof v1);
+    /* reopen with the store's own copy of its configuration */
+    fs38_store_close(&r.s);
+    assert_int_equal(fs38_store_open(&r.s, &r.cfg), FS38_OK);
+    fs38_store_config own = r.s.cfg;
+    r.s.open = false; /* as after a failed open: keys destroyed, cfg kept */
+    psa_destroy_key(r.s.key);
+    psa_destroy_key(r.s.mac_key);
+    assert_int_equal(fs38_store_open(&r.s, &r.s.cfg), FS38_OK);
+    assert_memory_equal(&own, &r.s.cfg, sizeof own);
+    want_value(&r, "k", v1, sizeof v1);
     /* small buffer: FS38_ERR_BUFFER with the length */
     uint8_t small[4];
     size_t n = 0;
@@ -756,6 +766,7 @@ static void test_power_cut_sweep(void **state)
         }
         fs38_store_close(&r.s);
         collect_nonces(&r, &torn);
+        check_no_clear_text(&r); /* not even in a torn record */
         ts_flash_reboot(&r.f);
         uint64_t c_before;
         assert_int_equal(r.f.port.counter_read(r.f.port.ctx, FS38_COUNTER_STORE, &c_before), FS38_OK);

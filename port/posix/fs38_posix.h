@@ -23,9 +23,9 @@
  * from the file huk_path, standing in for the fuses / secure element slot of a real part. The
  * file is created from getrandom() with mode 0600 when missing (atomically: written to a
  * temporary file, then linked into place, so a crash never leaves a short HUK file), and is
- * refused (FS38_ERR_IO) if it is not a regular file of exactly 32 bytes or if group / others
- * may access it. hardware_key(len) returns the first len (1..32) bytes; len > 32 is
- * FS38_ERR_ARG. With huk_path NULL the port has no HUK (port.hardware_key is NULL).
+ * refused (FS38_ERR_IO) if it is a symbolic link, not a regular file of exactly 32 bytes, or
+ * if group / others may access it. hardware_key(len) returns the first len (1..32) bytes;
+ * len > 32 is FS38_ERR_ARG. With huk_path NULL the port has no HUK (port.hardware_key NULL).
  */
 #ifndef FS38_POSIX_H
 #define FS38_POSIX_H
@@ -62,6 +62,7 @@ typedef struct fs38_posix {
     uint64_t bytes_erased;     /* statistics: bytes erased since open */
     char path[512];
     char huk_path[512];
+    const uint8_t *map;   /* read-only shared mapping of the flash file (port.flash_map), or NULL */
 } fs38_posix;
 
 /* Open (or create) the flash file. On success fills *port with the POSIX port for p. */

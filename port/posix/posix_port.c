@@ -35,6 +35,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
@@ -203,6 +204,16 @@ static fs38_err port_flash_read(void *ctx, uint32_t off, void *buf, size_t len)
     return ctx ? do_read(ctx, off, buf, len) : FS38_ERR_ARG;
 }
 
+/* The flash file mapped read-only and shared: what program/erase write through pwrite is
+ * visible here at once (one page cache), like execute-in-place flash on an MCU. */
+static const uint8_t *port_flash_map(void *ctx, uint32_t off, size_t len)
+{
+    fs38_posix *p = ctx;
+    if (!p || p->off || !p->map || off > p->cfg.flash_size || len > p->cfg.flash_size - off)
+        return NULL;
+    return p->map + off;
+}
+
 static fs38_err port_flash_erase(void *ctx, uint32_t off, uint32_t len)
 {
     return ctx ? do_erase(ctx, off, len) : FS38_ERR_ARG;
@@ -310,6 +321,11 @@ static fs38_err huk_ensure(const char *path)
 
     uint8_t key[FS38_POSIX_HUK_SIZE];
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST) {
+        /* left by a process of the same pid that crashed half-way: ours to replace */
+        unlink(tmp);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    }
     if (fd < 0)
         return FS38_ERR_IO;
     fs38_err e = fill_random(key, sizeof key);
@@ -586,6 +602,9 @@ fs38_err fs38_posix_open(fs38_posix *p, const fs38_posix_config *cfg, fs38_port 
     port->flash_size = c.flash_size;
     port->sector_size = c.sector_size;
     port->flash_read = port_flash_read;
+    void *m = mmap(NULL, c.flash_size, PROT_READ, MAP_SHARED, p->fd, 0);
+    p->map = m == MAP_FAILED ? NULL : m;
+    port->flash_map = p->map ? port_flash_map : NULL;
     port->flash_erase = port_flash_erase;
     port->flash_program = port_flash_program;
     port->entropy = port_entropy;
@@ -601,6 +620,9 @@ void fs38_posix_close(fs38_posix *p)
 {
     if (!p)
         return;
+    if (p->map)
+        munmap((void *)(uintptr_t)p->map, p->cfg.flash_size);
+    p->map = NULL;
     if (p->fd > 2)
         close(p->fd);
     p->fd = -1;
