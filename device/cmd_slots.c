@@ -181,6 +181,7 @@ static int boot_run(const char *dir)
     unsigned slot;
     if (device_open(&g_dev, dir))
         return HOST_EXIT_USAGE;
+    device_log_boot(&g_dev); /* one more boot (FS38_COUNTER_BOOT): stamped on the events */
     int rc = select_slot(&g_dev, &slot);
     if (rc == HOST_EXIT_OK)
         printf("boot: slot %c, sequence %" PRIu64 "\n", device_slot_letter(slot), g_dev.boot.slot[slot].sequence);

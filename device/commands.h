@@ -29,10 +29,39 @@ int cmd_update(const char *dir, int argc, char **argv);
 int cmd_confirm(const char *dir, int argc, char **argv);
 int cmd_pubkey(const char *dir, int argc, char **argv);
 
+/* cmd_identity.c — identity, accounts, attestation, decommissioning (controls 1, 6, 8, 12) */
+int cmd_provision(const char *dir, int argc, char **argv);
+int cmd_csr(const char *dir, int argc, char **argv);
+int cmd_install_cert(const char *dir, int argc, char **argv);
+int cmd_identity(const char *dir, int argc, char **argv);
+int cmd_attest(const char *dir, int argc, char **argv);
+int cmd_login(const char *dir, int argc, char **argv);
+int cmd_passwd(const char *dir, int argc, char **argv);
+int cmd_decommission(const char *dir, int argc, char **argv);
+/* Complete an interrupted decommissioning (call right after device_open). 0 or -1. */
+int device_decommission_resume(device *d);
+
+/* cmd_log.c — the security log (control 7) */
+int cmd_log(const char *dir, int argc, char **argv);
+/* Create the security log on an open device, write k0 (hex) to k0_path (created, mode 0600) and
+ * make the log the event sink. For provisioning (cmd_provision --log-key-out). 0 or -1 (printed). */
+int device_log_provision(device *d, const char *k0_path);
+/* Advance FS38_COUNTER_BOOT once (called by the boot command) and stamp the log's events with it. */
+void device_log_boot(device *d);
+
 /* Commands beyond secure boot, one line each. */
 #define DEVICE_EXTRA_COMMANDS \
     { "update", cmd_update, "ENV.suit PAYLOAD [--chunk N]", "install a signed (and encrypted) update into the other slot" }, \
     { "confirm", cmd_confirm, "", "confirm the image on trial (after its self-test): commit it" }, \
-    { "pubkey", cmd_pubkey, "[--out PUB.pem]", "export the device's key-agreement public key (for encrypted updates)" },
+    { "pubkey", cmd_pubkey, "[--out PUB.pem]", "export the device's key-agreement public key (for encrypted updates)" }, \
+    { "log", cmd_log, "init|export|release|status|append|seal ... (log --help)", "the security log: create (k0 out once), export a verifiable batch, acknowledge, inspect" }, \
+    { "provision", cmd_provision, "--csr CSR.pem [--cost N] [--log-key-out K0]", "factory: generate the device key and UEID inside the device, the admin setup credential, and a CSR" }, \
+    { "csr", cmd_csr, "--out CSR.pem", "write the device's CSR again" }, \
+    { "install-cert", cmd_install_cert, "CERT.pem [--ca CA.crt]", "store the certificate the CA issued (refused unless it is for this device's key)" }, \
+    { "identity", cmd_identity, "", "show the UEID, lifecycle state, device key id and certificate" }, \
+    { "attest", cmd_attest, "--nonce HEX --out TOKEN", "sign an attestation token (EAT) for the verifier's nonce" }, \
+    { "login", cmd_login, "USER", "log in, password on stdin (exit 0 ok, 1 refused, 4 password change required)" }, \
+    { "passwd", cmd_passwd, "USER", "change a password: current and new on stdin, one line each" }, \
+    { "decommission", cmd_decommission, "--receipt RECEIPT [--nonce HEX]", "sign a receipt, destroy every key, erase store and log, lifecycle decommissioned" },
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "commands.h"
 #include "layout.h"
 #include "fs38/store.h"
 
@@ -189,7 +190,7 @@ int device_open(device *d, const char *dir)
         return -1;
     }
     d->open = true;
-    if (open_store(d)) {
+    if (open_store(d) || device_log_open(d)) {
         device_close(d);
         return -1;
     }
@@ -207,6 +208,11 @@ int device_open(device *d, const char *dir)
         device_close(d);
         return -1;
     }
+    /* an interrupted decommissioning is completed before any command can use a key */
+    if (device_decommission_resume(d)) {
+        device_close(d);
+        return -1;
+    }
     return 0;
 }
 
@@ -215,6 +221,7 @@ void device_close(device *d)
     if (!d->open)
         return;
     if (d->store_open) {
+        device_log_close(d);
         fs38_its_bind(NULL);
         mbedtls_psa_crypto_free(); /* drop PSA's cached copies of persistent keys */
         fs38_store_close(&d->store);

@@ -15,6 +15,7 @@
 
 #include "fs38/boot.h"
 #include "fs38/cose.h"
+#include "fs38/log.h"
 #include "fs38/store.h"
 #include "fs38_posix.h"
 #include "host.h"
@@ -38,6 +39,8 @@ typedef struct device {
     fs38_boot_ctx boot;
     fs38_store store;             /* sealed store; PSA persistent keys live here (its.c) */
     bool store_open;
+    fs38_log log;                 /* security log (control 7), when created; the event sink */
+    bool log_open;
     bool open;
 } device;
 
@@ -55,6 +58,11 @@ int device_create_flash(const char *path, const char *huk);
  * (psa_crypto_init is called again by the next device_open). */
 int device_open(device *d, const char *dir);
 void device_close(device *d);
+
+/* cmd_log.c: open the security log if one was created and make it the event sink (events are
+ * dropped otherwise); close it. Called by device_open / device_close. */
+int device_log_open(device *d);
+void device_log_close(device *d);
 
 /* 'A' or 'B'. */
 char device_slot_letter(unsigned i);

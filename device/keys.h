@@ -11,6 +11,11 @@
 
 #define DEV_KEY_ECDH ((psa_key_id_t)0x00380001u) /* P-256, ECDH, persistent */
 #define DEV_KEY_KEK ((psa_key_id_t)0x00380002u)  /* 16-byte A128KW KEK, persistent */
+#define DEV_KEY_IDENTITY ((psa_key_id_t)0x00380003u) /* P-256 device key: ECDSA, not exportable (identity.h) */
+/* Every persistent key of the device has an id in [DEV_KEY_FIRST, DEV_KEY_LAST]: decommissioning
+ * destroys each one that exists (cmd_identity.c). */
+#define DEV_KEY_FIRST ((psa_key_id_t)0x00380001u)
+#define DEV_KEY_LAST ((psa_key_id_t)0x0038001Fu)
 
 /* Make the device's persistent key storage available (call after device_open). */
 int device_keys_open(device *d);

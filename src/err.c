@@ -52,6 +52,20 @@ const char *fs38_strerror(fs38_err err)
     case FS38_ERR_DECRYPT: return "decryption failed";
     case FS38_ERR_TRUNCATED: return "payload truncated";
     case FS38_ERR_OVERSIZE: return "payload too large";
+    case FS38_ERR_AUTH_REFUSED: return "login refused";
+    case FS38_ERR_AUTH_LOCKED: return "locked out after failed attempts";
+    case FS38_ERR_AUTH_CHANGE: return "password change required";
+    case FS38_ERR_PASSWORD_POLICY: return "password refused by policy";
+    case FS38_ERR_NOT_PROVISIONED: return "device not provisioned";
+    case FS38_ERR_PROVISIONED: return "device already provisioned";
+    case FS38_ERR_DECOMMISSIONED: return "device decommissioned";
+    case FS38_ERR_CERT_MISMATCH: return "certificate does not match the device";
+    case FS38_ERR_NONCE: return "nonce mismatch";
+    case FS38_ERR_CLAIMS: return "invalid claims";
+    case FS38_ERR_ERASE: return "region not erased";
+    case FS38_ERR_LOG_UNINIT: return "security log not initialised";
+    case FS38_ERR_LOG_BATCH: return "malformed log batch";
+    case FS38_ERR_LOG_VERIFY: return "log tampering or loss found";
     }
     return "unknown error";
 }

@@ -19,6 +19,14 @@ if(TARGET fs38_tool AND FS38_BASH)
   set(_fs38_cli_tests keygen sign_verify vectors inspect)
   if(TARGET fs38-device)
     list(APPEND _fs38_cli_tests device)
+    # identity, accounts, attestation, decommissioning (its independent token check uses the
+    # system python's cbor2 + cryptography, like the cross tests)
+    list(APPEND _fs38_cli_tests identity)
+    # the security log (control 7): export / verify / show, tamper, replay, wrap, power cut
+    list(APPEND _fs38_cli_tests log)
+    if(FS38_SYSTEM_PYTHON)
+      list(APPEND _fs38_cli_env FS38_PYTHON=${FS38_SYSTEM_PYTHON})
+    endif()
   endif()
   foreach(t ${_fs38_cli_tests})
     add_test(NAME cli_${t}

@@ -18,6 +18,10 @@ static const command commands[] = {
     { "sign", cmd_sign, usage_sign, "build and sign a SUIT envelope for an image" },
     { "verify", cmd_verify, usage_verify, "authenticate a SUIT envelope (and its image)" },
     { "inspect", cmd_inspect, usage_inspect, "dump a SUIT envelope (no key needed, not verified)" },
+    { "ca", cmd_ca, usage_ca, "manufacturer CA: init, issue device certificates (index)" },
+    { "attest", cmd_attest, usage_attest, "verify a device's attestation token (chain, signature, nonce)" },
+    { "receipt", cmd_receipt, usage_receipt, "verify a decommissioning receipt" },
+    { "log", cmd_log, usage_log, "verify security-log exports, or show them as text, JSON, RFC 5424" },
 };
 
 static void usage(FILE *f)

@@ -80,7 +80,25 @@ typedef enum fs38_err {
     /* updates */
     FS38_ERR_DECRYPT = -130,         /* payload decryption / key unwrap / tag failed */
     FS38_ERR_TRUNCATED = -131,       /* payload ended before the announced size */
-    FS38_ERR_OVERSIZE = -132         /* payload larger than the manifest announced / slot holds */
+    FS38_ERR_OVERSIZE = -132,        /* payload larger than the manifest announced / slot holds */
+
+    /* identity, authentication, attestation, decommissioning (controls 1, 8, 12) */
+    FS38_ERR_AUTH_REFUSED = -150,    /* login refused: wrong user or password (never says which) */
+    FS38_ERR_AUTH_LOCKED = -151,     /* refused: the back-off after failed attempts is running */
+    FS38_ERR_AUTH_CHANGE = -152,     /* password right, but it must be changed before anything else */
+    FS38_ERR_PASSWORD_POLICY = -153, /* new password refused by the policy (the diag says why) */
+    FS38_ERR_NOT_PROVISIONED = -154, /* the device has no identity (key, UEID) */
+    FS38_ERR_PROVISIONED = -155,     /* the device already has an identity */
+    FS38_ERR_DECOMMISSIONED = -156,  /* the device is decommissioned, or being decommissioned */
+    FS38_ERR_CERT_MISMATCH = -157,   /* certificate not for this device's key / UEID */
+    FS38_ERR_NONCE = -158,           /* the token's nonce is not the expected one */
+    FS38_ERR_CLAIMS = -159,          /* token / receipt claims malformed, missing or of another kind */
+    FS38_ERR_ERASE = -160,           /* a region did not read back erased after erasing it */
+
+    /* security log (control 7) */
+    FS38_ERR_LOG_UNINIT = -180,      /* no security log was created (fs38_log_create) */
+    FS38_ERR_LOG_BATCH = -181,       /* not a well-formed log record / batch */
+    FS38_ERR_LOG_VERIFY = -182       /* log verification found tampering or loss */
 } fs38_err;
 
 /* Short, constant description of an error code (never NULL). */

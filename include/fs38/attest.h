@@ -1,0 +1,191 @@
+/*
+ * fs38/attest.h — Entity Attestation Tokens (RFC 9711) signed by the device key (control 8).
+ *
+ * A token is a tagged COSE_Sign1 (ES256, kid = fs38 key id of the device key in the unprotected
+ * header) whose payload is a CBOR map of claims, in this order (deterministic encoding, keys
+ * sorted as RFC 8949 §4.2.1 requires):
+ *
+ *     6       iat            int: seconds since 1970 (only when the port knows the time)
+ *     10      nonce          bstr 8..64: the verifier's challenge
+ *     256     ueid           bstr: the device's UEID (RAND type, 17 bytes)
+ *     258     oemid          bstr 16: the vendor id (optional)
+ *     259     hwmodel        bstr 1..32: the class id (optional)
+ *     263     dbgstat        uint 0..4 (RFC 9711 §4.2.9)
+ *     270     swname         tstr "fs38"
+ *     271     swversion      [ tstr version, 16384 (semver) ]
+ *     -70001  fs38-measurements  [ * measurement ]   (private use, docs/formats-eat.md)
+ *     -70002  fs38-lifecycle     uint (fs38_lifecycle)   (private use)
+ *
+ *     measurement = { 1: tstr slot name, 2: uint status (0 verified, 1 refused, 2 empty),
+ *                     ? 3: uint sequence, ? 4: [-16, bstr 32] image digest,
+ *                     ? 5: [-16, bstr 32] manifest digest, ? 6: bstr 8 signer kid,
+ *                     ? 7: true (the slot that runs) }      3..6 exactly when verified
+ *
+ * docs/formats-eat.md is the reference (with an example). The verifier here checks the
+ * signature against a keyring (the device public key taken from its certificate by the
+ * caller, who also checks the chain), the nonce (constant time), the structure and the types,
+ * and refuses a decommissioning receipt (claim -70010) presented as a token. Unknown claims of
+ * other kinds are skipped (RFC 9711 §4), so a newer device's tokens stay verifiable.
+ *
+ * No allocation: caller-owned contexts; claims are copied out of the token.
+ */
+#ifndef FS38_ATTEST_H
+#define FS38_ATTEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "fs38/boot.h"
+#include "fs38/cbor.h"
+#include "fs38/cose.h"
+#include "fs38/err.h"
+#include "fs38/identity.h"
+#include "fs38/port.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Claim keys (CWT / EAT registry) and fs38's private-use claims (< -65536, RFC 8392 §9.1). */
+#define FS38_CLAIM_IAT 6
+#define FS38_CLAIM_NONCE 10
+#define FS38_CLAIM_UEID 256
+#define FS38_CLAIM_OEMID 258
+#define FS38_CLAIM_HWMODEL 259
+#define FS38_CLAIM_DBGSTAT 263
+#define FS38_CLAIM_SWNAME 270
+#define FS38_CLAIM_SWVERSION 271
+#define FS38_CLAIM_MEASUREMENTS (-70001) /* fs38-measurements */
+#define FS38_CLAIM_LIFECYCLE (-70002)    /* fs38-lifecycle */
+#define FS38_CLAIM_RECEIPT (-70010)      /* fs38-receipt (fs38/decommission.h) */
+#define FS38_CLAIM_ERASED (-70011)       /* fs38-erased */
+#define FS38_CLAIM_CERT_DIGEST (-70012)  /* fs38-cert-sha256 */
+
+#define FS38_VERSION_SCHEME_SEMVER 16384 /* CoSWID version-scheme (RFC 9393) */
+#define FS38_COSE_HASH_SHA256 (-16)      /* COSE algorithm SHA-256 */
+
+#define FS38_EAT_NONCE_MIN 8u
+#define FS38_EAT_NONCE_MAX 64u
+#define FS38_EAT_MAX_MEASUREMENTS 4u
+#define FS38_EAT_CLAIMS_MAX 768u         /* encoded claims */
+#define FS38_EAT_MAX 1024u               /* whole token */
+#define FS38_EAT_NAME_MAX 16u            /* swname, swversion, slot names (with NUL) */
+#define FS38_EAT_UEID_MAX 33u            /* RFC 9711: 7..33 bytes */
+#define FS38_EAT_HWMODEL_MAX 32u
+
+/* Debug status (RFC 9711 §4.2.9). */
+typedef enum fs38_dbgstat {
+    FS38_DBG_ENABLED = 0,
+    FS38_DBG_DISABLED = 1,
+    FS38_DBG_DISABLED_SINCE_BOOT = 2,
+    FS38_DBG_DISABLED_PERMANENTLY = 3,
+    FS38_DBG_DISABLED_FULLY_AND_PERMANENTLY = 4
+} fs38_dbgstat;
+
+typedef enum fs38_meas_status {
+    FS38_MEAS_VERIFIED = 0, /* the slot verified completely: digests, sequence and signer follow */
+    FS38_MEAS_REFUSED = 1,  /* something is there but it does not verify */
+    FS38_MEAS_EMPTY = 2     /* no image */
+} fs38_meas_status;
+
+typedef struct fs38_measurement {
+    char name[FS38_EAT_NAME_MAX]; /* slot name, NUL-terminated ("A", "B") */
+    fs38_meas_status status;
+    uint64_t sequence;            /* the rest: only when verified */
+    uint8_t image_digest[32];
+    uint8_t manifest_digest[32];
+    uint8_t signer_kid[FS38_KID_LEN];
+    bool booted;                  /* the slot that runs */
+} fs38_measurement;
+
+/* What a token says (copied out of it). */
+typedef struct fs38_eat_claims {
+    uint8_t nonce[FS38_EAT_NONCE_MAX];
+    size_t nonce_len;
+    uint8_t ueid[FS38_EAT_UEID_MAX];
+    size_t ueid_len;
+    bool has_iat;
+    int64_t iat;
+    uint8_t oemid[16];
+    size_t oemid_len;                  /* 0: absent */
+    uint8_t hwmodel[FS38_EAT_HWMODEL_MAX];
+    size_t hwmodel_len;                /* 0: absent */
+    fs38_dbgstat dbgstat;
+    char swname[FS38_EAT_NAME_MAX];
+    char swversion[FS38_EAT_NAME_MAX];
+    int64_t version_scheme;            /* 0 when the version has none */
+    fs38_lifecycle lifecycle;
+    fs38_measurement meas[FS38_EAT_MAX_MEASUREMENTS];
+    size_t n_meas;
+} fs38_eat_claims;
+
+typedef struct fs38_attest_config {
+    fs38_identity *id;               /* device key, UEID, lifecycle */
+    const fs38_port *port;           /* for iat (wall_time); may be NULL */
+    fs38_dbgstat dbgstat;            /* what the platform knows of its debug ports */
+    const uint8_t *oemid;            /* 16 bytes (vendor id) or NULL */
+    const uint8_t *hwmodel;          /* class id or NULL */
+    size_t hwmodel_len;              /* 1..32 */
+    const fs38_measurement *meas;    /* the boot measurements (fs38_attest_boot_measurements) */
+    size_t n_meas;
+} fs38_attest_config;
+
+typedef struct fs38_attest_ctx {
+    fs38_diag diag;
+    uint8_t claims[FS38_EAT_CLAIMS_MAX];
+} fs38_attest_ctx;
+
+/*
+ * Produce a token for the verifier's nonce (8..64 bytes) into out (FS38_EAT_MAX is always
+ * enough). Refused unless the device is provisioned or operational. Raises FS38_EV_ATTESTATION.
+ */
+fs38_err fs38_attest(fs38_attest_ctx *ctx, const fs38_attest_config *cfg, const uint8_t *nonce, size_t nonce_len,
+                     uint8_t *out, size_t cap, size_t *out_len);
+
+/*
+ * The measurements of a boot context whose slots were verified (fs38_boot_verify_slot or
+ * fs38_boot_select): one per slot, named "A", "B", ...; booted_slot (or -1) is marked as the
+ * one that runs. Returns the number written (FS38_SLOT_COUNT).
+ */
+size_t fs38_attest_boot_measurements(const fs38_boot_ctx *b, int booted_slot,
+                                     fs38_measurement out[FS38_SLOT_COUNT]);
+
+/* Encode the claims of cfg + nonce (what fs38_attest signs). */
+fs38_err fs38_eat_encode(const fs38_attest_config *cfg, const uint8_t *nonce, size_t nonce_len, uint8_t *out,
+                         size_t cap, size_t *out_len, fs38_diag *diag);
+
+/* Decode and check a claims map (the token's payload). */
+fs38_err fs38_eat_parse(const uint8_t *claims, size_t len, fs38_eat_claims *c, fs38_diag *diag);
+
+/*
+ * Verify a token: COSE_Sign1 by a key of kr, well-formed claims, and — when nonce is not NULL —
+ * the nonce (FS38_ERR_NONCE otherwise). *info (may be NULL) tells which key signed.
+ */
+fs38_err fs38_eat_verify(const uint8_t *token, size_t len, const fs38_keyring *kr, const uint8_t *nonce,
+                         size_t nonce_len, fs38_eat_claims *c, fs38_cose_info *info, fs38_diag *diag);
+
+/*
+ * Internal, shared with the receipt parser (src/decommission.c): walk a claims map (at most 32
+ * claims, any duplicate key refused, keys int or text; text-keyed claims are skipped). cb gets
+ * every integer key with the decoder at its value; it consumes the value and sets *known, or
+ * leaves it (*known = false) to be skipped.
+ */
+typedef fs38_err (*fs38_claim_fn)(void *user, int64_t key, fs38_cbor_dec *dec, bool *known, fs38_diag *d);
+fs38_err fs38_claims_walk(const uint8_t *buf, size_t len, fs38_claim_fn cb, void *user, fs38_diag *d);
+/* A bstr of min..max bytes copied to out. */
+fs38_err fs38_claim_bytes(fs38_cbor_dec *dec, uint8_t *out, size_t min, size_t max, size_t *len);
+/* A tstr of 1..FS38_EAT_NAME_MAX-1 printable ASCII characters, NUL-terminated in out. */
+fs38_err fs38_claim_name(fs38_cbor_dec *dec, char out[FS38_EAT_NAME_MAX]);
+/* swversion: [ name, ? scheme ]. */
+fs38_err fs38_claim_swversion(fs38_cbor_dec *dec, char out[FS38_EAT_NAME_MAX], int64_t *scheme);
+
+/* "enabled", "disabled", "disabled-since-boot", "disabled-permanently",
+ * "disabled-fully-and-permanently" or "unknown". */
+const char *fs38_dbgstat_name(fs38_dbgstat s);
+/* "verified", "refused", "empty" or "unknown". */
+const char *fs38_meas_status_name(fs38_meas_status s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FS38_ATTEST_H */

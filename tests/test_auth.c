@@ -1,0 +1,577 @@
+/* test_auth.c — no universal default passwords (control 1, fs38/auth.h): per-device setup
+ * credentials stored only as PBKDF2 hashes, the forced first change, the password policy
+ * (NIST SP 800-63B; the Mirai list checked against the audit vectors), exponential back-off
+ * persisted across reboots and power cuts, generic refusals, and no password in any event or
+ * diagnostic. The back-off runs on a fake monotonic clock. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "support.h"
+#include "fs38/auth.h"
+#include "fs38/event.h"
+#include "fs38/store.h"
+#include "fs38/util.h"
+
+#define SS 4096u
+#define FLASH_SIZE (16u * SS)
+#define COST FS38_AUTH_ITERATIONS_MIN
+
+static const void *find(const void *hay, size_t hl, const void *needle, size_t nl)
+{
+    const uint8_t *h = hay;
+    for (size_t i = 0; nl && i + nl <= hl; i++)
+        if (memcmp(h + i, needle, nl) == 0)
+            return h + i;
+    return NULL;
+}
+
+/* ---- fake clock, event capture --------------------------------------------------------------- */
+
+static uint64_t g_now_ms;
+static uint64_t fake_ms(void *ctx)
+{
+    (void)ctx;
+    return g_now_ms;
+}
+
+#define MAX_EVENTS 256
+typedef struct {
+    fs38_event_code code;
+    int64_t arg;
+    char detail[FS38_DIAG_MAX];
+} ev;
+static ev g_ev[MAX_EVENTS];
+static size_t g_nev;
+
+static void sink(void *user, const fs38_event_rec *e)
+{
+    (void)user;
+    if (g_nev < MAX_EVENTS) {
+        g_ev[g_nev].code = e->code;
+        g_ev[g_nev].arg = e->arg;
+        snprintf(g_ev[g_nev].detail, sizeof g_ev[g_nev].detail, "%s", e->detail ? e->detail : "");
+        g_nev++;
+    }
+}
+
+static size_t count_events(fs38_event_code c)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < g_nev; i++)
+        n += g_ev[i].code == c;
+    return n;
+}
+
+static const ev *last_event(fs38_event_code c)
+{
+    for (size_t i = g_nev; i-- > 0;)
+        if (g_ev[i].code == c)
+            return &g_ev[i];
+    return NULL;
+}
+
+/* No event detail and no diagnostic may contain (a long enough piece of) a password. */
+static void assert_not_leaked(const fs38_auth *a, const char *pw)
+{
+    if (strlen(pw) < 4)
+        return;
+    assert_null(strstr(a->diag.msg, pw));
+    for (size_t i = 0; i < g_nev; i++)
+        if (strstr(g_ev[i].detail, pw))
+            fail_msg("event %s detail '%s' contains a password", fs38_event_name(g_ev[i].code), g_ev[i].detail);
+}
+
+/* ---- rig -------------------------------------------------------------------------------------- */
+
+typedef struct {
+    ts_flash f;
+    char huk[256];
+    fs38_port port; /* the flash port with the fake clock */
+    fs38_store_config scfg;
+    fs38_store s;
+    fs38_auth a;
+    uint8_t ueid[17];
+} rig;
+
+static void rig_auth(rig *r, uint32_t iterations)
+{
+    fs38_auth_config ac;
+    memset(&ac, 0, sizeof ac);
+    ac.store = &r->s;
+    ac.port = &r->port;
+    ac.iterations = iterations;
+    ac.ueid = r->ueid;
+    ac.ueid_len = sizeof r->ueid;
+    ac.serial = "SN-4711-AB12CD34";
+    fs38_err e = fs38_auth_init(&r->a, &ac);
+    if (e != FS38_OK)
+        fail_msg("auth init: %s", r->a.diag.msg);
+}
+
+static void rig_open(rig *r, uint32_t iterations)
+{
+    r->port = r->f.port;
+    r->port.monotonic_ms = fake_ms;
+    assert_int_equal(fs38_store_open(&r->s, &r->scfg), FS38_OK);
+    rig_auth(r, iterations);
+}
+
+static void rig_new(rig *r)
+{
+    memset(r, 0, sizeof *r);
+    ts_flash_new(&r->f, FLASH_SIZE);
+    snprintf(r->huk, sizeof r->huk, "%s", ts_tmp_path("huk"));
+    unlink(r->huk);
+    r->f.cfg.huk_path = r->huk;
+    ts_flash_reboot(&r->f);
+    assert_int_equal(psa_crypto_init(), PSA_SUCCESS);
+    r->scfg = (fs38_store_config){ &r->f.port, 0, 4u * SS, SS };
+    static const uint8_t ueid[17] = { 0x01, 0xde, 0xad, 0xbe, 0xef, 0x01, 0x23, 0x45, 0x67,
+                                      0x89, 0xab, 0xcd, 0xef, 0x10, 0x32, 0x54, 0x76 };
+    memcpy(r->ueid, ueid, sizeof ueid);
+    rig_open(r, COST);
+    g_now_ms = 1000000;
+    g_nev = 0;
+    fs38_event_set_sink(sink, NULL);
+}
+
+/* Reboot: store closed and reopened from flash, a fresh auth context (nothing kept in RAM). */
+static void rig_reboot(rig *r)
+{
+    fs38_store_close(&r->s);
+    ts_flash_reboot(&r->f);
+    r->scfg.port = &r->f.port;
+    memset(&r->a, 0, sizeof r->a);
+    rig_open(r, 0);
+}
+
+static void rig_free(rig *r)
+{
+    fs38_event_set_sink(NULL, NULL);
+    fs38_store_close(&r->s);
+    ts_flash_free(&r->f);
+    unlink(r->huk);
+}
+
+static fs38_err login(rig *r, const char *user, const char *pw)
+{
+    fs38_err e = fs38_auth_login(&r->a, user, pw, strlen(pw));
+    assert_not_leaked(&r->a, pw);
+    return e;
+}
+
+static fs38_err change(rig *r, const char *user, const char *cur, const char *nw)
+{
+    fs38_err e = fs38_auth_change(&r->a, user, cur, strlen(cur), nw, strlen(nw));
+    assert_not_leaked(&r->a, cur);
+    assert_not_leaked(&r->a, nw);
+    return e;
+}
+
+/* ---- tests ------------------------------------------------------------------------------------- */
+
+static void test_setup_credential(void **state)
+{
+    (void)state;
+    rig r;
+    char s1[FS38_AUTH_SETUP_LEN + 1], s2[FS38_AUTH_SETUP_LEN + 1];
+    uint8_t rec[64];
+    size_t n = 0;
+    rig_new(&r);
+    assert_int_equal(fs38_auth_provision(&r.a, "admin", s1), FS38_OK);
+    assert_int_equal(strlen(s1), FS38_AUTH_SETUP_LEN);
+    for (size_t i = 0; i < FS38_AUTH_SETUP_LEN; i++) {
+        if (i % 6 == 5)
+            assert_int_equal(s1[i], '-');
+        else
+            assert_non_null(strchr("0123456789abcdefghjkmnpqrstvwxyz", s1[i]));
+    }
+    /* stored only as salt + PBKDF2-HMAC-SHA-256 (recomputed here through Mbed TLS's PKCS#5) */
+    assert_int_equal(fs38_store_get(&r.s, "au/u/admin", rec, sizeof rec, &n), FS38_OK);
+    assert_int_equal(n, 54);
+    assert_int_equal(rec[0], 1);
+    assert_int_equal(rec[1] & 1, 1); /* must change */
+    uint32_t it = (uint32_t)rec[2] | (uint32_t)rec[3] << 8 | (uint32_t)rec[4] << 16 | (uint32_t)rec[5] << 24;
+    assert_int_equal(it, COST);
+    assert_null(find(rec, n, s1, strlen(s1)));
+    /* a second provisioning gives another credential, and the first one no longer works */
+    assert_int_equal(fs38_auth_provision(&r.a, "admin", s2), FS38_OK);
+    assert_string_not_equal(s1, s2);
+    assert_int_equal(login(&r, "admin", s1), FS38_ERR_AUTH_REFUSED);
+    assert_int_equal(login(&r, "admin", s2), FS38_ERR_AUTH_CHANGE);
+    /* the credential is in no byte of the flash */
+    size_t fl;
+    uint8_t *img = ts_read_file(r.f.path, &fl);
+    assert_non_null(img);
+    assert_null(find(img, fl, s2, strlen(s2)));
+    free(img);
+    rig_free(&r);
+}
+
+static void test_first_login_forces_change(void **state)
+{
+    (void)state;
+    rig r;
+    char setup[FS38_AUTH_SETUP_LEN + 1];
+    rig_new(&r);
+    assert_int_equal(fs38_auth_provision(&r.a, "admin", setup), FS38_OK);
+    /* the setup credential never logs in: change required, every time */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(login(&r, "admin", setup), FS38_ERR_AUTH_CHANGE);
+    assert_non_null(strstr(r.a.diag.msg, "password change required"));
+    const ev *e = last_event(FS38_EV_LOGIN_OK);
+    assert_non_null(e);
+    assert_non_null(strstr(e->detail, "change required"));
+    /* refused changes keep the setup credential in force */
+    assert_int_equal(change(&r, "admin", setup, "7ujMko0vizxv"), FS38_ERR_PASSWORD_POLICY);
+    assert_int_equal(login(&r, "admin", setup), FS38_ERR_AUTH_CHANGE);
+    assert_int_equal(change(&r, "admin", setup, setup), FS38_ERR_PASSWORD_POLICY);
+    assert_int_equal(change(&r, "admin", "wrong-setup", "a fine new passphrase"), FS38_ERR_AUTH_REFUSED);
+    assert_int_equal(change(&r, "admin", setup, "a fine new passphrase"), FS38_OK);
+    assert_int_equal(count_events(FS38_EV_PASSWORD_CHANGED), 1);
+    assert_int_equal(login(&r, "admin", "a fine new passphrase"), FS38_OK);
+    assert_int_equal(login(&r, "admin", setup), FS38_ERR_AUTH_REFUSED);
+    assert_int_equal(login(&r, "admin", "a fine new passphrase"), FS38_OK); /* the failure was cleared */
+    /* survives a reboot */
+    rig_reboot(&r);
+    assert_int_equal(login(&r, "admin", "a fine new passphrase"), FS38_OK);
+    assert_int_equal(change(&r, "admin", "a fine new passphrase", "another fine one!"), FS38_OK);
+    assert_int_equal(login(&r, "admin", "another fine one!"), FS38_OK);
+    rig_free(&r);
+}
+
+static void test_policy(void **state)
+{
+    (void)state;
+    rig r;
+    rig_new(&r);
+    static const struct {
+        const char *pw;
+        const char *why; /* NULL: accepted */
+    } cases[] = {
+        { "7ujMko0vizxv", "Mirai" },           /* looks strong, but Mirai tried it */
+        { "7UJMKO0VIZXV", "Mirai" },           /* case does not help */
+        { "admin1234", "Mirai" },
+        { "juantech", "Mirai" },
+        { "xc3511", "Mirai" },                 /* a short one: the list reason comes first */
+        { "password1", "most common" },
+        { "Trustno1", "most common" },
+        { "iloveyou!", "most common" },
+        { "abc", "too short" },
+        { "x7!kq2z", "too short" },
+        { "p\xc3\xa4ssw\xc3\xb6r", "too short" }, /* 7 characters in 9 bytes */
+        { "aaaaaaaaaaaa", "repeated" },
+        { "ghijklmnopq", "consecutive" },
+        { "zyxwvuts", "consecutive" },
+        { "my-DEADBEEF0123-pw", "UEID" },      /* 8 hex digits of the UEID */
+        { "SN-4711-AB12CD34", "UEID or serial" },
+        { "xx4711-ab12cd34xx", "UEID or serial" },
+        { "topadminsecret", "user name" },
+        { "tab\there-is-bad", "control" },
+        { "correct horse battery staple", NULL },
+        { "p\xc3\xa4ssw\xc3\xb6rt", NULL },        /* 8 characters (10 bytes) */
+        { "Tr0ub4dor&3x", NULL },
+        { "deadbee!-not-the-ueid", NULL },    /* 7 hex digits only */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fs38_diag d;
+        fs38_diag_clear(&d);
+        fs38_err e = fs38_auth_check_policy(&r.a, "admin", cases[i].pw, strlen(cases[i].pw), &d);
+        if (!cases[i].why) {
+            if (e != FS38_OK)
+                fail_msg("'%s' refused: %s", cases[i].pw, d.msg);
+            continue;
+        }
+        if (e != FS38_ERR_PASSWORD_POLICY)
+            fail_msg("'%s' accepted, expected a refusal (%s)", cases[i].pw, cases[i].why);
+        if (!strstr(d.msg, cases[i].why))
+            fail_msg("'%s': refusal '%s' does not say '%s'", cases[i].pw, d.msg, cases[i].why);
+        assert_null(strstr(d.msg, cases[i].pw));
+    }
+    /* the length limits: 128 bytes accepted, 129 refused */
+    char longpw[FS38_AUTH_PASSWORD_MAX + 2];
+    for (size_t i = 0; i < sizeof longpw; i++)
+        longpw[i] = (char)('a' + (i * 7) % 26);
+    fs38_diag d;
+    assert_int_equal(fs38_auth_check_policy(&r.a, "admin", longpw, FS38_AUTH_PASSWORD_MAX, &d), FS38_OK);
+    assert_int_equal(fs38_auth_check_policy(&r.a, "admin", longpw, FS38_AUTH_PASSWORD_MAX + 1, &d),
+                     FS38_ERR_PASSWORD_POLICY);
+    assert_non_null(strstr(d.msg, "too long"));
+    /* refusals raise an event whose detail is the rule, not the password */
+    assert_true(count_events(FS38_EV_PASSWORD_REFUSED) >= 19);
+    rig_free(&r);
+}
+
+/* Every entry of both embedded lists is refused. */
+static void test_embedded_lists_refused(void **state)
+{
+    (void)state;
+    rig r;
+    rig_new(&r);
+    const struct {
+        const char *list;
+        size_t len;
+        size_t min;
+    } lists[] = { { fs38_passwords_mirai, fs38_passwords_mirai_len, 40 },
+                  { fs38_passwords_common, fs38_passwords_common_len, 600 } };
+    for (size_t l = 0; l < 2; l++) {
+        size_t count = 0;
+        for (size_t i = 0; i < lists[l].len;) {
+            const char *w = lists[l].list + i;
+            size_t n = strlen(w);
+            fs38_diag d;
+            assert_true(fs38_password_listed(lists[l].list, lists[l].len, w, n));
+            assert_int_equal(fs38_auth_check_policy(&r.a, "admin", w, n, &d), FS38_ERR_PASSWORD_POLICY);
+            i += n + 1;
+            count++;
+        }
+        assert_true(count >= lists[l].min);
+    }
+    assert_false(fs38_password_listed(fs38_passwords_common, fs38_passwords_common_len, "passwor", 7));
+    assert_false(fs38_password_listed(fs38_passwords_common, fs38_passwords_common_len, "password12", 10));
+    rig_free(&r);
+}
+
+/* The embedded Mirai list refuses every password of an independent transcription of the bot's
+ * credential list (tests/vectors/audit/credentials/seclists_mirai-botnet.txt, SecLists, MIT;
+ * see ORIGIN.md there): "(none)" is the empty password, which the length rule refuses. */
+static void test_mirai_audit_vectors(void **state)
+{
+    (void)state;
+    rig r;
+    char path[1024], line[512];
+    snprintf(path, sizeof path, "%s/audit/credentials/seclists_mirai-botnet.txt", FS38_TEST_VECTORS);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        fail_msg("cannot open %s", path);
+    rig_new(&r);
+    size_t pairs = 0, listed = 0;
+    while (fgets(line, sizeof line, f)) {
+        char *user = strtok(line, " \t\r\n");
+        char *pw = user ? strtok(NULL, " \t\r\n") : NULL;
+        if (!user)
+            continue;
+        if (!pw || strcmp(pw, "(none)") == 0)
+            pw = (char *)"";
+        pairs++;
+        fs38_diag d;
+        fs38_err e = fs38_auth_check_policy(&r.a, "admin", pw, strlen(pw), &d);
+        if (e != FS38_ERR_PASSWORD_POLICY)
+            fail_msg("Mirai password '%s' (user %s) accepted", pw, user);
+        if (*pw) {
+            if (!fs38_password_listed(fs38_passwords_mirai, fs38_passwords_mirai_len, pw, strlen(pw)))
+                fail_msg("Mirai password '%s' is not in the embedded list", pw);
+            listed++;
+        }
+    }
+    fclose(f);
+    assert_int_equal(pairs, 60);
+    assert_true(listed >= 58);
+    rig_free(&r);
+}
+
+static void test_backoff(void **state)
+{
+    (void)state;
+    rig r;
+    char setup[FS38_AUTH_SETUP_LEN + 1];
+    rig_new(&r);
+    assert_int_equal(fs38_auth_provision(&r.a, "admin", setup), FS38_OK);
+    assert_int_equal(change(&r, "admin", setup, "a fine new passphrase"), FS38_OK);
+    g_nev = 0;
+    assert_int_equal(login(&r, "admin", "wrong one 1"), FS38_ERR_AUTH_REFUSED);
+    assert_int_equal(r.a.retry_after_s, 0);
+    assert_int_equal(login(&r, "admin", "wrong one 2"), FS38_ERR_AUTH_REFUSED);
+    assert_int_equal(r.a.retry_after_s, 0);
+    assert_int_equal(count_events(FS38_EV_LOCKOUT), 0);
+    assert_int_equal(login(&r, "admin", "wrong one 3"), FS38_ERR_AUTH_REFUSED);
+    assert_int_equal(r.a.retry_after_s, 30);
+    assert_non_null(strstr(r.a.diag.msg, "locked out for 30 s"));
+    assert_int_equal(count_events(FS38_EV_LOGIN_FAILED), 3);
+    assert_int_equal(last_event(FS38_EV_LOGIN_FAILED)->arg, 3);
+    assert_int_equal(count_events(FS38_EV_LOCKOUT), 1);
+    assert_int_equal(last_event(FS38_EV_LOCKOUT)->arg, 30);
+
+    /* during the back-off even the right password is refused, without being looked at */
+    g_now_ms += 10000;
+    assert_int_equal(login(&r, "admin", "a fine new passphrase"), FS38_ERR_AUTH_LOCKED);
+    assert_int_equal(r.a.retry_after_s, 20);
+    /* a reboot does not reset it (fresh context, store reopened) */
+    rig_reboot(&r);
+    assert_int_equal(login(&r, "admin", "a fine new passphrase"), FS38_ERR_AUTH_LOCKED);
+    assert_int_equal(r.a.retry_after_s, 20);
+    uint32_t f, left;
+    assert_int_equal(fs38_auth_status(&r.a, &f, &left), FS38_OK);
+    assert_int_equal(f, 3);
+    assert_int_equal(left, 20);
+    /* a reboot that restarts the monotonic clock restarts the back-off: never shorter */
+    g_now_ms = 5000;
+    rig_reboot(&r);
+    assert_int_equal(login(&r, "admin", "a fine new passphrase"), FS38_ERR_AUTH_LOCKED);
+    assert_int_equal(r.a.retry_after_s, 30);
+    g_now_ms += 29000;
+    assert_int_equal(login(&r, "admin", "a fine new passphrase"), FS38_ERR_AUTH_LOCKED);
+    assert_int_equal(r.a.retry_after_s, 1);
+    g_now_ms += 1000;
+    /* next failure doubles the back-off: 60, 120, ... capped at 3600 */
+    assert_int_equal(login(&r, "admin", "wrong one 4"), FS38_ERR_AUTH_REFUSED);
+    assert_int_equal(r.a.retry_after_s, 60);
+    assert_int_equal(last_event(FS38_EV_LOCKOUT)->arg, 60);
+    g_now_ms += 60000;
+    assert_int_equal(login(&r, "admin", "wrong one 5"), FS38_ERR_AUTH_REFUSED);
+    assert_int_equal(r.a.retry_after_s, 120);
+    assert_int_equal(fs38_auth_backoff_s(&r.a, 9), 1920);
+    assert_int_equal(fs38_auth_backoff_s(&r.a, 10), 3600);
+    assert_int_equal(fs38_auth_backoff_s(&r.a, 1000), 3600);
+    assert_int_equal(fs38_auth_backoff_s(&r.a, 2), 0);
+    g_now_ms += 120000;
+    /* the right password after the back-off logs in and clears the counter */
+    assert_int_equal(login(&r, "admin", "a fine new passphrase"), FS38_OK);
+    assert_int_equal(r.a.failures, 0);
+    assert_int_equal(login(&r, "admin", "wrong one 6"), FS38_ERR_AUTH_REFUSED);
+    assert_int_equal(r.a.retry_after_s, 0);
+    rig_free(&r);
+}
+
+/* The failure is counted before the password is checked: however the power is cut, a wrong
+ * guess that got an answer is on flash. */
+static void test_failure_survives_power_cut(void **state)
+{
+    (void)state;
+    rig r;
+    char setup[FS38_AUTH_SETUP_LEN + 1];
+    rig_new(&r);
+    assert_int_equal(fs38_auth_provision(&r.a, "admin", setup), FS38_OK);
+    /* cut the k-th flash operation of a wrong login (each right after a reboot), k = 1, 2, ...
+     * until a login runs through uncut */
+    unsigned silent = 0;
+    for (uint64_t k = 1;; k++) {
+        uint32_t f0, f1, left;
+        rig_reboot(&r);
+        assert_int_equal(fs38_auth_status(&r.a, &f0, &left), FS38_OK);
+        g_now_ms += 3600u * 1000u; /* past any back-off */
+        const uint64_t before = fs38_posix_ops(&r.f.posix);
+        fs38_posix_cut_at(&r.f.posix, k);
+        fs38_err e = login(&r, "admin", "wrong guess");
+        const bool cut = fs38_posix_ops(&r.f.posix) - before >= k;
+        fs38_posix_cut_at(&r.f.posix, 0);
+        rig_reboot(&r);
+        assert_int_equal(fs38_auth_status(&r.a, &f1, &left), FS38_OK);
+        if (e == FS38_ERR_AUTH_REFUSED) { /* an answer: the failure is on flash */
+            assert_int_equal(f1, f0 + 1);
+            if (!cut)
+                break;
+        } else {
+            assert_true(cut);
+            assert_int_equal(e, FS38_ERR_POWER); /* no answer at all */
+            silent++;
+        }
+    }
+    print_message("login power-cut sweep: %u cut points, each before any answer; the uncut login's failure "
+                  "is on flash\n",
+                  silent);
+    assert_true(silent >= 1);
+    rig_free(&r);
+}
+
+static double seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* An unknown user gets the same refusal, the same events and the same PBKDF2 work. */
+static void test_unknown_user_indistinguishable(void **state)
+{
+    (void)state;
+    rig r;
+    char setup[FS38_AUTH_SETUP_LEN + 1];
+    memset(&r, 0, sizeof r);
+    rig_new(&r);
+    fs38_store_close(&r.s);
+    rig_open(&r, 20000);
+    assert_int_equal(fs38_auth_provision(&r.a, "admin", setup), FS38_OK);
+    char d_known[FS38_DIAG_MAX], d_unknown[FS38_DIAG_MAX];
+    double t_known = 0, t_unknown = 0;
+    for (int i = 0; i < 2; i++) {
+        double t0 = seconds();
+        assert_int_equal(login(&r, "admin", "not the password"), FS38_ERR_AUTH_REFUSED);
+        double t1 = seconds();
+        snprintf(d_known, sizeof d_known, "%s", r.a.diag.msg);
+        assert_int_equal(login(&r, "nobody", "not the password"), FS38_ERR_AUTH_REFUSED);
+        double t2 = seconds();
+        snprintf(d_unknown, sizeof d_unknown, "%s", r.a.diag.msg);
+        assert_int_equal(login(&r, "admin", setup), FS38_ERR_AUTH_CHANGE); /* clears the counter */
+        t_known += t1 - t0;
+        t_unknown += t2 - t1;
+    }
+    assert_string_equal(d_known, "login refused");
+    assert_string_equal(d_unknown, "login refused");
+    assert_int_equal(login(&r, "../../etc", "x"), FS38_ERR_AUTH_REFUSED);
+    assert_string_equal(r.a.diag.msg, "login refused");
+    print_message("login timing (PBKDF2 cost 20000): wrong password %.1f ms, unknown user %.1f ms\n",
+                  t_known * 500.0, t_unknown * 500.0);
+    assert_true(t_unknown > 0.5 * t_known && t_known > 0.5 * t_unknown);
+    rig_free(&r);
+}
+
+static void test_cost_and_upgrade(void **state)
+{
+    (void)state;
+    rig r;
+    char setup[FS38_AUTH_SETUP_LEN + 1];
+    uint8_t rec[64];
+    size_t n;
+    rig_new(&r);
+    assert_int_equal(fs38_auth_provision(&r.a, "admin", setup), FS38_OK);
+    assert_int_equal(change(&r, "admin", setup, "a fine new passphrase"), FS38_OK);
+    /* the device's recorded cost is used by a context configured with 0 */
+    rig_reboot(&r);
+    assert_int_equal(r.a.iterations, COST);
+    /* raising the cost: the record is re-hashed at the next successful login */
+    fs38_store_close(&r.s);
+    rig_open(&r, 2 * COST);
+    assert_int_equal(login(&r, "admin", "a fine new passphrase"), FS38_OK);
+    assert_int_equal(fs38_store_get(&r.s, "au/u/admin", rec, sizeof rec, &n), FS38_OK);
+    assert_int_equal((uint32_t)rec[2] | (uint32_t)rec[3] << 8 | (uint32_t)rec[4] << 16, 2 * COST);
+    assert_int_equal(login(&r, "admin", "a fine new passphrase"), FS38_OK);
+    /* the same password for two users: different salts, different hashes */
+    uint8_t rec2[64];
+    assert_int_equal(fs38_auth_provision(&r.a, "operator", setup), FS38_OK);
+    assert_int_equal(change(&r, "operator", setup, "a fine new passphrase"), FS38_OK);
+    assert_int_equal(fs38_store_get(&r.s, "au/u/operator", rec2, sizeof rec2, &n), FS38_OK);
+    assert_memory_not_equal(rec + 6, rec2 + 6, 48);
+    /* configuration limits */
+    fs38_auth b;
+    fs38_auth_config ac;
+    memset(&ac, 0, sizeof ac);
+    ac.store = &r.s;
+    ac.port = &r.port;
+    ac.iterations = FS38_AUTH_ITERATIONS_MIN - 1;
+    assert_int_equal(fs38_auth_init(&b, &ac), FS38_ERR_ARG);
+    ac.port = NULL;
+    ac.iterations = 0;
+    assert_int_equal(fs38_auth_init(&b, &ac), FS38_ERR_ARG);
+    char bad[FS38_AUTH_SETUP_LEN + 1];
+    assert_int_equal(fs38_auth_provision(&r.a, "Bad/User", bad), FS38_ERR_ARG);
+    rig_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_setup_credential),
+        cmocka_unit_test(test_first_login_forces_change),
+        cmocka_unit_test(test_policy),
+        cmocka_unit_test(test_embedded_lists_refused),
+        cmocka_unit_test(test_mirai_audit_vectors),
+        cmocka_unit_test(test_backoff),
+        cmocka_unit_test(test_failure_survives_power_cut),
+        cmocka_unit_test(test_unknown_user_indistinguishable),
+        cmocka_unit_test(test_cost_and_upgrade),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,819 @@
+/*
+ * cmd_ca.c — `fs38 ca`: the manufacturer's certificate authority for device identities
+ * (control 8), with Mbed TLS X.509 writing (PSA has no X.509).
+ *
+ *   fs38 ca init --out CA_DIR [--subject DN] [--days N]
+ *   fs38 ca issue CA_DIR CSR.pem [--out CERT.pem] [--days N] [--reissue]
+ *   fs38 ca list CA_DIR
+ *
+ * CA_DIR (mode 0700):
+ *   ca.key      the CA's P-256 private key, PEM, mode 0600 (refused when group/others may read it)
+ *   ca.crt      self-signed CA certificate (basicConstraints CA, pathlen 0; keyCertSign, cRLSign)
+ *   ca.dn       the CA's subject as given to Mbed TLS (issuer name of every certificate)
+ *   index.txt   one line per issued certificate, tab-separated:
+ *               status (V valid, R retired) | serial (hex) | UEID (hex) | device key id (hex) |
+ *               not-after (YYYYMMDDhhmmssZ) | subject
+ *   certs/SERIAL.pem  a copy of each issued certificate (verifiers find a device's certificate
+ *               by the key id in its token)
+ *
+ * `issue` checks the CSR's signature (proof of possession of the device key), that the key is
+ * P-256, and that the subject's serialNumber is a RAND UEID (34 hex digits starting 01); it
+ * refuses a UEID or key already issued (unless --reissue). The certificate: random 127-bit
+ * serial unique in the index; subject "CN=fs38 device UEID, serialNumber=UEID, O=fs38";
+ * basicConstraints CA:false; keyUsage digitalSignature; extendedKeyUsage clientAuth; subject and
+ * authority key identifiers; ECDSA-SHA256 by the CA key.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mbedtls/asn1.h>
+#include <mbedtls/oid.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/psa_util.h>
+#include <mbedtls/x509_crt.h>
+#include <mbedtls/x509_csr.h>
+
+#include "cmds.h"
+#include "fs38/cbor.h"
+#include "fs38/identity.h"
+#include "fs38/util.h"
+#include "host.h"
+
+#define CA_DEFAULT_DN "CN=fs38 manufacturer CA,O=fs38"
+#define CA_DAYS 7300u     /* CA: 20 years */
+#define DEVICE_DAYS 7300u /* device certificates: the device's service life */
+#define INDEX_HEADER "# fs38 CA index: status(V valid, R retired)\tserial\tueid\tkey-id\tnot-after\tsubject\n"
+
+void usage_ca(int to_stderr)
+{
+    fprintf(to_stderr ? stderr : stdout,
+            "usage: fs38 ca init --out CA_DIR [--subject DN] [--days N]\n"
+            "       fs38 ca issue CA_DIR CSR.pem [--out CERT.pem] [--days N] [--reissue]\n"
+            "       fs38 ca list CA_DIR\n"
+            "  init   create a manufacturer CA: P-256 key (CA_DIR/ca.key, mode 0600), self-signed\n"
+            "         certificate (ca.crt), empty index (index.txt)\n"
+            "  issue  sign a device certificate for a CSR from 'fs38-device provision': checks the CSR's\n"
+            "         signature and the UEID in its subject, gives a unique serial, records it in the\n"
+            "         index and in CA_DIR/certs/ (PEM to --out, or stdout)\n"
+            "  list   print the index\n"
+            "exit status: 0 success, 1 refused (bad CSR, UEID or key already issued), 2 usage or I/O error.\n");
+}
+
+static void mbed_fail(const char *what, int ret)
+{
+    host_err("%s failed (Mbed TLS error -0x%04x)", what, (unsigned)-ret);
+}
+
+static int ca_path(const char *dir, const char *name, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= cap) {
+        host_err("path too long: %s/%s", dir, name);
+        return -1;
+    }
+    return 0;
+}
+
+/* YYYYMMDDhhmmss (UTC) of now + days. */
+static void x509_time(unsigned days, char out[15])
+{
+    time_t t = time(NULL) + (time_t)days * 86400;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 15, "%Y%m%d%H%M%S", &tm);
+}
+
+static int parse_days(const char *s, unsigned def, unsigned *days)
+{
+    if (!s) {
+        *days = def;
+        return 0;
+    }
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (*end || v == 0 || v > 36500) {
+        host_err("--days must be 1..36500");
+        return -1;
+    }
+    *days = (unsigned)v;
+    return 0;
+}
+
+/* A positive 16-byte serial (top bit clear, first byte non-zero). */
+static int random_serial(uint8_t serial[16])
+{
+    if (psa_generate_random(serial, 16) != PSA_SUCCESS)
+        return -1;
+    serial[0] &= 0x7f;
+    if (serial[0] == 0)
+        serial[0] = 1;
+    return 0;
+}
+
+static int ca_public_point(const mbedtls_pk_context *pk, uint8_t point[HOST_P256_POINT_LEN])
+{
+    psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
+    psa_key_id_t k = 0;
+    size_t n = 0;
+    int rc = -1;
+    if (mbedtls_pk_get_psa_attributes(pk, PSA_KEY_USAGE_VERIFY_HASH, &at) == 0 &&
+        PSA_KEY_TYPE_IS_ECC(psa_get_key_type(&at)) &&
+        PSA_KEY_TYPE_ECC_GET_FAMILY(psa_get_key_type(&at)) == PSA_ECC_FAMILY_SECP_R1 && psa_get_key_bits(&at) == 256 &&
+        mbedtls_pk_import_into_psa(pk, &at, &k) == 0 &&
+        psa_export_public_key(k, point, HOST_P256_POINT_LEN, &n) == PSA_SUCCESS && n == HOST_P256_POINT_LEN)
+        rc = 0;
+    if (k)
+        psa_destroy_key(k);
+    psa_reset_key_attributes(&at);
+    return rc;
+}
+
+static int ca_subject_ueid(const mbedtls_x509_name *n, char *out, size_t cap)
+{
+    for (; n; n = n->next)
+        if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_SERIAL_NUMBER, &n->oid) == 0 && n->val.len < cap) {
+            memcpy(out, n->val.p, n->val.len);
+            out[n->val.len] = 0;
+            return 0;
+        }
+    return -1;
+}
+
+/*
+ * subjectKeyIdentifier / authorityKeyIdentifier by RFC 7093 §2 method 1: the leftmost 160 bits of
+ * SHA-256 of the subjectPublicKey (Mbed TLS's own setters need SHA-1, not in this build).
+ */
+static int key_ids(mbedtls_x509write_cert *crt, const mbedtls_pk_context *subject, const mbedtls_pk_context *issuer)
+{
+    uint8_t point[HOST_P256_POINT_LEN], h[32], ski[2 + 20], aki[4 + 20];
+    size_t hl = 0;
+    if (ca_public_point(subject, point) ||
+        psa_hash_compute(PSA_ALG_SHA_256, point, sizeof point, h, sizeof h, &hl) != PSA_SUCCESS)
+        return MBEDTLS_ERR_X509_BAD_INPUT_DATA;
+    ski[0] = MBEDTLS_ASN1_OCTET_STRING;
+    ski[1] = 20;
+    memcpy(ski + 2, h, 20);
+    if (ca_public_point(issuer, point) ||
+        psa_hash_compute(PSA_ALG_SHA_256, point, sizeof point, h, sizeof h, &hl) != PSA_SUCCESS)
+        return MBEDTLS_ERR_X509_BAD_INPUT_DATA;
+    aki[0] = MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE;
+    aki[1] = 2 + 20;
+    aki[2] = MBEDTLS_ASN1_CONTEXT_SPECIFIC | 0; /* [0] keyIdentifier */
+    aki[3] = 20;
+    memcpy(aki + 4, h, 20);
+    int ret = mbedtls_x509write_crt_set_extension(crt, MBEDTLS_OID_SUBJECT_KEY_IDENTIFIER,
+                                                  MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_KEY_IDENTIFIER), 0, ski,
+                                                  sizeof ski);
+    if (!ret)
+        ret = mbedtls_x509write_crt_set_extension(crt, MBEDTLS_OID_AUTHORITY_KEY_IDENTIFIER,
+                                                  MBEDTLS_OID_SIZE(MBEDTLS_OID_AUTHORITY_KEY_IDENTIFIER), 0, aki,
+                                                  sizeof aki);
+    return ret;
+}
+
+/* ---- index ---------------------------------------------------------------------------------- */
+
+typedef struct index_entry {
+    char status;
+    char serial[40];
+    char ueid[80];
+    char kid[2 * FS38_KID_LEN + 1];
+    char not_after[20];
+} index_entry;
+
+/* Parse one index line; 0 or -1 (comment, blank or malformed). */
+static int index_line(char *line, index_entry *e)
+{
+    char *save = NULL, *f[6];
+    if (line[0] == '#' || line[0] == '\n' || line[0] == 0)
+        return -1;
+    for (int i = 0; i < 6; i++) {
+        f[i] = strtok_r(i ? NULL : line, "\t\n", &save);
+        if (!f[i])
+            return -1;
+    }
+    if (strlen(f[0]) != 1 || strlen(f[1]) >= sizeof e->serial || strlen(f[2]) >= sizeof e->ueid ||
+        strlen(f[3]) >= sizeof e->kid || strlen(f[4]) >= sizeof e->not_after)
+        return -1;
+    e->status = f[0][0];
+    strcpy(e->serial, f[1]);
+    strcpy(e->ueid, f[2]);
+    strcpy(e->kid, f[3]);
+    strcpy(e->not_after, f[4]);
+    return 0;
+}
+
+/* Find the last entry whose field (1 serial, 2 ueid, 3 kid) equals value, optionally only
+ * valid ones. 1 found, 0 not found, -1 error. */
+static int index_find(const char *dir, int field, const char *value, bool valid_only, index_entry *out)
+{
+    char path[1024], line[1024];
+    if (ca_path(dir, "index.txt", path, sizeof path))
+        return -1;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        host_err("cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    int found = 0;
+    while (fgets(line, sizeof line, f)) {
+        index_entry e;
+        if (index_line(line, &e))
+            continue;
+        const char *v = field == 1 ? e.serial : field == 2 ? e.ueid : e.kid;
+        if (strcmp(v, value) == 0 && (!valid_only || e.status == 'V')) {
+            *out = e;
+            found = 1;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+int ca_retire(const char *dir, const char *serial)
+{
+    char path[1024], tmp[1100], line[1024];
+    if (ca_path(dir, "index.txt", path, sizeof path))
+        return -1;
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *in = fopen(path, "r"), *out = in ? fopen(tmp, "w") : NULL;
+    if (!in || !out) {
+        host_err("cannot update %s: %s", path, strerror(errno));
+        if (in)
+            fclose(in);
+        return -1;
+    }
+    int done = 0;
+    while (fgets(line, sizeof line, in)) {
+        char copy[1024];
+        index_entry e;
+        memcpy(copy, line, sizeof copy);
+        if (index_line(copy, &e) == 0 && strcmp(e.serial, serial) == 0 && line[0] == 'V') {
+            line[0] = 'R';
+            done = 1;
+        }
+        fputs(line, out);
+    }
+    fclose(in);
+    if (fclose(out) != 0 || rename(tmp, path) != 0) {
+        host_err("cannot update %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return done;
+}
+
+/* ---- init ------------------------------------------------------------------------------------ */
+
+static int make_dir(const char *dir, mode_t mode)
+{
+    struct stat st;
+    if (mkdir(dir, mode) == 0)
+        return 0;
+    if (errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+        return 0;
+    host_err("cannot create %s: %s", dir, errno == EEXIST ? "not a directory" : strerror(errno));
+    return -1;
+}
+
+static int ca_init(const char *dir, const char *dn, unsigned days)
+{
+    char key_path[1024], crt_path[1024], dn_path[1024], idx_path[1024], certs[1024], nb[15], na[15];
+    unsigned char pem[4096];
+    uint8_t serial[16];
+    psa_key_id_t key = 0;
+    mbedtls_pk_context pk;
+    mbedtls_x509write_cert crt;
+    int rc = HOST_EXIT_USAGE, ret;
+    if (ca_path(dir, "ca.key", key_path, sizeof key_path) || ca_path(dir, "ca.crt", crt_path, sizeof crt_path) ||
+        ca_path(dir, "ca.dn", dn_path, sizeof dn_path) || ca_path(dir, "index.txt", idx_path, sizeof idx_path) ||
+        ca_path(dir, "certs", certs, sizeof certs))
+        return HOST_EXIT_USAGE;
+    if (access(key_path, F_OK) == 0) {
+        host_err("ca init: %s already holds a CA (ca.key): refusing to replace it", dir);
+        return HOST_EXIT_USAGE;
+    }
+    if (make_dir(dir, 0700) || make_dir(certs, 0700) || host_psa_init())
+        return HOST_EXIT_USAGE;
+    mbedtls_pk_init(&pk);
+    mbedtls_x509write_crt_init(&crt);
+    psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
+    psa_set_key_type(&at, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
+    psa_set_key_bits(&at, 256);
+    psa_set_key_usage_flags(&at, PSA_KEY_USAGE_SIGN_HASH | PSA_KEY_USAGE_EXPORT);
+    psa_set_key_algorithm(&at, PSA_ALG_ECDSA(PSA_ALG_SHA_256));
+    if (psa_generate_key(&at, &key) != PSA_SUCCESS) {
+        host_err("ca init: key generation failed");
+        goto out;
+    }
+    ret = mbedtls_pk_copy_from_psa(key, &pk);
+    if (!ret)
+        ret = mbedtls_pk_write_key_pem(&pk, pem, sizeof pem);
+    if (ret) {
+        mbed_fail("ca init: encoding the CA key", ret);
+        goto out;
+    }
+    /* the private key file: created 0600, never readable by group or others */
+    if (host_write_file(key_path, pem, strlen((char *)pem), 0600, true))
+        goto out;
+    fs38_wipe(pem, sizeof pem);
+    x509_time(0, nb);
+    x509_time(days, na);
+    if (random_serial(serial)) {
+        host_err("ca init: random generation failed");
+        goto out;
+    }
+    mbedtls_x509write_crt_set_version(&crt, MBEDTLS_X509_CRT_VERSION_3);
+    mbedtls_x509write_crt_set_md_alg(&crt, MBEDTLS_MD_SHA256);
+    mbedtls_x509write_crt_set_subject_key(&crt, &pk);
+    mbedtls_x509write_crt_set_issuer_key(&crt, &pk);
+    ret = mbedtls_x509write_crt_set_serial_raw(&crt, serial, sizeof serial);
+    if (!ret)
+        ret = mbedtls_x509write_crt_set_subject_name(&crt, dn);
+    if (!ret)
+        ret = mbedtls_x509write_crt_set_issuer_name(&crt, dn);
+    if (!ret)
+        ret = mbedtls_x509write_crt_set_validity(&crt, nb, na);
+    if (!ret)
+        ret = mbedtls_x509write_crt_set_basic_constraints(&crt, 1, 0);
+    if (!ret)
+        ret = mbedtls_x509write_crt_set_key_usage(&crt, MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN);
+    if (!ret)
+        ret = key_ids(&crt, &pk, &pk);
+    if (!ret)
+        ret = mbedtls_x509write_crt_pem(&crt, pem, sizeof pem, mbedtls_psa_get_random, MBEDTLS_PSA_RANDOM_STATE);
+    if (ret) {
+        mbed_fail(ret == MBEDTLS_ERR_X509_INVALID_NAME ? "ca init: --subject (a DN like 'CN=...,O=...')"
+                                                        : "ca init: writing the CA certificate",
+                  ret);
+        unlink(key_path);
+        goto out;
+    }
+    char dn_line[600];
+    snprintf(dn_line, sizeof dn_line, "%s\n", dn);
+    if (host_write_file(crt_path, pem, strlen((char *)pem), 0644, false) ||
+        host_write_file(dn_path, dn_line, strlen(dn_line), 0644, false) ||
+        host_write_file(idx_path, INDEX_HEADER, strlen(INDEX_HEADER), 0644, true))
+        goto out;
+    char hex[33];
+    host_hex(serial, sizeof serial, hex);
+    printf("ca init: %s: CA \"%s\", P-256, serial %s, valid %u days\n", dir, dn, hex, days);
+    printf("ca init: private key %s (mode 0600), certificate %s, index %s\n", key_path, crt_path, idx_path);
+    rc = HOST_EXIT_OK;
+out:
+    if (key)
+        psa_destroy_key(key);
+    psa_reset_key_attributes(&at);
+    fs38_wipe(pem, sizeof pem);
+    mbedtls_pk_free(&pk);
+    mbedtls_x509write_crt_free(&crt);
+    return rc;
+}
+
+/* ---- loading the CA ------------------------------------------------------------------------- */
+
+static int ca_load_cert(const char *dir, mbedtls_x509_crt *ca)
+{
+    char path[1024];
+    if (ca_path(dir, "ca.crt", path, sizeof path))
+        return -1;
+    int ret = mbedtls_x509_crt_parse_file(ca, path);
+    if (ret) {
+        host_err("cannot load the CA certificate %s (Mbed TLS error -0x%04x): is %s a CA made by 'fs38 ca init'?",
+                 path, (unsigned)-ret, dir);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_ca_key(const char *dir, mbedtls_pk_context *pk)
+{
+    char path[1024];
+    struct stat st;
+    uint8_t *buf;
+    size_t len;
+    if (ca_path(dir, "ca.key", path, sizeof path))
+        return -1;
+    if (stat(path, &st) != 0) {
+        host_err("cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (st.st_mode & 077) {
+        host_err("refusing to use %s: group or others may access it (mode %03o): chmod 600 it", path,
+                 (unsigned)(st.st_mode & 0777));
+        return -1;
+    }
+    if (host_read_file(path, 16384, &buf, &len))
+        return -1;
+    int ret = mbedtls_pk_parse_key(pk, buf, len + 1, NULL, 0, mbedtls_psa_get_random, MBEDTLS_PSA_RANDOM_STATE);
+    fs38_wipe(buf, len);
+    free(buf);
+    if (ret) {
+        mbed_fail("loading the CA key", ret);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_dn(const char *dir, char *dn, size_t cap)
+{
+    char path[1024];
+    uint8_t *buf;
+    size_t len;
+    if (ca_path(dir, "ca.dn", path, sizeof path) || host_read_file(path, 1024, &buf, &len))
+        return -1;
+    buf[strcspn((char *)buf, "\r\n")] = 0;
+    snprintf(dn, cap, "%s", (char *)buf);
+    free(buf);
+    return 0;
+}
+
+/* ---- issue ----------------------------------------------------------------------------------- */
+
+/*
+ * The CSR's own signature (proof that its maker holds the private key). Mbed TLS parses but
+ * does not check it, and keeps the signature in a private field: it is read here from the DER,
+ * CertificationRequest ::= SEQUENCE { info, AlgorithmIdentifier, BIT STRING signature }.
+ * Only ecdsa-with-SHA256. 0 or -1.
+ */
+static int csr_signature_ok(mbedtls_x509_csr *csr)
+{
+    uint8_t hash[32];
+    size_t hl = 0, n = 0;
+    mbedtls_x509_bitstring sig;
+    unsigned char *p = csr->cri.p + csr->cri.len;
+    const unsigned char *end = csr->raw.p + csr->raw.len;
+    if (MBEDTLS_OID_CMP(MBEDTLS_OID_ECDSA_SHA256, &csr->sig_oid) != 0 || p > end)
+        return -1;
+    if (mbedtls_asn1_get_tag(&p, end, &n, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0)
+        return -1; /* AlgorithmIdentifier (its OID is csr->sig_oid) */
+    p += n;
+    if (mbedtls_asn1_get_bitstring(&p, end, &sig) != 0 || sig.unused_bits != 0 || p != end)
+        return -1;
+    if (psa_hash_compute(PSA_ALG_SHA_256, csr->cri.p, csr->cri.len, hash, sizeof hash, &hl) != PSA_SUCCESS)
+        return -1;
+    return mbedtls_pk_verify(&csr->pk, MBEDTLS_MD_SHA256, hash, hl, sig.p, sig.len) == 0 ? 0 : -1;
+}
+
+static bool valid_ueid_hex(const char *s)
+{
+    uint8_t b[FS38_UEID_LEN];
+    if (strlen(s) != 2 * FS38_UEID_LEN || host_unhex(s, b, FS38_UEID_LEN) || b[0] != FS38_UEID_TYPE_RAND)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (*p >= 'A' && *p <= 'F')
+            return false; /* one spelling per UEID: lower case */
+    return true;
+}
+
+typedef struct issue_args {
+    const char *dir, *csr, *out, *days_s;
+    bool reissue;
+} issue_args;
+
+static int append_index(const char *dir, const char *line)
+{
+    char path[1024];
+    if (ca_path(dir, "index.txt", path, sizeof path))
+        return -1;
+    int fd = open(path, O_WRONLY | O_APPEND);
+    if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+        host_err("cannot append to %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    size_t n = strlen(line);
+    ssize_t w = write(fd, line, n);
+    int rc = w == (ssize_t)n && close(fd) == 0 ? 0 : -1;
+    if (rc)
+        host_err("cannot append to %s: %s", path, strerror(errno));
+    return rc;
+}
+
+static int ca_issue(const issue_args *a)
+{
+    mbedtls_x509_csr csr;
+    mbedtls_x509_crt ca;
+    mbedtls_pk_context ca_key;
+    mbedtls_x509write_cert crt;
+    uint8_t *buf = NULL, point[HOST_P256_POINT_LEN], kid[FS38_KID_LEN], serial[16];
+    size_t len = 0;
+    unsigned days;
+    char ueid[80], kid_hex[2 * FS38_KID_LEN + 1], serial_hex[33], subject[200], dn[600], nb[15], na[15];
+    unsigned char pem[4096];
+    int rc = HOST_EXIT_USAGE, ret;
+    mbedtls_x509_csr_init(&csr);
+    mbedtls_x509_crt_init(&ca);
+    mbedtls_pk_init(&ca_key);
+    mbedtls_x509write_crt_init(&crt);
+    if (parse_days(a->days_s, DEVICE_DAYS, &days) || host_psa_init() || ca_load_cert(a->dir, &ca) ||
+        load_ca_key(a->dir, &ca_key) || load_dn(a->dir, dn, sizeof dn) ||
+        host_read_file(a->csr, 64 * 1024, &buf, &len))
+        goto out;
+    ret = mbedtls_x509_csr_parse(&csr, buf, strstr((char *)buf, "-----BEGIN") ? len + 1 : len);
+    if (ret) {
+        fprintf(stderr, "ca issue: refused: %s is not a PKCS#10 CSR (Mbed TLS error -0x%04x)\n", a->csr,
+                (unsigned)-ret);
+        rc = HOST_EXIT_REJECT;
+        goto out;
+    }
+    if (csr_signature_ok(&csr)) {
+        fprintf(stderr, "ca issue: refused: the CSR's signature does not verify (no proof of possession of its key)\n");
+        rc = HOST_EXIT_REJECT;
+        goto out;
+    }
+    if (ca_public_point(&csr.pk, point) || fs38_key_id(point, sizeof point, kid)) {
+        fprintf(stderr, "ca issue: refused: the CSR's key is not a P-256 key\n");
+        rc = HOST_EXIT_REJECT;
+        goto out;
+    }
+    host_hex(kid, sizeof kid, kid_hex);
+    if (ca_subject_ueid(&csr.subject, ueid, sizeof ueid) || !valid_ueid_hex(ueid)) {
+        fprintf(stderr, "ca issue: refused: the CSR's subject has no serialNumber holding a device UEID "
+                        "(34 lower-case hex digits, type 01)\n");
+        rc = HOST_EXIT_REJECT;
+        goto out;
+    }
+    index_entry e;
+    int f1 = index_find(a->dir, 2, ueid, true, &e);
+    int f2 = f1 == 0 ? index_find(a->dir, 3, kid_hex, true, &e) : f1;
+    if (f1 < 0 || f2 < 0)
+        goto out;
+    if ((f1 || f2) && !a->reissue) {
+        fprintf(stderr, "ca issue: refused: %s %s already has certificate serial %s (use --reissue to replace it)\n",
+                f1 ? "UEID" : "device key", f1 ? ueid : kid_hex, e.serial);
+        rc = HOST_EXIT_REJECT;
+        goto out;
+    }
+    for (int tries = 0;; tries++) {
+        index_entry dup;
+        if (random_serial(serial) || tries > 8) {
+            host_err("ca issue: cannot draw a unique serial");
+            goto out;
+        }
+        host_hex(serial, sizeof serial, serial_hex);
+        int f = index_find(a->dir, 1, serial_hex, false, &dup);
+        if (f < 0)
+            goto out;
+        if (!f)
+            break;
+    }
+    snprintf(subject, sizeof subject, "CN=fs38 device %s,serialNumber=%s,O=fs38", ueid, ueid);
+    x509_time(0, nb);
+    x509_time(days, na);
+    mbedtls_x509write_crt_set_version(&crt, MBEDTLS_X509_CRT_VERSION_3);
+    mbedtls_x509write_crt_set_md_alg(&crt, MBEDTLS_MD_SHA256);
+    mbedtls_x509write_crt_set_subject_key(&crt, &csr.pk);
+    mbedtls_x509write_crt_set_issuer_key(&crt, &ca_key);
+    ret = mbedtls_x509write_crt_set_serial_raw(&crt, serial, sizeof serial);
+    if (!ret)
+        ret = mbedtls_x509write_crt_set_subject_name(&crt, subject);
+    if (!ret)
+        ret = mbedtls_x509write_crt_set_issuer_name(&crt, dn);
+    if (!ret)
+        ret = mbedtls_x509write_crt_set_validity(&crt, nb, na);
+    if (!ret)
+        ret = mbedtls_x509write_crt_set_basic_constraints(&crt, 0, -1);
+    if (!ret)
+        ret = mbedtls_x509write_crt_set_key_usage(&crt, MBEDTLS_X509_KU_DIGITAL_SIGNATURE);
+    if (!ret) {
+        mbedtls_asn1_sequence eku;
+        memset(&eku, 0, sizeof eku);
+        eku.buf.tag = MBEDTLS_ASN1_OID;
+        eku.buf.p = (unsigned char *)MBEDTLS_OID_CLIENT_AUTH;
+        eku.buf.len = MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH);
+        ret = mbedtls_x509write_crt_set_ext_key_usage(&crt, &eku);
+    }
+    if (!ret)
+        ret = key_ids(&crt, &csr.pk, &ca_key);
+    if (!ret)
+        ret = mbedtls_x509write_crt_pem(&crt, pem, sizeof pem, mbedtls_psa_get_random, MBEDTLS_PSA_RANDOM_STATE);
+    if (ret) {
+        mbed_fail("ca issue: writing the certificate", ret);
+        goto out;
+    }
+    char copy[1024], line[1200], name[64];
+    snprintf(name, sizeof name, "certs/%s.pem", serial_hex);
+    if (ca_path(a->dir, name, copy, sizeof copy) || host_write_file(copy, pem, strlen((char *)pem), 0644, true))
+        goto out;
+    snprintf(line, sizeof line, "V\t%s\t%s\t%s\t%sZ\t%s\n", serial_hex, ueid, kid_hex, na, subject);
+    if (append_index(a->dir, line))
+        goto out;
+    if (a->out ? host_write_file(a->out, pem, strlen((char *)pem), 0644, false) : fputs((char *)pem, stdout) < 0)
+        goto out;
+    fprintf(a->out ? stdout : stderr,
+            "ca issue: certificate serial %s for UEID %s (device key id %s), valid until %sZ%s%s\n", serial_hex, ueid,
+            kid_hex, na, a->out ? ", in " : "", a->out ? a->out : "");
+    rc = HOST_EXIT_OK;
+out:
+    free(buf);
+    mbedtls_x509_csr_free(&csr);
+    mbedtls_x509_crt_free(&ca);
+    mbedtls_pk_free(&ca_key);
+    mbedtls_x509write_crt_free(&crt);
+    return rc;
+}
+
+static int ca_list(const char *dir)
+{
+    char path[1024];
+    uint8_t *buf;
+    size_t len;
+    if (ca_path(dir, "index.txt", path, sizeof path) || host_read_file(path, HOST_FILE_MAX, &buf, &len))
+        return HOST_EXIT_USAGE;
+    fwrite(buf, 1, len, stdout);
+    free(buf);
+    return HOST_EXIT_OK;
+}
+
+int cmd_ca(int argc, char **argv)
+{
+    if (argc < 1) {
+        usage_ca(1);
+        return HOST_EXIT_USAGE;
+    }
+    const char *sub = argv[0], *pos[3];
+    size_t npos = 0;
+    if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
+        usage_ca(0);
+        return HOST_EXIT_OK;
+    }
+    if (strcmp(sub, "init") == 0) {
+        const char *out = NULL, *dn = NULL, *days_s = NULL;
+        unsigned days;
+        const host_opt opts[] = { { .name = "--out", .value = &out },
+                                  { .name = "--subject", .value = &dn },
+                                  { .name = "--days", .value = &days_s },
+                                  { .name = NULL } };
+        int r = host_parse_args(argc - 1, argv + 1, opts, pos, 0, &npos);
+        if (r == 1) {
+            usage_ca(0);
+            return HOST_EXIT_OK;
+        }
+        if (r || !out) {
+            host_err("ca init: --out CA_DIR is required");
+            return HOST_EXIT_USAGE;
+        }
+        if (parse_days(days_s, CA_DAYS, &days))
+            return HOST_EXIT_USAGE;
+        return ca_init(out, dn ? dn : CA_DEFAULT_DN, days);
+    }
+    if (strcmp(sub, "issue") == 0) {
+        issue_args a;
+        memset(&a, 0, sizeof a);
+        const host_opt opts[] = { { .name = "--out", .value = &a.out },
+                                  { .name = "--days", .value = &a.days_s },
+                                  { .name = "--reissue", .flag = &a.reissue },
+                                  { .name = NULL } };
+        int r = host_parse_args(argc - 1, argv + 1, opts, pos, 3, &npos);
+        if (r == 1) {
+            usage_ca(0);
+            return HOST_EXIT_OK;
+        }
+        if (r || npos != 2) {
+            host_err("ca issue: expected CA_DIR CSR.pem [--out CERT.pem]");
+            return HOST_EXIT_USAGE;
+        }
+        a.dir = pos[0];
+        a.csr = pos[1];
+        return ca_issue(&a);
+    }
+    if (strcmp(sub, "list") == 0) {
+        const host_opt opts[] = { { .name = NULL } };
+        if (host_parse_args(argc - 1, argv + 1, opts, pos, 2, &npos) || npos != 1) {
+            host_err("ca list: expected CA_DIR");
+            return HOST_EXIT_USAGE;
+        }
+        return ca_list(pos[0]);
+    }
+    host_err("ca: unknown subcommand '%s' (init, issue, list)", sub);
+    usage_ca(1);
+    return HOST_EXIT_USAGE;
+}
+
+/* ---- finding the certificate that signed a token or receipt ----------------------------------- */
+
+/* The kid (8 bytes) in the unprotected header of a COSE_Sign1, without verifying anything. */
+static int cose_kid(const uint8_t *msg, size_t len, uint8_t kid[FS38_KID_LEN])
+{
+    fs38_cbor_dec d;
+    size_t n, m;
+    bool tagged;
+    fs38_cbor_dec_init(&d, msg, len);
+    if (fs38_cbor_opt_tag(&d, 18, &tagged) || fs38_cbor_get_array(&d, &n) || n != 4 ||
+        fs38_cbor_get_bstr(&d, NULL, NULL) || fs38_cbor_get_map(&d, &m))
+        return -1;
+    for (size_t i = 0; i < m; i++) {
+        int64_t label;
+        const uint8_t *p;
+        size_t pl;
+        if (fs38_cbor_get_int(&d, &label))
+            return -1;
+        if (label == 4) {
+            if (fs38_cbor_get_bstr(&d, &p, &pl) || pl != FS38_KID_LEN)
+                return -1;
+            memcpy(kid, p, FS38_KID_LEN);
+            return 0;
+        }
+        if (fs38_cbor_skip(&d))
+            return -1;
+    }
+    return -1;
+}
+
+int ca_find_signer(const char *ca_dir, const char *cert_path, const uint8_t *msg, size_t len, bool allow_retired,
+                   fs38_keyring *kr, ca_signer *out)
+{
+    mbedtls_x509_crt ca, dev;
+    uint8_t kid[FS38_KID_LEN], point[HOST_P256_POINT_LEN];
+    char kid_hex[2 * FS38_KID_LEN + 1], path[1024];
+    index_entry e;
+    int rc = HOST_EXIT_USAGE, ret;
+    memset(out, 0, sizeof *out);
+    mbedtls_x509_crt_init(&ca);
+    mbedtls_x509_crt_init(&dev);
+    if (host_psa_init() || ca_load_cert(ca_dir, &ca))
+        goto done;
+    if (cert_path) {
+        ret = mbedtls_x509_crt_parse_file(&dev, cert_path);
+        if (ret) {
+            host_err("cannot load the certificate %s (Mbed TLS error -0x%04x)", cert_path, (unsigned)-ret);
+            goto done;
+        }
+    } else {
+        if (cose_kid(msg, len, kid)) {
+            snprintf(out->reason, sizeof out->reason, "no 8-byte key id in the COSE_Sign1 (not a token of an fs38 "
+                                                      "device?)");
+            rc = HOST_EXIT_REJECT;
+            goto done;
+        }
+        host_hex(kid, sizeof kid, kid_hex);
+        int f = index_find(ca_dir, 3, kid_hex, false, &e);
+        if (f < 0)
+            goto done;
+        if (!f) {
+            snprintf(out->reason, sizeof out->reason, "signer (key id %s) has no certificate from this CA", kid_hex);
+            rc = HOST_EXIT_REJECT;
+            goto done;
+        }
+        char name[64];
+        snprintf(name, sizeof name, "certs/%s.pem", e.serial);
+        if (ca_path(ca_dir, name, path, sizeof path))
+            goto done;
+        ret = mbedtls_x509_crt_parse_file(&dev, path);
+        if (ret) {
+            host_err("cannot load the certificate %s (Mbed TLS error -0x%04x)", path, (unsigned)-ret);
+            goto done;
+        }
+    }
+    uint32_t flags = 0;
+    ret = mbedtls_x509_crt_verify(&dev, &ca, NULL, NULL, &flags, NULL, NULL);
+    if (ret) {
+        char why[160];
+        mbedtls_x509_crt_verify_info(why, sizeof why, "", flags);
+        why[strcspn(why, "\n")] = 0;
+        snprintf(out->reason, sizeof out->reason, "the device certificate does not chain to the CA: %s", why);
+        rc = HOST_EXIT_REJECT;
+        goto done;
+    }
+    uint8_t serial_raw[32];
+    if (dev.serial.len > sizeof serial_raw || dev.serial.len == 0)
+        goto done;
+    memcpy(serial_raw, dev.serial.p, dev.serial.len);
+    host_hex(serial_raw, dev.serial.len, out->serial);
+    int f = index_find(ca_dir, 1, out->serial, false, &e);
+    if (f < 0)
+        goto done;
+    out->retired = f && e.status == 'R';
+    if (out->retired && !allow_retired) {
+        snprintf(out->reason, sizeof out->reason,
+                 "certificate serial %s is retired (the device was decommissioned)", out->serial);
+        rc = HOST_EXIT_REJECT;
+        goto done;
+    }
+    if (ca_subject_ueid(&dev.subject, out->ueid, sizeof out->ueid) || ca_public_point(&dev.pk, point)) {
+        snprintf(out->reason, sizeof out->reason, "the certificate names no UEID or has no P-256 key");
+        rc = HOST_EXIT_REJECT;
+        goto done;
+    }
+    mbedtls_x509_dn_gets(out->subject, sizeof out->subject, &dev.subject);
+    mbedtls_x509_dn_gets(out->issuer, sizeof out->issuer, &ca.subject);
+    if (psa_hash_compute(PSA_ALG_SHA_256, dev.raw.p, dev.raw.len, out->cert_sha256, 32, &(size_t){ 0 }) !=
+            PSA_SUCCESS ||
+        fs38_keyring_add_p256(kr, point, sizeof point) != FS38_OK) {
+        host_err("cannot use the device certificate's key");
+        goto done;
+    }
+    rc = HOST_EXIT_OK;
+done:
+    mbedtls_x509_crt_free(&ca);
+    mbedtls_x509_crt_free(&dev);
+    return rc;
+}
