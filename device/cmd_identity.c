@@ -83,7 +83,7 @@ int device_decommission_resume(device *d)
     if (fs38_identity_init(&g_id, &d->store, DEV_KEY_IDENTITY) != FS38_OK)
         return -1;
     decom_config(d, &c, keys, &log_region);
-    fs38_lifecycle lc;
+    fs38_lifecycle lc = FS38_LIFECYCLE_BLANK;
     if (fs38_identity_lifecycle(&g_id, &lc) == FS38_OK && lc == FS38_LIFECYCLE_DECOMMISSIONING)
         device_log_close(d); /* its region and key are about to be erased: nothing may write there */
     fs38_err e = fs38_decommission_resume(&g_dec, &c, receipt, sizeof receipt, &len);
@@ -409,7 +409,7 @@ int cmd_install_cert(const char *dir, int argc, char **argv)
 int cmd_identity(const char *dir, int argc, char **argv)
 {
     const host_opt opts[] = { { .name = NULL } };
-    fs38_lifecycle lc;
+    fs38_lifecycle lc = FS38_LIFECYCLE_BLANK;
     uint8_t ueid[FS38_UEID_LEN], point[FS38_P256_POINT_LEN], kid[FS38_KID_LEN], *cert;
     char hex[2 * FS38_UEID_LEN + 1];
     size_t cl = 0;

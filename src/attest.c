@@ -85,7 +85,7 @@ fs38_err fs38_eat_encode(const fs38_attest_config *cfg, const uint8_t *nonce, si
                          size_t cap, size_t *out_len, fs38_diag *diag)
 {
     uint8_t ueid[FS38_UEID_LEN];
-    fs38_lifecycle lc;
+    fs38_lifecycle lc = FS38_LIFECYCLE_BLANK;
     int64_t now = 0;
     bool has_iat = false;
     if (!cfg || !cfg->id || !out_len || (!nonce && nonce_len) || (!cfg->meas && cfg->n_meas))

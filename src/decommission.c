@@ -462,7 +462,7 @@ static fs38_err complete(fs38_decommission_ctx *ctx, const fs38_decommission_con
 static fs38_err run(fs38_decommission_ctx *ctx, const fs38_decommission_config *cfg, uint8_t *out, size_t cap,
                     size_t *out_len, bool resume_only)
 {
-    fs38_lifecycle lc;
+    fs38_lifecycle lc = FS38_LIFECYCLE_BLANK;
     if (!ctx || !cfg || !out_len || (!out && cap))
         return FS38_ERR_ARG;
     memset(ctx, 0, sizeof *ctx);

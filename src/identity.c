@@ -84,7 +84,7 @@ static fs38_err generate_key(fs38_identity *id)
 
 fs38_err fs38_identity_provision(fs38_identity *id)
 {
-    fs38_lifecycle lc;
+    fs38_lifecycle lc = FS38_LIFECYCLE_BLANK;
     uint8_t ueid[FS38_UEID_LEN];
     if (!id || !id->store)
         return FS38_ERR_ARG;
@@ -146,7 +146,7 @@ fs38_err fs38_identity_public_key(fs38_identity *id, uint8_t point[FS38_P256_POI
 
 fs38_err fs38_identity_signing_key(fs38_identity *id, psa_key_id_t *key)
 {
-    fs38_lifecycle lc;
+    fs38_lifecycle lc = FS38_LIFECYCLE_BLANK;
     if (!id || !key)
         return FS38_ERR_ARG;
     fs38_err e = fs38_identity_lifecycle(id, &lc);
@@ -176,7 +176,7 @@ static bool der_has_point(const uint8_t *der, size_t len, const uint8_t point[FS
 fs38_err fs38_identity_install_cert(fs38_identity *id, const uint8_t *der, size_t len,
                                     const uint8_t point[FS38_P256_POINT_LEN])
 {
-    fs38_lifecycle lc;
+    fs38_lifecycle lc = FS38_LIFECYCLE_BLANK;
     uint8_t own[FS38_P256_POINT_LEN];
     if (!id || !der || !point || len == 0)
         return FS38_ERR_ARG;

@@ -109,8 +109,10 @@ static void describe(const fs38_log_frame *f, char *out, size_t cap)
                 k += (size_t)snprintf(det + k, sizeof det - k, "\\x%02x", c);
         }
         det[k] = 0;
-        snprintf(out, cap, "%s (%s) boot %" PRIu64 " t=%" PRIu64 "ms arg=%" PRId64 " \"%s\"", event_label(e.code, lbl),
-                 sev_name(e.severity), e.boot, e.time_ms, e.arg, det);
+        if (snprintf(out, cap, "%s (%s) boot %" PRIu64 " t=%" PRIu64 "ms arg=%" PRId64 " \"%s\"",
+                     event_label(e.code, lbl), sev_name(e.severity), e.boot, e.time_ms, e.arg, det) >= (int)cap &&
+            cap > 4)
+            memcpy(out + cap - 4, "...", 4); /* a long detail is cut, visibly */
         break;
     }
     case FS38_LOG_GENESIS:

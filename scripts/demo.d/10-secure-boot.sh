@@ -21,6 +21,9 @@ expect "verify: OK (sequence 2, ESP256" "$FS38" verify --key "$W/vendor.pub" "$W
 step "A new device: its ROM holds the vendor's public key as the only trust anchor"
 run "$DEV" --state "$STATE" init --trust "$W/vendor.pub" --vendor-id $VENDOR --class-id $CLASS
 
+step "Its security log starts now: every boot verdict and update decision below is recorded (control 7)"
+run "$DEV" --state "$STATE" log init --key-out "$W/log-k0-life1"
+
 step "Factory programming: v1 into slot A; the bootloader verifies before it runs anything"
 run "$DEV" --state "$STATE" flash-slot A "$W/fw-v1.suit" "$W/fw-v1.bin"
 expect "boot: slot A, sequence 1" "$DEV" --state "$STATE" boot

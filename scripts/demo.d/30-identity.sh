@@ -83,6 +83,11 @@ expect "attest: valid token" "$FS38" attest verify --ca "$W/ca" "$W/token" --non
 step "Refusal: the same token replayed against a new challenge"
 refuse "nonce is not the expected one" "$FS38" attest verify --ca "$W/ca" "$W/token" --nonce "$("$FS38" attest nonce)"
 
+step "Before decommissioning, the fleet exports this first life's security log and verifies all of it"
+run "$DEV" --state "$STATE" log export --out "$W/life1.cbor"
+expect ": OK" "$FS38" log verify --k0 "$W/log-k0-life1" --quiet "$W/life1.cbor"
+"$FS38" log show --rfc5424 "$W/life1.cbor" | grep -E "boot-refused|update-rejected|rollback|login-failed|lockout" | head -n 6 | tidy || true
+
 step "Decommissioning: a receipt signed by the device key, then every key destroyed, store and log erased (and read back blank)"
 store_fragments >"$W/old-store.frag"
 cp "$STATE/flash.bin" "$W/flash-before-decommissioning.bin"
@@ -110,7 +115,8 @@ refuse "decommissioned" "$DEV" --state "$STATE" attest --nonce "$NONCE" --out "$
 refuse "retired" "$FS38" attest verify --ca "$W/ca" "$W/token" --nonce "$NONCE"
 
 step "A new life: provisioned again as a new device, with a new key, UEID, setup credential and certificate"
-prov=$(run "$DEV" --state "$STATE" provision --csr "$W/device2.csr")
+LOG_K0="$W/log-k0"
+prov=$(run "$DEV" --state "$STATE" provision --csr "$W/device2.csr" --log-key-out "$LOG_K0")
 echo "$prov"
 ADMIN_SETUP=$(sed -n 's/^setup-credential: //p' <<<"$prov")
 [ "$(sed -n 's/^ueid: //p' <<<"$prov")" != "$UEID" ] || { echo "demo: the new life kept the old UEID" >&2; exit 1; }
@@ -118,4 +124,4 @@ run "$FS38" ca issue "$W/ca" "$W/device2.csr" --out "$W/device2.crt"
 expect "lifecycle operational" "$DEV" --state "$STATE" install-cert "$W/device2.crt"
 DEVICE_CA="$W/ca"
 DEVICE_CERT="$W/device2.crt"
-export DEVICE_CA DEVICE_CERT ADMIN_SETUP
+export DEVICE_CA DEVICE_CERT ADMIN_SETUP LOG_K0
