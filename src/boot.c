@@ -314,9 +314,11 @@ static fs38_err select_with_state(fs38_boot_ctx *ctx, int *chosen)
         /* complete a confirmation cut between its state write and the counter advance */
         if (st->committed && ctx->slot[c].sequence > ctx->counter) {
             const fs38_port *p = ctx->cfg.port;
-            if ((e = p->counter_advance(p->ctx, FS38_COUNTER_ROLLBACK, ctx->slot[c].sequence)))
+            e = p->counter_advance(p->ctx, FS38_COUNTER_ROLLBACK, ctx->slot[c].sequence);
+            if (e == FS38_ERR_POWER)
                 return e;
-            ctx->counter = ctx->slot[c].sequence;
+            if (!e) /* a counter that refuses the value must not keep the confirmed image from booting */
+                ctx->counter = ctx->slot[c].sequence;
         }
         *chosen = (int)c;
         return FS38_OK;

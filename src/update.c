@@ -234,6 +234,10 @@ fs38_err fs38_update_begin(fs38_update_ctx *u, const fs38_update_config *cfg, co
         return reject(u, e);
     if ((e = fs38_suit_check_sequence(m, counter, &u->diag)))
         return reject(u, e);
+    if (m->sequence > (uint64_t)INT64_MAX) /* monotonic counters hold at most 2^63 */
+        return reject(u, fs38_diag_set(&u->diag, FS38_ERR_UNSUPPORTED_PARAM,
+                                       "sequence %llu is beyond what the anti-rollback counter holds",
+                                       (unsigned long long)m->sequence));
     fs38_bootstate st;
     if ((e = state_read(u, &st)))
         return reject(u, e);

@@ -359,6 +359,10 @@ static void test_rejections(void **state)
     make_release(&rl, 2, SLOT_SIZE, 3, PLAIN, signer, ts_vendor, ts_class, NULL);
     expect_rejected(&rl, FS38_ERR_OVERSIZE, "does not fit");
     free_release(&rl);
+    /* a sequence number no monotonic counter can hold would brick the device once confirmed */
+    make_release(&rl, UINT64_MAX, 3000, 3, PLAIN, signer, ts_vendor, ts_class, NULL);
+    expect_rejected(&rl, FS38_ERR_UNSUPPORTED_PARAM, "beyond what the anti-rollback counter holds");
+    free_release(&rl);
     /* encrypted for another device */
     make_release(&rl, 2, 30000, 3, GCM_ECDH, signer, ts_vendor, ts_class, other_device_pt);
     expect_rejected(&rl, FS38_ERR_DECRYPT, "unwrap");
