@@ -22,32 +22,12 @@ static fs38_update_ctx g_upd; /* constant size, independent of the image */
 /* The slot running now, without changing the boot state (no trial is started or reverted). */
 static int running_slot(device *d, unsigned *slot)
 {
-    fs38_boot_ctx *b = &d->boot;
-    for (unsigned i = 0; i < FS38_SLOT_COUNT; i++)
-        (void)fs38_boot_verify_slot(b, i);
-    fs38_bootstate st;
-    if (fs38_bootstate_read(&d->port, d->cfg.state.offset, d->cfg.state.size, &st)) {
-        host_err("update: reading the boot state failed");
-        return -1;
-    }
-    if (st.pending == FS38_PENDING_TRYING && st.pending_slot < FS38_SLOT_COUNT) {
-        *slot = st.pending_slot;
-        return 0;
-    }
-    if (st.confirmed_slot < FS38_SLOT_COUNT && b->slot[st.confirmed_slot].verdict == FS38_OK) {
-        *slot = st.confirmed_slot;
-        return 0;
-    }
-    int best = -1;
-    for (unsigned i = 0; i < FS38_SLOT_COUNT; i++)
-        if (b->slot[i].verdict == FS38_OK && (best < 0 || b->slot[i].sequence > b->slot[best].sequence))
-            best = (int)i;
-    if (best < 0) {
+    fs38_err e = fs38_boot_running(&d->boot, slot);
+    if (e == FS38_ERR_NOT_BOOTABLE)
         host_err("update: no verified image is running (boot first)");
-        return -1;
-    }
-    *slot = (unsigned)best;
-    return 0;
+    else if (e)
+        host_err("update: reading the boot state failed: %s", fs38_strerror(e));
+    return e ? -1 : 0;
 }
 
 static int update_run(const char *dir, const char *env_path, const char *payload_path, size_t chunk, uint64_t cut)

@@ -409,3 +409,35 @@ fs38_err fs38_boot_confirm(fs38_boot_ctx *ctx, unsigned *slot)
         *slot = p;
     return FS38_OK;
 }
+
+fs38_err fs38_boot_running(fs38_boot_ctx *ctx, unsigned *slot)
+{
+    if (!ctx || !slot)
+        return FS38_ERR_ARG;
+    for (unsigned i = 0; i < FS38_SLOT_COUNT; i++) {
+        fs38_err e = fs38_boot_verify_slot(ctx, i);
+        if (e == FS38_ERR_POWER)
+            return e;
+    }
+    unsigned exclude = FS38_NO_SLOT;
+    if (ctx->cfg.state.size) {
+        fs38_bootstate *st = &ctx->st;
+        fs38_err e = fs38_bootstate_read(ctx->cfg.port, ctx->cfg.state.offset, ctx->cfg.state.size, st);
+        if (e)
+            return e;
+        if (st->pending == FS38_PENDING_TRYING && st->pending_slot < FS38_SLOT_COUNT) {
+            *slot = st->pending_slot; /* the image on trial is what runs */
+            return FS38_OK;
+        }
+        if (st->confirmed_slot < FS38_SLOT_COUNT && ctx->slot[st->confirmed_slot].verdict == FS38_OK) {
+            *slot = st->confirmed_slot;
+            return FS38_OK;
+        }
+        exclude = st->dl_slot;
+    }
+    int best = highest_verified(ctx, exclude);
+    if (best < 0)
+        return FS38_ERR_NOT_BOOTABLE;
+    *slot = (unsigned)best;
+    return FS38_OK;
+}

@@ -183,16 +183,16 @@ static fs38_update_config ucfg(rig *r, unsigned running)
     return c;
 }
 
-/* The running slot as the device knows it (no state change). */
+/* The running slot as the device knows it (fs38_boot_running: no state change). */
 static unsigned running_slot(rig *r)
 {
-    fs38_bootstate st;
-    assert_int_equal(fs38_bootstate_read(&r->f.port, STATE_OFF, 8192, &st), FS38_OK);
-    if (st.pending == FS38_PENDING_TRYING)
-        return st.pending_slot;
-    if (st.confirmed_slot < 2)
-        return st.confirmed_slot;
-    return 0;
+    fs38_bootstate before, after;
+    assert_int_equal(fs38_bootstate_read(&r->f.port, STATE_OFF, 8192, &before), FS38_OK);
+    unsigned s;
+    assert_int_equal(fs38_boot_running(&r->boot, &s), FS38_OK);
+    assert_int_equal(fs38_bootstate_read(&r->f.port, STATE_OFF, 8192, &after), FS38_OK);
+    assert_int_equal(before.seq, after.seq); /* nothing written */
+    return s;
 }
 
 /* begin + write in chunks + finish */

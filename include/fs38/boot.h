@@ -122,6 +122,14 @@ fs38_err fs38_boot_commit(fs38_boot_ctx *ctx, unsigned slot);
  */
 fs38_err fs38_boot_confirm(fs38_boot_ctx *ctx, unsigned *slot);
 
+/*
+ * The slot the device is running now, as fs38_boot_select chose it at the last boot, without
+ * changing anything (no trial is started or reverted, no counter moves): the image on trial,
+ * else the confirmed slot, else the highest verified one. The update agent stages into the
+ * other slot. FS38_ERR_NOT_BOOTABLE when nothing verifies.
+ */
+fs38_err fs38_boot_running(fs38_boot_ctx *ctx, unsigned *slot);
+
 /* Make a slot unbootable (clears its header magic); used when a trial is reverted. */
 fs38_err fs38_slot_invalidate(const fs38_boot_config *cfg, unsigned slot);
 
