@@ -149,22 +149,6 @@ static fs38_err mac_record(psa_key_id_t key, const uint8_t prev[FS38_LOG_MAC_LEN
     return st == PSA_SUCCESS && ol == FS38_LOG_MAC_LEN ? FS38_OK : FS38_ERR_CRYPTO;
 }
 
-/* Constant-time check of a record's MAC: FS38_OK or FS38_ERR_BAD_MAC. */
-static fs38_err mac_check(psa_key_id_t key, const uint8_t prev[FS38_LOG_MAC_LEN], const fs38_log_frame *f)
-{
-    psa_mac_operation_t op = PSA_MAC_OPERATION_INIT;
-    psa_status_t st = psa_mac_verify_setup(&op, key, PSA_ALG_HMAC(PSA_ALG_SHA_256));
-    if (st == PSA_SUCCESS)
-        st = psa_mac_update(&op, prev, FS38_LOG_MAC_LEN);
-    if (st == PSA_SUCCESS)
-        st = psa_mac_update(&op, f->start, FS38_LOG_HDR_LEN + f->plen);
-    if (st == PSA_SUCCESS)
-        st = psa_mac_verify_finish(&op, f->mac, FS38_LOG_MAC_LEN);
-    psa_mac_abort(&op);
-    if (st == PSA_ERROR_INVALID_SIGNATURE)
-        return FS38_ERR_BAD_MAC;
-    return st == PSA_SUCCESS ? FS38_OK : FS38_ERR_CRYPTO;
-}
 
 static fs38_err store_key(fs38_log *log, const uint8_t k[FS38_LOG_KEY_LEN], uint32_t epoch, uint32_t first)
 {
@@ -643,13 +627,13 @@ static fs38_err scan(fs38_log *log, scan_result *r)
                     return e;
                 (void)fs38_log_frame_parse(log->rec, f.size, &f);
                 if (current && have_prev && prev_mac_known && prev_seq + 1u == f.seq) {
-                    e = mac_check(log->mac_key, prev_mac, &f);
+                    e = fs38_log_mac_check(log->mac_key, prev_mac, &f);
                     if (e && e != FS38_ERR_BAD_MAC)
                         return e;
                     ok = e == FS38_OK;
                     checked = true;
                 } else if (current && f.seq == 0) {
-                    e = mac_check(log->mac_key, k_zero_mac, &f);
+                    e = fs38_log_mac_check(log->mac_key, k_zero_mac, &f);
                     if (e && e != FS38_ERR_BAD_MAC)
                         return e;
                     ok = e == FS38_OK;

@@ -69,6 +69,22 @@ static fs38_err get_bstr_or_null(fs38_cbor_dec *d, const uint8_t **p, size_t *le
     return fs38_cbor_get_bstr(d, p, len);
 }
 
+fs38_err fs38_log_mac_check(psa_key_id_t key, const uint8_t prev[FS38_LOG_MAC_LEN], const fs38_log_frame *f)
+{
+    psa_mac_operation_t op = PSA_MAC_OPERATION_INIT;
+    psa_status_t st = psa_mac_verify_setup(&op, key, PSA_ALG_HMAC(PSA_ALG_SHA_256));
+    if (st == PSA_SUCCESS)
+        st = psa_mac_update(&op, prev, FS38_LOG_MAC_LEN);
+    if (st == PSA_SUCCESS)
+        st = psa_mac_update(&op, f->start, FS38_LOG_HDR_LEN + f->plen);
+    if (st == PSA_SUCCESS)
+        st = psa_mac_verify_finish(&op, f->mac, FS38_LOG_MAC_LEN);
+    psa_mac_abort(&op);
+    if (st == PSA_ERROR_INVALID_SIGNATURE)
+        return FS38_ERR_BAD_MAC;
+    return st == PSA_SUCCESS ? FS38_OK : FS38_ERR_CRYPTO;
+}
+
 fs38_err fs38_log_decode(const fs38_log_frame *f, fs38_log_entry *e)
 {
     if (!f || !e || !f->payload)

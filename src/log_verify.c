@@ -211,21 +211,6 @@ static fs38_err set_epoch(fs38_log_verifier *v, uint32_t epoch)
     return FS38_OK;
 }
 
-static fs38_err mac_check(psa_key_id_t key, const uint8_t prev[FS38_LOG_MAC_LEN], const fs38_log_frame *f)
-{
-    psa_mac_operation_t op = PSA_MAC_OPERATION_INIT;
-    psa_status_t st = psa_mac_verify_setup(&op, key, PSA_ALG_HMAC(PSA_ALG_SHA_256));
-    if (st == PSA_SUCCESS)
-        st = psa_mac_update(&op, prev, FS38_LOG_MAC_LEN);
-    if (st == PSA_SUCCESS)
-        st = psa_mac_update(&op, f->start, FS38_LOG_HDR_LEN + f->plen);
-    if (st == PSA_SUCCESS)
-        st = psa_mac_verify_finish(&op, f->mac, FS38_LOG_MAC_LEN);
-    psa_mac_abort(&op);
-    if (st == PSA_ERROR_INVALID_SIGNATURE)
-        return FS38_ERR_BAD_MAC;
-    return st == PSA_SUCCESS ? FS38_OK : FS38_ERR_CRYPTO;
-}
 
 static fs38_err mac_compute(psa_key_id_t key, const uint8_t prev[FS38_LOG_MAC_LEN], const fs38_log_frame *f,
                             uint8_t out[FS38_LOG_MAC_LEN])
@@ -263,7 +248,7 @@ static fs38_err auth(fs38_log_verifier *v, const fs38_log_frame *f, const uint8_
             e = import_key(k, &id);
         fs38_wipe(k, sizeof k);
         if (!e) {
-            e = mac_check(id, prev, f);
+            e = fs38_log_mac_check(id, prev, f);
             psa_destroy_key(id);
         }
         if (e != FS38_ERR_BAD_MAC) {
@@ -291,7 +276,7 @@ static fs38_err auth(fs38_log_verifier *v, const fs38_log_frame *f, const uint8_
                 res = e == FS38_ERR_LIMIT ? FS38_ERR_BAD_MAC : e;
                 break;
             }
-            e = mac_check(v->ahead[i], prev, f);
+            e = fs38_log_mac_check(v->ahead[i], prev, f);
         } else {
             if (!have_k) {
                 memcpy(k, v->ahead_bytes[v->n_ahead - 1], sizeof k);
@@ -306,7 +291,7 @@ static fs38_err auth(fs38_log_verifier *v, const fs38_log_frame *f, const uint8_
             e = import_key(k, &id);
             if (e)
                 goto out;
-            e = mac_check(id, prev, f);
+            e = fs38_log_mac_check(id, prev, f);
             psa_destroy_key(id);
         }
         if (e == FS38_OK) {
@@ -334,7 +319,7 @@ static bool auth_past(fs38_log_verifier *v, const fs38_log_frame *f, const uint8
         psa_key_id_t id = 0;
         if (import_key(v->past[i], &id) != FS38_OK)
             return false;
-        fs38_err e = mac_check(id, prev, f);
+        fs38_err e = fs38_log_mac_check(id, prev, f);
         psa_destroy_key(id);
         if (e == FS38_OK)
             return true;

@@ -209,6 +209,9 @@ typedef struct fs38_log_frame {
 /* Frame the record at p (avail bytes): FS38_OK, FS38_ERR_TRUNCATED (runs past avail), or
  * FS38_ERR_LOG_BATCH (not a record header). Nothing is authenticated here. */
 fs38_err fs38_log_frame_parse(const uint8_t *p, size_t avail, fs38_log_frame *f);
+/* Check a framed record's MAC, HMAC-SHA-256(key, prev || header || payload), in constant time
+ * (PSA): FS38_OK, FS38_ERR_BAD_MAC, or FS38_ERR_CRYPTO. Used by the device and the verifier. */
+fs38_err fs38_log_mac_check(psa_key_id_t key, const uint8_t prev[FS38_LOG_MAC_LEN], const fs38_log_frame *f);
 
 /* A decoded record payload (pointers into the payload). */
 typedef struct fs38_log_entry {
