@@ -203,6 +203,14 @@ static fs38_err bad(fs38_diag *d, const char *what)
     return fs38_diag_set(d, FS38_ERR_CLAIMS, "%s", what);
 }
 
+fs38_err fs38_claims_require(unsigned seen, const fs38_claim_required *req, size_t n, fs38_diag *d)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(seen & req[i].bit))
+            return fs38_diag_set(d, FS38_ERR_CLAIMS, "claim %s is missing", req[i].name);
+    return FS38_OK;
+}
+
 fs38_err fs38_claim_bytes(fs38_cbor_dec *dec, uint8_t *out, size_t min, size_t max, size_t *len)
 {
     const uint8_t *p;
@@ -457,17 +465,11 @@ fs38_err fs38_eat_parse(const uint8_t *claims, size_t len, fs38_eat_claims *c, f
     fs38_err e = fs38_claims_walk(claims, len, eat_claim, &w, diag);
     if (e != FS38_OK)
         return e;
-    static const struct {
-        unsigned bit;
-        const char *name;
-    } required[] = { { S_NONCE, "nonce" },     { S_UEID, "ueid" },
-                     { S_DBG, "dbgstat" },     { S_SWNAME, "swname" },
-                     { S_SWVER, "swversion" }, { S_MEAS, "fs38-measurements" },
-                     { S_LC, "fs38-lifecycle" } };
-    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
-        if (!(w.seen & required[i].bit))
-            return fs38_diag_set(diag, FS38_ERR_CLAIMS, "claim %s is missing", required[i].name);
-    return FS38_OK;
+    static const fs38_claim_required required[] = { { S_NONCE, "nonce" },     { S_UEID, "ueid" },
+                                                    { S_DBG, "dbgstat" },     { S_SWNAME, "swname" },
+                                                    { S_SWVER, "swversion" }, { S_MEAS, "fs38-measurements" },
+                                                    { S_LC, "fs38-lifecycle" } };
+    return fs38_claims_require(w.seen, required, sizeof required / sizeof required[0], diag);
 }
 
 fs38_err fs38_eat_verify(const uint8_t *token, size_t len, const fs38_keyring *kr, const uint8_t *nonce,

@@ -221,15 +221,10 @@ fs38_err fs38_receipt_parse(const uint8_t *claims, size_t len, fs38_receipt_clai
     fs38_err e = fs38_claims_walk(claims, len, receipt_claim, &w, diag);
     if (e != FS38_OK)
         return e;
-    static const struct {
-        unsigned bit;
-        const char *name;
-    } required[] = { { R_TYPE, "fs38-receipt" }, { R_UEID, "ueid" },           { R_SWNAME, "swname" },
-                     { R_SWVER, "swversion" },   { R_LC, "fs38-lifecycle" },    { R_ERASED, "fs38-erased" } };
-    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
-        if (!(w.seen & required[i].bit))
-            return fs38_diag_set(diag, FS38_ERR_CLAIMS, "claim %s is missing", required[i].name);
-    return FS38_OK;
+    static const fs38_claim_required required[] = { { R_TYPE, "fs38-receipt" }, { R_UEID, "ueid" },
+                                                    { R_SWNAME, "swname" },       { R_SWVER, "swversion" },
+                                                    { R_LC, "fs38-lifecycle" },   { R_ERASED, "fs38-erased" } };
+    return fs38_claims_require(w.seen, required, sizeof required / sizeof required[0], diag);
 }
 
 fs38_err fs38_receipt_verify(const uint8_t *receipt, size_t len, const fs38_keyring *kr, const uint8_t *nonce,

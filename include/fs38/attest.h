@@ -174,6 +174,13 @@ typedef fs38_err (*fs38_claim_fn)(void *user, int64_t key, fs38_cbor_dec *dec, b
 fs38_err fs38_claims_walk(const uint8_t *buf, size_t len, fs38_claim_fn cb, void *user, fs38_diag *d);
 /* A bstr of min..max bytes copied to out. */
 fs38_err fs38_claim_bytes(fs38_cbor_dec *dec, uint8_t *out, size_t min, size_t max, size_t *len);
+/* A claim a token must carry: its bit in the walker's "seen" mask and its name. */
+typedef struct fs38_claim_required {
+    unsigned bit;
+    const char *name;
+} fs38_claim_required;
+/* FS38_OK when every required claim was seen, else FS38_ERR_CLAIMS naming the first missing. */
+fs38_err fs38_claims_require(unsigned seen, const fs38_claim_required *req, size_t n, fs38_diag *d);
 /* A tstr of 1..FS38_EAT_NAME_MAX-1 printable ASCII characters, NUL-terminated in out. */
 fs38_err fs38_claim_name(fs38_cbor_dec *dec, char out[FS38_EAT_NAME_MAX]);
 /* swversion: [ name, ? scheme ]. */
