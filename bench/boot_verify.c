@@ -194,33 +194,33 @@ static void note_port(uintptr_t sp)
         port_min_sp = sp;
 }
 
-static fs38_err traced_read(void *ctx, uint32_t off, void *buf, size_t len)
+static FS38_NODISCARD fs38_err traced_read(void *ctx, uint32_t off, void *buf, size_t len)
 {
     note_port((uintptr_t)__builtin_frame_address(0));
     return traced_base->flash_read(ctx, off, buf, len);
 }
 
-static fs38_err traced_counter_read(void *ctx, fs38_counter_id id, uint64_t *v)
+static FS38_NODISCARD fs38_err traced_counter_read(void *ctx, fs38_counter_id id, uint64_t *v)
 {
     note_port((uintptr_t)__builtin_frame_address(0));
     return traced_base->counter_read(ctx, id, v);
 }
 
-static fs38_err ram_read(void *ctx, uint32_t off, void *buf, size_t len)
+static FS38_NODISCARD fs38_err ram_read(void *ctx, uint32_t off, void *buf, size_t len)
 {
     (void)ctx;
     memcpy(buf, ram_flash + off, len);
     return FS38_OK;
 }
 
-static fs38_err ram_erase(void *ctx, uint32_t off, uint32_t len)
+static FS38_NODISCARD fs38_err ram_erase(void *ctx, uint32_t off, uint32_t len)
 {
     (void)ctx;
     memset(ram_flash + off, 0xff, len);
     return FS38_OK;
 }
 
-static fs38_err ram_program(void *ctx, uint32_t off, const void *buf, size_t len)
+static FS38_NODISCARD fs38_err ram_program(void *ctx, uint32_t off, const void *buf, size_t len)
 {
     (void)ctx;
     const uint8_t *b = buf;
@@ -229,7 +229,7 @@ static fs38_err ram_program(void *ctx, uint32_t off, const void *buf, size_t len
     return FS38_OK;
 }
 
-static fs38_err ram_counter_read(void *ctx, fs38_counter_id id, uint64_t *v)
+static FS38_NODISCARD fs38_err ram_counter_read(void *ctx, fs38_counter_id id, uint64_t *v)
 {
     (void)ctx;
     (void)id;

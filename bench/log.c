@@ -74,14 +74,14 @@ static uint64_t ram_counters[FS38_COUNTER_COUNT];
 static uint64_t programmed, programmed_log, erased, flash_ns;
 static const uint8_t ram_huk[32] = { 0x42, 0x17, 0x99 };
 
-static fs38_err ram_read(void *ctx, uint32_t off, void *buf, size_t len)
+static FS38_NODISCARD fs38_err ram_read(void *ctx, uint32_t off, void *buf, size_t len)
 {
     (void)ctx;
     memcpy(buf, ram_flash + off, len);
     return FS38_OK;
 }
 
-static fs38_err ram_erase(void *ctx, uint32_t off, uint32_t len)
+static FS38_NODISCARD fs38_err ram_erase(void *ctx, uint32_t off, uint32_t len)
 {
     (void)ctx;
     uint64_t t = now_ns();
@@ -91,7 +91,7 @@ static fs38_err ram_erase(void *ctx, uint32_t off, uint32_t len)
     return FS38_OK;
 }
 
-static fs38_err ram_program(void *ctx, uint32_t off, const void *buf, size_t len)
+static FS38_NODISCARD fs38_err ram_program(void *ctx, uint32_t off, const void *buf, size_t len)
 {
     const uint8_t *b = buf;
     (void)ctx;
@@ -105,7 +105,7 @@ static fs38_err ram_program(void *ctx, uint32_t off, const void *buf, size_t len
     return FS38_OK;
 }
 
-static fs38_err ram_huk_read(void *ctx, uint8_t *out, size_t len)
+static FS38_NODISCARD fs38_err ram_huk_read(void *ctx, uint8_t *out, size_t len)
 {
     (void)ctx;
     if (len > sizeof ram_huk)
@@ -114,14 +114,14 @@ static fs38_err ram_huk_read(void *ctx, uint8_t *out, size_t len)
     return FS38_OK;
 }
 
-static fs38_err ram_counter_read(void *ctx, fs38_counter_id id, uint64_t *v)
+static FS38_NODISCARD fs38_err ram_counter_read(void *ctx, fs38_counter_id id, uint64_t *v)
 {
     (void)ctx;
     *v = ram_counters[id];
     return FS38_OK;
 }
 
-static fs38_err ram_counter_advance(void *ctx, fs38_counter_id id, uint64_t v)
+static FS38_NODISCARD fs38_err ram_counter_advance(void *ctx, fs38_counter_id id, uint64_t v)
 {
     (void)ctx;
     if (v > ram_counters[id])

@@ -87,14 +87,14 @@ static uint64_t ram_counters[FS38_COUNTER_COUNT];
 static uint64_t ram_programmed, ram_erased;
 static const uint8_t ram_huk[32] = { 0x42, 0x17, 0x99 };
 
-static fs38_err ram_read(void *ctx, uint32_t off, void *buf, size_t len)
+static FS38_NODISCARD fs38_err ram_read(void *ctx, uint32_t off, void *buf, size_t len)
 {
     (void)ctx;
     memcpy(buf, ram_flash + off, len);
     return FS38_OK;
 }
 
-static fs38_err ram_erase(void *ctx, uint32_t off, uint32_t len)
+static FS38_NODISCARD fs38_err ram_erase(void *ctx, uint32_t off, uint32_t len)
 {
     (void)ctx;
     memset(ram_flash + off, 0xFF, len);
@@ -102,7 +102,7 @@ static fs38_err ram_erase(void *ctx, uint32_t off, uint32_t len)
     return FS38_OK;
 }
 
-static fs38_err ram_program(void *ctx, uint32_t off, const void *buf, size_t len)
+static FS38_NODISCARD fs38_err ram_program(void *ctx, uint32_t off, const void *buf, size_t len)
 {
     const uint8_t *b = buf;
     (void)ctx;
@@ -112,7 +112,7 @@ static fs38_err ram_program(void *ctx, uint32_t off, const void *buf, size_t len
     return FS38_OK;
 }
 
-static fs38_err ram_huk_read(void *ctx, uint8_t *out, size_t len)
+static FS38_NODISCARD fs38_err ram_huk_read(void *ctx, uint8_t *out, size_t len)
 {
     (void)ctx;
     if (len > sizeof ram_huk)
@@ -121,14 +121,14 @@ static fs38_err ram_huk_read(void *ctx, uint8_t *out, size_t len)
     return FS38_OK;
 }
 
-static fs38_err ram_counter_read(void *ctx, fs38_counter_id id, uint64_t *v)
+static FS38_NODISCARD fs38_err ram_counter_read(void *ctx, fs38_counter_id id, uint64_t *v)
 {
     (void)ctx;
     *v = ram_counters[id];
     return FS38_OK;
 }
 
-static fs38_err ram_counter_advance(void *ctx, fs38_counter_id id, uint64_t v)
+static FS38_NODISCARD fs38_err ram_counter_advance(void *ctx, fs38_counter_id id, uint64_t v)
 {
     (void)ctx;
     if (v > ram_counters[id])

@@ -289,7 +289,7 @@ static void note_port(uintptr_t sp)
         port_min_sp = sp;
 }
 
-static fs38_err ram_read(void *ctx, uint32_t off, void *buf, size_t len)
+static FS38_NODISCARD fs38_err ram_read(void *ctx, uint32_t off, void *buf, size_t len)
 {
     (void)ctx;
     note_port((uintptr_t)__builtin_frame_address(0));
@@ -297,7 +297,7 @@ static fs38_err ram_read(void *ctx, uint32_t off, void *buf, size_t len)
     return FS38_OK;
 }
 
-static fs38_err ram_erase(void *ctx, uint32_t off, uint32_t len)
+static FS38_NODISCARD fs38_err ram_erase(void *ctx, uint32_t off, uint32_t len)
 {
     (void)ctx;
     note_port((uintptr_t)__builtin_frame_address(0));
@@ -305,7 +305,7 @@ static fs38_err ram_erase(void *ctx, uint32_t off, uint32_t len)
     return FS38_OK;
 }
 
-static fs38_err ram_program(void *ctx, uint32_t off, const void *buf, size_t len)
+static FS38_NODISCARD fs38_err ram_program(void *ctx, uint32_t off, const void *buf, size_t len)
 {
     (void)ctx;
     note_port((uintptr_t)__builtin_frame_address(0));
@@ -315,7 +315,7 @@ static fs38_err ram_program(void *ctx, uint32_t off, const void *buf, size_t len
     return FS38_OK;
 }
 
-static fs38_err ram_counter_read(void *ctx, fs38_counter_id id, uint64_t *v)
+static FS38_NODISCARD fs38_err ram_counter_read(void *ctx, fs38_counter_id id, uint64_t *v)
 {
     (void)ctx;
     (void)id;

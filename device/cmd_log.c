@@ -83,8 +83,9 @@ void device_log_boot(device *d)
 {
     uint64_t v = 0;
     if (d->port.counter_read(d->port.ctx, FS38_COUNTER_BOOT, &v) == FS38_OK &&
-        d->port.counter_advance(d->port.ctx, FS38_COUNTER_BOOT, v + 1u) == FS38_OK && d->log_open)
-        (void)fs38_log_note_boot(&d->log);
+        d->port.counter_advance(d->port.ctx, FS38_COUNTER_BOOT, v + 1u) == FS38_OK && d->log_open &&
+        fs38_log_note_boot(&d->log) != FS38_OK)
+        host_err("log: cannot record the boot (%s)", d->log.diag.msg);
 }
 
 /* Write k0 as hex to a new file (never replaces one). */
@@ -336,7 +337,12 @@ static int log_status(const char *dir, int argc, char **argv)
         return HOST_EXIT_OK;
     }
     fs38_log_info in;
-    fs38_log_info_get(&g_dev.log, &in);
+    fs38_err ie = fs38_log_info_get(&g_dev.log, &in);
+    if (ie != FS38_OK) {
+        host_err("log status: %s", fs38_strerror(ie));
+        device_close(&g_dev);
+        return HOST_EXIT_USAGE;
+    }
     printf("log: records %" PRIu32 "..%" PRIu32 " on the device (%" PRIu32 "), next seq %" PRIu32 "\n", in.oldest_seq,
            in.next_seq - 1u, in.records, in.next_seq);
     printf("log: epoch %" PRIu32 " (since seq %" PRIu32 "), %u records per epoch\n", in.epoch, in.epoch_first,

@@ -58,21 +58,21 @@ static uint8_t flash[FLASH];
 static uint64_t counters[FS38_COUNTER_COUNT];
 static const uint8_t huk[32] = { 0x5a, 0x17, 0x42, 0x99, 0x01, 0x02, 0x03, 0x04 };
 
-static fs38_err p_read(void *ctx, uint32_t off, void *buf, size_t len)
+static FS38_NODISCARD fs38_err p_read(void *ctx, uint32_t off, void *buf, size_t len)
 {
     (void)ctx;
     memcpy(buf, flash + off, len);
     return FS38_OK;
 }
 
-static fs38_err p_erase(void *ctx, uint32_t off, uint32_t len)
+static FS38_NODISCARD fs38_err p_erase(void *ctx, uint32_t off, uint32_t len)
 {
     (void)ctx;
     memset(flash + off, 0xFF, len);
     return FS38_OK;
 }
 
-static fs38_err p_program(void *ctx, uint32_t off, const void *buf, size_t len)
+static FS38_NODISCARD fs38_err p_program(void *ctx, uint32_t off, const void *buf, size_t len)
 {
     const uint8_t *b = buf;
     (void)ctx;
@@ -81,7 +81,7 @@ static fs38_err p_program(void *ctx, uint32_t off, const void *buf, size_t len)
     return FS38_OK;
 }
 
-static fs38_err p_huk(void *ctx, uint8_t *out, size_t len)
+static FS38_NODISCARD fs38_err p_huk(void *ctx, uint8_t *out, size_t len)
 {
     (void)ctx;
     if (len > sizeof huk)
@@ -90,14 +90,14 @@ static fs38_err p_huk(void *ctx, uint8_t *out, size_t len)
     return FS38_OK;
 }
 
-static fs38_err p_counter_read(void *ctx, fs38_counter_id id, uint64_t *v)
+static FS38_NODISCARD fs38_err p_counter_read(void *ctx, fs38_counter_id id, uint64_t *v)
 {
     (void)ctx;
     *v = counters[id];
     return FS38_OK;
 }
 
-static fs38_err p_counter_advance(void *ctx, fs38_counter_id id, uint64_t v)
+static FS38_NODISCARD fs38_err p_counter_advance(void *ctx, fs38_counter_id id, uint64_t v)
 {
     (void)ctx;
     if (v > counters[id])

@@ -81,7 +81,7 @@ static psa_key_id_t hmac_key;
 static uint8_t flash[FLASH_SIZE];
 static uint64_t counters[FS38_COUNTER_COUNT];
 
-static fs38_err ram_read(void *ctx, uint32_t off, void *buf, size_t len)
+static FS38_NODISCARD fs38_err ram_read(void *ctx, uint32_t off, void *buf, size_t len)
 {
     (void)ctx;
     CHECK(off <= FLASH_SIZE && len <= FLASH_SIZE - off); /* fs38_flash_read checked it */
@@ -89,7 +89,7 @@ static fs38_err ram_read(void *ctx, uint32_t off, void *buf, size_t len)
     return FS38_OK;
 }
 
-static fs38_err ram_erase(void *ctx, uint32_t off, uint32_t len)
+static FS38_NODISCARD fs38_err ram_erase(void *ctx, uint32_t off, uint32_t len)
 {
     (void)ctx;
     CHECK(off % SECTOR == 0 && len % SECTOR == 0 && off <= FLASH_SIZE && len <= FLASH_SIZE - off);
@@ -97,7 +97,7 @@ static fs38_err ram_erase(void *ctx, uint32_t off, uint32_t len)
     return FS38_OK;
 }
 
-static fs38_err ram_program(void *ctx, uint32_t off, const void *buf, size_t len)
+static FS38_NODISCARD fs38_err ram_program(void *ctx, uint32_t off, const void *buf, size_t len)
 {
     (void)ctx;
     CHECK(off <= FLASH_SIZE && len <= FLASH_SIZE - off);
@@ -107,7 +107,7 @@ static fs38_err ram_program(void *ctx, uint32_t off, const void *buf, size_t len
     return FS38_OK;
 }
 
-static fs38_err ram_entropy(void *ctx, uint8_t *buf, size_t len)
+static FS38_NODISCARD fs38_err ram_entropy(void *ctx, uint8_t *buf, size_t len)
 {
     (void)ctx;
     memset(buf, 0x42, len);
@@ -120,14 +120,14 @@ static uint64_t ram_ms(void *ctx)
     return 0;
 }
 
-static fs38_err ram_wall(void *ctx, int64_t *t)
+static FS38_NODISCARD fs38_err ram_wall(void *ctx, int64_t *t)
 {
     (void)ctx;
     (void)t;
     return FS38_ERR_NOT_FOUND;
 }
 
-static fs38_err ram_counter_read(void *ctx, fs38_counter_id id, uint64_t *v)
+static FS38_NODISCARD fs38_err ram_counter_read(void *ctx, fs38_counter_id id, uint64_t *v)
 {
     (void)ctx;
     if ((unsigned)id >= FS38_COUNTER_COUNT)
@@ -136,7 +136,7 @@ static fs38_err ram_counter_read(void *ctx, fs38_counter_id id, uint64_t *v)
     return FS38_OK;
 }
 
-static fs38_err ram_counter_advance(void *ctx, fs38_counter_id id, uint64_t v)
+static FS38_NODISCARD fs38_err ram_counter_advance(void *ctx, fs38_counter_id id, uint64_t v)
 {
     (void)ctx;
     if ((unsigned)id >= FS38_COUNTER_COUNT)
@@ -301,7 +301,7 @@ static void check_cmd(const stub_state *st, const fs38_suit_cmd *c)
         check_params(c->source_params);
 }
 
-static fs38_err stub_digest(void *user, const fs38_suit_cmd *c, uint8_t out[32])
+static FS38_NODISCARD fs38_err stub_digest(void *user, const fs38_suit_cmd *c, uint8_t out[32])
 {
     stub_state *st = user;
     check_cmd(st, c);
@@ -312,7 +312,7 @@ static fs38_err stub_digest(void *user, const fs38_suit_cmd *c, uint8_t out[32])
     return FS38_OK;
 }
 
-static fs38_err stub_slot(void *user, const fs38_suit_cmd *c)
+static FS38_NODISCARD fs38_err stub_slot(void *user, const fs38_suit_cmd *c)
 {
     stub_state *st = user;
     check_cmd(st, c);
@@ -321,7 +321,7 @@ static fs38_err stub_slot(void *user, const fs38_suit_cmd *c)
 }
 
 /* "download": the component now holds what the manifest expects */
-static fs38_err stub_fetch(void *user, const fs38_suit_cmd *c)
+static FS38_NODISCARD fs38_err stub_fetch(void *user, const fs38_suit_cmd *c)
 {
     stub_state *st = user;
     check_cmd(st, c);
@@ -332,7 +332,7 @@ static fs38_err stub_fetch(void *user, const fs38_suit_cmd *c)
     return FS38_OK;
 }
 
-static fs38_err stub_copy(void *user, const fs38_suit_cmd *c)
+static FS38_NODISCARD fs38_err stub_copy(void *user, const fs38_suit_cmd *c)
 {
     stub_state *st = user;
     check_cmd(st, c);
@@ -345,7 +345,7 @@ static fs38_err stub_copy(void *user, const fs38_suit_cmd *c)
     return FS38_OK;
 }
 
-static fs38_err stub_write(void *user, const fs38_suit_cmd *c)
+static FS38_NODISCARD fs38_err stub_write(void *user, const fs38_suit_cmd *c)
 {
     stub_state *st = user;
     check_cmd(st, c);
@@ -355,7 +355,7 @@ static fs38_err stub_write(void *user, const fs38_suit_cmd *c)
     return FS38_OK;
 }
 
-static fs38_err stub_invoke(void *user, const fs38_suit_cmd *c)
+static FS38_NODISCARD fs38_err stub_invoke(void *user, const fs38_suit_cmd *c)
 {
     stub_state *st = user;
     check_cmd(st, c);

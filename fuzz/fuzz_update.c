@@ -32,7 +32,7 @@ static uint64_t counters[FS38_COUNTER_COUNT];
 static uint64_t ops, cut_at;
 static int off_;
 
-static fs38_err ram_read(void *c, uint32_t off, void *buf, size_t len)
+static FS38_NODISCARD fs38_err ram_read(void *c, uint32_t off, void *buf, size_t len)
 {
     (void)c;
     if (off_)
@@ -41,7 +41,7 @@ static fs38_err ram_read(void *c, uint32_t off, void *buf, size_t len)
     return FS38_OK;
 }
 
-static fs38_err cut(void)
+static FS38_NODISCARD fs38_err cut(void)
 {
     if (off_)
         return FS38_ERR_POWER;
@@ -52,7 +52,7 @@ static fs38_err cut(void)
     return FS38_OK;
 }
 
-static fs38_err ram_erase(void *c, uint32_t off, uint32_t len)
+static FS38_NODISCARD fs38_err ram_erase(void *c, uint32_t off, uint32_t len)
 {
     (void)c;
     fs38_err e = cut();
@@ -66,7 +66,7 @@ static fs38_err ram_erase(void *c, uint32_t off, uint32_t len)
     return FS38_OK;
 }
 
-static fs38_err ram_program(void *c, uint32_t off, const void *buf, size_t len)
+static FS38_NODISCARD fs38_err ram_program(void *c, uint32_t off, const void *buf, size_t len)
 {
     (void)c;
     fs38_err e = cut();
@@ -77,7 +77,7 @@ static fs38_err ram_program(void *c, uint32_t off, const void *buf, size_t len)
     return e;
 }
 
-static fs38_err ram_entropy(void *c, uint8_t *buf, size_t len)
+static FS38_NODISCARD fs38_err ram_entropy(void *c, uint8_t *buf, size_t len)
 {
     (void)c;
     memset(buf, 0x5a, len);
@@ -90,14 +90,14 @@ static uint64_t ram_ms(void *c)
     return 0;
 }
 
-static fs38_err ram_wall(void *c, int64_t *t)
+static FS38_NODISCARD fs38_err ram_wall(void *c, int64_t *t)
 {
     (void)c;
     (void)t;
     return FS38_ERR_NOT_FOUND;
 }
 
-static fs38_err ram_counter_read(void *c, fs38_counter_id id, uint64_t *v)
+static FS38_NODISCARD fs38_err ram_counter_read(void *c, fs38_counter_id id, uint64_t *v)
 {
     (void)c;
     if (off_)
@@ -106,7 +106,7 @@ static fs38_err ram_counter_read(void *c, fs38_counter_id id, uint64_t *v)
     return FS38_OK;
 }
 
-static fs38_err ram_counter_advance(void *c, fs38_counter_id id, uint64_t v)
+static FS38_NODISCARD fs38_err ram_counter_advance(void *c, fs38_counter_id id, uint64_t v)
 {
     (void)c;
     fs38_err e = cut();

@@ -198,7 +198,7 @@ size_t fs38_attest_boot_measurements(const fs38_boot_ctx *b, int booted_slot, fs
 
 /* ---- decoding ------------------------------------------------------------------------------- */
 
-static fs38_err bad(fs38_diag *d, const char *what)
+static FS38_NODISCARD fs38_err bad(fs38_diag *d, const char *what)
 {
     return fs38_diag_set(d, FS38_ERR_CLAIMS, "%s", what);
 }
@@ -243,7 +243,7 @@ fs38_err fs38_claim_name(fs38_cbor_dec *dec, char out[FS38_EAT_NAME_MAX])
     return FS38_OK;
 }
 
-static fs38_err get_digest(fs38_cbor_dec *dec, uint8_t out[32])
+static FS38_NODISCARD fs38_err get_digest(fs38_cbor_dec *dec, uint8_t out[32])
 {
     size_t n;
     int64_t alg;
@@ -259,7 +259,7 @@ static fs38_err get_digest(fs38_cbor_dec *dec, uint8_t out[32])
     return e;
 }
 
-static fs38_err get_measurement(fs38_cbor_dec *dec, fs38_measurement *m, fs38_diag *d)
+static FS38_NODISCARD fs38_err get_measurement(fs38_cbor_dec *dec, fs38_measurement *m, fs38_diag *d)
 {
     size_t n;
     unsigned seen = 0;
@@ -309,7 +309,7 @@ static fs38_err get_measurement(fs38_cbor_dec *dec, fs38_measurement *m, fs38_di
 
 /* Read the next map key (int or text); its raw span goes to *raw for the duplicate check.
  * *is_int tells whether it is an integer key (then *key holds it). */
-static fs38_err get_key(fs38_cbor_dec *dec, int64_t *key, bool *is_int, const uint8_t **raw, size_t *raw_len)
+static FS38_NODISCARD fs38_err get_key(fs38_cbor_dec *dec, int64_t *key, bool *is_int, const uint8_t **raw, size_t *raw_len)
 {
     fs38_cbor_dec probe = *dec;
     fs38_err e = fs38_cbor_get_raw(&probe, raw, raw_len);
@@ -379,7 +379,7 @@ fs38_err fs38_claim_swversion(fs38_cbor_dec *dec, char out[FS38_EAT_NAME_MAX], i
     return e;
 }
 
-static fs38_err eat_claim(void *user, int64_t key, fs38_cbor_dec *dec, bool *known, fs38_diag *d)
+static FS38_NODISCARD fs38_err eat_claim(void *user, int64_t key, fs38_cbor_dec *dec, bool *known, fs38_diag *d)
 {
     eat_walk *w = user;
     fs38_eat_claims *c = w->c;

@@ -74,7 +74,7 @@ static void rec_name(const char *user, size_t n, char out[sizeof NAME_PREFIX + F
 }
 
 /* FS38_OK, FS38_ERR_NOT_FOUND (no such user, or an invalid name), or a store error. */
-static fs38_err load_cred(fs38_auth *a, const char *user, cred *c)
+static FS38_NODISCARD fs38_err load_cred(fs38_auth *a, const char *user, cred *c)
 {
     char name[sizeof NAME_PREFIX + FS38_AUTH_USER_MAX];
     uint8_t b[REC_LEN];
@@ -98,7 +98,7 @@ static fs38_err load_cred(fs38_auth *a, const char *user, cred *c)
     return e;
 }
 
-static fs38_err pbkdf2(const char *pw, size_t len, const uint8_t salt[FS38_AUTH_SALT_LEN], uint32_t iterations,
+static FS38_NODISCARD fs38_err pbkdf2(const char *pw, size_t len, const uint8_t salt[FS38_AUTH_SALT_LEN], uint32_t iterations,
                        uint8_t out[FS38_AUTH_HASH_LEN])
 {
     int ret = mbedtls_pkcs5_pbkdf2_hmac_ext(MBEDTLS_MD_SHA256, (const unsigned char *)pw, len, salt,
@@ -107,7 +107,7 @@ static fs38_err pbkdf2(const char *pw, size_t len, const uint8_t salt[FS38_AUTH_
 }
 
 /* Hash pw under a new salt and store it as user's credential. */
-static fs38_err store_cred(fs38_auth *a, const char *user, const char *pw, size_t len, uint8_t flags)
+static FS38_NODISCARD fs38_err store_cred(fs38_auth *a, const char *user, const char *pw, size_t len, uint8_t flags)
 {
     char name[sizeof NAME_PREFIX + FS38_AUTH_USER_MAX];
     uint8_t b[REC_LEN];
@@ -130,7 +130,7 @@ static fs38_err store_cred(fs38_auth *a, const char *user, const char *pw, size_
     return FS38_OK;
 }
 
-static fs38_err load_fail(fs38_auth *a, uint32_t *failures, uint64_t *last_ms)
+static FS38_NODISCARD fs38_err load_fail(fs38_auth *a, uint32_t *failures, uint64_t *last_ms)
 {
     uint8_t b[FAIL_LEN];
     size_t n = 0;
@@ -148,7 +148,7 @@ static fs38_err load_fail(fs38_auth *a, uint32_t *failures, uint64_t *last_ms)
     return FS38_OK;
 }
 
-static fs38_err save_fail(fs38_auth *a, uint32_t failures, uint64_t last_ms)
+static FS38_NODISCARD fs38_err save_fail(fs38_auth *a, uint32_t failures, uint64_t last_ms)
 {
     uint8_t b[FAIL_LEN];
     b[0] = REC_VERSION;
@@ -244,7 +244,7 @@ fs38_err fs38_auth_provision(fs38_auth *a, const char *user, char setup[FS38_AUT
 
 /* Back-off still running after `failures` with the last one at last_ms? (0 = none). Moves a
  * last_ms that lies in the clock's future (the clock restarted) to now and persists it. */
-static fs38_err backoff_left(fs38_auth *a, uint32_t failures, uint64_t *last_ms, uint64_t now, uint32_t *left_s)
+static FS38_NODISCARD fs38_err backoff_left(fs38_auth *a, uint32_t failures, uint64_t *last_ms, uint64_t now, uint32_t *left_s)
 {
     *left_s = 0;
     const uint64_t b = (uint64_t)fs38_auth_backoff_s(a, failures) * 1000u;
@@ -268,7 +268,7 @@ static fs38_err backoff_left(fs38_auth *a, uint32_t failures, uint64_t *last_ms,
  * success. FS38_OK (right password; *must_change set), FS38_ERR_AUTH_REFUSED,
  * FS38_ERR_AUTH_LOCKED, or another error.
  */
-static fs38_err check_password(fs38_auth *a, const char *user, const char *pw, size_t len, bool *must_change,
+static FS38_NODISCARD fs38_err check_password(fs38_auth *a, const char *user, const char *pw, size_t len, bool *must_change,
                                const char *what)
 {
     static const uint8_t dummy_salt[FS38_AUTH_SALT_LEN] = "fs38 no such usr";
@@ -339,7 +339,10 @@ static fs38_err check_password(fs38_auth *a, const char *user, const char *pw, s
         return e;
     /* A record made with a lower cost than the device's is upgraded at the next right login. */
     if (!*must_change && rec_iterations < a->iterations)
-        (void)store_cred(a, user, pw, len, 0);
+        if (store_cred(a, user, pw, len, 0) != FS38_OK) {
+            /* best effort: the old record stays valid and the login has succeeded; the upgrade
+             * is tried again at the next right login */
+        }
     return FS38_OK;
 }
 
@@ -399,7 +402,7 @@ static bool contains_piece(const char *hay, size_t hl, const char *id, size_t il
     return false;
 }
 
-static fs38_err refuse(fs38_diag *d, const char *why)
+static FS38_NODISCARD fs38_err refuse(fs38_diag *d, const char *why)
 {
     fs38_event(FS38_EV_PASSWORD_REFUSED, FS38_SEV_NOTICE, 0, why);
     return fs38_diag_set(d, FS38_ERR_PASSWORD_POLICY, "%s", why);

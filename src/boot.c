@@ -117,7 +117,7 @@ fs38_err fs38_slot_program(const fs38_boot_config *cfg, unsigned slot, const uin
 
 /* ---- SUIT platform operations for a slot: component 0 is the slot's image ---- */
 
-static fs38_err slot_digest(void *user, const fs38_suit_cmd *c, uint8_t out[32])
+static FS38_NODISCARD fs38_err slot_digest(void *user, const fs38_suit_cmd *c, uint8_t out[32])
 {
     fs38_boot_ctx *ctx = user;
     if (c->component != 0)
@@ -155,14 +155,14 @@ static fs38_err slot_digest(void *user, const fs38_suit_cmd *c, uint8_t out[32])
     return e;
 }
 
-static fs38_err slot_invoke(void *user, const fs38_suit_cmd *c)
+static FS38_NODISCARD fs38_err slot_invoke(void *user, const fs38_suit_cmd *c)
 {
     (void)user;
     /* Boot only records the decision; the caller jumps to the image. */
     return c->component == 0 ? FS38_OK : FS38_ERR_COMPONENT;
 }
 
-static fs38_err slot_condition(void *user, const fs38_suit_cmd *c)
+static FS38_NODISCARD fs38_err slot_condition(void *user, const fs38_suit_cmd *c)
 {
     fs38_boot_ctx *ctx = user;
     return c->params->component_slot == ctx->cur_slot ? FS38_OK : FS38_ERR_CONDITION;
@@ -174,7 +174,7 @@ static const fs38_suit_ops boot_ops = {
     .invoke = slot_invoke,
 };
 
-static fs38_err refuse(fs38_slot_info *si, fs38_err e, const fs38_diag *d)
+static FS38_NODISCARD fs38_err refuse(fs38_slot_info *si, fs38_err e, const fs38_diag *d)
 {
     si->verdict = e;
     fs38_fmt(si->reason, sizeof si->reason, "%s", d && d->msg[0] ? d->msg : fs38_strerror(e));
@@ -267,13 +267,13 @@ static int highest_verified(const fs38_boot_ctx *ctx, unsigned exclude)
     return best;
 }
 
-static fs38_err write_state(fs38_boot_ctx *ctx)
+static FS38_NODISCARD fs38_err write_state(fs38_boot_ctx *ctx)
 {
     return fs38_bootstate_write(ctx->cfg.port, ctx->cfg.state.offset, ctx->cfg.state.size, &ctx->st);
 }
 
 /* The update protocol on top of slot verification (state region present). */
-static fs38_err select_with_state(fs38_boot_ctx *ctx, int *chosen)
+static FS38_NODISCARD fs38_err select_with_state(fs38_boot_ctx *ctx, int *chosen)
 {
     fs38_bootstate *st = &ctx->st;
     fs38_err e = fs38_bootstate_read(ctx->cfg.port, ctx->cfg.state.offset, ctx->cfg.state.size, st);

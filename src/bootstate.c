@@ -18,7 +18,7 @@ static uint32_t get32(const uint8_t *p)
 
 /* layout: magic(4) seq(4) confirmed pending_slot pending dl_slot (4) dl_bytes(8) digest(32)
  *         committed(1) pad(3) check(8) */
-static void encode(const fs38_bootstate *st, uint8_t r[FS38_BOOTSTATE_RECORD])
+static FS38_NODISCARD fs38_err encode(const fs38_bootstate *st, uint8_t r[FS38_BOOTSTATE_RECORD])
 {
     memset(r, 0, FS38_BOOTSTATE_RECORD);
     put32(r, MAGIC);
@@ -32,8 +32,11 @@ static void encode(const fs38_bootstate *st, uint8_t r[FS38_BOOTSTATE_RECORD])
     memcpy(r + 20, st->dl_digest, 32);
     r[52] = st->committed;
     uint8_t h[32];
-    (void)fs38_sha256(r, 56, h);
+    fs38_err e = fs38_sha256(r, 56, h);
+    if (e)
+        return e; /* never write a record whose check value was not computed */
     memcpy(r + 56, h, 8);
+    return FS38_OK;
 }
 
 static bool decode(const uint8_t r[FS38_BOOTSTATE_RECORD], fs38_bootstate *st)
@@ -66,7 +69,7 @@ typedef struct {
     uint32_t next_free[2]; /* first slot after the last non-erased slot, per sector */
 } scan_result;
 
-static fs38_err scan(const fs38_port *p, uint32_t offset, uint32_t size, scan_result *res)
+static FS38_NODISCARD fs38_err scan(const fs38_port *p, uint32_t offset, uint32_t size, scan_result *res)
 {
     uint32_t ss = p->sector_size;
     if (!ss || size != 2 * ss || offset % ss)
@@ -138,6 +141,7 @@ fs38_err fs38_bootstate_write(const fs38_port *p, uint32_t offset, uint32_t size
     }
     st->seq = res.best_sector < 0 ? 1 : res.best.seq + 1;
     uint8_t r[FS38_BOOTSTATE_RECORD];
-    encode(st, r);
+    if ((e = encode(st, r)))
+        return e;
     return fs38_flash_program(p, offset + (uint32_t)s * ss + slot * FS38_BOOTSTATE_RECORD, r, sizeof r);
 }

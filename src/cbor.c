@@ -11,7 +11,7 @@ void fs38_cbor_dec_init(fs38_cbor_dec *d, const uint8_t *buf, size_t len)
     d->flags = 0;
 }
 
-static fs38_err read_head(const fs38_cbor_dec *d, size_t pos, fs38_cbor_head *h)
+static FS38_NODISCARD fs38_err read_head(const fs38_cbor_dec *d, size_t pos, fs38_cbor_head *h)
 {
     if (pos >= d->len)
         return FS38_ERR_CBOR_TRUNCATED;
@@ -86,7 +86,7 @@ fs38_err fs38_cbor_head_next(fs38_cbor_dec *d, fs38_cbor_head *h)
     return FS38_OK;
 }
 
-static fs38_err get_typed(fs38_cbor_dec *d, uint8_t major, fs38_cbor_head *h)
+static FS38_NODISCARD fs38_err get_typed(fs38_cbor_dec *d, uint8_t major, fs38_cbor_head *h)
 {
     fs38_err e = read_head(d, d->pos, h);
     if (e)

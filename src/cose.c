@@ -21,7 +21,7 @@ fs38_err fs38_key_id(const uint8_t *point, size_t len, uint8_t kid[FS38_KID_LEN]
     return e;
 }
 
-static fs38_err keyring_push(fs38_keyring *kr, psa_key_id_t key, fs38_key_kind kind, bool owned,
+static FS38_NODISCARD fs38_err keyring_push(fs38_keyring *kr, psa_key_id_t key, fs38_key_kind kind, bool owned,
                              const uint8_t *kid)
 {
     if (kr->n >= FS38_KEYRING_MAX)
@@ -117,7 +117,7 @@ typedef struct {
 /* Header map: we read alg (1), crit (2) and kid (4). Other protected labels are skipped (they
  * are signed); the unprotected bucket may hold nothing but kid, so no byte of a message can
  * change without the change being refused. */
-static fs38_err parse_headers(fs38_cbor_dec *d, cose_msg *m, bool is_protected, fs38_diag *diag)
+static FS38_NODISCARD fs38_err parse_headers(fs38_cbor_dec *d, cose_msg *m, bool is_protected, fs38_diag *diag)
 {
     size_t n;
     if (fs38_cbor_get_map(d, &n))
@@ -154,7 +154,7 @@ static fs38_err parse_headers(fs38_cbor_dec *d, cose_msg *m, bool is_protected, 
     return FS38_OK;
 }
 
-static fs38_err parse_msg(const uint8_t *msg, size_t len, uint64_t want_tag, cose_msg *m,
+static FS38_NODISCARD fs38_err parse_msg(const uint8_t *msg, size_t len, uint64_t want_tag, cose_msg *m,
                           fs38_diag *diag)
 {
     const char *what = want_tag == FS38_COSE_TAG_SIGN1 ? "COSE_Sign1" : "COSE_Mac0";
@@ -164,8 +164,7 @@ static fs38_err parse_msg(const uint8_t *msg, size_t len, uint64_t want_tag, cos
     fs38_cbor_head h;
     if (fs38_cbor_peek(&d, &h) == FS38_OK && h.major == FS38_CBOR_TAG) {
         uint64_t tag;
-        (void)fs38_cbor_get_tag(&d, &tag);
-        if (tag != want_tag)
+        if (fs38_cbor_get_tag(&d, &tag) != FS38_OK || tag != want_tag)
             return fs38_diag_set(diag, FS38_ERR_COSE_FORMAT, "%s has tag %llu, expected %llu", what,
                                  (unsigned long long)tag, (unsigned long long)want_tag);
     }
@@ -187,7 +186,8 @@ static fs38_err parse_msg(const uint8_t *msg, size_t len, uint64_t want_tag, cos
     if (e)
         return e;
     if (fs38_cbor_next_is_null(&d)) {
-        (void)fs38_cbor_get_null(&d);
+        if (fs38_cbor_get_null(&d) != FS38_OK)
+            return fs38_diag_set(diag, FS38_ERR_COSE_FORMAT, "%s payload is malformed", what);
         m->payload = NULL;
     } else if (fs38_cbor_get_bstr(&d, &m->payload, &m->payload_len)) {
         return fs38_diag_set(diag, FS38_ERR_COSE_FORMAT, "%s payload is neither bstr nor null", what);
@@ -203,7 +203,7 @@ static fs38_err parse_msg(const uint8_t *msg, size_t len, uint64_t want_tag, cos
 }
 
 /* Pick the payload: attached, or the caller's detached bytes (exactly one of them). */
-static fs38_err pick_payload(cose_msg *m, const uint8_t *detached, size_t detached_len, fs38_diag *diag)
+static FS38_NODISCARD fs38_err pick_payload(cose_msg *m, const uint8_t *detached, size_t detached_len, fs38_diag *diag)
 {
     if (m->payload) {
         if (detached)
@@ -257,7 +257,7 @@ static psa_status_t feed_structure(feed_fn f, void *op, const char *context, con
     return st;
 }
 
-static fs38_err sig_structure_hash(const cose_msg *m, const uint8_t *aad, size_t aad_len, uint8_t out[32])
+static FS38_NODISCARD fs38_err sig_structure_hash(const cose_msg *m, const uint8_t *aad, size_t aad_len, uint8_t out[32])
 {
     psa_hash_operation_t op = PSA_HASH_OPERATION_INIT;
     size_t olen = 0;
@@ -374,7 +374,7 @@ fs38_err fs38_cose_mac0_verify(const uint8_t *msg, size_t len, const uint8_t *de
 
 /* ---- producing ---- */
 
-static fs38_err encode_msg(uint64_t tag, const uint8_t *prot, size_t prot_len, const uint8_t *kid,
+static FS38_NODISCARD fs38_err encode_msg(uint64_t tag, const uint8_t *prot, size_t prot_len, const uint8_t *kid,
                            size_t kid_len, const uint8_t *payload, size_t payload_len, bool detached,
                            const uint8_t *sig, size_t sig_len, uint8_t *out, size_t cap, size_t *out_len)
 {

@@ -103,7 +103,7 @@ typedef struct {
     unsigned seen;
 } receipt_walk;
 
-static fs38_err get_u32(fs38_cbor_dec *dec, uint32_t *v)
+static FS38_NODISCARD fs38_err get_u32(fs38_cbor_dec *dec, uint32_t *v)
 {
     uint64_t x;
     fs38_err e = fs38_cbor_get_uint(dec, &x);
@@ -113,7 +113,7 @@ static fs38_err get_u32(fs38_cbor_dec *dec, uint32_t *v)
     return e;
 }
 
-static fs38_err erased(fs38_cbor_dec *dec, fs38_receipt_claims *c, fs38_diag *d)
+static FS38_NODISCARD fs38_err erased(fs38_cbor_dec *dec, fs38_receipt_claims *c, fs38_diag *d)
 {
     size_t n, m;
     uint64_t k;
@@ -152,7 +152,7 @@ static fs38_err erased(fs38_cbor_dec *dec, fs38_receipt_claims *c, fs38_diag *d)
     return FS38_OK;
 }
 
-static fs38_err receipt_claim(void *user, int64_t key, fs38_cbor_dec *dec, bool *known, fs38_diag *d)
+static FS38_NODISCARD fs38_err receipt_claim(void *user, int64_t key, fs38_cbor_dec *dec, bool *known, fs38_diag *d)
 {
     receipt_walk *w = user;
     fs38_receipt_claims *c = w->c;
@@ -254,7 +254,7 @@ static bool key_exists(psa_key_id_t k)
     return ok;
 }
 
-static fs38_err check_config(fs38_decommission_ctx *ctx, const fs38_decommission_config *cfg)
+static FS38_NODISCARD fs38_err check_config(fs38_decommission_ctx *ctx, const fs38_decommission_config *cfg)
 {
     if (!cfg->id || !cfg->id->store || !cfg->port || (!cfg->keys && cfg->n_keys) ||
         (!cfg->regions && cfg->n_regions) || cfg->n_keys > FS38_DECOM_MAX_KEYS ||
@@ -276,7 +276,7 @@ static fs38_err check_config(fs38_decommission_ctx *ctx, const fs38_decommission
 }
 
 /* Sign and store the receipt into out, listing the keys that exist now. */
-static fs38_err make_receipt(fs38_decommission_ctx *ctx, const fs38_decommission_config *cfg, uint8_t *out,
+static FS38_NODISCARD fs38_err make_receipt(fs38_decommission_ctx *ctx, const fs38_decommission_config *cfg, uint8_t *out,
                              size_t cap, size_t *out_len)
 {
     fs38_identity *id = cfg->id;
@@ -330,7 +330,7 @@ static fs38_err make_receipt(fs38_decommission_ctx *ctx, const fs38_decommission
 }
 
 /* The stored receipt into out (*out_len 0 when there is none). */
-static fs38_err load_receipt(fs38_decommission_ctx *ctx, fs38_store *s, uint8_t *out, size_t cap, size_t *out_len)
+static FS38_NODISCARD fs38_err load_receipt(fs38_decommission_ctx *ctx, fs38_store *s, uint8_t *out, size_t cap, size_t *out_len)
 {
     *out_len = 0;
     fs38_err e = fs38_store_get(s, REC_RECEIPT, out, cap, out_len);
@@ -345,7 +345,7 @@ static fs38_err load_receipt(fs38_decommission_ctx *ctx, fs38_store *s, uint8_t 
     return FS38_OK;
 }
 
-static fs38_err destroy(fs38_decommission_ctx *ctx, const fs38_decommission_config *cfg, psa_key_id_t k)
+static FS38_NODISCARD fs38_err destroy(fs38_decommission_ctx *ctx, const fs38_decommission_config *cfg, psa_key_id_t k)
 {
     psa_status_t st = psa_destroy_key(k);
     if (st == PSA_SUCCESS) {
@@ -363,7 +363,7 @@ static fs38_err destroy(fs38_decommission_ctx *ctx, const fs38_decommission_conf
 }
 
 /* Read [off, off+len) back; every byte must be 0xFF except [skip_off, skip_off+skip_len). */
-static fs38_err read_back(fs38_decommission_ctx *ctx, const fs38_port *p, const char *name, uint32_t off,
+static FS38_NODISCARD fs38_err read_back(fs38_decommission_ctx *ctx, const fs38_port *p, const char *name, uint32_t off,
                           uint32_t len, uint32_t skip_off, uint32_t skip_len)
 {
     for (uint32_t pos = 0; pos < len;) {
@@ -382,7 +382,7 @@ static fs38_err read_back(fs38_decommission_ctx *ctx, const fs38_port *p, const 
     return FS38_OK;
 }
 
-static fs38_err erase_region(fs38_decommission_ctx *ctx, const fs38_port *p, const fs38_decom_region *r)
+static FS38_NODISCARD fs38_err erase_region(fs38_decommission_ctx *ctx, const fs38_port *p, const fs38_decom_region *r)
 {
     for (uint32_t off = 0; off < r->size; off += p->sector_size) {
         fs38_err e = fs38_flash_erase(p, r->offset + off, p->sector_size);
@@ -396,7 +396,7 @@ static fs38_err erase_region(fs38_decommission_ctx *ctx, const fs38_port *p, con
 }
 
 /* Wipe the sealed store and check it: blank but for the header of the new empty store's bank. */
-static fs38_err wipe_store(fs38_decommission_ctx *ctx, const fs38_decommission_config *cfg)
+static FS38_NODISCARD fs38_err wipe_store(fs38_decommission_ctx *ctx, const fs38_decommission_config *cfg)
 {
     fs38_store *s = cfg->id->store;
     const fs38_store_config sc = s->cfg;
@@ -430,7 +430,7 @@ static fs38_err wipe_store(fs38_decommission_ctx *ctx, const fs38_decommission_c
 }
 
 /* Steps 2-5 (idempotent). */
-static fs38_err complete(fs38_decommission_ctx *ctx, const fs38_decommission_config *cfg, const uint8_t *receipt,
+static FS38_NODISCARD fs38_err complete(fs38_decommission_ctx *ctx, const fs38_decommission_config *cfg, const uint8_t *receipt,
                          size_t receipt_len)
 {
     fs38_identity *id = cfg->id;
@@ -454,7 +454,7 @@ static fs38_err complete(fs38_decommission_ctx *ctx, const fs38_decommission_con
     return FS38_OK;
 }
 
-static fs38_err run(fs38_decommission_ctx *ctx, const fs38_decommission_config *cfg, uint8_t *out, size_t cap,
+static FS38_NODISCARD fs38_err run(fs38_decommission_ctx *ctx, const fs38_decommission_config *cfg, uint8_t *out, size_t cap,
                     size_t *out_len, bool resume_only)
 {
     fs38_lifecycle lc = FS38_LIFECYCLE_BLANK;

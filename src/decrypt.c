@@ -6,13 +6,13 @@
 #include "fs38/decrypt.h"
 #include "fs38/util.h"
 
-static fs38_err bad(fs38_diag *diag, const char *what)
+static FS38_NODISCARD fs38_err bad(fs38_diag *diag, const char *what)
 {
     return fs38_diag_set(diag, FS38_ERR_COSE_FORMAT, "encryption-info: %s", what);
 }
 
 /* {1: alg} in a protected bstr (may be empty) */
-static fs38_err protected_alg(const uint8_t *p, size_t len, int64_t *alg, bool *has)
+static FS38_NODISCARD fs38_err protected_alg(const uint8_t *p, size_t len, int64_t *alg, bool *has)
 {
     *has = false;
     if (!len)
@@ -37,7 +37,7 @@ static fs38_err protected_alg(const uint8_t *p, size_t len, int64_t *alg, bool *
 }
 
 /* COSE_Key {1: 2 (EC2), -1: 1 (P-256), -2: x, -3: y} -> 04||x||y */
-static fs38_err parse_ephemeral(fs38_cbor_dec *d, uint8_t point[65])
+static FS38_NODISCARD fs38_err parse_ephemeral(fs38_cbor_dec *d, uint8_t point[65])
 {
     size_t n;
     fs38_err e = fs38_cbor_get_map(d, &n);
@@ -70,7 +70,7 @@ static fs38_err parse_ephemeral(fs38_cbor_dec *d, uint8_t point[65])
     return e;
 }
 
-static fs38_err parse_recipient(fs38_cbor_dec *d, fs38_encryption_info *info, fs38_diag *diag)
+static FS38_NODISCARD fs38_err parse_recipient(fs38_cbor_dec *d, fs38_encryption_info *info, fs38_diag *diag)
 {
     size_t n;
     if (fs38_cbor_get_array(d, &n) || n != 3)
@@ -137,8 +137,7 @@ fs38_err fs38_decrypt_parse(const uint8_t *enc, size_t len, fs38_encryption_info
     fs38_cbor_head h;
     if (fs38_cbor_peek(&d, &h) == FS38_OK && h.major == FS38_CBOR_TAG) {
         uint64_t tag;
-        (void)fs38_cbor_get_tag(&d, &tag);
-        if (tag != FS38_COSE_TAG_ENCRYPT)
+        if (fs38_cbor_get_tag(&d, &tag) != FS38_OK || tag != FS38_COSE_TAG_ENCRYPT)
             return bad(diag, "not a COSE_Encrypt (tag 96)");
     }
     size_t n;
@@ -237,7 +236,7 @@ fs38_err fs38_esdh_kek(const uint8_t *z, size_t z_len, const uint8_t *recipient_
 }
 
 /* KEK from ECDH-ES: Z = ECDH(device key, ephemeral); KEK = HKDF-SHA-256(Z, info = KDF context) */
-static fs38_err esdh_kek(const fs38_encryption_info *info, psa_key_id_t key, uint8_t kek[16], fs38_diag *diag)
+static FS38_NODISCARD fs38_err esdh_kek(const fs38_encryption_info *info, psa_key_id_t key, uint8_t kek[16], fs38_diag *diag)
 {
     uint8_t z[32];
     size_t zlen = 0;
@@ -254,7 +253,7 @@ static fs38_err esdh_kek(const fs38_encryption_info *info, psa_key_id_t key, uin
     return e ? fs38_diag_set(diag, e, "HKDF failed") : FS38_OK;
 }
 
-static fs38_err unwrap(const uint8_t kek[16], const uint8_t *wrapped, size_t len, uint8_t cek[16], fs38_diag *diag)
+static FS38_NODISCARD fs38_err unwrap(const uint8_t kek[16], const uint8_t *wrapped, size_t len, uint8_t cek[16], fs38_diag *diag)
 {
     mbedtls_nist_kw_context kw;
     size_t olen = 0;
@@ -270,7 +269,7 @@ static fs38_err unwrap(const uint8_t kek[16], const uint8_t *wrapped, size_t len
     return FS38_OK;
 }
 
-static fs38_err start_stream(fs38_decryptor *d, const uint8_t *iv, fs38_diag *diag)
+static FS38_NODISCARD fs38_err start_stream(fs38_decryptor *d, const uint8_t *iv, fs38_diag *diag)
 {
     psa_status_t st;
     if (d->info.content_alg == FS38_COSE_ALG_A128CTR) {

@@ -62,7 +62,7 @@ fs38_err fs38_identity_set_lifecycle(fs38_identity *id, fs38_lifecycle lc)
     return FS38_OK;
 }
 
-static fs38_err generate_key(fs38_identity *id)
+static FS38_NODISCARD fs38_err generate_key(fs38_identity *id)
 {
     psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
     psa_key_id_t got = 0;

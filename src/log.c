@@ -71,7 +71,7 @@ static uint32_t sect_off(const fs38_log *log, uint32_t s)
     return log->cfg.offset + s * log->sector_size;
 }
 
-static fs38_err rd(const fs38_log *log, uint32_t s, uint32_t off, void *buf, size_t len)
+static FS38_NODISCARD fs38_err rd(const fs38_log *log, uint32_t s, uint32_t off, void *buf, size_t len)
 {
     return fs38_flash_read(log->cfg.port, sect_off(log, s) + off, buf, len);
 }
@@ -82,7 +82,7 @@ static uint64_t now_ms(const fs38_log *log)
     return p->monotonic_ms ? p->monotonic_ms(p->ctx) : 0;
 }
 
-static fs38_err read_boot(fs38_log *log)
+static FS38_NODISCARD fs38_err read_boot(fs38_log *log)
 {
     const fs38_port *p = log->cfg.port;
     uint64_t v = 0;
@@ -96,13 +96,13 @@ static fs38_err read_boot(fs38_log *log)
 }
 
 /* A mutating step failed half-way: reopen before the next call. */
-static fs38_err broke(fs38_log *log, fs38_err e, const char *what)
+static FS38_NODISCARD fs38_err broke(fs38_log *log, fs38_err e, const char *what)
 {
     log->broken = true;
     return fs38_diag_set(&log->diag, e, "log: %s (%s)", what, fs38_strerror(e));
 }
 
-static fs38_err ready(fs38_log *log)
+static FS38_NODISCARD fs38_err ready(fs38_log *log)
 {
     if (!log || !log->open)
         return FS38_ERR_STATE;
@@ -113,7 +113,7 @@ static fs38_err ready(fs38_log *log)
 
 /* ---- keys -------------------------------------------------------------------------------------- */
 
-static fs38_err import_key(const uint8_t k[FS38_LOG_KEY_LEN], psa_key_id_t *id)
+static FS38_NODISCARD fs38_err import_key(const uint8_t k[FS38_LOG_KEY_LEN], psa_key_id_t *id)
 {
     psa_key_attributes_t a = PSA_KEY_ATTRIBUTES_INIT;
     psa_set_key_type(&a, PSA_KEY_TYPE_HMAC);
@@ -133,7 +133,7 @@ static void drop_key(fs38_log *log)
     fs38_wipe(log->key, sizeof log->key);
 }
 
-static fs38_err mac_record(psa_key_id_t key, const uint8_t prev[FS38_LOG_MAC_LEN], const uint8_t *rec, size_t n,
+static FS38_NODISCARD fs38_err mac_record(psa_key_id_t key, const uint8_t prev[FS38_LOG_MAC_LEN], const uint8_t *rec, size_t n,
                            uint8_t out[FS38_LOG_MAC_LEN])
 {
     psa_mac_operation_t op = PSA_MAC_OPERATION_INIT;
@@ -150,7 +150,7 @@ static fs38_err mac_record(psa_key_id_t key, const uint8_t prev[FS38_LOG_MAC_LEN
 }
 
 
-static fs38_err store_key(fs38_log *log, const uint8_t k[FS38_LOG_KEY_LEN], uint32_t epoch, uint32_t first)
+static FS38_NODISCARD fs38_err store_key(fs38_log *log, const uint8_t k[FS38_LOG_KEY_LEN], uint32_t epoch, uint32_t first)
 {
     uint8_t v[STORE_VAL_LEN];
     memcpy(v, k, FS38_LOG_KEY_LEN);
@@ -161,7 +161,7 @@ static fs38_err store_key(fs38_log *log, const uint8_t k[FS38_LOG_KEY_LEN], uint
     return e;
 }
 
-static fs38_err store_released(fs38_log *log)
+static FS38_NODISCARD fs38_err store_released(fs38_log *log)
 {
     uint8_t v[4];
     put32(v, log->released);
@@ -170,7 +170,7 @@ static fs38_err store_released(fs38_log *log)
 
 /* ---- configuration -------------------------------------------------------------------------- */
 
-static fs38_err setup(fs38_log *log, const fs38_log_config *cfg)
+static FS38_NODISCARD fs38_err setup(fs38_log *log, const fs38_log_config *cfg)
 {
     log->cfg = *cfg;
     const fs38_port *p = cfg->port;
@@ -199,7 +199,7 @@ static fs38_err setup(fs38_log *log, const fs38_log_config *cfg)
 /* ---- writing ---------------------------------------------------------------------------------- */
 
 /* Program one record with payload pay[0..plen) at the write position (room checked by prepare). */
-static fs38_err put_frame(fs38_log *log, uint8_t kind, const uint8_t *pay, size_t plen)
+static FS38_NODISCARD fs38_err put_frame(fs38_log *log, uint8_t kind, const uint8_t *pay, size_t plen)
 {
     if (plen > FS38_LOG_PAYLOAD_MAX || log->next_seq == UINT32_MAX)
         return fs38_diag_set(&log->diag, FS38_ERR_LIMIT, "log: record too large or sequence exhausted");
@@ -226,7 +226,7 @@ static fs38_err put_frame(fs38_log *log, uint8_t kind, const uint8_t *pay, size_
     return FS38_OK;
 }
 
-static fs38_err sector_blank(fs38_log *log, uint32_t s, uint32_t from, int *blank)
+static FS38_NODISCARD fs38_err sector_blank(fs38_log *log, uint32_t s, uint32_t from, int *blank)
 {
     *blank = 1;
     for (uint32_t off = from; off < log->sector_size;) {
@@ -246,7 +246,7 @@ static fs38_err sector_blank(fs38_log *log, uint32_t s, uint32_t from, int *blan
 }
 
 /* Last record of a data sector: its seq and MAC. */
-static fs38_err last_of(fs38_log *log, uint32_t s, uint32_t *seq, uint8_t mac[FS38_LOG_MAC_LEN])
+static FS38_NODISCARD fs38_err last_of(fs38_log *log, uint32_t s, uint32_t *seq, uint8_t mac[FS38_LOG_MAC_LEN])
 {
     uint8_t h[FS38_LOG_HDR_LEN];
     uint32_t off = 0, last = 0;
@@ -302,7 +302,7 @@ static uint32_t wrap_from(const fs38_log *log, uint32_t first)
 }
 
 /* Program a marker record at the write position (room already checked). */
-static fs38_err put_marker(fs38_log *log, uint8_t kind, uint32_t from, uint32_t to, const uint8_t *link,
+static FS38_NODISCARD fs38_err put_marker(fs38_log *log, uint8_t kind, uint32_t from, uint32_t to, const uint8_t *link,
                            uint32_t reason)
 {
     uint8_t pay[MARKER_MAX];
@@ -322,7 +322,7 @@ static fs38_err put_marker(fs38_log *log, uint8_t kind, uint32_t from, uint32_t 
     return e;
 }
 
-static fs38_err use_sector(fs38_log *log, uint32_t s, bool erase)
+static FS38_NODISCARD fs38_err use_sector(fs38_log *log, uint32_t s, bool erase)
 {
     if (erase) {
         fs38_err e = fs38_flash_erase(log->cfg.port, sect_off(log, s), log->sector_size);
@@ -343,7 +343,7 @@ static fs38_err use_sector(fs38_log *log, uint32_t s, bool erase)
  * power cut never erases records without a marker, and the marker keeps the chain link of the
  * oldest surviving record. An interrupted erase is completed at open.
  */
-static fs38_err advance(fs38_log *log)
+static FS38_NODISCARD fs38_err advance(fs38_log *log)
 {
     const uint32_t nxt = (log->cur + 1u) % log->nsect;
     fs38_err e;
@@ -382,7 +382,7 @@ static fs38_err advance(fs38_log *log)
 
 /* Make room for a record of `size` bytes at the write position (and, when the ring is full,
  * for the marker of the next wrap behind it). */
-static fs38_err prepare(fs38_log *log, size_t size)
+static FS38_NODISCARD fs38_err prepare(fs38_log *log, size_t size)
 {
     const uint32_t nxt = (log->cur + 1u) % log->nsect, after = (nxt + 1u) % log->nsect;
     const uint32_t last = is_data(log, after) ? log->first[after] - 1u : log->next_seq - 1u;
@@ -393,7 +393,7 @@ static fs38_err prepare(fs38_log *log, size_t size)
 }
 
 /* A marker written at open (truncation found, or a wrap whose marker a cut prevented). */
-static fs38_err write_marker(fs38_log *log, uint8_t kind, uint32_t from, uint32_t to, const uint8_t *link,
+static FS38_NODISCARD fs38_err write_marker(fs38_log *log, uint8_t kind, uint32_t from, uint32_t to, const uint8_t *link,
                              uint32_t reason)
 {
     fs38_err e = prepare(log, MARKER_REC);
@@ -401,7 +401,7 @@ static fs38_err write_marker(fs38_log *log, uint8_t kind, uint32_t from, uint32_
 }
 
 /* k_{e+1}: sealed in the store before k_e is wiped; the epoch starts at next_seq. */
-static fs38_err evolve(fs38_log *log)
+static FS38_NODISCARD fs38_err evolve(fs38_log *log)
 {
     uint8_t nk[FS38_LOG_KEY_LEN];
     psa_key_id_t id = 0;
@@ -426,7 +426,7 @@ static fs38_err evolve(fs38_log *log)
     return FS38_OK;
 }
 
-static fs38_err seal_epoch(fs38_log *log)
+static FS38_NODISCARD fs38_err seal_epoch(fs38_log *log)
 {
     uint8_t pay[16];
     fs38_cbor_enc c;
@@ -445,14 +445,14 @@ static fs38_err seal_epoch(fs38_log *log)
 }
 
 /* After a record: close the epoch when it is full. */
-static fs38_err after_record(fs38_log *log)
+static FS38_NODISCARD fs38_err after_record(fs38_log *log)
 {
     if (log->next_seq - log->epoch_first >= log->epoch_records - 1u)
         return seal_epoch(log);
     return FS38_OK;
 }
 
-static fs38_err time_seal(fs38_log *log)
+static FS38_NODISCARD fs38_err time_seal(fs38_log *log)
 {
     if (log->cfg.epoch_ms && now_ms(log) - log->epoch_start_ms >= log->cfg.epoch_ms)
         return seal_epoch(log);
@@ -569,7 +569,7 @@ static uint32_t find_run(fs38_log *log, uint32_t newest)
 }
 
 /* Frame every sector of the run; verify the records of the current epoch. */
-static fs38_err scan(fs38_log *log, scan_result *r)
+static FS38_NODISCARD fs38_err scan(fs38_log *log, scan_result *r)
 {
     uint8_t h[FS38_LOG_HDR_LEN];
     memset(r, 0, sizeof *r);
@@ -625,7 +625,9 @@ static fs38_err scan(fs38_log *log, scan_result *r)
                 e = rd(log, s, off, log->rec, f.size);
                 if (e)
                     return e;
-                (void)fs38_log_frame_parse(log->rec, f.size, &f);
+                e = fs38_log_frame_parse(log->rec, f.size, &f);
+                if (e)
+                    return e;
                 if (current && have_prev && prev_mac_known && prev_seq + 1u == f.seq) {
                     e = fs38_log_mac_check(log->mac_key, prev_mac, &f);
                     if (e && e != FS38_ERR_BAD_MAC)
@@ -906,8 +908,10 @@ fs38_err fs38_log_append(fs38_log *log, const fs38_event_rec *ev)
 void fs38_log_sink(void *user, const fs38_event_rec *ev)
 {
     fs38_log *log = user;
-    if (log && log->open)
-        (void)fs38_log_append(log, ev);
+    if (log && log->open && fs38_log_append(log, ev) != FS38_OK) {
+        /* the sink cannot return an error: fs38_log_append left it in log->diag, and the
+         * next append records the gap (a LOST marker) */
+    }
 }
 
 fs38_err fs38_log_tick(fs38_log *log)
@@ -987,7 +991,7 @@ static void walk_start(const fs38_log *log, walker *w)
 }
 
 /* Next record header: FS38_OK (h filled, its sector and offset in s, off), FS38_ERR_NOT_FOUND at the end. */
-static fs38_err walk_next(const fs38_log *log, walker *w, uint8_t h[FS38_LOG_HDR_LEN], uint32_t *s, uint32_t *off)
+static FS38_NODISCARD fs38_err walk_next(const fs38_log *log, walker *w, uint8_t h[FS38_LOG_HDR_LEN], uint32_t *s, uint32_t *off)
 {
     while (w->k < log->nsect) {
         if (log->first[w->s] != FS38_LOG_FREE && w->off < log->end[w->s]) {
@@ -1017,7 +1021,7 @@ static uint32_t oldest_seq(const fs38_log *log)
 }
 
 /* Bytes of the records with seq in [from, next_seq). */
-static fs38_err bytes_from(const fs38_log *log, uint32_t from, size_t *bytes)
+static FS38_NODISCARD fs38_err bytes_from(const fs38_log *log, uint32_t from, size_t *bytes)
 {
     walker w;
     uint8_t h[FS38_LOG_HDR_LEN];
@@ -1061,7 +1065,7 @@ fs38_err fs38_log_info_get(fs38_log *log, fs38_log_info *info)
 
 /* ---- export ---------------------------------------------------------------------------------- */
 
-static fs38_err write_checkpoint(fs38_log *log, uint32_t start, const uint8_t *nonce, size_t nonce_len,
+static FS38_NODISCARD fs38_err write_checkpoint(fs38_log *log, uint32_t start, const uint8_t *nonce, size_t nonce_len,
                                  bool *signed_cp)
 {
     fs38_err e = time_seal(log);
@@ -1118,7 +1122,7 @@ static fs38_err write_checkpoint(fs38_log *log, uint32_t start, const uint8_t *n
 
 /* Copy records with seq in [from, to] into out (cap bytes) in order; stops before one that
  * does not fit. *got = bytes, *last = seq of the last copied, *n = records. */
-static fs38_err copy_records(fs38_log *log, uint32_t from, uint32_t to, uint8_t *out, size_t cap, size_t *got,
+static FS38_NODISCARD fs38_err copy_records(fs38_log *log, uint32_t from, uint32_t to, uint8_t *out, size_t cap, size_t *got,
                              uint32_t *last, uint32_t *n)
 {
     walker w;

@@ -42,13 +42,13 @@ fs38_err fs38_log_frame_parse(const uint8_t *p, size_t avail, fs38_log_frame *f)
 
 /* ---- payloads --------------------------------------------------------------------------------- */
 
-static fs38_err get_u(fs38_cbor_dec *d, uint64_t *v)
+static FS38_NODISCARD fs38_err get_u(fs38_cbor_dec *d, uint64_t *v)
 {
     return fs38_cbor_get_uint(d, v);
 }
 
 /* uint or null (null -> *present = false). */
-static fs38_err get_u_or_null(fs38_cbor_dec *d, uint64_t *v, bool *present)
+static FS38_NODISCARD fs38_err get_u_or_null(fs38_cbor_dec *d, uint64_t *v, bool *present)
 {
     if (fs38_cbor_next_is_null(d)) {
         *present = false;
@@ -59,7 +59,7 @@ static fs38_err get_u_or_null(fs38_cbor_dec *d, uint64_t *v, bool *present)
     return fs38_cbor_get_uint(d, v);
 }
 
-static fs38_err get_bstr_or_null(fs38_cbor_dec *d, const uint8_t **p, size_t *len)
+static FS38_NODISCARD fs38_err get_bstr_or_null(fs38_cbor_dec *d, const uint8_t **p, size_t *len)
 {
     if (fs38_cbor_next_is_null(d)) {
         *p = NULL;

@@ -97,7 +97,7 @@ static void report(batch_ctx *b, fs38_logv_kind kind, bool has_seq, uint64_t fro
 
 /* ---- keys -------------------------------------------------------------------------------------- */
 
-static fs38_err import_key(const uint8_t k[FS38_LOG_KEY_LEN], psa_key_id_t *id)
+static FS38_NODISCARD fs38_err import_key(const uint8_t k[FS38_LOG_KEY_LEN], psa_key_id_t *id)
 {
     psa_key_attributes_t a = PSA_KEY_ATTRIBUTES_INIT;
     psa_set_key_type(&a, PSA_KEY_TYPE_HMAC);
@@ -121,7 +121,7 @@ static void drop_ahead(fs38_log_verifier *v)
 }
 
 /* Make ahead[0 .. want] exist (want < FS38_LOGV_KEYS). */
-static fs38_err fill_ahead(fs38_log_verifier *v, unsigned want)
+static FS38_NODISCARD fs38_err fill_ahead(fs38_log_verifier *v, unsigned want)
 {
     while (v->n_ahead <= want) {
         unsigned i = v->n_ahead;
@@ -143,7 +143,7 @@ static fs38_err fill_ahead(fs38_log_verifier *v, unsigned want)
 }
 
 /* k_target (target >= v->epoch) into k: from the nearest cached key at or below it. */
-static fs38_err derive_to(fs38_log_verifier *v, uint64_t target, uint8_t k[FS38_LOG_KEY_LEN])
+static FS38_NODISCARD fs38_err derive_to(fs38_log_verifier *v, uint64_t target, uint8_t k[FS38_LOG_KEY_LEN])
 {
     uint64_t at = v->epoch;
     memcpy(k, v->key, FS38_LOG_KEY_LEN);
@@ -169,7 +169,7 @@ static fs38_err derive_to(fs38_log_verifier *v, uint64_t target, uint8_t k[FS38_
 }
 
 /* The chain's epoch becomes `epoch` (>= the current one): old keys are wiped. */
-static fs38_err set_epoch(fs38_log_verifier *v, uint32_t epoch)
+static FS38_NODISCARD fs38_err set_epoch(fs38_log_verifier *v, uint32_t epoch)
 {
     if (epoch < v->epoch)
         return FS38_ERR_ARG;
@@ -212,7 +212,7 @@ static fs38_err set_epoch(fs38_log_verifier *v, uint32_t epoch)
 }
 
 
-static fs38_err mac_compute(psa_key_id_t key, const uint8_t prev[FS38_LOG_MAC_LEN], const fs38_log_frame *f,
+static FS38_NODISCARD fs38_err mac_compute(psa_key_id_t key, const uint8_t prev[FS38_LOG_MAC_LEN], const fs38_log_frame *f,
                             uint8_t out[FS38_LOG_MAC_LEN])
 {
     psa_mac_operation_t op = PSA_MAC_OPERATION_INIT;
@@ -232,7 +232,7 @@ static fs38_err mac_compute(psa_key_id_t key, const uint8_t prev[FS38_LOG_MAC_LE
  * Does f verify with prev under an epoch in [lo, hi] (lo >= v->epoch)? *found gets the epoch.
  * `first` is tried first when in range. FS38_OK, FS38_ERR_BAD_MAC, or a crypto error.
  */
-static fs38_err auth(fs38_log_verifier *v, const fs38_log_frame *f, const uint8_t *prev, uint64_t lo, uint64_t hi,
+static FS38_NODISCARD fs38_err auth(fs38_log_verifier *v, const fs38_log_frame *f, const uint8_t *prev, uint64_t lo, uint64_t hi,
                      uint64_t first, uint32_t *found)
 {
     if (!prev || lo < v->epoch)
@@ -492,7 +492,7 @@ static void check_checkpoint(batch_ctx *b, const fs38_log_frame *f, const fs38_l
 }
 
 /* f verified under `epoch` with predecessor MAC `prev`: it becomes the chain head. */
-static fs38_err accept(batch_ctx *b, const fs38_log_frame *f, size_t off, uint32_t epoch,
+static FS38_NODISCARD fs38_err accept(batch_ctx *b, const fs38_log_frame *f, size_t off, uint32_t epoch,
                        const uint8_t prev[FS38_LOG_MAC_LEN], const char *why)
 {
     fs38_log_verifier *v = b->v;
@@ -563,7 +563,7 @@ static const uint8_t *prev_bytes(const batch_ctx *b, size_t off)
     return off >= FS38_LOG_MAC_LEN ? b->blob + off - FS38_LOG_MAC_LEN : NULL;
 }
 
-static fs38_err frame_at(const batch_ctx *b, size_t off, fs38_log_frame *f)
+static FS38_NODISCARD fs38_err frame_at(const batch_ctx *b, size_t off, fs38_log_frame *f)
 {
     return fs38_log_frame_parse(b->blob + off, b->n - off, f);
 }
@@ -576,7 +576,7 @@ static uint64_t skip_for(const fs38_log_verifier *v, uint64_t seq)
 }
 
 /* Is the frame at off an anchor (authentic w.r.t. the bytes before it, seq >= next)? */
-static fs38_err try_anchor(batch_ctx *b, size_t off, const fs38_log_frame *f, uint32_t *epoch)
+static FS38_NODISCARD fs38_err try_anchor(batch_ctx *b, size_t off, const fs38_log_frame *f, uint32_t *epoch)
 {
     fs38_log_verifier *v = b->v;
     if (v->any && (f->seq < v->next || f->seq - v->next > SEQ_WINDOW))
@@ -624,7 +624,7 @@ static bool is_replay(batch_ctx *b, size_t off, const fs38_log_frame *f, const c
 }
 
 /* The next anchor at or after `from`: its offset, or b->n when none. */
-static fs38_err find_anchor(batch_ctx *b, size_t from, size_t *at)
+static FS38_NODISCARD fs38_err find_anchor(batch_ctx *b, size_t from, size_t *at)
 {
     fs38_log_verifier *v = b->v;
     for (size_t off = from; off + FS38_LOG_OVERHEAD <= b->n; off++) {
@@ -701,7 +701,7 @@ static bool is_named(const uint64_t *named, unsigned n, uint64_t q)
 
 /* Name what lies in [b->last_end, end) given that the anchor after it (if `anchored`) has seq
  * `anchor_seq`. May accept records (a record after one whose tag alone was changed). */
-static fs38_err analyse_span(batch_ctx *b, size_t end, bool anchored, uint64_t anchor_seq)
+static FS38_NODISCARD fs38_err analyse_span(batch_ctx *b, size_t end, bool anchored, uint64_t anchor_seq)
 {
     fs38_log_verifier *v = b->v;
     const size_t start = b->last_end;
@@ -907,7 +907,7 @@ static void check_hints(batch_ctx *b, const fs38_log_frame *f, uint32_t epoch, c
 }
 
 /* The last record ends past the batch: was only its length byte changed? */
-static fs38_err tail_length_changed(batch_ctx *b, size_t off, bool *changed)
+static FS38_NODISCARD fs38_err tail_length_changed(batch_ctx *b, size_t off, bool *changed)
 {
     fs38_log_verifier *v = b->v;
     const size_t avail = b->n - off;
@@ -933,7 +933,7 @@ static fs38_err tail_length_changed(batch_ctx *b, size_t off, bool *changed)
 
 /* Before anything verified: does any record of the batch verify with this K0 at all? (A wrong
  * key is then one finding, not one per record.) */
-static fs38_err probe_key(batch_ctx *b, bool *any_ok)
+static FS38_NODISCARD fs38_err probe_key(batch_ctx *b, bool *any_ok)
 {
     fs38_log_verifier *v = b->v;
     *any_ok = true;
@@ -961,7 +961,7 @@ static fs38_err probe_key(batch_ctx *b, bool *any_ok)
     return FS38_OK;
 }
 
-static fs38_err walk(batch_ctx *b)
+static FS38_NODISCARD fs38_err walk(batch_ctx *b)
 {
     fs38_log_verifier *v = b->v;
     size_t off = 0;

@@ -185,23 +185,23 @@ static uint32_t bank_off(const fs38_store *s, uint32_t bank)
     return s->cfg.offset + bank * s->bank_size;
 }
 
-static fs38_err rd(fs38_store *s, uint32_t bank, uint32_t off, void *buf, size_t len)
+static FS38_NODISCARD fs38_err rd(fs38_store *s, uint32_t bank, uint32_t off, void *buf, size_t len)
 {
     return fs38_flash_read(s->cfg.port, bank_off(s, bank) + off, buf, len);
 }
 
-static fs38_err prog(fs38_store *s, uint32_t bank, uint32_t off, const void *buf, size_t len)
+static FS38_NODISCARD fs38_err prog(fs38_store *s, uint32_t bank, uint32_t off, const void *buf, size_t len)
 {
     return fs38_flash_program(s->cfg.port, bank_off(s, bank) + off, buf, len);
 }
 
-static fs38_err erase_bank(fs38_store *s, uint32_t bank)
+static FS38_NODISCARD fs38_err erase_bank(fs38_store *s, uint32_t bank)
 {
     return fs38_flash_erase(s->cfg.port, bank_off(s, bank), s->bank_size);
 }
 
 /* All of [off, bank_size) of a bank is erased? */
-static fs38_err range_blank(fs38_store *s, uint32_t bank, uint32_t off, int *blank)
+static FS38_NODISCARD fs38_err range_blank(fs38_store *s, uint32_t bank, uint32_t off, int *blank)
 {
     *blank = 1;
     while (off < s->bank_size) {
@@ -222,13 +222,13 @@ static fs38_err range_blank(fs38_store *s, uint32_t bank, uint32_t off, int *bla
 
 /* ---- counter -------------------------------------------------------------------------------- */
 
-static fs38_err ctr_read(fs38_store *s, uint64_t *v)
+static FS38_NODISCARD fs38_err ctr_read(fs38_store *s, uint64_t *v)
 {
     const fs38_port *p = s->cfg.port;
     return p->counter_read(p->ctx, FS38_COUNTER_STORE, v);
 }
 
-static fs38_err ctr_advance(fs38_store *s, uint64_t v)
+static FS38_NODISCARD fs38_err ctr_advance(fs38_store *s, uint64_t v)
 {
     const fs38_port *p = s->cfg.port;
     fs38_err e = p->counter_advance(p->ctx, FS38_COUNTER_STORE, v);
@@ -238,7 +238,7 @@ static fs38_err ctr_advance(fs38_store *s, uint64_t v)
 }
 
 /* Make s->counter a value never used as a nonce (one counter write when needed). */
-static fs38_err reserve(fs38_store *s)
+static FS38_NODISCARD fs38_err reserve(fs38_store *s)
 {
     if (s->fresh)
         return FS38_OK;
@@ -268,7 +268,7 @@ static void destroy_keys(fs38_store *s)
     s->mac_key = 0;
 }
 
-static fs38_err derive_keys(fs38_store *s)
+static FS38_NODISCARD fs38_err derive_keys(fs38_store *s)
 {
     const fs38_port *p = s->cfg.port;
     uint8_t huk[32];
@@ -323,7 +323,7 @@ static fs38_err derive_keys(fs38_store *s)
     return FS38_OK;
 }
 
-static fs38_err name_tag(fs38_store *s, const char *name, size_t nl, uint8_t tag[NAME_TAG])
+static FS38_NODISCARD fs38_err name_tag(fs38_store *s, const char *name, size_t nl, uint8_t tag[NAME_TAG])
 {
     psa_mac_operation_t op = PSA_MAC_OPERATION_INIT;
     uint8_t mac[PSA_HASH_LENGTH(PSA_ALG_SHA_256)];
@@ -378,7 +378,7 @@ static int parse_rec(const fs38_store *s, const uint8_t *h, uint32_t off, rec_hd
     return HDR_OK;
 }
 
-static fs38_err read_rec_hdr(fs38_store *s, uint32_t bank, uint32_t off, rec_hdr *r, int *kind)
+static FS38_NODISCARD fs38_err read_rec_hdr(fs38_store *s, uint32_t bank, uint32_t off, rec_hdr *r, int *kind)
 {
     uint8_t h[REC_HDR];
     if (off > s->bank_size || s->bank_size - off < REC_HDR) {
@@ -411,7 +411,7 @@ static void scan_init(scanner *sc, uint32_t bank)
     sc->len = 0;
 }
 
-static fs38_err scan_hdr(fs38_store *s, scanner *sc, uint32_t off, rec_hdr *r, int *kind)
+static FS38_NODISCARD fs38_err scan_hdr(fs38_store *s, scanner *sc, uint32_t off, rec_hdr *r, int *kind)
 {
     if (off > s->bank_size || s->bank_size - off < REC_HDR) {
         *kind = HDR_ERASED;
@@ -437,7 +437,7 @@ static fs38_err scan_hdr(fs38_store *s, scanner *sc, uint32_t off, rec_hdr *r, i
  * Read the record at off into s->buf and authenticate it, plaintext into s->plain (the caller
  * wipes it). FS38_ERR_STORE_CORRUPT when it does not authenticate or is inconsistent.
  */
-static fs38_err open_rec(fs38_store *s, uint32_t bank, uint32_t off, const rec_hdr *r)
+static FS38_NODISCARD fs38_err open_rec(fs38_store *s, uint32_t bank, uint32_t off, const rec_hdr *r)
 {
     uint8_t nonce[12];
     size_t pl = 0;
@@ -496,7 +496,7 @@ static int parse_bank_hdr(const fs38_store *s, const uint8_t h[BANK_HDR], bank_h
            b->body_end <= s->bank_size && b->body_end % ALIGN == 0;
 }
 
-static fs38_err mac_setup(fs38_store *s, psa_mac_operation_t *op, int verify)
+static FS38_NODISCARD fs38_err mac_setup(fs38_store *s, psa_mac_operation_t *op, int verify)
 {
     const uint8_t dom = DOM_BANK;
     psa_status_t st = verify ? psa_mac_verify_setup(op, s->mac_key, PSA_ALG_HMAC(PSA_ALG_SHA_256))
@@ -509,7 +509,7 @@ static fs38_err mac_setup(fs38_store *s, psa_mac_operation_t *op, int verify)
 /*
  * Is bank b's header authentic (framing of its body + MAC)? *ok = 1 and *out filled when so.
  */
-static fs38_err verify_bank(fs38_store *s, uint32_t b, const uint8_t h[BANK_HDR], bank_hdr *out, int *ok)
+static FS38_NODISCARD fs38_err verify_bank(fs38_store *s, uint32_t b, const uint8_t h[BANK_HDR], bank_hdr *out, int *ok)
 {
     bank_hdr bh;
     *ok = 0;
@@ -556,7 +556,7 @@ static fs38_err verify_bank(fs38_store *s, uint32_t b, const uint8_t h[BANK_HDR]
 /* ---- lookups and liveness --------------------------------------------------------------------- */
 
 /* Offset of the latest record (any kind) whose tag is `tag` in [from, log_end); 0 if none. */
-static fs38_err find_latest(fs38_store *s, const uint8_t tag[NAME_TAG], uint32_t from, uint32_t *found,
+static FS38_NODISCARD fs38_err find_latest(fs38_store *s, const uint8_t tag[NAME_TAG], uint32_t from, uint32_t *found,
                             rec_hdr *fr)
 {
     scanner sc;
@@ -595,7 +595,7 @@ typedef struct {
     uint32_t next;           /* offset after the window */
 } live_window;
 
-static fs38_err live_scan(fs38_store *s, uint32_t start, live_window *w)
+static FS38_NODISCARD fs38_err live_scan(fs38_store *s, uint32_t start, live_window *w)
 {
     uint8_t(*tags)[NAME_TAG] = (uint8_t(*)[NAME_TAG])(void *)s->plain;
     scanner sc;
@@ -634,7 +634,7 @@ static fs38_err live_scan(fs38_store *s, uint32_t start, live_window *w)
     return e;
 }
 
-static fs38_err live_bytes(fs38_store *s, uint32_t *total)
+static FS38_NODISCARD fs38_err live_bytes(fs38_store *s, uint32_t *total)
 {
     live_window w;
     *total = 0;
@@ -652,7 +652,7 @@ static fs38_err live_bytes(fs38_store *s, uint32_t *total)
 /* ---- compaction ------------------------------------------------------------------------------ */
 
 /* Erase bank b unless it is blank already. */
-static fs38_err ensure_blank(fs38_store *s, uint32_t b)
+static FS38_NODISCARD fs38_err ensure_blank(fs38_store *s, uint32_t b)
 {
     int blank;
     fs38_err e = range_blank(s, b, 0, &blank);
@@ -662,7 +662,7 @@ static fs38_err ensure_blank(fs38_store *s, uint32_t b)
 }
 
 /* Program a bank header (MAC over body + header fields; the body was fed to op already). */
-static fs38_err write_bank_hdr(fs38_store *s, uint32_t b, const bank_hdr *bh, psa_mac_operation_t *op)
+static FS38_NODISCARD fs38_err write_bank_hdr(fs38_store *s, uint32_t b, const bank_hdr *bh, psa_mac_operation_t *op)
 {
     uint8_t h[BANK_HDR];
     size_t ml = 0;
@@ -673,7 +673,7 @@ static fs38_err write_bank_hdr(fs38_store *s, uint32_t b, const bank_hdr *bh, ps
     return prog(s, b, 0, h, sizeof h);
 }
 
-static fs38_err compact(fs38_store *s)
+static FS38_NODISCARD fs38_err compact(fs38_store *s)
 {
     const uint32_t t = (s->active + 1u) % s->nbanks;
     psa_mac_operation_t op = PSA_MAC_OPERATION_INIT;
@@ -723,7 +723,7 @@ static fs38_err compact(fs38_store *s)
 
 /* ---- open ----------------------------------------------------------------------------------- */
 
-static fs38_err setup_geometry(fs38_store *s)
+static FS38_NODISCARD fs38_err setup_geometry(fs38_store *s)
 {
     const fs38_store_config *c = &s->cfg;
     const fs38_port *p = c->port;
@@ -741,7 +741,7 @@ static fs38_err setup_geometry(fs38_store *s)
 }
 
 /* Format: bank 0 gets an empty level-0 header; every other non-blank bank is erased. */
-static fs38_err format_empty(fs38_store *s)
+static FS38_NODISCARD fs38_err format_empty(fs38_store *s)
 {
     psa_mac_operation_t op = PSA_MAC_OPERATION_INIT;
     fs38_err e = FS38_OK;
@@ -772,7 +772,7 @@ typedef struct {
 /* Damage: event + diag ("<what> at bank B offset O", or just <what> when off is NO_OFF). */
 #define NO_OFF UINT32_MAX
 
-static fs38_err report_corrupt(fs38_store *s, uint32_t bank, uint32_t off, const char *what)
+static FS38_NODISCARD fs38_err report_corrupt(fs38_store *s, uint32_t bank, uint32_t off, const char *what)
 {
     fs38_event(FS38_EV_STORE_CORRUPT, FS38_SEV_CRITICAL,
                off == NO_OFF ? -1 : (int64_t)bank_off(s, bank) + (int64_t)off, what);
@@ -782,7 +782,7 @@ static fs38_err report_corrupt(fs38_store *s, uint32_t bank, uint32_t off, const
                          (unsigned)off);
 }
 
-static fs38_err report_rollback(fs38_store *s, uint32_t level, uint64_t v)
+static FS38_NODISCARD fs38_err report_rollback(fs38_store *s, uint32_t level, uint64_t v)
 {
     fs38_event(FS38_EV_STORE_ROLLBACK, FS38_SEV_CRITICAL, (int64_t)LEVEL(v), "store rolled back");
     return fs38_diag_set(&s->diag, FS38_ERR_STORE_ROLLBACK, "store rolled back (state %u, counter %u)",
@@ -798,7 +798,7 @@ static int is_committed(uint64_t n, uint32_t level, uint64_t v)
 }
 
 /* Mount the chosen bank: walk its appended log and check it against the counter. */
-static fs38_err mount(fs38_store *s, uint32_t b, const bank_hdr *bh, uint64_t v)
+static FS38_NODISCARD fs38_err mount(fs38_store *s, uint32_t b, const bank_hdr *bh, uint64_t v)
 {
     ident last = { bh->seq_hw, bh->hw_nonce }, pred = { 0, 0 };
     int have_pred = 0, damaged = 0;
@@ -1007,7 +1007,7 @@ void fs38_store_close(fs38_store *s)
 
 /* ---- put / get / delete ------------------------------------------------------------------- */
 
-static fs38_err check_ready(fs38_store *s)
+static FS38_NODISCARD fs38_err check_ready(fs38_store *s)
 {
     if (!s || !s->open)
         return FS38_ERR_STATE;
@@ -1016,7 +1016,7 @@ static fs38_err check_ready(fs38_store *s)
     return FS38_OK;
 }
 
-static fs38_err check_name(const char *name, size_t *nl)
+static FS38_NODISCARD fs38_err check_name(const char *name, size_t *nl)
 {
     if (!name)
         return FS38_ERR_ARG;
@@ -1030,14 +1030,14 @@ static fs38_err check_name(const char *name, size_t *nl)
 }
 
 /* A mutating step failed half-way: the RAM state is no longer trustworthy. */
-static fs38_err broke(fs38_store *s, fs38_err e)
+static FS38_NODISCARD fs38_err broke(fs38_store *s, fs38_err e)
 {
     s->broken = true;
     fs38_wipe(s->plain, sizeof s->plain);
     return fs38_diag_set(&s->diag, e, "store write interrupted (%s)", fs38_strerror(e));
 }
 
-static fs38_err append(fs38_store *s, uint32_t kind, const char *name, size_t nl, const uint8_t *value,
+static FS38_NODISCARD fs38_err append(fs38_store *s, uint32_t kind, const char *name, size_t nl, const uint8_t *value,
                        size_t vl, const uint8_t tag[NAME_TAG], uint32_t old_size)
 {
     const uint32_t ct_len = (uint32_t)(1u + nl + vl);
@@ -1127,7 +1127,7 @@ fs38_err fs38_store_put(fs38_store *s, const char *name, const uint8_t *value, s
 }
 
 /* Find and open the latest record of name: FS38_OK with s->plain filled (caller wipes). */
-static fs38_err lookup(fs38_store *s, const char *name, size_t nl, uint8_t tag[NAME_TAG], rec_hdr *r)
+static FS38_NODISCARD fs38_err lookup(fs38_store *s, const char *name, size_t nl, uint8_t tag[NAME_TAG], rec_hdr *r)
 {
     uint32_t off;
     fs38_err e = name_tag(s, name, nl, tag);

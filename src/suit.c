@@ -74,13 +74,13 @@ const char *fs38_suit_seq_name(int64_t key)
  * Envelope walk and authentication
  * ---------------------------------------------------------------------------------------- */
 
-static fs38_err fmt_err(fs38_diag *diag, fs38_err cbor_err, const char *where)
+static FS38_NODISCARD fs38_err fmt_err(fs38_diag *diag, fs38_err cbor_err, const char *where)
 {
     return fs38_diag_set(diag, FS38_ERR_SUIT_FORMAT, "%s: %s", where, fs38_strerror(cbor_err));
 }
 
 /* Parse SUIT_Digest = [alg, bstr] from its encoding. */
-static fs38_err parse_digest(const uint8_t *p, size_t len, int64_t *alg, fs38_span *bytes)
+static FS38_NODISCARD fs38_err parse_digest(const uint8_t *p, size_t len, int64_t *alg, fs38_span *bytes)
 {
     fs38_cbor_dec d;
     size_t n;
@@ -137,7 +137,7 @@ typedef struct {
     size_t n_sev;
 } env_walk;
 
-static fs38_err walk_envelope(fs38_suit_manifest *m, env_walk *w, const uint8_t *env, size_t env_len,
+static FS38_NODISCARD fs38_err walk_envelope(fs38_suit_manifest *m, env_walk *w, const uint8_t *env, size_t env_len,
                               fs38_diag *diag)
 {
     fs38_cbor_dec d;
@@ -160,7 +160,8 @@ static fs38_err walk_envelope(fs38_suit_manifest *m, env_walk *w, const uint8_t 
             size_t name_len;
             const uint8_t *data;
             size_t data_len;
-            (void)fs38_cbor_get_tstr(&d, &name, &name_len);
+            if ((e = fs38_cbor_get_tstr(&d, &name, &name_len)))
+                return fmt_err(diag, e, "integrated payload name");
             if ((e = fs38_cbor_get_bstr(&d, &data, &data_len)))
                 return fmt_err(diag, e, "integrated payload");
             if (m->n_integrated >= FS38_SUIT_MAX_INTEGRATED)
@@ -229,7 +230,7 @@ static fs38_err walk_envelope(fs38_suit_manifest *m, env_walk *w, const uint8_t 
 }
 
 /* auth wrapper = [ bstr .cbor SUIT_Digest, + bstr .cbor (COSE_Sign1 / COSE_Mac0) ] */
-static fs38_err authenticate(fs38_suit_manifest *m, const fs38_keyring *keys, fs38_diag *diag)
+static FS38_NODISCARD fs38_err authenticate(fs38_suit_manifest *m, const fs38_keyring *keys, fs38_diag *diag)
 {
     fs38_cbor_dec d;
     size_t n;
@@ -305,7 +306,7 @@ static fs38_err authenticate(fs38_suit_manifest *m, const fs38_keyring *keys, fs
 }
 
 /* components = [ + [ * bstr ] ] */
-static fs38_err parse_components(fs38_suit_manifest *m, fs38_cbor_dec *d, fs38_diag *diag)
+static FS38_NODISCARD fs38_err parse_components(fs38_suit_manifest *m, fs38_cbor_dec *d, fs38_diag *diag)
 {
     size_t n;
     fs38_err e = fs38_cbor_get_array(d, &n);
@@ -330,7 +331,7 @@ static fs38_err parse_components(fs38_suit_manifest *m, fs38_cbor_dec *d, fs38_d
     return FS38_OK;
 }
 
-static fs38_err parse_common(fs38_suit_manifest *m, const uint8_t *p, size_t len, fs38_diag *diag)
+static FS38_NODISCARD fs38_err parse_common(fs38_suit_manifest *m, const uint8_t *p, size_t len, fs38_diag *diag)
 {
     fs38_cbor_dec d;
     size_t n;
@@ -369,7 +370,7 @@ static fs38_err parse_common(fs38_suit_manifest *m, const uint8_t *p, size_t len
     return FS38_OK;
 }
 
-static fs38_err parse_manifest(fs38_suit_manifest *m, fs38_diag *diag)
+static FS38_NODISCARD fs38_err parse_manifest(fs38_suit_manifest *m, fs38_diag *diag)
 {
     fs38_cbor_dec d;
     size_t n;
@@ -419,7 +420,8 @@ static fs38_err parse_manifest(fs38_suit_manifest *m, fs38_diag *diag)
                 return fmt_err(diag, e, "manifest-component-id");
         } else if (mem) {
             if (fs38_cbor_next_is(&d, FS38_CBOR_BSTR)) {
-                (void)fs38_cbor_get_bstr(&d, &mem->body.p, &mem->body.len);
+                if ((e = fs38_cbor_get_bstr(&d, &mem->body.p, &mem->body.len)))
+                    return fmt_err(diag, e, "severable member");
                 mem->state = FS38_MEMBER_PRESENT;
             } else if (is_severable_key(key) && fs38_cbor_next_is(&d, FS38_CBOR_ARRAY)) {
                 const uint8_t *raw;
@@ -454,7 +456,7 @@ static fs38_err parse_manifest(fs38_suit_manifest *m, fs38_diag *diag)
 }
 
 /* Attach the severed members the envelope carries; each must match its digest. */
-static fs38_err attach_severed(fs38_suit_manifest *m, const env_walk *w, fs38_diag *diag)
+static FS38_NODISCARD fs38_err attach_severed(fs38_suit_manifest *m, const env_walk *w, fs38_diag *diag)
 {
     for (size_t i = 0; i < w->n_sev; i++) {
         const severed_item *s = &w->sev[i];
@@ -529,9 +531,9 @@ static bool is_condition_failure(fs38_err e)
            e == FS38_ERR_IMAGE_SIZE || e == FS38_ERR_CONDITION;
 }
 
-static fs38_err run_commands(fs38_suit_runner *r, const fs38_suit_manifest *m, fs38_span seq, fs38_diag *diag);
+static FS38_NODISCARD fs38_err run_commands(fs38_suit_runner *r, const fs38_suit_manifest *m, fs38_span seq, fs38_diag *diag);
 
-static fs38_err set_param(fs38_suit_runner *r, fs38_suit_params *pp, int64_t key, fs38_cbor_dec *d,
+static FS38_NODISCARD fs38_err set_param(fs38_suit_runner *r, fs38_suit_params *pp, int64_t key, fs38_cbor_dec *d,
                           fs38_diag *diag)
 {
     (void)r;
@@ -587,7 +589,7 @@ static fs38_err set_param(fs38_suit_runner *r, fs38_suit_params *pp, int64_t key
 }
 
 /* directive-set-parameters (19: only unset ones) / directive-override-parameters (20). */
-static fs38_err do_parameters(fs38_suit_runner *r, const fs38_suit_manifest *m, fs38_cbor_dec *d, bool override,
+static FS38_NODISCARD fs38_err do_parameters(fs38_suit_runner *r, const fs38_suit_manifest *m, fs38_cbor_dec *d, bool override,
                               fs38_diag *diag)
 {
     size_t n;
@@ -620,7 +622,7 @@ static fs38_err do_parameters(fs38_suit_runner *r, const fs38_suit_manifest *m, 
     return FS38_OK;
 }
 
-static fs38_err do_set_index(fs38_suit_runner *r, const fs38_suit_manifest *m, fs38_cbor_dec *d, fs38_diag *diag)
+static FS38_NODISCARD fs38_err do_set_index(fs38_suit_runner *r, const fs38_suit_manifest *m, fs38_cbor_dec *d, fs38_diag *diag)
 {
     fs38_cbor_head h;
     fs38_err e = fs38_cbor_peek(d, &h);
@@ -628,7 +630,8 @@ static fs38_err do_set_index(fs38_suit_runner *r, const fs38_suit_manifest *m, f
         return fmt_err(diag, e, "component index");
     if (h.major == FS38_CBOR_UINT) {
         uint64_t idx;
-        (void)fs38_cbor_get_uint(d, &idx);
+        if ((e = fs38_cbor_get_uint(d, &idx)))
+            return fmt_err(diag, e, "component index");
         if (idx >= m->n_components && m->dependencies.p)
             return fs38_diag_set(diag, FS38_ERR_UNSUPPORTED_COMMAND,
                                  "component index %llu names a dependency: dependencies are not supported",
@@ -640,7 +643,8 @@ static fs38_err do_set_index(fs38_suit_runner *r, const fs38_suit_manifest *m, f
         return FS38_OK;
     }
     if (h.major == FS38_CBOR_SIMPLE && h.ai == FS38_CBOR_TRUE) {
-        (void)fs38_cbor_get_bool(d, NULL);
+        if ((e = fs38_cbor_get_bool(d, NULL)))
+            return fmt_err(diag, e, "component index");
         r->selected = (1u << m->n_components) - 1u;
         return FS38_OK;
     }
@@ -663,7 +667,7 @@ static fs38_err do_set_index(fs38_suit_runner *r, const fs38_suit_manifest *m, f
     return FS38_OK;
 }
 
-static fs38_err do_try_each(fs38_suit_runner *r, const fs38_suit_manifest *m, fs38_cbor_dec *d, fs38_diag *diag)
+static FS38_NODISCARD fs38_err do_try_each(fs38_suit_runner *r, const fs38_suit_manifest *m, fs38_cbor_dec *d, fs38_diag *diag)
 {
     size_t n;
     fs38_err e = fs38_cbor_get_array(d, &n);
@@ -676,7 +680,8 @@ static fs38_err do_try_each(fs38_suit_runner *r, const fs38_suit_manifest *m, fs
     uint32_t saved_sel = r->selected;
     for (size_t i = 0; i < n; i++) {
         if (fs38_cbor_next_is_null(d)) {
-            (void)fs38_cbor_get_null(d);
+            if ((e = fs38_cbor_get_null(d)))
+                return fmt_err(diag, e, "try-each");
             if (i != n - 1)
                 return fs38_diag_set(diag, FS38_ERR_SUIT_FORMAT, "try-each: null before the last entry");
             if (!done)
@@ -719,7 +724,7 @@ static fs38_suit_cmd make_cmd(const fs38_suit_runner *r, const fs38_suit_manifes
     return cmd;
 }
 
-static fs38_err cond_id(const fs38_suit_params *pp, int64_t key, const uint8_t *mine, fs38_err fail,
+static FS38_NODISCARD fs38_err cond_id(const fs38_suit_params *pp, int64_t key, const uint8_t *mine, fs38_err fail,
                         const char *what, fs38_diag *diag)
 {
     const fs38_span *want = key == FS38_SUIT_PARAM_VENDOR_ID ? &pp->vendor_id
@@ -734,7 +739,7 @@ static fs38_err cond_id(const fs38_suit_params *pp, int64_t key, const uint8_t *
     return FS38_OK;
 }
 
-static fs38_err cond_image_match(fs38_suit_runner *r, const fs38_suit_cmd *cmd, fs38_diag *diag)
+static FS38_NODISCARD fs38_err cond_image_match(fs38_suit_runner *r, const fs38_suit_cmd *cmd, fs38_diag *diag)
 {
     const fs38_suit_params *pp = cmd->params;
     if (!FS38_SUIT_HAS(pp, FS38_SUIT_PARAM_IMAGE_DIGEST))
@@ -775,7 +780,7 @@ static op_fn op_for(const fs38_suit_ops *ops, int64_t code)
 }
 
 /* A command applied to one component. */
-static fs38_err run_on_component(fs38_suit_runner *r, const fs38_suit_manifest *m, int64_t code, unsigned c,
+static FS38_NODISCARD fs38_err run_on_component(fs38_suit_runner *r, const fs38_suit_manifest *m, int64_t code, unsigned c,
                                  uint64_t policy, fs38_diag *diag)
 {
     fs38_suit_cmd cmd = make_cmd(r, m, c, policy);
@@ -839,7 +844,7 @@ static fs38_err run_on_component(fs38_suit_runner *r, const fs38_suit_manifest *
     return FS38_OK;
 }
 
-static fs38_err run_commands(fs38_suit_runner *r, const fs38_suit_manifest *m, fs38_span seq, fs38_diag *diag)
+static FS38_NODISCARD fs38_err run_commands(fs38_suit_runner *r, const fs38_suit_manifest *m, fs38_span seq, fs38_diag *diag)
 {
     fs38_cbor_dec d;
     size_t n;

@@ -8,7 +8,7 @@
 
 /* ---------------------------------------------------------------- rejections */
 
-static fs38_err reject(fs38_update_ctx *u, fs38_err e)
+static FS38_NODISCARD fs38_err reject(fs38_update_ctx *u, fs38_err e)
 {
     if (u->diag.err != e || !u->diag.msg[0])
         fs38_diag_set(&u->diag, e, NULL);
@@ -29,7 +29,7 @@ typedef struct {
     uint32_t deferred; /* components whose image-match is checked at finish */
 } plan_t;
 
-static fs38_err plan_digest(void *user, const fs38_suit_cmd *c, uint8_t out[32])
+static FS38_NODISCARD fs38_err plan_digest(void *user, const fs38_suit_cmd *c, uint8_t out[32])
 {
     plan_t *pl = user;
     if (!FS38_SUIT_HAS(c->params, FS38_SUIT_PARAM_IMAGE_DIGEST) || c->params->digest.len != 32)
@@ -40,13 +40,13 @@ static fs38_err plan_digest(void *user, const fs38_suit_cmd *c, uint8_t out[32])
     return FS38_OK;
 }
 
-static fs38_err plan_slot(void *user, const fs38_suit_cmd *c)
+static FS38_NODISCARD fs38_err plan_slot(void *user, const fs38_suit_cmd *c)
 {
     plan_t *pl = user;
     return c->params->component_slot == pl->u->slot ? FS38_OK : FS38_ERR_CONDITION;
 }
 
-static fs38_err plan_fetch(void *user, const fs38_suit_cmd *c)
+static FS38_NODISCARD fs38_err plan_fetch(void *user, const fs38_suit_cmd *c)
 {
     plan_t *pl = user;
     if (pl->fetch_comp >= 0)
@@ -57,7 +57,7 @@ static fs38_err plan_fetch(void *user, const fs38_suit_cmd *c)
     return FS38_OK;
 }
 
-static fs38_err plan_copy(void *user, const fs38_suit_cmd *c)
+static FS38_NODISCARD fs38_err plan_copy(void *user, const fs38_suit_cmd *c)
 {
     plan_t *pl = user;
     if (c->component != 0 || (int)c->params->source_component != pl->fetch_comp || pl->copy_src >= 0)
@@ -70,7 +70,7 @@ static fs38_err plan_copy(void *user, const fs38_suit_cmd *c)
 
 static const fs38_suit_ops plan_ops = { plan_digest, plan_slot, plan_fetch, plan_copy, NULL, NULL };
 
-static fs38_err plan_install(fs38_update_ctx *u, plan_t *pl)
+static FS38_NODISCARD fs38_err plan_install(fs38_update_ctx *u, plan_t *pl)
 {
     fs38_suit_manifest *m = &u->u.plan.m;
     fs38_suit_runner *r = &u->u.plan.r;
@@ -119,13 +119,13 @@ static fs38_err plan_install(fs38_update_ctx *u, plan_t *pl)
 
 /* ---------------------------------------------------------------- state */
 
-static fs38_err state_read(const fs38_update_ctx *u, fs38_bootstate *st)
+static FS38_NODISCARD fs38_err state_read(const fs38_update_ctx *u, fs38_bootstate *st)
 {
     const fs38_boot_config *b = u->cfg.boot;
     return fs38_bootstate_read(b->port, b->state.offset, b->state.size, st);
 }
 
-static fs38_err state_write(const fs38_update_ctx *u, fs38_bootstate *st)
+static FS38_NODISCARD fs38_err state_write(const fs38_update_ctx *u, fs38_bootstate *st)
 {
     const fs38_boot_config *b = u->cfg.boot;
     return fs38_bootstate_write(b->port, b->state.offset, b->state.size, st);
@@ -137,7 +137,7 @@ static uint32_t image_base(const fs38_update_ctx *u)
     return b->slot[u->slot].offset + fs38_slot_image_offset(b);
 }
 
-static fs38_err hashes_start(fs38_update_ctx *u)
+static FS38_NODISCARD fs38_err hashes_start(fs38_update_ctx *u)
 {
     u->image_hash = psa_hash_operation_init();
     u->payload_hash = psa_hash_operation_init();
@@ -159,7 +159,7 @@ static void release(fs38_update_ctx *u)
 /* Replay the durable part of an interrupted download from flash into the hashes (and, for
  * CTR, through the keystream, which turns plaintext back into the ciphertext and leaves the
  * decryptor positioned at the resume point). */
-static fs38_err replay(fs38_update_ctx *u, uint64_t bytes)
+static FS38_NODISCARD fs38_err replay(fs38_update_ctx *u, uint64_t bytes)
 {
     const fs38_port *p = u->cfg.boot->port;
     uint8_t *buf = u->u.work;
@@ -187,7 +187,7 @@ static fs38_err replay(fs38_update_ctx *u, uint64_t bytes)
     return FS38_OK;
 }
 
-static fs38_err same_envelope_in_slot(fs38_update_ctx *u, const uint8_t *env, size_t env_len, bool *same)
+static FS38_NODISCARD fs38_err same_envelope_in_slot(fs38_update_ctx *u, const uint8_t *env, size_t env_len, bool *same)
 {
     const fs38_boot_config *b = u->cfg.boot;
     uint8_t *buf = u->u.work;
@@ -323,7 +323,7 @@ fs38_err fs38_update_begin(fs38_update_ctx *u, const fs38_update_config *cfg, co
 
 /* ---------------------------------------------------------------- streaming */
 
-static fs38_err persist_progress(fs38_update_ctx *u)
+static FS38_NODISCARD fs38_err persist_progress(fs38_update_ctx *u)
 {
     fs38_bootstate st = u->st; /* nothing else writes the state while an update streams */
     fs38_err e;
@@ -337,7 +337,7 @@ static fs38_err persist_progress(fs38_update_ctx *u)
     return FS38_OK;
 }
 
-static fs38_err program_plain(fs38_update_ctx *u, const uint8_t *plain, size_t n)
+static FS38_NODISCARD fs38_err program_plain(fs38_update_ctx *u, const uint8_t *plain, size_t n)
 {
     if (!n)
         return FS38_OK;
@@ -464,6 +464,9 @@ void fs38_update_abort(fs38_update_ctx *u)
         st.dl_slot = FS38_NO_SLOT;
         st.dl_bytes = 0;
         memset(st.dl_digest, 0, sizeof st.dl_digest);
-        (void)state_write(u, &st);
+        if (state_write(u, &st) != FS38_OK) {
+            /* the abort stands: a progress record that could not be cleared names a digest
+             * the next download re-checks, so nothing resumes into the rejected payload */
+        }
     }
 }

@@ -262,7 +262,7 @@ static void test_tamper_and_truncation(void **state)
 }
 
 /* Sign arbitrary claims with the device key and run them through the verifier. */
-static fs38_err verify_claims(rig *r, const uint8_t *claims, size_t len, fs38_eat_claims *c, fs38_diag *d)
+static FS38_NODISCARD fs38_err verify_claims(rig *r, const uint8_t *claims, size_t len, fs38_eat_claims *c, fs38_diag *d)
 {
     uint8_t tok[2048], kid[8];
     size_t tl = 0;

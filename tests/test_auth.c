@@ -155,14 +155,14 @@ static void rig_free(rig *r)
     unlink(r->huk);
 }
 
-static fs38_err login(rig *r, const char *user, const char *pw)
+static FS38_NODISCARD fs38_err login(rig *r, const char *user, const char *pw)
 {
     fs38_err e = fs38_auth_login(&r->a, user, pw, strlen(pw));
     assert_not_leaked(&r->a, pw);
     return e;
 }
 
-static fs38_err change(rig *r, const char *user, const char *cur, const char *nw)
+static FS38_NODISCARD fs38_err change(rig *r, const char *user, const char *cur, const char *nw)
 {
     fs38_err e = fs38_auth_change(&r->a, user, cur, strlen(cur), nw, strlen(nw));
     assert_not_leaked(&r->a, cur);

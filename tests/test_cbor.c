@@ -4,12 +4,11 @@
 #include "support.h"
 #include "fs38/cbor.h"
 
-static fs38_err decode_hex(const char *hex, fs38_cbor_dec *d, uint8_t *buf, size_t cap)
+static void decode_hex(const char *hex, fs38_cbor_dec *d, uint8_t *buf, size_t cap)
 {
     size_t n = ts_unhex(hex, buf, cap);
     assert_true(n != (size_t)-1);
     fs38_cbor_dec_init(d, buf, n);
-    return FS38_OK;
 }
 
 static void test_uints_and_ints(void **state)

@@ -46,7 +46,7 @@ static fs38_decrypt_keys keys_all(void)
 }
 
 /* decrypt the vector streamed in chunks of `chunk` bytes; returns the finish result */
-static fs38_err run(const char *name, size_t chunk, const uint8_t *ct_override, size_t ct_len_override,
+static FS38_NODISCARD fs38_err run(const char *name, size_t chunk, const uint8_t *ct_override, size_t ct_len_override,
                     const fs38_decrypt_keys *keys, uint8_t *out, size_t *out_len)
 {
     char p[128];

@@ -27,7 +27,7 @@ static uint64_t counter(ts_flash *f, fs38_counter_id id)
     return v;
 }
 
-static fs38_err advance(ts_flash *f, fs38_counter_id id, uint64_t v)
+static FS38_NODISCARD fs38_err advance(ts_flash *f, fs38_counter_id id, uint64_t v)
 {
     return f->port.counter_advance(f->port.ctx, id, v);
 }

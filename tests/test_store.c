@@ -629,7 +629,7 @@ static void model_apply(model *m, unsigned i)
     }
 }
 
-static fs38_err run_step(fs38_store *s, unsigned i)
+static FS38_NODISCARD fs38_err run_step(fs38_store *s, unsigned i)
 {
     char name[32];
     uint8_t v[512];

@@ -31,7 +31,7 @@ typedef struct {
     fs38_diag d;
 } loaded;
 
-static fs38_err load_auth(loaded *l, const char *path, const fs38_keyring *kr)
+static FS38_NODISCARD fs38_err load_auth(loaded *l, const char *path, const fs38_keyring *kr)
 {
     l->buf = ts_read_file(path, &l->len);
     assert_non_null(l->buf);
@@ -59,7 +59,7 @@ typedef struct {
     size_t enc_info_len;
 } harness;
 
-static fs38_err h_digest(void *user, const fs38_suit_cmd *c, uint8_t out[32])
+static FS38_NODISCARD fs38_err h_digest(void *user, const fs38_suit_cmd *c, uint8_t out[32])
 {
     harness *h = user;
     if (FS38_SUIT_HAS(c->params, FS38_SUIT_PARAM_IMAGE_SIZE) && h->size[c->component] != c->params->image_size)
@@ -68,14 +68,14 @@ static fs38_err h_digest(void *user, const fs38_suit_cmd *c, uint8_t out[32])
     return FS38_OK;
 }
 
-static fs38_err h_slot(void *user, const fs38_suit_cmd *c)
+static FS38_NODISCARD fs38_err h_slot(void *user, const fs38_suit_cmd *c)
 {
     harness *h = user;
     return c->params->component_slot == h->slot ? FS38_OK : FS38_ERR_CONDITION;
 }
 
 /* "download": the component now holds exactly what the manifest expects */
-static fs38_err h_fetch(void *user, const fs38_suit_cmd *c)
+static FS38_NODISCARD fs38_err h_fetch(void *user, const fs38_suit_cmd *c)
 {
     harness *h = user;
     size_t n = c->params->uri.len < 127 ? c->params->uri.len : 127;
@@ -88,7 +88,7 @@ static fs38_err h_fetch(void *user, const fs38_suit_cmd *c)
     return FS38_OK;
 }
 
-static fs38_err h_copy(void *user, const fs38_suit_cmd *c)
+static FS38_NODISCARD fs38_err h_copy(void *user, const fs38_suit_cmd *c)
 {
     harness *h = user;
     unsigned src = (unsigned)c->params->source_component;
@@ -98,7 +98,7 @@ static fs38_err h_copy(void *user, const fs38_suit_cmd *c)
     return FS38_OK;
 }
 
-static fs38_err h_write(void *user, const fs38_suit_cmd *c)
+static FS38_NODISCARD fs38_err h_write(void *user, const fs38_suit_cmd *c)
 {
     harness *h = user;
     h->written_len = c->params->content.len;
@@ -107,7 +107,7 @@ static fs38_err h_write(void *user, const fs38_suit_cmd *c)
     return FS38_OK;
 }
 
-static fs38_err h_invoke(void *user, const fs38_suit_cmd *c)
+static FS38_NODISCARD fs38_err h_invoke(void *user, const fs38_suit_cmd *c)
 {
     harness *h = user;
     h->invoked_component = c->component;
@@ -562,7 +562,7 @@ static size_t manifest_with(const uint8_t *seq, size_t seq_len, uint64_t version
     return n;
 }
 
-static fs38_err run_validate_of(const uint8_t *seq, size_t seq_len, fs38_diag *d)
+static FS38_NODISCARD fs38_err run_validate_of(const uint8_t *seq, size_t seq_len, fs38_diag *d)
 {
     uint8_t man[256], env[1024];
     size_t ml = manifest_with(seq, seq_len, 1, man, sizeof man);

@@ -52,7 +52,7 @@ static int setup(void **state)
     (void)state;
     assert_int_equal(psa_crypto_init(), PSA_SUCCESS);
     signer = ts_gen_signer(signer_pt);
-    fs38_key_id(signer_pt, 65, signer_kid);
+    assert_int_equal(fs38_key_id(signer_pt, 65, signer_kid), FS38_OK);
     uint8_t pt[65];
     other_signer = ts_gen_signer(pt);
     device_key = gen_ecdh(device_pt);
@@ -196,7 +196,7 @@ static unsigned running_slot(rig *r)
 }
 
 /* begin + write in chunks + finish */
-static fs38_err install(rig *r, const release *rl, size_t chunk)
+static FS38_NODISCARD fs38_err install(rig *r, const release *rl, size_t chunk)
 {
     fs38_update_config c = ucfg(r, running_slot(r));
     fs38_err e = fs38_update_begin(&r->upd, &c, rl->env.b, rl->env.len);
@@ -552,7 +552,7 @@ typedef enum { CONFIRM_PATH, REVERT_PATH } path;
 /* The scripted lifecycle; stops at the first error (a cut). */
 static size_t sweep_chunk = 4096; /* payload bytes per write call in the scripted lifecycle */
 
-static fs38_err script(rig *r, const release *rl, path p)
+static FS38_NODISCARD fs38_err script(rig *r, const release *rl, path p)
 {
     fs38_err e = install(r, rl, sweep_chunk);
     unsigned s;

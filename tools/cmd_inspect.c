@@ -83,7 +83,7 @@ static void problem(dumper *dp, const char *fmt, ...)
 
 /* ---- envelope ---- */
 
-static fs38_err env_bstr_member(fs38_cbor_dec *d, fs38_span *body, fs38_span *wrapped)
+static FS38_NODISCARD fs38_err env_bstr_member(fs38_cbor_dec *d, fs38_span *body, fs38_span *wrapped)
 {
     size_t start = d->pos;
     fs38_err err = fs38_cbor_get_bstr(d, &body->p, &body->len);
@@ -94,7 +94,7 @@ static fs38_err env_bstr_member(fs38_cbor_dec *d, fs38_span *body, fs38_span *wr
     return err;
 }
 
-static fs38_err env_int_member(dumper *dp, fs38_cbor_dec *d, uint64_t key, env_members *em)
+static FS38_NODISCARD fs38_err env_int_member(dumper *dp, fs38_cbor_dec *d, uint64_t key, env_members *em)
 {
     fs38_span body, wrapped;
     if (key == FS38_SUIT_ENV_DELEGATION) {
@@ -122,7 +122,7 @@ static fs38_err env_int_member(dumper *dp, fs38_cbor_dec *d, uint64_t key, env_m
     return FS38_OK;
 }
 
-static fs38_err env_text_member(dumper *dp, fs38_cbor_dec *d, const char *name, size_t name_len, env_members *em)
+static FS38_NODISCARD fs38_err env_text_member(dumper *dp, fs38_cbor_dec *d, const char *name, size_t name_len, env_members *em)
 {
     fs38_span body, wrapped;
     fs38_err err = env_bstr_member(d, &body, &wrapped);
@@ -138,7 +138,7 @@ static fs38_err env_text_member(dumper *dp, fs38_cbor_dec *d, const char *name, 
     return FS38_OK;
 }
 
-static fs38_err walk_envelope(dumper *dp, const uint8_t *env, size_t len, env_members *em)
+static FS38_NODISCARD fs38_err walk_envelope(dumper *dp, const uint8_t *env, size_t len, env_members *em)
 {
     fs38_cbor_dec d;
     size_t n;
@@ -311,7 +311,7 @@ static void dump_auth(dumper *dp, const env_members *em)
 
 /* ---- manifest ---- */
 
-static fs38_err man_member_value(fs38_cbor_dec *d, man_member *mm)
+static FS38_NODISCARD fs38_err man_member_value(fs38_cbor_dec *d, man_member *mm)
 {
     mm->found = true;
     if (fs38_cbor_next_is(d, FS38_CBOR_ARRAY)) {
@@ -321,7 +321,7 @@ static fs38_err man_member_value(fs38_cbor_dec *d, man_member *mm)
     return fs38_cbor_get_bstr(d, &mm->body.p, &mm->body.len);
 }
 
-static fs38_err parse_common(const fs38_span *common, man_info *mi)
+static FS38_NODISCARD fs38_err parse_common(const fs38_span *common, man_info *mi)
 {
     fs38_cbor_dec d;
     size_t n;
@@ -342,7 +342,7 @@ static fs38_err parse_common(const fs38_span *common, man_info *mi)
     return err;
 }
 
-static fs38_err parse_manifest_key(fs38_cbor_dec *d, uint64_t key, man_info *mi)
+static FS38_NODISCARD fs38_err parse_manifest_key(fs38_cbor_dec *d, uint64_t key, man_info *mi)
 {
     switch (key) {
     case FS38_SUIT_MAN_VERSION:
@@ -366,7 +366,7 @@ static fs38_err parse_manifest_key(fs38_cbor_dec *d, uint64_t key, man_info *mi)
     }
 }
 
-static fs38_err parse_manifest(dumper *dp, const fs38_span *man, man_info *mi)
+static FS38_NODISCARD fs38_err parse_manifest(dumper *dp, const fs38_span *man, man_info *mi)
 {
     fs38_cbor_dec d;
     size_t n;

@@ -44,7 +44,7 @@ typedef struct image_source {
     uint64_t want_size;
 } image_source;
 
-static fs38_err image_digest(void *user, const fs38_suit_cmd *c, uint8_t out[32])
+static FS38_NODISCARD fs38_err image_digest(void *user, const fs38_suit_cmd *c, uint8_t out[32])
 {
     image_source *img = user;
     if (c->component != 0)

@@ -14,7 +14,7 @@ static void enc_start(fs38_cbor_enc *e, suit_buf *out)
     fs38_cbor_enc_init(e, out->b, sizeof out->b);
 }
 
-static fs38_err enc_done(const fs38_cbor_enc *e, suit_buf *out)
+static FS38_NODISCARD fs38_err enc_done(const fs38_cbor_enc *e, suit_buf *out)
 {
     return fs38_cbor_enc_finish(e, &out->len);
 }
@@ -28,7 +28,7 @@ static void put_digest(fs38_cbor_enc *e, const uint8_t digest[32])
 }
 
 /* Encode SUIT_Digest of a buffer into out. */
-static fs38_err encode_digest_of(const uint8_t *p, size_t len, suit_buf *out)
+static FS38_NODISCARD fs38_err encode_digest_of(const uint8_t *p, size_t len, suit_buf *out)
 {
     uint8_t h[32];
     fs38_err err = fs38_sha256(p, len, h);
@@ -41,7 +41,7 @@ static fs38_err encode_digest_of(const uint8_t *p, size_t len, suit_buf *out)
 }
 
 /* shared sequence: override-parameters, then vendor and class conditions. */
-static fs38_err build_shared(const suit_build *sb, suit_buf *out)
+static FS38_NODISCARD fs38_err build_shared(const suit_build *sb, suit_buf *out)
 {
     suit_buf digest;
     fs38_err err = encode_digest_of(sb->image, sb->image_len, &digest);
@@ -74,7 +74,7 @@ static fs38_err build_shared(const suit_build *sb, suit_buf *out)
 
 /* A sequence of a single command with its reporting policy (on component 0, selected
  * explicitly when the manifest has more than one component). */
-static fs38_err build_one_command(const suit_build *sb, unsigned cmd, unsigned policy, suit_buf *out)
+static FS38_NODISCARD fs38_err build_one_command(const suit_build *sb, unsigned cmd, unsigned policy, suit_buf *out)
 {
     bool two = sb->enc_info != NULL;
     fs38_cbor_enc e;
@@ -95,7 +95,7 @@ static const char *payload_uri(const suit_build *sb)
 }
 
 /* install: fetch (and, when encrypted, copy-decrypt) with an image-match after each step. */
-static fs38_err build_install(const suit_build *sb, suit_buf *out)
+static FS38_NODISCARD fs38_err build_install(const suit_build *sb, suit_buf *out)
 {
     const char *uri = payload_uri(sb);
     fs38_cbor_enc e;
@@ -145,7 +145,7 @@ static fs38_err build_install(const suit_build *sb, suit_buf *out)
 }
 
 /* common = { 2: [[bstr(component)]], 4: bstr(shared) } */
-static fs38_err build_common(const suit_build *sb, suit_buf *out)
+static FS38_NODISCARD fs38_err build_common(const suit_build *sb, suit_buf *out)
 {
     suit_buf shared;
     fs38_err err = build_shared(sb, &shared);
@@ -208,7 +208,7 @@ fs38_err suit_build_manifest(const suit_build *sb, suit_buf *out)
 }
 
 /* The manifest as it appears in the envelope: bstr head + content. */
-static fs38_err wrap_bstr(const suit_buf *in, suit_buf *out)
+static FS38_NODISCARD fs38_err wrap_bstr(const suit_buf *in, suit_buf *out)
 {
     fs38_cbor_enc e;
     enc_start(&e, out);

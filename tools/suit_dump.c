@@ -55,9 +55,9 @@ static void sb_text(sbuf *s, const char *p, size_t n)
 
 /* ---- CBOR diagnostic notation ---- */
 
-static fs38_err diag_value(fs38_cbor_dec *d, sbuf *s, unsigned depth);
+static FS38_NODISCARD fs38_err diag_value(fs38_cbor_dec *d, sbuf *s, unsigned depth);
 
-static fs38_err diag_container(fs38_cbor_dec *d, sbuf *s, unsigned depth, bool map)
+static FS38_NODISCARD fs38_err diag_container(fs38_cbor_dec *d, sbuf *s, unsigned depth, bool map)
 {
     size_t n;
     fs38_err err = map ? fs38_cbor_get_map(d, &n) : fs38_cbor_get_array(d, &n);
@@ -77,7 +77,7 @@ static fs38_err diag_container(fs38_cbor_dec *d, sbuf *s, unsigned depth, bool m
     return err;
 }
 
-static fs38_err diag_scalar(fs38_cbor_dec *d, sbuf *s, const fs38_cbor_head *h)
+static FS38_NODISCARD fs38_err diag_scalar(fs38_cbor_dec *d, sbuf *s, const fs38_cbor_head *h)
 {
     fs38_cbor_head hh;
     fs38_err err = fs38_cbor_head_next(d, &hh);
@@ -100,7 +100,7 @@ static fs38_err diag_scalar(fs38_cbor_dec *d, sbuf *s, const fs38_cbor_head *h)
     return FS38_OK;
 }
 
-static fs38_err diag_value(fs38_cbor_dec *d, sbuf *s, unsigned depth)
+static FS38_NODISCARD fs38_err diag_value(fs38_cbor_dec *d, sbuf *s, unsigned depth)
 {
     fs38_cbor_head h;
     fs38_err err = fs38_cbor_peek(d, &h);
@@ -255,7 +255,7 @@ static void malformed(dumper *dp, const char *what, fs38_err err)
 }
 
 /* Show an item we could not decode as expected, in diagnostic notation. */
-static fs38_err emit_diag(dumper *dp, const char *key, fs38_cbor_dec *d)
+static FS38_NODISCARD fs38_err emit_diag(dumper *dp, const char *key, fs38_cbor_dec *d)
 {
     char buf[1024];
     fs38_err err = dump_diag(d, buf, sizeof buf);
@@ -276,7 +276,7 @@ static void param_name(int64_t key, char *buf, size_t cap)
 }
 
 /* A byte-string parameter: UUID (16 bytes, for ids), text when printable, else hex. */
-static fs38_err param_bstr(dumper *dp, fs38_cbor_dec *d, const char *name, bool uuid)
+static FS38_NODISCARD fs38_err param_bstr(dumper *dp, fs38_cbor_dec *d, const char *name, bool uuid)
 {
     const uint8_t *p;
     size_t n;
@@ -298,7 +298,7 @@ static fs38_err param_bstr(dumper *dp, fs38_cbor_dec *d, const char *name, bool 
     return FS38_OK;
 }
 
-static fs38_err param_digest(dumper *dp, fs38_cbor_dec *d, const char *name)
+static FS38_NODISCARD fs38_err param_digest(dumper *dp, fs38_cbor_dec *d, const char *name)
 {
     const uint8_t *p;
     size_t n;
@@ -310,7 +310,7 @@ static fs38_err param_digest(dumper *dp, fs38_cbor_dec *d, const char *name)
     return FS38_OK;
 }
 
-static fs38_err param_uint(dumper *dp, fs38_cbor_dec *d, const char *name)
+static FS38_NODISCARD fs38_err param_uint(dumper *dp, fs38_cbor_dec *d, const char *name)
 {
     uint64_t v;
     if (fs38_cbor_get_uint(d, &v))
@@ -319,7 +319,7 @@ static fs38_err param_uint(dumper *dp, fs38_cbor_dec *d, const char *name)
     return FS38_OK;
 }
 
-static fs38_err param_bool(dumper *dp, fs38_cbor_dec *d, const char *name)
+static FS38_NODISCARD fs38_err param_bool(dumper *dp, fs38_cbor_dec *d, const char *name)
 {
     bool v;
     if (fs38_cbor_get_bool(d, &v))
@@ -328,7 +328,7 @@ static fs38_err param_bool(dumper *dp, fs38_cbor_dec *d, const char *name)
     return FS38_OK;
 }
 
-static fs38_err param_tstr(dumper *dp, fs38_cbor_dec *d, const char *name)
+static FS38_NODISCARD fs38_err param_tstr(dumper *dp, fs38_cbor_dec *d, const char *name)
 {
     const char *p;
     size_t n;
@@ -338,7 +338,7 @@ static fs38_err param_tstr(dumper *dp, fs38_cbor_dec *d, const char *name)
     return FS38_OK;
 }
 
-static fs38_err param_encryption_info(dumper *dp, fs38_cbor_dec *d, const char *name)
+static FS38_NODISCARD fs38_err param_encryption_info(dumper *dp, fs38_cbor_dec *d, const char *name)
 {
     const uint8_t *p;
     size_t n;
@@ -354,7 +354,7 @@ static fs38_err param_encryption_info(dumper *dp, fs38_cbor_dec *d, const char *
     return FS38_OK;
 }
 
-static fs38_err dump_param(dumper *dp, fs38_cbor_dec *d, int64_t key)
+static FS38_NODISCARD fs38_err dump_param(dumper *dp, fs38_cbor_dec *d, int64_t key)
 {
     char name[48];
     param_name(key, name, sizeof name);
@@ -384,7 +384,7 @@ static fs38_err dump_param(dumper *dp, fs38_cbor_dec *d, int64_t key)
     }
 }
 
-static fs38_err dump_params(dumper *dp, fs38_cbor_dec *d)
+static FS38_NODISCARD fs38_err dump_params(dumper *dp, fs38_cbor_dec *d)
 {
     size_t n;
     fs38_err err = fs38_cbor_get_map(d, &n);
@@ -420,7 +420,7 @@ static void command_open(dumper *dp, const char *name, int64_t code, const char 
     em_i64(dp->e, EM_JSON, "code", code);
 }
 
-static fs38_err cmd_index(dumper *dp, fs38_cbor_dec *d, const char *name, int64_t code)
+static FS38_NODISCARD fs38_err cmd_index(dumper *dp, fs38_cbor_dec *d, const char *name, int64_t code)
 {
     uint64_t v;
     bool b;
@@ -444,7 +444,7 @@ static fs38_err cmd_index(dumper *dp, fs38_cbor_dec *d, const char *name, int64_
     return FS38_OK;
 }
 
-static fs38_err cmd_params(dumper *dp, fs38_cbor_dec *d, const char *name, int64_t code)
+static FS38_NODISCARD fs38_err cmd_params(dumper *dp, fs38_cbor_dec *d, const char *name, int64_t code)
 {
     command_open(dp, name, code, name);
     fs38_err err = dump_params(dp, d);
@@ -453,7 +453,7 @@ static fs38_err cmd_params(dumper *dp, fs38_cbor_dec *d, const char *name, int64
 }
 
 /* A nested command sequence given as a byte string. */
-static fs38_err nested_sequence(dumper *dp, fs38_cbor_dec *d, const char *key, const char *title,
+static FS38_NODISCARD fs38_err nested_sequence(dumper *dp, fs38_cbor_dec *d, const char *key, const char *title,
                                 unsigned depth)
 {
     const uint8_t *p;
@@ -475,7 +475,7 @@ static fs38_err nested_sequence(dumper *dp, fs38_cbor_dec *d, const char *key, c
     return FS38_OK;
 }
 
-static fs38_err cmd_try_each(dumper *dp, fs38_cbor_dec *d, const char *name, int64_t code, unsigned depth)
+static FS38_NODISCARD fs38_err cmd_try_each(dumper *dp, fs38_cbor_dec *d, const char *name, int64_t code, unsigned depth)
 {
     size_t n;
     fs38_err err = fs38_cbor_get_array(d, &n);
@@ -496,7 +496,7 @@ static fs38_err cmd_try_each(dumper *dp, fs38_cbor_dec *d, const char *name, int
     return err;
 }
 
-static fs38_err cmd_run_sequence(dumper *dp, fs38_cbor_dec *d, const char *name, int64_t code, unsigned depth)
+static FS38_NODISCARD fs38_err cmd_run_sequence(dumper *dp, fs38_cbor_dec *d, const char *name, int64_t code, unsigned depth)
 {
     command_open(dp, name, code, name);
     fs38_err err = nested_sequence(dp, d, "sequence", "sequence:", depth);
@@ -505,7 +505,7 @@ static fs38_err cmd_run_sequence(dumper *dp, fs38_cbor_dec *d, const char *name,
 }
 
 /* Conditions and plain directives: the argument is the reporting policy. */
-static fs38_err cmd_policy(dumper *dp, fs38_cbor_dec *d, const char *name, int64_t code)
+static FS38_NODISCARD fs38_err cmd_policy(dumper *dp, fs38_cbor_dec *d, const char *name, int64_t code)
 {
     uint64_t policy;
     if (fs38_cbor_get_uint(d, &policy) == FS38_OK) {
@@ -522,7 +522,7 @@ static fs38_err cmd_policy(dumper *dp, fs38_cbor_dec *d, const char *name, int64
     return err;
 }
 
-static fs38_err dump_command(dumper *dp, fs38_cbor_dec *d, int64_t code, unsigned depth)
+static FS38_NODISCARD fs38_err dump_command(dumper *dp, fs38_cbor_dec *d, int64_t code, unsigned depth)
 {
     char name[64];
     command_name(code, name, sizeof name);
@@ -589,10 +589,10 @@ static const char *text_key_name(int64_t key, bool component)
     return key > 0 && key < 5 ? top[key] : NULL;
 }
 
-static fs38_err dump_text_map(dumper *dp, fs38_cbor_dec *d, unsigned depth, bool component);
+static FS38_NODISCARD fs38_err dump_text_map(dumper *dp, fs38_cbor_dec *d, unsigned depth, bool component);
 
 /* One key of a text map and its value. */
-static fs38_err dump_text_entry(dumper *dp, fs38_cbor_dec *d, unsigned depth, bool component)
+static FS38_NODISCARD fs38_err dump_text_entry(dumper *dp, fs38_cbor_dec *d, unsigned depth, bool component)
 {
     bool child_component = false;
     char key[160];
@@ -639,7 +639,7 @@ static fs38_err dump_text_entry(dumper *dp, fs38_cbor_dec *d, unsigned depth, bo
     return emit_diag(dp, key, d);
 }
 
-static fs38_err dump_text_map(dumper *dp, fs38_cbor_dec *d, unsigned depth, bool component)
+static FS38_NODISCARD fs38_err dump_text_map(dumper *dp, fs38_cbor_dec *d, unsigned depth, bool component)
 {
     size_t n;
     fs38_err err = fs38_cbor_get_map(d, &n);

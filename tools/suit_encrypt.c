@@ -10,7 +10,7 @@
 static const uint8_t esdh_protected[] = { 0xa1, 0x01, 0x38, 0x1c }; /* {1: -29} */
 static const uint8_t gcm_protected[] = { 0xa1, 0x01, 0x01 };        /* {1: 1} */
 
-static fs38_err wrap(const uint8_t kek[16], const uint8_t cek[16], uint8_t out[24])
+static FS38_NODISCARD fs38_err wrap(const uint8_t kek[16], const uint8_t cek[16], uint8_t out[24])
 {
     mbedtls_nist_kw_context kw;
     size_t olen = 0;
@@ -23,7 +23,7 @@ static fs38_err wrap(const uint8_t kek[16], const uint8_t cek[16], uint8_t out[2
 }
 
 /* ECDH-ES: fresh ephemeral key; returns its public point and the KEK */
-static fs38_err esdh(const uint8_t device_pub[65], uint8_t eph_pub[65], uint8_t kek[16])
+static FS38_NODISCARD fs38_err esdh(const uint8_t device_pub[65], uint8_t eph_pub[65], uint8_t kek[16])
 {
     psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
     psa_set_key_type(&at, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
@@ -46,7 +46,7 @@ static fs38_err esdh(const uint8_t device_pub[65], uint8_t eph_pub[65], uint8_t 
     return e;
 }
 
-static fs38_err encrypt_content(int64_t alg, const uint8_t cek_raw[16], const uint8_t *iv, const uint8_t *plain,
+static FS38_NODISCARD fs38_err encrypt_content(int64_t alg, const uint8_t cek_raw[16], const uint8_t *iv, const uint8_t *plain,
                                 size_t n, uint8_t *ct, size_t cap, size_t *ct_len)
 {
     psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
@@ -79,7 +79,10 @@ static fs38_err encrypt_content(int64_t alg, const uint8_t cek_raw[16], const ui
         fs38_cbor_put_tstr(&e, "Encrypt", 7);
         fs38_cbor_put_bstr(&e, gcm_protected, sizeof gcm_protected);
         fs38_cbor_put_bstr(&e, NULL, 0);
-        (void)fs38_cbor_enc_finish(&e, &aad_len);
+        if (fs38_cbor_enc_finish(&e, &aad_len) != FS38_OK) {
+            psa_destroy_key(cek);
+            return FS38_ERR_BUFFER;
+        }
         st = psa_aead_encrypt(cek, PSA_ALG_GCM, iv, 12, aad, aad_len, plain, n, ct, cap, ct_len);
     }
     psa_destroy_key(cek);

@@ -139,7 +139,7 @@ typedef struct fs38_attest_ctx {
  * Produce a token for the verifier's nonce (8..64 bytes) into out (FS38_EAT_MAX is always
  * enough). Refused unless the device is provisioned or operational. Raises FS38_EV_ATTESTATION.
  */
-fs38_err fs38_attest(fs38_attest_ctx *ctx, const fs38_attest_config *cfg, const uint8_t *nonce, size_t nonce_len,
+FS38_NODISCARD fs38_err fs38_attest(fs38_attest_ctx *ctx, const fs38_attest_config *cfg, const uint8_t *nonce, size_t nonce_len,
                      uint8_t *out, size_t cap, size_t *out_len);
 
 /*
@@ -151,17 +151,17 @@ size_t fs38_attest_boot_measurements(const fs38_boot_ctx *b, int booted_slot,
                                      fs38_measurement out[FS38_SLOT_COUNT]);
 
 /* Encode the claims of cfg + nonce (what fs38_attest signs). */
-fs38_err fs38_eat_encode(const fs38_attest_config *cfg, const uint8_t *nonce, size_t nonce_len, uint8_t *out,
+FS38_NODISCARD fs38_err fs38_eat_encode(const fs38_attest_config *cfg, const uint8_t *nonce, size_t nonce_len, uint8_t *out,
                          size_t cap, size_t *out_len, fs38_diag *diag);
 
 /* Decode and check a claims map (the token's payload). */
-fs38_err fs38_eat_parse(const uint8_t *claims, size_t len, fs38_eat_claims *c, fs38_diag *diag);
+FS38_NODISCARD fs38_err fs38_eat_parse(const uint8_t *claims, size_t len, fs38_eat_claims *c, fs38_diag *diag);
 
 /*
  * Verify a token: COSE_Sign1 by a key of kr, well-formed claims, and — when nonce is not NULL —
  * the nonce (FS38_ERR_NONCE otherwise). *info (may be NULL) tells which key signed.
  */
-fs38_err fs38_eat_verify(const uint8_t *token, size_t len, const fs38_keyring *kr, const uint8_t *nonce,
+FS38_NODISCARD fs38_err fs38_eat_verify(const uint8_t *token, size_t len, const fs38_keyring *kr, const uint8_t *nonce,
                          size_t nonce_len, fs38_eat_claims *c, fs38_cose_info *info, fs38_diag *diag);
 
 /*
@@ -171,20 +171,20 @@ fs38_err fs38_eat_verify(const uint8_t *token, size_t len, const fs38_keyring *k
  * leaves it (*known = false) to be skipped.
  */
 typedef fs38_err (*fs38_claim_fn)(void *user, int64_t key, fs38_cbor_dec *dec, bool *known, fs38_diag *d);
-fs38_err fs38_claims_walk(const uint8_t *buf, size_t len, fs38_claim_fn cb, void *user, fs38_diag *d);
+FS38_NODISCARD fs38_err fs38_claims_walk(const uint8_t *buf, size_t len, fs38_claim_fn cb, void *user, fs38_diag *d);
 /* A bstr of min..max bytes copied to out. */
-fs38_err fs38_claim_bytes(fs38_cbor_dec *dec, uint8_t *out, size_t min, size_t max, size_t *len);
+FS38_NODISCARD fs38_err fs38_claim_bytes(fs38_cbor_dec *dec, uint8_t *out, size_t min, size_t max, size_t *len);
 /* A claim a token must carry: its bit in the walker's "seen" mask and its name. */
 typedef struct fs38_claim_required {
     unsigned bit;
     const char *name;
 } fs38_claim_required;
 /* FS38_OK when every required claim was seen, else FS38_ERR_CLAIMS naming the first missing. */
-fs38_err fs38_claims_require(unsigned seen, const fs38_claim_required *req, size_t n, fs38_diag *d);
+FS38_NODISCARD fs38_err fs38_claims_require(unsigned seen, const fs38_claim_required *req, size_t n, fs38_diag *d);
 /* A tstr of 1..FS38_EAT_NAME_MAX-1 printable ASCII characters, NUL-terminated in out. */
-fs38_err fs38_claim_name(fs38_cbor_dec *dec, char out[FS38_EAT_NAME_MAX]);
+FS38_NODISCARD fs38_err fs38_claim_name(fs38_cbor_dec *dec, char out[FS38_EAT_NAME_MAX]);
 /* swversion: [ name, ? scheme ]. */
-fs38_err fs38_claim_swversion(fs38_cbor_dec *dec, char out[FS38_EAT_NAME_MAX], int64_t *scheme);
+FS38_NODISCARD fs38_err fs38_claim_swversion(fs38_cbor_dec *dec, char out[FS38_EAT_NAME_MAX], int64_t *scheme);
 
 /* "enabled", "disabled", "disabled-since-boot", "disabled-permanently",
  * "disabled-fully-and-permanently" or "unknown". */

@@ -84,14 +84,14 @@ typedef struct fs38_auth {
 } fs38_auth;
 
 /* Set up a context (reads the device's recorded cost unless cfg->iterations is set). */
-fs38_err fs38_auth_init(fs38_auth *a, const fs38_auth_config *cfg);
+FS38_NODISCARD fs38_err fs38_auth_init(fs38_auth *a, const fs38_auth_config *cfg);
 
 /*
  * Create (or replace) `user` with a fresh setup credential; its text (FS38_AUTH_SETUP_LEN
  * characters + NUL) goes to setup, to be shown once — wipe it afterwards. Records the cost in
  * force as the device's cost and clears the failure counter. Only for provisioning.
  */
-fs38_err fs38_auth_provision(fs38_auth *a, const char *user, char setup[FS38_AUTH_SETUP_LEN + 1]);
+FS38_NODISCARD fs38_err fs38_auth_provision(fs38_auth *a, const char *user, char setup[FS38_AUTH_SETUP_LEN + 1]);
 
 /*
  * Log in. FS38_OK: logged in. FS38_ERR_AUTH_CHANGE: right (setup) credential, but the password
@@ -99,7 +99,7 @@ fs38_err fs38_auth_provision(fs38_auth *a, const char *user, char setup[FS38_AUT
  * when this failure started a back-off). FS38_ERR_AUTH_LOCKED: a back-off is running
  * (a->retry_after_s seconds left); the password was not looked at.
  */
-fs38_err fs38_auth_login(fs38_auth *a, const char *user, const char *password, size_t len);
+FS38_NODISCARD fs38_err fs38_auth_login(fs38_auth *a, const char *user, const char *password, size_t len);
 
 /*
  * Change a password: the current one is checked exactly like a login (same counter, back-off
@@ -107,15 +107,15 @@ fs38_err fs38_auth_login(fs38_auth *a, const char *user, const char *password, s
  * why; raises FS38_EV_PASSWORD_REFUSED). On success the must-change mark is gone and
  * FS38_EV_PASSWORD_CHANGED is raised.
  */
-fs38_err fs38_auth_change(fs38_auth *a, const char *user, const char *current, size_t current_len,
+FS38_NODISCARD fs38_err fs38_auth_change(fs38_auth *a, const char *user, const char *current, size_t current_len,
                           const char *new_password, size_t new_len);
 
 /* The policy alone (FS38_OK or FS38_ERR_PASSWORD_POLICY with the reason in *d). */
-fs38_err fs38_auth_check_policy(const fs38_auth *a, const char *user, const char *password, size_t len,
+FS38_NODISCARD fs38_err fs38_auth_check_policy(const fs38_auth *a, const char *user, const char *password, size_t len,
                                 fs38_diag *d);
 
 /* Failure counter and the back-off left now, without attempting anything. */
-fs38_err fs38_auth_status(fs38_auth *a, uint32_t *failures, uint32_t *retry_after_s);
+FS38_NODISCARD fs38_err fs38_auth_status(fs38_auth *a, uint32_t *failures, uint32_t *retry_after_s);
 
 /* Back-off (seconds) after `failures` consecutive failures (0 below the threshold). */
 uint32_t fs38_auth_backoff_s(const fs38_auth *a, uint32_t failures);

@@ -97,22 +97,22 @@ typedef struct fs38_boot_ctx {
 } fs38_boot_ctx;
 
 /* Check the configuration (regions inside flash, aligned, not overlapping) and reset state. */
-fs38_err fs38_boot_init(fs38_boot_ctx *ctx, const fs38_boot_config *cfg);
+FS38_NODISCARD fs38_err fs38_boot_init(fs38_boot_ctx *ctx, const fs38_boot_config *cfg);
 
 /* Verify one slot completely; fills ctx->slot[slot]. */
-fs38_err fs38_boot_verify_slot(fs38_boot_ctx *ctx, unsigned slot);
+FS38_NODISCARD fs38_err fs38_boot_verify_slot(fs38_boot_ctx *ctx, unsigned slot);
 
 /*
  * Verify every slot and choose the one to boot (highest verified sequence). On success
  * *slot is its index. FS38_ERR_NOT_BOOTABLE when none verifies.
  */
-fs38_err fs38_boot_select(fs38_boot_ctx *ctx, unsigned *slot);
+FS38_NODISCARD fs38_err fs38_boot_select(fs38_boot_ctx *ctx, unsigned *slot);
 
 /*
  * Commit a slot as known good: re-verify it, then advance the anti-rollback counter to its
  * sequence number. Afterwards, images with a lower sequence number never boot again.
  */
-fs38_err fs38_boot_commit(fs38_boot_ctx *ctx, unsigned slot);
+FS38_NODISCARD fs38_err fs38_boot_commit(fs38_boot_ctx *ctx, unsigned slot);
 
 /*
  * Confirm the image on trial (needs a state region): called by the running firmware after its
@@ -120,7 +120,7 @@ fs38_err fs38_boot_commit(fs38_boot_ctx *ctx, unsigned slot);
  * the anti-rollback counter). FS38_ERR_STATE when no image is on trial. *slot gets the slot.
  * Power-safe: a cut after the state write is completed by the next fs38_boot_select.
  */
-fs38_err fs38_boot_confirm(fs38_boot_ctx *ctx, unsigned *slot);
+FS38_NODISCARD fs38_err fs38_boot_confirm(fs38_boot_ctx *ctx, unsigned *slot);
 
 /*
  * The slot the device is running now, as fs38_boot_select chose it at the last boot, without
@@ -128,19 +128,19 @@ fs38_err fs38_boot_confirm(fs38_boot_ctx *ctx, unsigned *slot);
  * else the confirmed slot, else the highest verified one. The update agent stages into the
  * other slot. FS38_ERR_NOT_BOOTABLE when nothing verifies.
  */
-fs38_err fs38_boot_running(fs38_boot_ctx *ctx, unsigned *slot);
+FS38_NODISCARD fs38_err fs38_boot_running(fs38_boot_ctx *ctx, unsigned *slot);
 
 /* Make a slot unbootable (clears its header magic); used when a trial is reverted. */
-fs38_err fs38_slot_invalidate(const fs38_boot_config *cfg, unsigned slot);
+FS38_NODISCARD fs38_err fs38_slot_invalidate(const fs38_boot_config *cfg, unsigned slot);
 
 /* Read a slot's header: envelope and image lengths. FS38_ERR_NO_IMAGE when empty/invalid. */
-fs38_err fs38_slot_header(const fs38_boot_config *cfg, unsigned slot, uint32_t *env_len, uint32_t *image_len);
+FS38_NODISCARD fs38_err fs38_slot_header(const fs38_boot_config *cfg, unsigned slot, uint32_t *env_len, uint32_t *image_len);
 
 /*
  * Program a slot with an envelope and an image without any check (factory programming,
  * tests): erase the region, program the image, the envelope, then the header last.
  */
-fs38_err fs38_slot_program(const fs38_boot_config *cfg, unsigned slot, const uint8_t *env, size_t env_len,
+FS38_NODISCARD fs38_err fs38_slot_program(const fs38_boot_config *cfg, unsigned slot, const uint8_t *env, size_t env_len,
                            const uint8_t *image, size_t image_len);
 
 /* Image offset inside a slot for this configuration. */

@@ -43,9 +43,9 @@ typedef struct fs38_bootstate {
 } fs38_bootstate;
 
 /* Read the current state ({0, no slots} when the region is empty). */
-fs38_err fs38_bootstate_read(const fs38_port *p, uint32_t offset, uint32_t size, fs38_bootstate *st);
+FS38_NODISCARD fs38_err fs38_bootstate_read(const fs38_port *p, uint32_t offset, uint32_t size, fs38_bootstate *st);
 /* Append a new state (st->seq is set to the next sequence number). */
-fs38_err fs38_bootstate_write(const fs38_port *p, uint32_t offset, uint32_t size, fs38_bootstate *st);
+FS38_NODISCARD fs38_err fs38_bootstate_write(const fs38_port *p, uint32_t offset, uint32_t size, fs38_bootstate *st);
 
 #ifdef __cplusplus
 }

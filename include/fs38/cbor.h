@@ -69,29 +69,29 @@ typedef struct fs38_cbor_head {
 void fs38_cbor_dec_init(fs38_cbor_dec *d, const uint8_t *buf, size_t len);
 
 /* Decode the next head without consuming it. */
-fs38_err fs38_cbor_peek(const fs38_cbor_dec *d, fs38_cbor_head *h);
+FS38_NODISCARD fs38_err fs38_cbor_peek(const fs38_cbor_dec *d, fs38_cbor_head *h);
 /* Decode and consume the next head (for strings, the content is consumed too). */
-fs38_err fs38_cbor_head_next(fs38_cbor_dec *d, fs38_cbor_head *h);
+FS38_NODISCARD fs38_err fs38_cbor_head_next(fs38_cbor_dec *d, fs38_cbor_head *h);
 
 /* Typed getters: consume one item of the expected type or return FS38_ERR_CBOR_TYPE
  * (leaving the position unchanged on any error). */
-fs38_err fs38_cbor_get_uint(fs38_cbor_dec *d, uint64_t *v);
+FS38_NODISCARD fs38_err fs38_cbor_get_uint(fs38_cbor_dec *d, uint64_t *v);
 /* Major type 0 or 1 within int64_t range. */
-fs38_err fs38_cbor_get_int(fs38_cbor_dec *d, int64_t *v);
-fs38_err fs38_cbor_get_bstr(fs38_cbor_dec *d, const uint8_t **p, size_t *len);
-fs38_err fs38_cbor_get_tstr(fs38_cbor_dec *d, const char **p, size_t *len);
+FS38_NODISCARD fs38_err fs38_cbor_get_int(fs38_cbor_dec *d, int64_t *v);
+FS38_NODISCARD fs38_err fs38_cbor_get_bstr(fs38_cbor_dec *d, const uint8_t **p, size_t *len);
+FS38_NODISCARD fs38_err fs38_cbor_get_tstr(fs38_cbor_dec *d, const char **p, size_t *len);
 /* Array / map heads: *n is the number of elements / pairs that follow. */
-fs38_err fs38_cbor_get_array(fs38_cbor_dec *d, size_t *n);
-fs38_err fs38_cbor_get_map(fs38_cbor_dec *d, size_t *n);
-fs38_err fs38_cbor_get_tag(fs38_cbor_dec *d, uint64_t *tag);
-fs38_err fs38_cbor_get_null(fs38_cbor_dec *d);
-fs38_err fs38_cbor_get_bool(fs38_cbor_dec *d, bool *v);
+FS38_NODISCARD fs38_err fs38_cbor_get_array(fs38_cbor_dec *d, size_t *n);
+FS38_NODISCARD fs38_err fs38_cbor_get_map(fs38_cbor_dec *d, size_t *n);
+FS38_NODISCARD fs38_err fs38_cbor_get_tag(fs38_cbor_dec *d, uint64_t *tag);
+FS38_NODISCARD fs38_err fs38_cbor_get_null(fs38_cbor_dec *d);
+FS38_NODISCARD fs38_err fs38_cbor_get_bool(fs38_cbor_dec *d, bool *v);
 /* Skip one whole item (with everything nested in it), depth-limited, no recursion. */
-fs38_err fs38_cbor_skip(fs38_cbor_dec *d);
+FS38_NODISCARD fs38_err fs38_cbor_skip(fs38_cbor_dec *d);
 /* Skip one item and return its encoded span. */
-fs38_err fs38_cbor_get_raw(fs38_cbor_dec *d, const uint8_t **p, size_t *len);
+FS38_NODISCARD fs38_err fs38_cbor_get_raw(fs38_cbor_dec *d, const uint8_t **p, size_t *len);
 /* If the next item is tag `tag`, consume it and set *present; otherwise leave it. */
-fs38_err fs38_cbor_opt_tag(fs38_cbor_dec *d, uint64_t tag, bool *present);
+FS38_NODISCARD fs38_err fs38_cbor_opt_tag(fs38_cbor_dec *d, uint64_t tag, bool *present);
 /* True when the next item is of major type `major` (false at the end or on error). */
 bool fs38_cbor_next_is(const fs38_cbor_dec *d, uint8_t major);
 /* True when the next item is the simple value null. */
@@ -99,7 +99,7 @@ bool fs38_cbor_next_is_null(const fs38_cbor_dec *d);
 /* True when every byte was consumed. */
 bool fs38_cbor_at_end(const fs38_cbor_dec *d);
 /* Check that exactly one well-formed item occupies [buf, buf+len). */
-fs38_err fs38_cbor_check_single(const uint8_t *buf, size_t len);
+FS38_NODISCARD fs38_err fs38_cbor_check_single(const uint8_t *buf, size_t len);
 
 /* ---- encoder ---- */
 typedef struct fs38_cbor_enc {
@@ -128,7 +128,7 @@ size_t fs38_cbor_encode_head(uint8_t major, uint64_t v, uint8_t out[9]);
 /* Encoded size of a head carrying value v (1, 2, 3, 5 or 9). */
 size_t fs38_cbor_head_size(uint64_t v);
 /* Return the sticky error, and the length written (or needed) in *len. */
-fs38_err fs38_cbor_enc_finish(const fs38_cbor_enc *e, size_t *len);
+FS38_NODISCARD fs38_err fs38_cbor_enc_finish(const fs38_cbor_enc *e, size_t *len);
 
 #ifdef __cplusplus
 }

@@ -54,16 +54,16 @@ typedef struct fs38_keyring {
 /* Empty keyring. psa_crypto_init() must have been called before adding keys. */
 void fs38_keyring_init(fs38_keyring *kr);
 /* Import a P-256 public key given as the 65-byte uncompressed point 04||x||y. */
-fs38_err fs38_keyring_add_p256(fs38_keyring *kr, const uint8_t *point, size_t len);
+FS38_NODISCARD fs38_err fs38_keyring_add_p256(fs38_keyring *kr, const uint8_t *point, size_t len);
 /* Import a raw HMAC-SHA-256 key (16..64 bytes) for COSE_Mac0 verification. */
-fs38_err fs38_keyring_add_hmac(fs38_keyring *kr, const uint8_t *key, size_t len);
+FS38_NODISCARD fs38_err fs38_keyring_add_hmac(fs38_keyring *kr, const uint8_t *key, size_t len);
 /* Add an existing PSA key (e.g. held by a secure element); the keyring does not own it. */
-fs38_err fs38_keyring_add_psa(fs38_keyring *kr, psa_key_id_t key, fs38_key_kind kind);
+FS38_NODISCARD fs38_err fs38_keyring_add_psa(fs38_keyring *kr, psa_key_id_t key, fs38_key_kind kind);
 /* Destroy the keys the keyring imported. */
 void fs38_keyring_free(fs38_keyring *kr);
 
 /* fs38 key id of a P-256 public point: SHA-256(04||x||y)[0..8). */
-fs38_err fs38_key_id(const uint8_t *point, size_t len, uint8_t kid[FS38_KID_LEN]);
+FS38_NODISCARD fs38_err fs38_key_id(const uint8_t *point, size_t len, uint8_t kid[FS38_KID_LEN]);
 
 /* What a verification found. */
 typedef struct fs38_cose_info {
@@ -82,13 +82,13 @@ typedef struct fs38_cose_info {
  * otherwise); `aad` is the external AAD (may be NULL/0).
  * Returns FS38_OK, FS38_ERR_COSE_FORMAT, FS38_ERR_UNSUPPORTED_ALG, FS38_ERR_BAD_SIGNATURE.
  */
-fs38_err fs38_cose_sign1_verify(const uint8_t *msg, size_t len, const uint8_t *detached,
+FS38_NODISCARD fs38_err fs38_cose_sign1_verify(const uint8_t *msg, size_t len, const uint8_t *detached,
                                 size_t detached_len, const uint8_t *aad, size_t aad_len,
                                 const fs38_keyring *kr, fs38_cose_info *info, fs38_diag *diag);
 
 /* Verify a COSE_Mac0 (tagged 17 or untagged, alg 5) against every HMAC key of the keyring.
  * The tag comparison is constant-time (PSA). */
-fs38_err fs38_cose_mac0_verify(const uint8_t *msg, size_t len, const uint8_t *detached,
+FS38_NODISCARD fs38_err fs38_cose_mac0_verify(const uint8_t *msg, size_t len, const uint8_t *detached,
                                size_t detached_len, const uint8_t *aad, size_t aad_len,
                                const fs38_keyring *kr, fs38_cose_info *info, fs38_diag *diag);
 
@@ -98,12 +98,12 @@ fs38_err fs38_cose_mac0_verify(const uint8_t *msg, size_t len, const uint8_t *de
  * alg is FS38_COSE_ALG_ES256 or FS38_COSE_ALG_ESP256. kid (may be NULL) goes in the
  * unprotected header. With `detached` the payload field is null.
  */
-fs38_err fs38_cose_sign1_sign(psa_key_id_t key, int64_t alg, const uint8_t *kid, size_t kid_len,
+FS38_NODISCARD fs38_err fs38_cose_sign1_sign(psa_key_id_t key, int64_t alg, const uint8_t *kid, size_t kid_len,
                               const uint8_t *payload, size_t payload_len, bool detached,
                               uint8_t *out, size_t cap, size_t *out_len);
 
 /* Produce a tagged COSE_Mac0 (HMAC 256/256) with a PSA HMAC key allowing PSA_ALG_HMAC(SHA-256). */
-fs38_err fs38_cose_mac0_create(psa_key_id_t key, const uint8_t *payload, size_t payload_len,
+FS38_NODISCARD fs38_err fs38_cose_mac0_create(psa_key_id_t key, const uint8_t *payload, size_t payload_len,
                                bool detached, uint8_t *out, size_t cap, size_t *out_len);
 
 #ifdef __cplusplus

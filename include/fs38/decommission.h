@@ -92,12 +92,12 @@ typedef struct fs38_decommission_ctx {
  * again afterwards. Refused with FS38_ERR_NOT_PROVISIONED on a blank device (no key to sign a
  * receipt). Raises FS38_EV_DECOMMISSIONED.
  */
-fs38_err fs38_decommission(fs38_decommission_ctx *ctx, const fs38_decommission_config *cfg, uint8_t *out,
+FS38_NODISCARD fs38_err fs38_decommission(fs38_decommission_ctx *ctx, const fs38_decommission_config *cfg, uint8_t *out,
                            size_t cap, size_t *out_len);
 
 /* At start-up: complete an interrupted decommissioning if there is one (outcome RESUMED, the
  * stored receipt in out), else do nothing (outcome NONE, *out_len 0). */
-fs38_err fs38_decommission_resume(fs38_decommission_ctx *ctx, const fs38_decommission_config *cfg, uint8_t *out,
+FS38_NODISCARD fs38_err fs38_decommission_resume(fs38_decommission_ctx *ctx, const fs38_decommission_config *cfg, uint8_t *out,
                                   size_t cap, size_t *out_len);
 
 typedef struct fs38_receipt_region {
@@ -128,17 +128,17 @@ typedef struct fs38_receipt_claims {
 
 /* Encode the receipt claims (what fs38_decommission signs); keys / regions as they will be
  * listed. Exposed for tests and tools. */
-fs38_err fs38_receipt_encode(const uint8_t *ueid, size_t ueid_len, const int64_t *iat, const uint8_t *nonce,
+FS38_NODISCARD fs38_err fs38_receipt_encode(const uint8_t *ueid, size_t ueid_len, const int64_t *iat, const uint8_t *nonce,
                              size_t nonce_len, const psa_key_id_t *keys, size_t n_keys,
                              const fs38_decom_region *regions, size_t n_regions, const uint8_t *cert_digest,
                              uint8_t *out, size_t cap, size_t *out_len, fs38_diag *diag);
 
 /* Decode and check receipt claims. */
-fs38_err fs38_receipt_parse(const uint8_t *claims, size_t len, fs38_receipt_claims *c, fs38_diag *diag);
+FS38_NODISCARD fs38_err fs38_receipt_parse(const uint8_t *claims, size_t len, fs38_receipt_claims *c, fs38_diag *diag);
 
 /* Verify a receipt: COSE_Sign1 by a key of kr and well-formed receipt claims; when nonce is not
  * NULL the receipt must carry exactly that nonce (FS38_ERR_NONCE). */
-fs38_err fs38_receipt_verify(const uint8_t *receipt, size_t len, const fs38_keyring *kr, const uint8_t *nonce,
+FS38_NODISCARD fs38_err fs38_receipt_verify(const uint8_t *receipt, size_t len, const fs38_keyring *kr, const uint8_t *nonce,
                              size_t nonce_len, fs38_receipt_claims *c, fs38_cose_info *info, fs38_diag *diag);
 
 #ifdef __cplusplus

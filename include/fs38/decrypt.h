@@ -74,30 +74,30 @@ typedef struct fs38_decryptor {
 } fs38_decryptor;
 
 /* Parse an encryption-info (COSE_Encrypt) without touching keys. */
-fs38_err fs38_decrypt_parse(const uint8_t *enc, size_t len, fs38_encryption_info *info, fs38_diag *diag);
+FS38_NODISCARD fs38_err fs38_decrypt_parse(const uint8_t *enc, size_t len, fs38_encryption_info *info, fs38_diag *diag);
 
 /* Parse, unwrap the CEK with the device's keys and start a decryption at stream offset 0. */
-fs38_err fs38_decrypt_init(fs38_decryptor *d, const uint8_t *enc, size_t len, const fs38_decrypt_keys *keys,
+FS38_NODISCARD fs38_err fs38_decrypt_init(fs38_decryptor *d, const uint8_t *enc, size_t len, const fs38_decrypt_keys *keys,
                            fs38_diag *diag);
 /*
  * CTR only: restart the keystream at plaintext offset `offset` (a multiple of 16), to resume
  * an interrupted download. FS38_ERR_STATE for GCM (its tag needs the whole stream).
  */
-fs38_err fs38_decrypt_seek(fs38_decryptor *d, uint64_t offset);
+FS38_NODISCARD fs38_err fs38_decrypt_seek(fs38_decryptor *d, uint64_t offset);
 /* Decrypt in[0..len) into out (cap >= len + 16); *out_len gets the bytes produced. */
-fs38_err fs38_decrypt_update(fs38_decryptor *d, const uint8_t *in, size_t len, uint8_t *out, size_t cap,
+FS38_NODISCARD fs38_err fs38_decrypt_update(fs38_decryptor *d, const uint8_t *in, size_t len, uint8_t *out, size_t cap,
                              size_t *out_len);
 /* End of stream: GCM verifies the tag (FS38_ERR_DECRYPT on failure) and may produce the last
  * bytes into out (cap >= 16). Always releases the CEK. */
-fs38_err fs38_decrypt_finish(fs38_decryptor *d, uint8_t *out, size_t cap, size_t *out_len);
+FS38_NODISCARD fs38_err fs38_decrypt_finish(fs38_decryptor *d, uint8_t *out, size_t cap, size_t *out_len);
 /* Abandon a decryption; destroys the CEK. Safe on an inactive decryptor. */
 void fs38_decrypt_abort(fs38_decryptor *d);
 /* The COSE_KDF_Context of ECDH-ES+A128KW for SUIT: [-3, [null,null,null], [null,null,null],
  * [128, recipient_protected, "SUIT Payload Encryption"]]. */
-fs38_err fs38_cose_kdf_context(const uint8_t *recipient_protected, size_t len, uint8_t *out, size_t cap,
+FS38_NODISCARD fs38_err fs38_cose_kdf_context(const uint8_t *recipient_protected, size_t len, uint8_t *out, size_t cap,
                                size_t *out_len);
 /* KEK = HKDF-SHA-256(salt none, IKM z, info = the KDF context), 16 bytes (both sides use it). */
-fs38_err fs38_esdh_kek(const uint8_t *z, size_t z_len, const uint8_t *recipient_protected, size_t len,
+FS38_NODISCARD fs38_err fs38_esdh_kek(const uint8_t *z, size_t z_len, const uint8_t *recipient_protected, size_t len,
                        uint8_t kek[16]);
 /* Ciphertext bytes that a plaintext of n bytes becomes (GCM adds the 16-byte tag). */
 uint64_t fs38_decrypt_ciphertext_size(int64_t content_alg, uint64_t n);

@@ -19,6 +19,17 @@
 extern "C" {
 #endif
 
+/*
+ * FS38_NODISCARD marks every call that returns an fs38_err: ignoring the result is a compile
+ * warning (an error in fs38's own -Werror build). A caller that really does not care says so
+ * with an explicit (void) cast.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define FS38_NODISCARD __attribute__((warn_unused_result))
+#else
+#define FS38_NODISCARD
+#endif
+
 typedef enum fs38_err {
     FS38_OK = 0,
 

@@ -63,12 +63,12 @@ typedef struct fs38_identity {
 } fs38_identity;
 
 /* Set up a context; nothing is read yet. key: the persistent PSA key id of the device key. */
-fs38_err fs38_identity_init(fs38_identity *id, fs38_store *store, psa_key_id_t key);
+FS38_NODISCARD fs38_err fs38_identity_init(fs38_identity *id, fs38_store *store, psa_key_id_t key);
 
 /* The lifecycle state (blank when never set). */
-fs38_err fs38_identity_lifecycle(fs38_identity *id, fs38_lifecycle *lc);
+FS38_NODISCARD fs38_err fs38_identity_lifecycle(fs38_identity *id, fs38_lifecycle *lc);
 /* Record a lifecycle state (used by provisioning and decommissioning). */
-fs38_err fs38_identity_set_lifecycle(fs38_identity *id, fs38_lifecycle lc);
+FS38_NODISCARD fs38_err fs38_identity_set_lifecycle(fs38_identity *id, fs38_lifecycle lc);
 /* "blank", "provisioned", "operational", "decommissioning", "decommissioned" or "unknown". */
 const char *fs38_lifecycle_name(fs38_lifecycle lc);
 
@@ -79,15 +79,15 @@ const char *fs38_lifecycle_name(fs38_lifecycle lc);
  * FS38_ERR_PROVISIONED (or FS38_ERR_DECOMMISSIONED while a decommissioning is unfinished).
  * Raises FS38_EV_PROVISIONED.
  */
-fs38_err fs38_identity_provision(fs38_identity *id);
+FS38_NODISCARD fs38_err fs38_identity_provision(fs38_identity *id);
 
 /* The UEID (FS38_ERR_NOT_PROVISIONED when there is none). */
-fs38_err fs38_identity_ueid(fs38_identity *id, uint8_t ueid[FS38_UEID_LEN]);
+FS38_NODISCARD fs38_err fs38_identity_ueid(fs38_identity *id, uint8_t ueid[FS38_UEID_LEN]);
 /* The device key's public point (65 bytes). */
-fs38_err fs38_identity_public_key(fs38_identity *id, uint8_t point[FS38_P256_POINT_LEN]);
+FS38_NODISCARD fs38_err fs38_identity_public_key(fs38_identity *id, uint8_t point[FS38_P256_POINT_LEN]);
 /* The device key, for signing: only in the provisioned and operational states
  * (FS38_ERR_NOT_PROVISIONED / FS38_ERR_DECOMMISSIONED otherwise). */
-fs38_err fs38_identity_signing_key(fs38_identity *id, psa_key_id_t *key);
+FS38_NODISCARD fs38_err fs38_identity_signing_key(fs38_identity *id, psa_key_id_t *key);
 
 /*
  * Install the certificate the CA issued (DER). `point` is the public key the caller's X.509
@@ -95,10 +95,10 @@ fs38_err fs38_identity_signing_key(fs38_identity *id, psa_key_id_t *key);
  * DER must carry that point as a P-256 subjectPublicKey (BIT STRING 03 42 00 04 ..). Allowed in
  * the provisioned and operational (replacement) states. Moves to operational.
  */
-fs38_err fs38_identity_install_cert(fs38_identity *id, const uint8_t *der, size_t len,
+FS38_NODISCARD fs38_err fs38_identity_install_cert(fs38_identity *id, const uint8_t *der, size_t len,
                                     const uint8_t point[FS38_P256_POINT_LEN]);
 /* The installed certificate (FS38_ERR_NOT_FOUND when none; FS38_ERR_BUFFER with *len set). */
-fs38_err fs38_identity_cert(fs38_identity *id, uint8_t *buf, size_t cap, size_t *len);
+FS38_NODISCARD fs38_err fs38_identity_cert(fs38_identity *id, uint8_t *buf, size_t cap, size_t *len);
 
 #ifdef __cplusplus
 }

@@ -138,26 +138,26 @@ typedef struct fs38_log {
  * time it leaves the device: hand it to the verifier and wipe it. The log is open afterwards.
  * When an old log was open in `log`, its head seq is recorded in the genesis record.
  */
-fs38_err fs38_log_create(fs38_log *log, const fs38_log_config *cfg, const uint8_t *k0_in,
+FS38_NODISCARD fs38_err fs38_log_create(fs38_log *log, const fs38_log_config *cfg, const uint8_t *k0_in,
                          uint8_t k0_out[FS38_LOG_KEY_LEN]);
 /* Open: FS38_ERR_LOG_UNINIT when no log was created. Recovers from an interrupted write,
  * epoch change or sector trim; records detected truncation as a LOST marker. */
-fs38_err fs38_log_open(fs38_log *log, const fs38_log_config *cfg);
+FS38_NODISCARD fs38_err fs38_log_open(fs38_log *log, const fs38_log_config *cfg);
 /* Destroy the key, wipe the context. */
 void fs38_log_close(fs38_log *log);
 
 /* Append an event (code, severity, arg, detail; boot counter and monotonic time are added). */
-fs38_err fs38_log_append(fs38_log *log, const fs38_event_rec *ev);
+FS38_NODISCARD fs38_err fs38_log_append(fs38_log *log, const fs38_event_rec *ev);
 /* An fs38_event_sink: fs38_event_set_sink(fs38_log_sink, log). Errors are kept in log->diag. */
 void fs38_log_sink(void *user, const fs38_event_rec *ev);
 /* Close the epoch now if epoch_ms has elapsed (an idle epoch still gets its seal). */
-fs38_err fs38_log_tick(fs38_log *log);
+FS38_NODISCARD fs38_err fs38_log_tick(fs38_log *log);
 /* Close the epoch now (seal, key evolution). */
-fs38_err fs38_log_seal(fs38_log *log);
+FS38_NODISCARD fs38_err fs38_log_seal(fs38_log *log);
 /* Acknowledge records <= upto (a RELEASE record): overwriting them later is a TRIM, not a loss. */
-fs38_err fs38_log_release(fs38_log *log, uint32_t upto);
+FS38_NODISCARD fs38_err fs38_log_release(fs38_log *log, uint32_t upto);
 /* Re-read FS38_COUNTER_BOOT (after the firmware advanced it at boot). */
-fs38_err fs38_log_note_boot(fs38_log *log);
+FS38_NODISCARD fs38_err fs38_log_note_boot(fs38_log *log);
 /* Use another checkpoint signing key from now on (0: none). */
 void fs38_log_set_sign_key(fs38_log *log, psa_key_id_t key);
 
@@ -182,7 +182,7 @@ void fs38_log_cursor_init(fs38_log_cursor *c, uint32_t since);
  * ends with it (c->done). Otherwise the batch is partial and c->next moves on: call again with
  * the same cursor. FS38_ERR_BUFFER when not even one record (or the final checkpoint) fits.
  */
-fs38_err fs38_log_export(fs38_log *log, fs38_log_cursor *c, uint8_t *buf, size_t cap, size_t *len);
+FS38_NODISCARD fs38_err fs38_log_export(fs38_log *log, fs38_log_cursor *c, uint8_t *buf, size_t cap, size_t *len);
 /* Bytes a complete export from `since` needs at most. */
 size_t fs38_log_export_bound(fs38_log *log, uint32_t since);
 
@@ -192,7 +192,7 @@ typedef struct fs38_log_info {
     uint64_t boot;
     bool damaged;
 } fs38_log_info;
-fs38_err fs38_log_info_get(fs38_log *log, fs38_log_info *info);
+FS38_NODISCARD fs38_err fs38_log_info_get(fs38_log *log, fs38_log_info *info);
 
 /* ---- formats shared by device, verifier and tools ------------------------------------------- */
 
@@ -208,10 +208,10 @@ typedef struct fs38_log_frame {
 
 /* Frame the record at p (avail bytes): FS38_OK, FS38_ERR_TRUNCATED (runs past avail), or
  * FS38_ERR_LOG_BATCH (not a record header). Nothing is authenticated here. */
-fs38_err fs38_log_frame_parse(const uint8_t *p, size_t avail, fs38_log_frame *f);
+FS38_NODISCARD fs38_err fs38_log_frame_parse(const uint8_t *p, size_t avail, fs38_log_frame *f);
 /* Check a framed record's MAC, HMAC-SHA-256(key, prev || header || payload), in constant time
  * (PSA): FS38_OK, FS38_ERR_BAD_MAC, or FS38_ERR_CRYPTO. Used by the device and the verifier. */
-fs38_err fs38_log_mac_check(psa_key_id_t key, const uint8_t prev[FS38_LOG_MAC_LEN], const fs38_log_frame *f);
+FS38_NODISCARD fs38_err fs38_log_mac_check(psa_key_id_t key, const uint8_t prev[FS38_LOG_MAC_LEN], const fs38_log_frame *f);
 
 /* A decoded record payload (pointers into the payload). */
 typedef struct fs38_log_entry {
@@ -236,7 +236,7 @@ typedef struct fs38_log_entry {
     size_t nonce_len, sig_len;
 } fs38_log_entry;
 
-fs38_err fs38_log_decode(const fs38_log_frame *f, fs38_log_entry *e);
+FS38_NODISCARD fs38_err fs38_log_decode(const fs38_log_frame *f, fs38_log_entry *e);
 
 /* A parsed batch (pointers into it). A records string cut short by the end of the input is
  * returned with `truncated` set; bytes after the batch are counted in `trailing`. */
@@ -251,14 +251,14 @@ typedef struct fs38_log_batch {
     size_t trailing;
 } fs38_log_batch;
 
-fs38_err fs38_log_batch_parse(const uint8_t *buf, size_t len, fs38_log_batch *b, fs38_diag *diag);
+FS38_NODISCARD fs38_err fs38_log_batch_parse(const uint8_t *buf, size_t len, fs38_log_batch *b, fs38_diag *diag);
 
 /* k_{e+1} = HKDF-SHA-256(k_e, info "fs38 log epoch") (in place allowed). */
-fs38_err fs38_log_evolve(const uint8_t in[FS38_LOG_KEY_LEN], uint8_t out[FS38_LOG_KEY_LEN]);
+FS38_NODISCARD fs38_err fs38_log_evolve(const uint8_t in[FS38_LOG_KEY_LEN], uint8_t out[FS38_LOG_KEY_LEN]);
 
 /* The detached payload a checkpoint's COSE_Sign1 signs:
  * ["fs38-log-checkpoint", seq, prev-MAC, start, boot, time_ms, nonce|null]. */
-fs38_err fs38_log_checkpoint_tbs(uint32_t seq, const uint8_t prev[FS38_LOG_MAC_LEN], uint64_t start,
+FS38_NODISCARD fs38_err fs38_log_checkpoint_tbs(uint32_t seq, const uint8_t prev[FS38_LOG_MAC_LEN], uint64_t start,
                                  uint64_t boot, uint64_t time_ms, const uint8_t *nonce, size_t nonce_len,
                                  uint8_t *out, size_t cap, size_t *len);
 
@@ -349,14 +349,14 @@ typedef struct fs38_log_verifier {
     fs38_diag diag;
 } fs38_log_verifier;
 
-fs38_err fs38_log_verify_init(fs38_log_verifier *v, const fs38_log_verify_config *cfg);
+FS38_NODISCARD fs38_err fs38_log_verify_init(fs38_log_verifier *v, const fs38_log_verify_config *cfg);
 /* Verify one batch (call in export order). Reports through cfg.report; FS38_OK unless an
  * argument or the crypto library failed (findings are counted, not returned). */
-fs38_err fs38_log_verify_batch(fs38_log_verifier *v, const uint8_t *batch, size_t len);
+FS38_NODISCARD fs38_err fs38_log_verify_batch(fs38_log_verifier *v, const uint8_t *batch, size_t len);
 /* After the last batch: reports a missing closing checkpoint and unexplained gaps.
  * FS38_OK when everything verified, FS38_ERR_LOG_VERIFY when anything was found.
  * *state (may be NULL) receives where to resume. */
-fs38_err fs38_log_verify_finish(fs38_log_verifier *v, fs38_log_vstate *state);
+FS38_NODISCARD fs38_err fs38_log_verify_finish(fs38_log_verifier *v, fs38_log_vstate *state);
 /* Destroy keys, wipe. */
 void fs38_log_verify_free(fs38_log_verifier *v);
 /* "ok", "modified", "missing", ... */

@@ -80,9 +80,9 @@ typedef struct fs38_port {
 } fs38_port;
 
 /* Convenience wrappers that check arguments and geometry before calling the port. */
-fs38_err fs38_flash_read(const fs38_port *p, uint32_t off, void *buf, size_t len);
-fs38_err fs38_flash_erase(const fs38_port *p, uint32_t off, uint32_t len);
-fs38_err fs38_flash_program(const fs38_port *p, uint32_t off, const void *buf, size_t len);
+FS38_NODISCARD fs38_err fs38_flash_read(const fs38_port *p, uint32_t off, void *buf, size_t len);
+FS38_NODISCARD fs38_err fs38_flash_erase(const fs38_port *p, uint32_t off, uint32_t len);
+FS38_NODISCARD fs38_err fs38_flash_program(const fs38_port *p, uint32_t off, const void *buf, size_t len);
 
 #ifdef __cplusplus
 }

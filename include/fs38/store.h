@@ -98,25 +98,25 @@ typedef struct fs38_store {
 /* Open (mounting, recovering from an interrupted write, checking the rollback binding). A blank
  * region is formatted when the counter shows nothing was ever committed. On failure s->diag
  * says why and s keeps its configuration (for fs38_store_wipe). */
-fs38_err fs38_store_open(fs38_store *s, const fs38_store_config *cfg);
+FS38_NODISCARD fs38_err fs38_store_open(fs38_store *s, const fs38_store_config *cfg);
 /* Destroy the storage key and wipe the context. */
 void fs38_store_close(fs38_store *s);
 /* Store (replace) a value. */
-fs38_err fs38_store_put(fs38_store *s, const char *name, const uint8_t *value, size_t len);
+FS38_NODISCARD fs38_err fs38_store_put(fs38_store *s, const char *name, const uint8_t *value, size_t len);
 /* Read a value into buf (cap bytes); *len gets its length. FS38_ERR_NOT_FOUND if absent;
  * FS38_ERR_BUFFER (with *len set) if cap is too small. */
-fs38_err fs38_store_get(fs38_store *s, const char *name, uint8_t *buf, size_t cap, size_t *len);
+FS38_NODISCARD fs38_err fs38_store_get(fs38_store *s, const char *name, uint8_t *buf, size_t cap, size_t *len);
 /* Delete a value (FS38_OK if it was absent). */
-fs38_err fs38_store_delete(fs38_store *s, const char *name);
+FS38_NODISCARD fs38_err fs38_store_delete(fs38_store *s, const char *name);
 /* Erase the whole region physically (decommissioning); the store is closed afterwards.
  * Works on an open store (atomic: old contents or an empty store after a power cut) and on
  * one whose open failed (recovery; an interrupted wipe must be repeated). The next open finds
  * an empty store. */
-fs38_err fs38_store_wipe(fs38_store *s);
+FS38_NODISCARD fs38_err fs38_store_wipe(fs38_store *s);
 
 /* Compact now: copy the live records to the next bank and erase the active one (also done
  * automatically when the active bank is full). */
-fs38_err fs38_store_compact(fs38_store *s);
+FS38_NODISCARD fs38_err fs38_store_compact(fs38_store *s);
 
 /* Bind the store that backs PSA's persistent key storage (psa_its_*, src/its.c); NULL unbinds.
  * Items are stored as records named "its/<uid, 16 hex digits>", at most

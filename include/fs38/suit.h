@@ -167,17 +167,17 @@ typedef struct fs38_suit_manifest {
  * FS38_ERR_UNSUPPORTED_ALG, FS38_ERR_BAD_MAC, ...), FS38_ERR_MANIFEST_DIGEST,
  * FS38_ERR_MANIFEST_VERSION, FS38_ERR_SEVERED_DIGEST, FS38_ERR_LIMIT, CBOR errors.
  */
-fs38_err fs38_suit_authenticate(fs38_suit_manifest *m, const uint8_t *env, size_t env_len,
+FS38_NODISCARD fs38_err fs38_suit_authenticate(fs38_suit_manifest *m, const uint8_t *env, size_t env_len,
                                 const fs38_keyring *keys, fs38_diag *diag);
 
 /* Anti-rollback: FS38_ERR_ROLLBACK ("sequence 3 < installed 5") when m->sequence < installed. */
-fs38_err fs38_suit_check_sequence(const fs38_suit_manifest *m, uint64_t installed, fs38_diag *diag);
+FS38_NODISCARD fs38_err fs38_suit_check_sequence(const fs38_suit_manifest *m, uint64_t installed, fs38_diag *diag);
 
 /* The member for a sequence, or NULL for an invalid seq. */
 const fs38_suit_member *fs38_suit_member_of(const fs38_suit_manifest *m, fs38_suit_seq seq);
 
 /* Look up an integrated payload (envelope text key, e.g. "#firmware"). */
-fs38_err fs38_suit_integrated(const fs38_suit_manifest *m, const char *name, size_t name_len, fs38_span *out);
+FS38_NODISCARD fs38_err fs38_suit_integrated(const fs38_suit_manifest *m, const char *name, size_t name_len, fs38_span *out);
 
 /* Parameters of one component while a sequence runs. Spans point into the envelope. */
 typedef struct fs38_suit_params {
@@ -245,7 +245,7 @@ typedef struct fs38_suit_runner {
  * FS38_ERR_IMAGE_DIGEST, FS38_ERR_IMAGE_SIZE or FS38_ERR_CONDITION; r->checked[] tells
  * which checks passed.
  */
-fs38_err fs38_suit_run(fs38_suit_runner *r, const fs38_suit_manifest *m, fs38_suit_seq seq, fs38_diag *diag);
+FS38_NODISCARD fs38_err fs38_suit_run(fs38_suit_runner *r, const fs38_suit_manifest *m, fs38_suit_seq seq, fs38_diag *diag);
 
 /* Names for diagnostics and dumps ("condition-image-match", "image-digest", "install"); NULL if unknown. */
 const char *fs38_suit_command_name(int64_t code);

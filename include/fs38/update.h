@@ -82,11 +82,11 @@ typedef struct fs38_update_ctx {
 } fs38_update_ctx;
 
 /* Start (or resume) an update with its envelope; see above. */
-fs38_err fs38_update_begin(fs38_update_ctx *u, const fs38_update_config *cfg, const uint8_t *env, size_t env_len);
+FS38_NODISCARD fs38_err fs38_update_begin(fs38_update_ctx *u, const fs38_update_config *cfg, const uint8_t *env, size_t env_len);
 /* Feed payload bytes; they must continue at u->offset. */
-fs38_err fs38_update_write(fs38_update_ctx *u, const uint8_t *data, size_t len);
+FS38_NODISCARD fs38_err fs38_update_write(fs38_update_ctx *u, const uint8_t *data, size_t len);
 /* Verify everything and mark the new image pending. */
-fs38_err fs38_update_finish(fs38_update_ctx *u);
+FS38_NODISCARD fs38_err fs38_update_finish(fs38_update_ctx *u);
 /* Abandon: releases the crypto operations and keys held by the context (call it also after
  * FS38_ERR_POWER, before the context is reused); when the flash still works, the persisted
  * progress is dropped too. The staging slot stays unbootable. */

@@ -15,7 +15,7 @@ int fs38_ct_compare(const void *a, const void *b, size_t len);
 /* Wipe memory so the compiler cannot drop the stores (for secrets). */
 void fs38_wipe(void *p, size_t len);
 /* SHA-256 of a buffer through PSA. */
-fs38_err fs38_sha256(const uint8_t *p, size_t len, uint8_t out[32]);
+FS38_NODISCARD fs38_err fs38_sha256(const uint8_t *p, size_t len, uint8_t out[32]);
 
 #ifdef __cplusplus
 }

@@ -66,7 +66,7 @@ typedef struct fs38_posix {
 } fs38_posix;
 
 /* Open (or create) the flash file. On success fills *port with the POSIX port for p. */
-fs38_err fs38_posix_open(fs38_posix *p, const fs38_posix_config *cfg, fs38_port *port);
+FS38_NODISCARD fs38_err fs38_posix_open(fs38_posix *p, const fs38_posix_config *cfg, fs38_port *port);
 /* Close the file ("power off"). Safe to call twice. */
 void fs38_posix_close(fs38_posix *p);
 /* Interrupt the k-th program/erase operation from now (k >= 1); k = 0 cancels. */

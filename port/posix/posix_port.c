@@ -50,7 +50,7 @@
 
 /* ---- raw file I/O ------------------------------------------------------------- */
 
-static fs38_err raw_read(int fd, uint64_t off, void *buf, size_t len)
+static FS38_NODISCARD fs38_err raw_read(int fd, uint64_t off, void *buf, size_t len)
 {
     uint8_t *b = buf;
     while (len) {
@@ -69,7 +69,7 @@ static fs38_err raw_read(int fd, uint64_t off, void *buf, size_t len)
     return FS38_OK;
 }
 
-static fs38_err raw_write(int fd, uint64_t off, const void *buf, size_t len)
+static FS38_NODISCARD fs38_err raw_write(int fd, uint64_t off, const void *buf, size_t len)
 {
     const uint8_t *b = buf;
     while (len) {
@@ -89,7 +89,7 @@ static fs38_err raw_write(int fd, uint64_t off, const void *buf, size_t len)
 }
 
 /* Set [off, off+len) to 0xFF. */
-static fs38_err raw_fill_ff(int fd, uint64_t off, uint64_t len)
+static FS38_NODISCARD fs38_err raw_fill_ff(int fd, uint64_t off, uint64_t len)
 {
     uint8_t ff[CHUNK];
     memset(ff, 0xFF, sizeof ff);
@@ -105,7 +105,7 @@ static fs38_err raw_fill_ff(int fd, uint64_t off, uint64_t len)
 }
 
 /* Program (AND) len bytes at off. */
-static fs38_err raw_and(int fd, uint64_t off, const uint8_t *data, size_t len)
+static FS38_NODISCARD fs38_err raw_and(int fd, uint64_t off, const uint8_t *data, size_t len)
 {
     uint8_t old[CHUNK];
     while (len) {
@@ -144,7 +144,7 @@ static int next_op_is_cut(fs38_posix *p)
     return 0;
 }
 
-static fs38_err do_read(fs38_posix *p, uint32_t off, void *buf, size_t len)
+static FS38_NODISCARD fs38_err do_read(fs38_posix *p, uint32_t off, void *buf, size_t len)
 {
     if (p->off)
         return FS38_ERR_POWER;
@@ -155,7 +155,7 @@ static fs38_err do_read(fs38_posix *p, uint32_t off, void *buf, size_t len)
     return len ? raw_read(p->fd, off, buf, len) : FS38_OK;
 }
 
-static fs38_err do_erase(fs38_posix *p, uint32_t off, uint32_t len)
+static FS38_NODISCARD fs38_err do_erase(fs38_posix *p, uint32_t off, uint32_t len)
 {
     const uint32_t ss = p->cfg.sector_size;
     if (p->off)
@@ -181,7 +181,7 @@ static fs38_err do_erase(fs38_posix *p, uint32_t off, uint32_t len)
     return e;
 }
 
-static fs38_err do_program(fs38_posix *p, uint32_t off, const void *buf, size_t len)
+static FS38_NODISCARD fs38_err do_program(fs38_posix *p, uint32_t off, const void *buf, size_t len)
 {
     if (p->off)
         return FS38_ERR_POWER;
@@ -199,7 +199,7 @@ static fs38_err do_program(fs38_posix *p, uint32_t off, const void *buf, size_t 
     return raw_and(p->fd, off, buf, len);
 }
 
-static fs38_err port_flash_read(void *ctx, uint32_t off, void *buf, size_t len)
+static FS38_NODISCARD fs38_err port_flash_read(void *ctx, uint32_t off, void *buf, size_t len)
 {
     return ctx ? do_read(ctx, off, buf, len) : FS38_ERR_ARG;
 }
@@ -214,19 +214,19 @@ static const uint8_t *port_flash_map(void *ctx, uint32_t off, size_t len)
     return p->map + off;
 }
 
-static fs38_err port_flash_erase(void *ctx, uint32_t off, uint32_t len)
+static FS38_NODISCARD fs38_err port_flash_erase(void *ctx, uint32_t off, uint32_t len)
 {
     return ctx ? do_erase(ctx, off, len) : FS38_ERR_ARG;
 }
 
-static fs38_err port_flash_program(void *ctx, uint32_t off, const void *buf, size_t len)
+static FS38_NODISCARD fs38_err port_flash_program(void *ctx, uint32_t off, const void *buf, size_t len)
 {
     return ctx ? do_program(ctx, off, buf, len) : FS38_ERR_ARG;
 }
 
 /* ---- entropy and clocks ------------------------------------------------------- */
 
-static fs38_err port_entropy(void *ctx, uint8_t *buf, size_t len)
+static FS38_NODISCARD fs38_err port_entropy(void *ctx, uint8_t *buf, size_t len)
 {
     fs38_posix *p = ctx;
     if (!p || (!buf && len))
@@ -255,7 +255,7 @@ static uint64_t port_monotonic_ms(void *ctx)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static fs38_err port_wall_time(void *ctx, int64_t *unix_seconds)
+static FS38_NODISCARD fs38_err port_wall_time(void *ctx, int64_t *unix_seconds)
 {
     struct timespec ts;
     (void)ctx;
@@ -276,7 +276,7 @@ static void wipe(void *p, size_t len)
         *v++ = 0;
 }
 
-static fs38_err fill_random(uint8_t *buf, size_t len)
+static FS38_NODISCARD fs38_err fill_random(uint8_t *buf, size_t len)
 {
     while (len) {
         ssize_t n = getrandom(buf, len, 0);
@@ -292,7 +292,7 @@ static fs38_err fill_random(uint8_t *buf, size_t len)
 }
 
 /* Create the HUK file if missing (atomically, see the top of this file). */
-static fs38_err huk_ensure(const char *path)
+static FS38_NODISCARD fs38_err huk_ensure(const char *path)
 {
     struct stat sb;
     if (stat(path, &sb) == 0)
@@ -342,7 +342,7 @@ static fs38_err huk_ensure(const char *path)
     return e;
 }
 
-static fs38_err port_hardware_key(void *ctx, uint8_t *out, size_t len)
+static FS38_NODISCARD fs38_err port_hardware_key(void *ctx, uint8_t *out, size_t len)
 {
     fs38_posix *p = ctx;
     uint8_t key[FS38_POSIX_HUK_SIZE];
@@ -433,7 +433,7 @@ static uint32_t counter_base(const fs38_posix *p, fs38_counter_id id, unsigned s
     return p->cfg.counter_offset + (2u * (uint32_t)id + sector) * p->cfg.sector_size;
 }
 
-static fs38_err counter_scan(fs38_posix *p, fs38_counter_id id, counter_state *st)
+static FS38_NODISCARD fs38_err counter_scan(fs38_posix *p, fs38_counter_id id, counter_state *st)
 {
     uint8_t buf[CHUNK];
     const uint32_t ss = p->cfg.sector_size;
@@ -462,7 +462,7 @@ static fs38_err counter_scan(fs38_posix *p, fs38_counter_id id, counter_state *s
     return FS38_OK;
 }
 
-static fs38_err port_counter_read(void *ctx, fs38_counter_id id, uint64_t *value)
+static FS38_NODISCARD fs38_err port_counter_read(void *ctx, fs38_counter_id id, uint64_t *value)
 {
     fs38_posix *p = ctx;
     counter_state st;
@@ -477,7 +477,7 @@ static fs38_err port_counter_read(void *ctx, fs38_counter_id id, uint64_t *value
     return FS38_OK;
 }
 
-static fs38_err port_counter_advance(void *ctx, fs38_counter_id id, uint64_t value)
+static FS38_NODISCARD fs38_err port_counter_advance(void *ctx, fs38_counter_id id, uint64_t value)
 {
     fs38_posix *p = ctx;
     counter_state st;
@@ -536,7 +536,7 @@ static int fd_above_stdio(int fd)
     return fd;
 }
 
-static fs38_err open_file(fs38_posix *p)
+static FS38_NODISCARD fs38_err open_file(fs38_posix *p)
 {
     int fd = open(p->path, O_RDWR | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) {
