@@ -25,7 +25,7 @@ else()
   set(DISABLE_PACKAGE_CONFIG_AND_INSTALL ON CACHE BOOL "" FORCE)
   set(_fs38_saved_testing ${BUILD_TESTING})
   add_subdirectory(${FS38_MBEDTLS_SRC} ${CMAKE_BINARY_DIR}/mbedtls EXCLUDE_FROM_ALL)
-  # PSA internal trusted storage is ours (src/its.c over the sealed store): Mbed TLS finds
+  # PSA internal trusted storage is ours (src/storage/its.c over the sealed store): Mbed TLS finds
   # the platform's psa/internal_trusted_storage.h in port/mbedtls/include.
   target_include_directories(mbedcrypto PRIVATE ${CMAKE_SOURCE_DIR}/port/mbedtls/include)
   add_library(fs38_mbedcrypto INTERFACE)

@@ -10,7 +10,7 @@
 int device_keys_open(device *d)
 {
     /* PSA persistent keys live in the sealed store, which device_open binds as PSA's
-     * internal trusted storage (src/its.c): nothing more to do on this port. */
+     * internal trusted storage (src/storage/its.c): nothing more to do on this port. */
     if (!d->store_open) {
         host_err("the sealed store is not open");
         return -1;

@@ -191,7 +191,7 @@ static size_t scan_flash(const rig *r, const wset *s, size_t *first)
 
 /*
  * The sealed records' ciphertext + GCM tag, from the store's documented flash format
- * (src/store.c): per bank a 64-byte header, then records on 8-byte boundaries: 0xA5, kind,
+ * (src/storage/store.c): per bank a 64-byte header, then records on 8-byte boundaries: 0xA5, kind,
  * u16 ct_len, ..., 40-byte header (whose name tag is re-derived identically after a wipe, so it
  * is not a secret), ct_len bytes of ciphertext, 16-byte tag.
  */

@@ -164,28 +164,6 @@ FS38_NODISCARD fs38_err fs38_eat_parse(const uint8_t *claims, size_t len, fs38_e
 FS38_NODISCARD fs38_err fs38_eat_verify(const uint8_t *token, size_t len, const fs38_keyring *kr, const uint8_t *nonce,
                          size_t nonce_len, fs38_eat_claims *c, fs38_cose_info *info, fs38_diag *diag);
 
-/*
- * Internal, shared with the receipt parser (src/decommission.c): walk a claims map (at most 32
- * claims, any duplicate key refused, keys int or text; text-keyed claims are skipped). cb gets
- * every integer key with the decoder at its value; it consumes the value and sets *known, or
- * leaves it (*known = false) to be skipped.
- */
-typedef fs38_err (*fs38_claim_fn)(void *user, int64_t key, fs38_cbor_dec *dec, bool *known, fs38_diag *d);
-FS38_NODISCARD fs38_err fs38_claims_walk(const uint8_t *buf, size_t len, fs38_claim_fn cb, void *user, fs38_diag *d);
-/* A bstr of min..max bytes copied to out. */
-FS38_NODISCARD fs38_err fs38_claim_bytes(fs38_cbor_dec *dec, uint8_t *out, size_t min, size_t max, size_t *len);
-/* A claim a token must carry: its bit in the walker's "seen" mask and its name. */
-typedef struct fs38_claim_required {
-    unsigned bit;
-    const char *name;
-} fs38_claim_required;
-/* FS38_OK when every required claim was seen, else FS38_ERR_CLAIMS naming the first missing. */
-FS38_NODISCARD fs38_err fs38_claims_require(unsigned seen, const fs38_claim_required *req, size_t n, fs38_diag *d);
-/* A tstr of 1..FS38_EAT_NAME_MAX-1 printable ASCII characters, NUL-terminated in out. */
-FS38_NODISCARD fs38_err fs38_claim_name(fs38_cbor_dec *dec, char out[FS38_EAT_NAME_MAX]);
-/* swversion: [ name, ? scheme ]. */
-FS38_NODISCARD fs38_err fs38_claim_swversion(fs38_cbor_dec *dec, char out[FS38_EAT_NAME_MAX], int64_t *scheme);
-
 /* "enabled", "disabled", "disabled-since-boot", "disabled-permanently",
  * "disabled-fully-and-permanently" or "unknown". */
 const char *fs38_dbgstat_name(fs38_dbgstat s);

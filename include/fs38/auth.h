@@ -14,7 +14,7 @@
  *
  * Password policy (NIST SP 800-63B §3.1.1.2; no composition rules, no expiry), in this order:
  * at most FS38_AUTH_PASSWORD_MAX bytes and no control characters; not one of the Mirai botnet's
- * passwords (src/passwords_mirai.c) nor of the most common passwords (src/passwords_common.c),
+ * passwords (src/identity/passwords_mirai.c) nor of the most common passwords (src/identity/passwords_common.c),
  * ignoring case; at least FS38_AUTH_PASSWORD_MIN characters (Unicode code points of UTF-8);
  * not a single repeated character nor a run of consecutive characters ("abcdefgh", "87654321");
  * no 8-character piece of this device's UEID (hex) or serial; not containing the user name;

@@ -130,21 +130,12 @@ FS38_NODISCARD fs38_err fs38_boot_confirm(fs38_boot_ctx *ctx, unsigned *slot);
  */
 FS38_NODISCARD fs38_err fs38_boot_running(fs38_boot_ctx *ctx, unsigned *slot);
 
-/* Make a slot unbootable (clears its header magic); used when a trial is reverted. */
-FS38_NODISCARD fs38_err fs38_slot_invalidate(const fs38_boot_config *cfg, unsigned slot);
-
-/* Read a slot's header: envelope and image lengths. FS38_ERR_NO_IMAGE when empty/invalid. */
-FS38_NODISCARD fs38_err fs38_slot_header(const fs38_boot_config *cfg, unsigned slot, uint32_t *env_len, uint32_t *image_len);
-
 /*
  * Program a slot with an envelope and an image without any check (factory programming,
  * tests): erase the region, program the image, the envelope, then the header last.
  */
 FS38_NODISCARD fs38_err fs38_slot_program(const fs38_boot_config *cfg, unsigned slot, const uint8_t *env, size_t env_len,
                            const uint8_t *image, size_t image_len);
-
-/* Image offset inside a slot for this configuration. */
-uint32_t fs38_slot_image_offset(const fs38_boot_config *cfg);
 
 /* Version string of the library ("0.1.0"). */
 const char *fs38_version(void);

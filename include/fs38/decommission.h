@@ -3,7 +3,7 @@
  * then every PSA key destroyed, the sealed store and the other secret-bearing regions (security
  * log, ...) erased physically and read back blank, and the lifecycle set to decommissioned.
  *
- * Order and power cuts (src/decommission.c has the details):
+ * Order and power cuts (src/identity/decommission.c has the details):
  *   1. the receipt is signed (COSE_Sign1 ES256 by the device key, claims below) and stored in
  *      the sealed store ("dc/receipt"), then the lifecycle "decommissioning" is recorded — the
  *      commit point. From here on fs38_identity_signing_key refuses the key.
@@ -125,13 +125,6 @@ typedef struct fs38_receipt_claims {
     bool has_cert_digest;
     uint8_t cert_digest[32];
 } fs38_receipt_claims;
-
-/* Encode the receipt claims (what fs38_decommission signs); keys / regions as they will be
- * listed. Exposed for tests and tools. */
-FS38_NODISCARD fs38_err fs38_receipt_encode(const uint8_t *ueid, size_t ueid_len, const int64_t *iat, const uint8_t *nonce,
-                             size_t nonce_len, const psa_key_id_t *keys, size_t n_keys,
-                             const fs38_decom_region *regions, size_t n_regions, const uint8_t *cert_digest,
-                             uint8_t *out, size_t cap, size_t *out_len, fs38_diag *diag);
 
 /* Decode and check receipt claims. */
 FS38_NODISCARD fs38_err fs38_receipt_parse(const uint8_t *claims, size_t len, fs38_receipt_claims *c, fs38_diag *diag);

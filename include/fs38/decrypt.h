@@ -92,10 +92,6 @@ FS38_NODISCARD fs38_err fs38_decrypt_update(fs38_decryptor *d, const uint8_t *in
 FS38_NODISCARD fs38_err fs38_decrypt_finish(fs38_decryptor *d, uint8_t *out, size_t cap, size_t *out_len);
 /* Abandon a decryption; destroys the CEK. Safe on an inactive decryptor. */
 void fs38_decrypt_abort(fs38_decryptor *d);
-/* The COSE_KDF_Context of ECDH-ES+A128KW for SUIT: [-3, [null,null,null], [null,null,null],
- * [128, recipient_protected, "SUIT Payload Encryption"]]. */
-FS38_NODISCARD fs38_err fs38_cose_kdf_context(const uint8_t *recipient_protected, size_t len, uint8_t *out, size_t cap,
-                               size_t *out_len);
 /* KEK = HKDF-SHA-256(salt none, IKM z, info = the KDF context), 16 bytes (both sides use it). */
 FS38_NODISCARD fs38_err fs38_esdh_kek(const uint8_t *z, size_t z_len, const uint8_t *recipient_protected, size_t len,
                        uint8_t kek[16]);

@@ -138,12 +138,6 @@ void fs38_diag_clear(fs38_diag *d);
  */
 fs38_err fs38_diag_set(fs38_diag *d, fs38_err err, const char *fmt, ...);
 
-/*
- * Minimal snprintf for the core (which uses no stdio): same conversions as
- * fs38_diag_set. Always NUL-terminates when cap > 0. Returns the number of bytes written.
- */
-size_t fs38_fmt(char *buf, size_t cap, const char *fmt, ...);
-
 #ifdef __cplusplus
 }
 #endif

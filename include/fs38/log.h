@@ -93,7 +93,7 @@ typedef struct fs38_log_config {
     psa_key_id_t sign_key;   /* P-256 key signing checkpoints (COSE_Sign1 ESP256); 0 = none */
 } fs38_log_config;
 
-/* Opaque to callers (fields are the implementation's, see src/log.c). */
+/* Opaque to callers (fields are the implementation's, see src/log/log.c). */
 typedef struct fs38_log {
     fs38_log_config cfg;
     fs38_diag diag;
@@ -209,9 +209,6 @@ typedef struct fs38_log_frame {
 /* Frame the record at p (avail bytes): FS38_OK, FS38_ERR_TRUNCATED (runs past avail), or
  * FS38_ERR_LOG_BATCH (not a record header). Nothing is authenticated here. */
 FS38_NODISCARD fs38_err fs38_log_frame_parse(const uint8_t *p, size_t avail, fs38_log_frame *f);
-/* Check a framed record's MAC, HMAC-SHA-256(key, prev || header || payload), in constant time
- * (PSA): FS38_OK, FS38_ERR_BAD_MAC, or FS38_ERR_CRYPTO. Used by the device and the verifier. */
-FS38_NODISCARD fs38_err fs38_log_mac_check(psa_key_id_t key, const uint8_t prev[FS38_LOG_MAC_LEN], const fs38_log_frame *f);
 
 /* A decoded record payload (pointers into the payload). */
 typedef struct fs38_log_entry {
@@ -255,12 +252,6 @@ FS38_NODISCARD fs38_err fs38_log_batch_parse(const uint8_t *buf, size_t len, fs3
 
 /* k_{e+1} = HKDF-SHA-256(k_e, info "fs38 log epoch") (in place allowed). */
 FS38_NODISCARD fs38_err fs38_log_evolve(const uint8_t in[FS38_LOG_KEY_LEN], uint8_t out[FS38_LOG_KEY_LEN]);
-
-/* The detached payload a checkpoint's COSE_Sign1 signs:
- * ["fs38-log-checkpoint", seq, prev-MAC, start, boot, time_ms, nonce|null]. */
-FS38_NODISCARD fs38_err fs38_log_checkpoint_tbs(uint32_t seq, const uint8_t prev[FS38_LOG_MAC_LEN], uint64_t start,
-                                 uint64_t boot, uint64_t time_ms, const uint8_t *nonce, size_t nonce_len,
-                                 uint8_t *out, size_t cap, size_t *len);
 
 /* ---- the verifier (fleet side; no key of the device needed but k_0) ------------------------- */
 

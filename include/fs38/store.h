@@ -32,7 +32,7 @@
  * must fit in one bank minus its 64-byte header; a record takes 56 + 1 + name + value bytes,
  * rounded up to 8. Beyond that, FS38_ERR_STORE_FULL and nothing is written.
  *
- * The context is caller-owned; no allocation. Not thread-safe. See src/store.c for the
+ * The context is caller-owned; no allocation. Not thread-safe. See src/storage/store.c for the
  * on-flash format and the power-cut / rollback reasoning.
  */
 #ifndef FS38_STORE_H
@@ -52,7 +52,7 @@ extern "C" {
 #define FS38_STORE_NAME_MAX 32
 #define FS38_STORE_VALUE_MAX 1024
 
-/* On-flash sizes (see src/store.c). */
+/* On-flash sizes (see src/storage/store.c). */
 #define FS38_STORE_BANK_HDR 64u   /* bank header */
 #define FS38_STORE_REC_HDR 40u    /* record header (AAD) */
 #define FS38_STORE_TAG 16u        /* GCM tag */
@@ -70,7 +70,7 @@ typedef struct fs38_store_config {
                            Must hold FS38_STORE_BANK_HDR + FS38_STORE_REC_MAX. */
 } fs38_store_config;
 
-/* Opaque to callers: its fields are the implementation's (see src/store.c). */
+/* Opaque to callers: its fields are the implementation's (see src/storage/store.c). */
 typedef struct fs38_store {
     fs38_store_config cfg;
     psa_key_id_t key;     /* AES-256-GCM storage key (volatile, derived, not exportable) */
@@ -118,7 +118,7 @@ FS38_NODISCARD fs38_err fs38_store_wipe(fs38_store *s);
  * automatically when the active bank is full). */
 FS38_NODISCARD fs38_err fs38_store_compact(fs38_store *s);
 
-/* Bind the store that backs PSA's persistent key storage (psa_its_*, src/its.c); NULL unbinds.
+/* Bind the store that backs PSA's persistent key storage (psa_its_*, src/storage/its.c); NULL unbinds.
  * Items are stored as records named "its/<uid, 16 hex digits>", at most
  * FS38_STORE_VALUE_MAX - 4 bytes each. The store must stay open while bound. */
 void fs38_its_bind(fs38_store *s);

@@ -3,7 +3,7 @@
  *
  * It enables exactly what fs38 uses and nothing else:
  *   - PSA Crypto (with persistent keys) as the only API the device library calls; PSA's
- *     internal trusted storage is fs38's sealed store (src/its.c), not Mbed TLS's plaintext
+ *     internal trusted storage is fs38's sealed store (src/storage/its.c), not Mbed TLS's plaintext
  *     ITS files (MBEDTLS_PSA_ITS_FILE_C is deliberately off);
  *   - SHA-256, HMAC, HKDF, ECDSA and ECDH on P-256, AES-128 GCM/CTR, NIST key wrap, CTR-DRBG;
  *   - PK / PEM / X.509 for the host tools (key files, CSRs, certificates);

@@ -1,6 +1,6 @@
 /*
  * psa/internal_trusted_storage.h — the PSA Internal Trusted Storage API (PSA Certified
- * Secure Storage API 1.0) as fs38 implements it: on top of the sealed store (src/its.c), so
+ * Secure Storage API 1.0) as fs38 implements it: on top of the sealed store (src/storage/its.c), so
  * PSA persistent keys are sealed under the hardware unique key, never plaintext files.
  */
 #ifndef FS38_PSA_INTERNAL_TRUSTED_STORAGE_H

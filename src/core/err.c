@@ -1,6 +1,7 @@
 /* err.c — error strings and the tiny formatter behind rejection diagnostics. */
 #include <stdarg.h>
 #include "fs38/err.h"
+#include "inner.h"
 
 const char *fs38_strerror(fs38_err err)
 {

@@ -1,6 +1,7 @@
 /* boot.c — secure boot: A/B slot verification, selection and anti-rollback commit (control 2). */
 #include <string.h>
 #include "fs38/boot.h"
+#include "inner.h"
 #include "fs38/event.h"
 #include "fs38/util.h"
 

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <mbedtls/nist_kw.h>
 #include "fs38/cbor.h"
+#include "inner.h"
 #include "fs38/decrypt.h"
 #include "fs38/util.h"
 

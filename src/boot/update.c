@@ -3,6 +3,7 @@
  * new image pending. Power-safe; resumable for CTR and plaintext payloads. */
 #include <string.h>
 #include "fs38/event.h"
+#include "inner.h"
 #include "fs38/update.h"
 #include "fs38/util.h"
 

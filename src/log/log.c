@@ -33,6 +33,7 @@
  */
 #include <string.h>
 #include "fs38/cbor.h"
+#include "inner.h"
 #include "fs38/log.h"
 #include "fs38/util.h"
 

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* eat_verify.c — verifying Entity Attestation Tokens (RFC 9711) on the fleet side (control 8):
+ * COSE_Sign1 signature, claims, nonce. The device side (encoding, signing) is
+ * src/identity/attest.c; format in docs/formats-eat.md. */
+#include <string.h>
+#include "fs38/attest.h"
+#include "fs38/cbor.h"
+#include "fs38/util.h"
+#include "inner.h"
+
+static FS38_NODISCARD fs38_err bad(fs38_diag *d, const char *what)
+{
+    return fs38_diag_set(d, FS38_ERR_CLAIMS, "%s", what);
+}
+
+static FS38_NODISCARD fs38_err get_digest(fs38_cbor_dec *dec, uint8_t out[32])
+{
+    size_t n;
+    int64_t alg;
+    fs38_err e = fs38_cbor_get_array(dec, &n);
+    if (e == FS38_OK && n != 2)
+        e = FS38_ERR_CLAIMS;
+    if (e == FS38_OK)
+        e = fs38_cbor_get_int(dec, &alg);
+    if (e == FS38_OK && alg != FS38_COSE_HASH_SHA256)
+        e = FS38_ERR_CLAIMS;
+    if (e == FS38_OK)
+        e = fs38_claim_bytes(dec, out, 32, 32, &n);
+    return e;
+}
+
+static FS38_NODISCARD fs38_err get_measurement(fs38_cbor_dec *dec, fs38_measurement *m, fs38_diag *d)
+{
+    size_t n;
+    unsigned seen = 0;
+    memset(m, 0, sizeof *m);
+    if (fs38_cbor_get_map(dec, &n) != FS38_OK || n > 8)
+        return bad(d, "measurement is not a map of at most 8 entries");
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k, v;
+        fs38_err e = fs38_cbor_get_uint(dec, &k);
+        if (e != FS38_OK || k < FS38_MKEY_NAME || k > FS38_MKEY_BOOTED)
+            return bad(d, "measurement has an unknown key");
+        if (seen & (1u << k))
+            return bad(d, "measurement has a duplicate key");
+        seen |= 1u << k;
+        size_t dl;
+        switch (k) {
+        case FS38_MKEY_NAME: e = fs38_claim_name(dec, m->name); break;
+        case FS38_MKEY_STATUS:
+            e = fs38_cbor_get_uint(dec, &v);
+            if (e == FS38_OK && v > FS38_MEAS_EMPTY)
+                e = FS38_ERR_CLAIMS;
+            m->status = (fs38_meas_status)v;
+            break;
+        case FS38_MKEY_SEQUENCE: e = fs38_cbor_get_uint(dec, &m->sequence); break;
+        case FS38_MKEY_IMAGE: e = get_digest(dec, m->image_digest); break;
+        case FS38_MKEY_MANIFEST: e = get_digest(dec, m->manifest_digest); break;
+        case FS38_MKEY_SIGNER: e = fs38_claim_bytes(dec, m->signer_kid, FS38_KID_LEN, FS38_KID_LEN, &dl); break;
+        default: /* FS38_MKEY_BOOTED */
+            e = fs38_cbor_get_bool(dec, &m->booted);
+            if (e == FS38_OK && !m->booted)
+                e = FS38_ERR_CLAIMS; /* present only as true */
+            break;
+        }
+        if (e != FS38_OK)
+            return bad(d, "measurement has an invalid value");
+    }
+    const unsigned base = 1u << FS38_MKEY_NAME | 1u << FS38_MKEY_STATUS;
+    const unsigned all = 1u << FS38_MKEY_SEQUENCE | 1u << FS38_MKEY_IMAGE | 1u << FS38_MKEY_MANIFEST | 1u << FS38_MKEY_SIGNER;
+    const unsigned has = seen & all;
+    if ((seen & base) != base)
+        return bad(d, "measurement without slot name or status");
+    /* sequence, digests and signer: all of them exactly when the slot verified */
+    if ((has != 0 && has != all) || (m->status == FS38_MEAS_VERIFIED) != (has == all))
+        return bad(d, "measurement digests do not match its status");
+    return FS38_OK;
+}
+
+typedef struct {
+    fs38_eat_claims *c;
+    unsigned seen;
+} eat_walk;
+
+enum { S_NONCE = 1, S_UEID = 2, S_DBG = 4, S_SWNAME = 8, S_SWVER = 16, S_MEAS = 32, S_LC = 64 };
+
+static FS38_NODISCARD fs38_err eat_claim(void *user, int64_t key, fs38_cbor_dec *dec, bool *known, fs38_diag *d)
+{
+    eat_walk *w = user;
+    fs38_eat_claims *c = w->c;
+    fs38_err e = FS38_OK;
+    uint64_t v = 0;
+    size_t n = 0;
+    *known = true;
+    switch (key) {
+    case FS38_CLAIM_IAT:
+        e = fs38_cbor_get_int(dec, &c->iat);
+        c->has_iat = e == FS38_OK;
+        break;
+    case FS38_CLAIM_NONCE:
+        e = fs38_claim_bytes(dec, c->nonce, FS38_EAT_NONCE_MIN, FS38_EAT_NONCE_MAX, &c->nonce_len);
+        w->seen |= S_NONCE;
+        break;
+    case FS38_CLAIM_UEID:
+        e = fs38_claim_bytes(dec, c->ueid, 7, FS38_EAT_UEID_MAX, &c->ueid_len);
+        w->seen |= S_UEID;
+        break;
+    case FS38_CLAIM_OEMID:
+        e = fs38_claim_bytes(dec, c->oemid, 3, 16, &c->oemid_len);
+        break;
+    case FS38_CLAIM_HWMODEL:
+        e = fs38_claim_bytes(dec, c->hwmodel, 1, FS38_EAT_HWMODEL_MAX, &c->hwmodel_len);
+        break;
+    case FS38_CLAIM_DBGSTAT:
+        e = fs38_cbor_get_uint(dec, &v);
+        if (e == FS38_OK && v > FS38_DBG_DISABLED_FULLY_AND_PERMANENTLY)
+            e = FS38_ERR_CLAIMS;
+        c->dbgstat = (fs38_dbgstat)v;
+        w->seen |= S_DBG;
+        break;
+    case FS38_CLAIM_SWNAME:
+        e = fs38_claim_name(dec, c->swname);
+        w->seen |= S_SWNAME;
+        break;
+    case FS38_CLAIM_SWVERSION:
+        e = fs38_claim_swversion(dec, c->swversion, &c->version_scheme);
+        w->seen |= S_SWVER;
+        break;
+    case FS38_CLAIM_MEASUREMENTS:
+        e = fs38_cbor_get_array(dec, &n);
+        if (e != FS38_OK)
+            return bad(d, "fs38-measurements is not an array");
+        if (n > FS38_EAT_MAX_MEASUREMENTS)
+            return bad(d, "too many measurements");
+        for (size_t i = 0; i < n; i++) {
+            e = get_measurement(dec, &c->meas[i], d);
+            if (e != FS38_OK)
+                return e;
+            for (size_t j = 0; j < i; j++)
+                if (strcmp(c->meas[j].name, c->meas[i].name) == 0)
+                    return bad(d, "two measurements of the same slot");
+        }
+        c->n_meas = n;
+        w->seen |= S_MEAS;
+        break;
+    case FS38_CLAIM_LIFECYCLE:
+        e = fs38_cbor_get_uint(dec, &v);
+        if (e == FS38_OK && v > FS38_LIFECYCLE_DECOMMISSIONED)
+            e = FS38_ERR_CLAIMS;
+        c->lifecycle = (fs38_lifecycle)v;
+        w->seen |= S_LC;
+        break;
+    case FS38_CLAIM_RECEIPT:
+        return bad(d, "this is a decommissioning receipt, not an attestation token");
+    default:
+        *known = false;
+        return FS38_OK;
+    }
+    if (e != FS38_OK)
+        return fs38_diag_set(d, FS38_ERR_CLAIMS, "claim %lld has an invalid value", (long long)key);
+    return FS38_OK;
+}
+
+fs38_err fs38_eat_parse(const uint8_t *claims, size_t len, fs38_eat_claims *c, fs38_diag *diag)
+{
+    if (!c)
+        return FS38_ERR_ARG;
+    memset(c, 0, sizeof *c);
+    eat_walk w = { c, 0 };
+    fs38_err e = fs38_claims_walk(claims, len, eat_claim, &w, diag);
+    if (e != FS38_OK)
+        return e;
+    static const fs38_claim_required required[] = { { S_NONCE, "nonce" },     { S_UEID, "ueid" },
+                                                    { S_DBG, "dbgstat" },     { S_SWNAME, "swname" },
+                                                    { S_SWVER, "swversion" }, { S_MEAS, "fs38-measurements" },
+                                                    { S_LC, "fs38-lifecycle" } };
+    return fs38_claims_require(w.seen, required, sizeof required / sizeof required[0], diag);
+}
+
+fs38_err fs38_eat_verify(const uint8_t *token, size_t len, const fs38_keyring *kr, const uint8_t *nonce,
+                         size_t nonce_len, fs38_eat_claims *c, fs38_cose_info *info, fs38_diag *diag)
+{
+    fs38_cose_info local;
+    if (!c || !kr || (!nonce && nonce_len))
+        return FS38_ERR_ARG;
+    memset(c, 0, sizeof *c);
+    if (!info)
+        info = &local;
+    fs38_err e = fs38_cose_sign1_verify(token, len, NULL, 0, NULL, 0, kr, info, diag);
+    if (e != FS38_OK)
+        return e;
+    e = fs38_eat_parse(info->payload, info->payload_len, c, diag);
+    if (e != FS38_OK)
+        return e;
+    if (nonce && (c->nonce_len != nonce_len || fs38_ct_compare(c->nonce, nonce, nonce_len) != 0))
+        return fs38_diag_set(diag, FS38_ERR_NONCE, "the token's nonce is not the expected one (replayed or "
+                                                    "made for another challenge)");
+    return FS38_OK;
+}
+
