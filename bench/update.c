@@ -2,8 +2,8 @@
  * update.c — what installing an encrypted update costs beyond the raw operations it needs.
  *
  * For images of 1 MiB and 16 MiB (pseudo-random bytes), encrypted with A128CTR and the CEK
- * wrapped with ECDH-ES+A128KW for a device P-256 key generated here (tools/suit_encrypt), in
- * a signed two-component envelope (tools/suit_build: fetch the ciphertext, check its digest,
+ * wrapped with ECDH-ES+A128KW for a device P-256 key generated here (host/suit_encrypt), in
+ * a signed two-component envelope (host/suit_build: fetch the ciphertext, check its digest,
  * copy-decrypt into the image, check the image digest), it times
  *
  *   install    fs38_update_begin + fs38_update_write (4 KiB chunks) + fs38_update_finish into
