@@ -239,3 +239,46 @@ size_t ts_boot_manifest(uint64_t seq, const uint8_t vendor[16], const uint8_t cl
     assert_int_equal(fs38_cbor_enc_finish(&e, &n), FS38_OK);
     return n;
 }
+
+/* ---- a device with a sealed store ---------------------------------------------------------- */
+
+void ts_device_new(ts_device *d, uint32_t flash_size, fs38_store_config scfg)
+{
+    memset(d, 0, sizeof *d);
+    ts_flash_new(&d->f, flash_size);
+    snprintf(d->huk, sizeof d->huk, "%s", ts_tmp_path("huk"));
+    unlink(d->huk);
+    d->f.cfg.huk_path = d->huk;
+    ts_flash_reboot(&d->f);
+    assert_int_equal(psa_crypto_init(), PSA_SUCCESS);
+    d->scfg = scfg;
+    d->scfg.port = &d->f.port;
+    ts_device_open(d);
+}
+
+void ts_device_open(ts_device *d)
+{
+    fs38_err e = fs38_store_open(&d->s, &d->scfg);
+    if (e != FS38_OK)
+        fail_msg("store open: %s (%s)", fs38_strerror(e), d->s.diag.msg);
+    fs38_its_bind(&d->s);
+}
+
+void ts_device_power_off_on(ts_device *d)
+{
+    fs38_its_bind(NULL);
+    fs38_store_close(&d->s);
+    mbedtls_psa_crypto_free();
+    ts_flash_reboot(&d->f);
+    assert_int_equal(psa_crypto_init(), PSA_SUCCESS);
+}
+
+void ts_device_free(ts_device *d, bool keep_huk)
+{
+    fs38_its_bind(NULL);
+    fs38_store_close(&d->s);
+    mbedtls_psa_crypto_free();
+    ts_flash_free(&d->f);
+    if (!keep_huk)
+        unlink(d->huk);
+}

@@ -1,12 +1,14 @@
 /* support.h — helpers shared by the cmocka tests (host only: uses stdio/malloc). */
 #ifndef FS38_TEST_SUPPORT_H
 #define FS38_TEST_SUPPORT_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdarg.h>
 #include <setjmp.h>
 #include <cmocka.h>
 #include "fs38/port.h"
+#include "fs38/store.h"
 #include "fs38_posix.h"
 
 /* Read a whole file (relative paths are under FS38_TEST_VECTORS). Returns malloc'd buffer or NULL. */
@@ -27,6 +29,28 @@ void ts_flash_new(ts_flash *f, uint32_t size);
 /* "Reboot": close and reopen the same file. */
 void ts_flash_reboot(ts_flash *f);
 void ts_flash_free(ts_flash *f);
+
+/*
+ * A device with a sealed store: a fresh flash with its own hardware-unique-key file, PSA
+ * initialised, the store opened on scfg (its port is set here) and bound to PSA ITS. Tests
+ * embed it as the member `d` of their own rig.
+ */
+typedef struct {
+    ts_flash f;
+    char huk[256];
+    fs38_store_config scfg;
+    fs38_store s;
+} ts_device;
+/* New device: flash of flash_size bytes, a new HUK, store at scfg (port filled in), opened. */
+void ts_device_new(ts_device *d, uint32_t flash_size, fs38_store_config scfg);
+/* Open the store and bind it to PSA ITS (fails the test with the store's diagnostic). */
+void ts_device_open(ts_device *d);
+/* Full power cycle: ITS unbound, store closed, PSA's RAM (key slots) gone, flash reopened, PSA
+ * initialised again; the store is NOT reopened (call ts_device_open or the rig's own open). */
+void ts_device_power_off_on(ts_device *d);
+/* Tear down: ITS unbound, store closed, PSA freed, flash file removed, HUK file removed unless
+ * keep_huk. */
+void ts_device_free(ts_device *d, bool keep_huk);
 #endif
 
 /* ---- SUIT helpers (tests build their own envelopes) ---- */

@@ -20,10 +20,7 @@
 #define KEY_ID ((psa_key_id_t)0x00380003u)
 
 typedef struct {
-    ts_flash f;
-    char huk[256];
-    fs38_store_config scfg;
-    fs38_store s;
+    ts_device d; /* flash, HUK file, store bound to PSA ITS (tests/support.h) */
     fs38_identity id;
     uint8_t point[65];
     fs38_keyring kr;      /* the device's public key, as a verifier gets it from the certificate */
@@ -38,16 +35,8 @@ static const uint8_t NONCE[16] = { 0x6e, 0x6f, 0x6e, 0x63, 0x65, 0x2d, 0x31, 0x3
 static void rig_new(rig *r, bool provision)
 {
     memset(r, 0, sizeof *r);
-    ts_flash_new(&r->f, FLASH_SIZE);
-    snprintf(r->huk, sizeof r->huk, "%s", ts_tmp_path("huk"));
-    unlink(r->huk);
-    r->f.cfg.huk_path = r->huk;
-    ts_flash_reboot(&r->f);
-    assert_int_equal(psa_crypto_init(), PSA_SUCCESS);
-    r->scfg = (fs38_store_config){ &r->f.port, 0, 4u * SS, SS };
-    assert_int_equal(fs38_store_open(&r->s, &r->scfg), FS38_OK);
-    fs38_its_bind(&r->s);
-    assert_int_equal(fs38_identity_init(&r->id, &r->s, KEY_ID), FS38_OK);
+    ts_device_new(&r->d, FLASH_SIZE, (fs38_store_config){ NULL, 0, 4u * SS, SS });
+    assert_int_equal(fs38_identity_init(&r->id, &r->d.s, KEY_ID), FS38_OK);
     fs38_keyring_init(&r->kr);
     if (provision) {
         assert_int_equal(fs38_identity_provision(&r->id), FS38_OK);
@@ -65,7 +54,7 @@ static void rig_new(rig *r, bool provision)
     r->meas[1].name[0] = 'B';
     r->meas[1].status = FS38_MEAS_EMPTY;
     r->cfg.id = &r->id;
-    r->cfg.port = &r->f.port;
+    r->cfg.port = &r->d.f.port;
     r->cfg.dbgstat = FS38_DBG_DISABLED_PERMANENTLY;
     r->cfg.oemid = ts_vendor;
     r->cfg.hwmodel = ts_class;
@@ -77,11 +66,7 @@ static void rig_new(rig *r, bool provision)
 static void rig_free(rig *r)
 {
     fs38_keyring_free(&r->kr);
-    fs38_its_bind(NULL);
-    fs38_store_close(&r->s);
-    mbedtls_psa_crypto_free();
-    ts_flash_free(&r->f);
-    unlink(r->huk);
+    ts_device_free(&r->d, false);
 }
 
 static size_t make_token(rig *r, const uint8_t *nonce, size_t nl, uint8_t *tok)

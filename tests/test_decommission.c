@@ -44,10 +44,7 @@
 #define W 16u /* window length */
 
 typedef struct {
-    ts_flash f;
-    char huk[256];
-    fs38_store_config scfg;
-    fs38_store s;
+    ts_device d; /* flash, HUK file, store bound to PSA ITS (tests/support.h) */
     fs38_identity id;
     fs38_decom_region log;
     psa_key_id_t keys[2];
@@ -56,19 +53,16 @@ typedef struct {
     uint8_t point[65];
 } rig;
 
-static void rig_open(rig *r)
+/* After the store is open: identity and the decommissioning configuration. */
+static void rig_setup(rig *r)
 {
-    fs38_err e = fs38_store_open(&r->s, &r->scfg);
-    if (e != FS38_OK)
-        fail_msg("store open: %s (%s)", fs38_strerror(e), r->s.diag.msg);
-    fs38_its_bind(&r->s);
-    assert_int_equal(fs38_identity_init(&r->id, &r->s, KEY_ID), FS38_OK);
+    assert_int_equal(fs38_identity_init(&r->id, &r->d.s, KEY_ID), FS38_OK);
     r->log = (fs38_decom_region){ "log", LOG_OFF, LOG_SIZE };
     r->keys[0] = KEY_ECDH;
     r->keys[1] = KEY_KEK;
     memset(&r->dcfg, 0, sizeof r->dcfg);
     r->dcfg.id = &r->id;
-    r->dcfg.port = &r->f.port;
+    r->dcfg.port = &r->d.f.port;
     r->dcfg.keys = r->keys;
     r->dcfg.n_keys = 2;
     r->dcfg.regions = &r->log;
@@ -78,34 +72,20 @@ static void rig_open(rig *r)
 static void rig_new(rig *r)
 {
     memset(r, 0, sizeof *r);
-    ts_flash_new(&r->f, FLASH_SIZE);
-    snprintf(r->huk, sizeof r->huk, "%s", ts_tmp_path("huk"));
-    unlink(r->huk);
-    r->f.cfg.huk_path = r->huk;
-    ts_flash_reboot(&r->f);
-    assert_int_equal(psa_crypto_init(), PSA_SUCCESS);
-    r->scfg = (fs38_store_config){ &r->f.port, STORE_OFF, STORE_SIZE, STORE_BANK };
-    rig_open(r);
+    ts_device_new(&r->d, FLASH_SIZE, (fs38_store_config){ NULL, STORE_OFF, STORE_SIZE, STORE_BANK });
+    rig_setup(r);
 }
 
 static void rig_power_cycle(rig *r)
 {
-    fs38_its_bind(NULL);
-    fs38_store_close(&r->s);
-    mbedtls_psa_crypto_free();
-    ts_flash_reboot(&r->f);
-    assert_int_equal(psa_crypto_init(), PSA_SUCCESS);
-    rig_open(r);
+    ts_device_power_off_on(&r->d);
+    ts_device_open(&r->d);
+    rig_setup(r);
 }
 
 static void rig_free(rig *r, bool keep_huk)
 {
-    fs38_its_bind(NULL);
-    fs38_store_close(&r->s);
-    mbedtls_psa_crypto_free();
-    ts_flash_free(&r->f);
-    if (!keep_huk)
-        unlink(r->huk);
+    ts_device_free(&r->d, keep_huk);
 }
 
 /* ---- a set of 16-byte windows ------------------------------------------------------------- */
@@ -177,7 +157,7 @@ static void wset_add_all(wset *s, const uint8_t *p, size_t n)
 static size_t scan_flash(const rig *r, const wset *s, size_t *first)
 {
     size_t fl, hits = 0;
-    uint8_t *img = ts_read_file(r->f.path, &fl);
+    uint8_t *img = ts_read_file(r->d.f.path, &fl);
     assert_non_null(img);
     for (size_t i = 0; i + W <= fl; i++)
         if (wset_has(s, img + i)) {
@@ -198,7 +178,7 @@ static size_t scan_flash(const rig *r, const wset *s, size_t *first)
 static void add_store_ciphertext(const rig *r, wset *s, size_t *records)
 {
     size_t fl;
-    uint8_t *img = ts_read_file(r->f.path, &fl);
+    uint8_t *img = ts_read_file(r->d.f.path, &fl);
     assert_non_null(img);
     for (uint32_t b = STORE_OFF; b < STORE_OFF + STORE_SIZE; b += STORE_BANK) {
         uint32_t off = 64;
@@ -241,7 +221,7 @@ static void add_stored_form(rig *r, wset *s, psa_key_id_t k, size_t *count)
     uint8_t v[FS38_STORE_VALUE_MAX];
     size_t n = 0;
     snprintf(name, sizeof name, "its/%016llx", (unsigned long long)k);
-    assert_int_equal(fs38_store_get(&r->s, name, v, sizeof v, &n), FS38_OK);
+    assert_int_equal(fs38_store_get(&r->d.s, name, v, sizeof v, &n), FS38_OK);
     wset_add_all(s, v, n);
     (*count)++;
 }
@@ -260,17 +240,17 @@ static void populate(rig *r, populated *p, wset *s)
     fs38_auth a;
     fs38_auth_config ac;
     memset(&ac, 0, sizeof ac);
-    ac.store = &r->s;
-    ac.port = &r->f.port;
+    ac.store = &r->d.s;
+    ac.port = &r->d.f.port;
     ac.iterations = FS38_AUTH_ITERATIONS_MIN;
     assert_int_equal(fs38_auth_init(&a, &ac), FS38_OK);
     assert_int_equal(fs38_auth_provision(&a, "admin", p->setup), FS38_OK);
     wset_add_all(s, (const uint8_t *)p->setup, strlen(p->setup));
-    assert_int_equal(fs38_store_get(&r->s, "au/u/admin", buf, sizeof buf, &n), FS38_OK);
+    assert_int_equal(fs38_store_get(&r->d.s, "au/u/admin", buf, sizeof buf, &n), FS38_OK);
     wset_add_all(s, buf + 6, n - 6); /* the setup credential's salt + hash */
     assert_int_equal(fs38_auth_change(&a, "admin", p->setup, strlen(p->setup), PASSWORD, strlen(PASSWORD)), FS38_OK);
     wset_add_all(s, (const uint8_t *)PASSWORD, strlen(PASSWORD));
-    assert_int_equal(fs38_store_get(&r->s, "au/u/admin", buf, sizeof buf, &n), FS38_OK);
+    assert_int_equal(fs38_store_get(&r->d.s, "au/u/admin", buf, sizeof buf, &n), FS38_OK);
     wset_add_all(s, buf + 6, n - 6); /* salt + hash */
     p->plain_secrets += 4;
     /* other device keys: key agreement (generated inside), a raw KEK (exportable, like the
@@ -303,14 +283,14 @@ static void populate(rig *r, populated *p, wset *s)
     /* an application secret in the store */
     uint8_t psk[48];
     assert_int_equal(psa_generate_random(psk, sizeof psk), PSA_SUCCESS);
-    assert_int_equal(fs38_store_put(&r->s, "app/wifi-psk", psk, sizeof psk), FS38_OK);
+    assert_int_equal(fs38_store_put(&r->d.s, "app/wifi-psk", psk, sizeof psk), FS38_OK);
     wset_add_all(s, psk, sizeof psk);
     p->plain_secrets++;
     /* security-log records in the log region */
     uint8_t *logbuf = malloc(LOG_SIZE);
     assert_non_null(logbuf);
     assert_int_equal(psa_generate_random(logbuf, LOG_SIZE), PSA_SUCCESS);
-    assert_int_equal(fs38_flash_program(&r->f.port, LOG_OFF, logbuf, LOG_SIZE - 100), FS38_OK);
+    assert_int_equal(fs38_flash_program(&r->d.f.port, LOG_OFF, logbuf, LOG_SIZE - 100), FS38_OK);
     wset_add_all(s, logbuf, LOG_SIZE - 100);
     free(logbuf);
     p->plain_secrets++;
@@ -392,7 +372,7 @@ static void test_decommission_flash_scan(void **state)
                   s.n, p.plain_secrets, p.records, before);
     /* the log region reads blank; the store holds only the new lifecycle and the receipt */
     uint8_t blank[LOG_SIZE];
-    assert_int_equal(fs38_flash_read(&r.f.port, LOG_OFF, blank, LOG_SIZE), FS38_OK);
+    assert_int_equal(fs38_flash_read(&r.d.f.port, LOG_OFF, blank, LOG_SIZE), FS38_OK);
     for (size_t i = 0; i < LOG_SIZE; i++)
         assert_int_equal(blank[i], 0xff);
     uint8_t again[FS38_RECEIPT_MAX];
@@ -425,12 +405,12 @@ static void test_scan_catches_logical_deletion(void **state)
     wset_init(&s);
     rig_new(&r);
     populate(&r, &p, &s);
-    assert_int_equal(fs38_flash_erase(&r.f.port, LOG_OFF, LOG_SIZE), FS38_OK);
+    assert_int_equal(fs38_flash_erase(&r.d.f.port, LOG_OFF, LOG_SIZE), FS38_OK);
     assert_int_equal(psa_destroy_key(KEY_ID), PSA_SUCCESS);
     assert_int_equal(psa_destroy_key(KEY_ECDH), PSA_SUCCESS);
     assert_int_equal(psa_destroy_key(KEY_KEK), PSA_SUCCESS);
-    assert_int_equal(fs38_store_delete(&r.s, "app/wifi-psk"), FS38_OK);
-    assert_int_equal(fs38_store_delete(&r.s, "au/u/admin"), FS38_OK);
+    assert_int_equal(fs38_store_delete(&r.d.s, "app/wifi-psk"), FS38_OK);
+    assert_int_equal(fs38_store_delete(&r.d.s, "au/u/admin"), FS38_OK);
     rig_power_cycle(&r);
     assert_keys_gone();
     const size_t left = scan_flash(&r, &s, NULL);
@@ -511,33 +491,34 @@ static void test_power_cut_sweep(void **state)
     rig_new(&r);
     populate(&r, &p, &s);
     rig_power_cycle(&r);
-    uint8_t *snap = ts_read_file(r.f.path, &fl);
+    uint8_t *snap = ts_read_file(r.d.f.path, &fl);
     assert_non_null(snap);
     char path[256];
-    snprintf(path, sizeof path, "%s", r.f.path);
+    snprintf(path, sizeof path, "%s", r.d.f.path);
 
     /* an uncut run: how many operations */
-    uint64_t before = fs38_posix_ops(&r.f.posix);
+    uint64_t before = fs38_posix_ops(&r.d.f.posix);
     assert_int_equal(fs38_decommission(&r.dctx, &r.dcfg, receipt, sizeof receipt, &len), FS38_OK);
-    const uint64_t total = fs38_posix_ops(&r.f.posix) - before;
+    const uint64_t total = fs38_posix_ops(&r.d.f.posix) - before;
     assert_true(total > 10);
 
     unsigned unchanged = 0, pending = 0, done = 0, blank = 0, receipts = 0;
     for (uint64_t k = 1; k <= total; k++) {
         /* the populated device again (flash file incl. its counters; same HUK) */
         fs38_its_bind(NULL);
-        fs38_store_close(&r.s);
+        fs38_store_close(&r.d.s);
         mbedtls_psa_crypto_free();
-        fs38_posix_close(&r.f.posix);
+        fs38_posix_close(&r.d.f.posix);
         FILE *f = fopen(path, "wb");
         assert_non_null(f);
         assert_int_equal(fwrite(snap, 1, fl, f), fl);
         fclose(f);
-        ts_flash_reboot(&r.f);
+        ts_flash_reboot(&r.d.f);
         assert_int_equal(psa_crypto_init(), PSA_SUCCESS);
-        rig_open(&r);
+        ts_device_open(&r.d);
+        rig_setup(&r);
 
-        fs38_posix_cut_at(&r.f.posix, k);
+        fs38_posix_cut_at(&r.d.f.posix, k);
         fs38_err e = fs38_decommission(&r.dctx, &r.dcfg, receipt, sizeof receipt, &len);
         if (e != FS38_ERR_POWER)
             fail_msg("cut %llu of %llu: %s (%s)", (unsigned long long)k, (unsigned long long)total,

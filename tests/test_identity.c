@@ -18,53 +18,28 @@
 #define KEY_ID ((psa_key_id_t)0x00380003u)
 
 typedef struct {
-    ts_flash f;
-    char huk[256];
-    fs38_store_config scfg;
-    fs38_store s;
+    ts_device d; /* flash, HUK file, store bound to PSA ITS (tests/support.h) */
     fs38_identity id;
 } rig;
-
-static void rig_open_store(rig *r)
-{
-    fs38_err e = fs38_store_open(&r->s, &r->scfg);
-    if (e != FS38_OK)
-        fail_msg("store open: %s (%s)", fs38_strerror(e), r->s.diag.msg);
-    fs38_its_bind(&r->s);
-    assert_int_equal(fs38_identity_init(&r->id, &r->s, KEY_ID), FS38_OK);
-}
 
 static void rig_new(rig *r)
 {
     memset(r, 0, sizeof *r);
-    ts_flash_new(&r->f, FLASH_SIZE);
-    snprintf(r->huk, sizeof r->huk, "%s", ts_tmp_path("huk"));
-    unlink(r->huk);
-    r->f.cfg.huk_path = r->huk;
-    ts_flash_reboot(&r->f);
-    assert_int_equal(psa_crypto_init(), PSA_SUCCESS);
-    r->scfg = (fs38_store_config){ &r->f.port, 0, 8u * SS, 2u * SS };
-    rig_open_store(r);
+    ts_device_new(&r->d, FLASH_SIZE, (fs38_store_config){ NULL, 0, 8u * SS, 2u * SS });
+    assert_int_equal(fs38_identity_init(&r->id, &r->d.s, KEY_ID), FS38_OK);
 }
 
 /* Power cycle: store closed, PSA's RAM gone, flash reopened. */
 static void rig_power_cycle(rig *r)
 {
-    fs38_its_bind(NULL);
-    fs38_store_close(&r->s);
-    mbedtls_psa_crypto_free();
-    ts_flash_reboot(&r->f);
-    assert_int_equal(psa_crypto_init(), PSA_SUCCESS);
-    rig_open_store(r);
+    ts_device_power_off_on(&r->d);
+    ts_device_open(&r->d);
+    assert_int_equal(fs38_identity_init(&r->id, &r->d.s, KEY_ID), FS38_OK);
 }
 
 static void rig_free(rig *r)
 {
-    fs38_its_bind(NULL);
-    fs38_store_close(&r->s);
-    mbedtls_psa_crypto_free();
-    ts_flash_free(&r->f);
-    unlink(r->huk);
+    ts_device_free(&r->d, false);
 }
 
 static void test_provision_and_key_policy(void **state)
@@ -210,15 +185,15 @@ static void test_provision_power_cut_sweep(void **state)
     (void)state;
     rig r;
     rig_new(&r);
-    const uint64_t before = fs38_posix_ops(&r.f.posix);
+    const uint64_t before = fs38_posix_ops(&r.d.f.posix);
     assert_int_equal(fs38_identity_provision(&r.id), FS38_OK);
-    const uint64_t total = fs38_posix_ops(&r.f.posix) - before;
+    const uint64_t total = fs38_posix_ops(&r.d.f.posix) - before;
     rig_free(&r);
     assert_true(total >= 3);
     unsigned blank = 0, provisioned = 0;
     for (uint64_t k = 1; k <= total; k++) {
         rig_new(&r);
-        fs38_posix_cut_at(&r.f.posix, k);
+        fs38_posix_cut_at(&r.d.f.posix, k);
         fs38_err e = fs38_identity_provision(&r.id);
         if (e != FS38_ERR_POWER && e != FS38_ERR_STORE_FULL && e != FS38_ERR_CRYPTO)
             fail_msg("cut %llu: provision returned %s", (unsigned long long)k, fs38_strerror(e));
@@ -287,16 +262,16 @@ static void test_hundred_distinct_devices(void **state)
         assert_int_equal(fs38_identity_ueid(&r.id, d[i].ueid), FS38_OK);
         assert_int_equal(fs38_identity_public_key(&r.id, d[i].point), FS38_OK);
         memset(&ac, 0, sizeof ac);
-        ac.store = &r.s;
-        ac.port = &r.f.port;
+        ac.store = &r.d.s;
+        ac.port = &r.d.f.port;
         ac.iterations = FS38_AUTH_ITERATIONS_MIN;
         ac.ueid = d[i].ueid;
         ac.ueid_len = FS38_UEID_LEN;
         assert_int_equal(fs38_auth_init(&a, &ac), FS38_OK);
         assert_int_equal(fs38_auth_provision(&a, "admin", d[i].setup), FS38_OK);
-        assert_int_equal(fs38_store_get(&r.s, "au/u/admin", d[i].cred, sizeof d[i].cred, &n), FS38_OK);
+        assert_int_equal(fs38_store_get(&r.d.s, "au/u/admin", d[i].cred, sizeof d[i].cred, &n), FS38_OK);
         assert_int_equal(n, sizeof d[i].cred);
-        assert_int_equal(r.f.port.hardware_key(r.f.port.ctx, d[i].huk, 32), FS38_OK);
+        assert_int_equal(r.d.f.port.hardware_key(r.d.f.port.ctx, d[i].huk, 32), FS38_OK);
         rig_free(&r);
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);

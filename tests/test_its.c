@@ -27,46 +27,24 @@ psa_status_t psa_its_remove(its_uid uid);
 #define FLASH_SIZE (24u * SS)
 #define KEY_ID ((psa_key_id_t)0x100)
 
-typedef struct {
-    ts_flash f;
-    char huk[256];
-    fs38_store_config cfg;
-    fs38_store s;
-} rig;
+/* The shared rig (tests/support.h): flash, HUK file, store bound to PSA ITS. */
+typedef ts_device rig;
 
 static void rig_new(rig *r)
 {
-    memset(r, 0, sizeof *r);
-    ts_flash_new(&r->f, FLASH_SIZE);
-    snprintf(r->huk, sizeof r->huk, "%s", ts_tmp_path("huk"));
-    unlink(r->huk);
-    r->f.cfg.huk_path = r->huk;
-    ts_flash_reboot(&r->f);
-    r->cfg = (fs38_store_config){ &r->f.port, 4u * SS, 4u * SS, 0 };
-    assert_int_equal(fs38_store_open(&r->s, &r->cfg), FS38_OK);
-    fs38_its_bind(&r->s);
+    ts_device_new(r, FLASH_SIZE, (fs38_store_config){ NULL, 4u * SS, 4u * SS, 0 });
 }
 
 /* Full power cycle: store closed, PSA's RAM (key slots) gone, flash reopened. */
 static void rig_power_cycle(rig *r)
 {
-    fs38_its_bind(NULL);
-    fs38_store_close(&r->s);
-    mbedtls_psa_crypto_free();
-    ts_flash_reboot(&r->f);
-    assert_int_equal(psa_crypto_init(), PSA_SUCCESS);
-    fs38_err e = fs38_store_open(&r->s, &r->cfg);
-    if (e != FS38_OK)
-        fail_msg("store reopen: %s (%s)", fs38_strerror(e), r->s.diag.msg);
-    fs38_its_bind(&r->s);
+    ts_device_power_off_on(r);
+    ts_device_open(r);
 }
 
 static void rig_free(rig *r)
 {
-    fs38_its_bind(NULL);
-    fs38_store_close(&r->s);
-    ts_flash_free(&r->f);
-    unlink(r->huk);
+    ts_device_free(r, false);
 }
 
 static int flash_contains(rig *r, const uint8_t *needle, size_t n)
@@ -223,13 +201,13 @@ static void test_persistent_keys_survive_and_stay_sealed(void **state)
     r.f.cfg.huk_path = other;
     ts_flash_reboot(&r.f);
     assert_int_equal(psa_crypto_init(), PSA_SUCCESS);
-    assert_int_equal(fs38_store_open(&r.s, &r.cfg), FS38_ERR_STORE_CORRUPT);
+    assert_int_equal(fs38_store_open(&r.s, &r.scfg), FS38_ERR_STORE_CORRUPT);
     assert_int_equal(psa_sign_hash(KEY_ID + 1, PSA_ALG_ECDSA(PSA_ALG_SHA_256), h, sizeof h, sig, sizeof sig, &sl),
                      PSA_ERROR_INVALID_HANDLE);
     unlink(other);
     r.f.cfg.huk_path = r.huk;
     ts_flash_reboot(&r.f);
-    assert_int_equal(fs38_store_open(&r.s, &r.cfg), FS38_OK);
+    assert_int_equal(fs38_store_open(&r.s, &r.scfg), FS38_OK);
     fs38_its_bind(&r.s);
     assert_int_equal(psa_destroy_key(KEY_ID + 1), PSA_SUCCESS);
     rig_free(&r);
@@ -276,7 +254,7 @@ static void test_power_cut_during_key_creation(void **state)
         fs38_posix_cut_at(&r.f.posix, 0);
         ts_flash_reboot(&r.f);
         assert_int_equal(psa_crypto_init(), PSA_SUCCESS);
-        assert_int_equal(fs38_store_open(&r.s, &r.cfg), FS38_OK);
+        assert_int_equal(fs38_store_open(&r.s, &r.scfg), FS38_OK);
         fs38_its_bind(&r.s);
         psa_status_t st = psa_sign_hash(KEY_ID, PSA_ALG_ECDSA(PSA_ALG_SHA_256), h, sizeof h, sig, sizeof sig, &sl);
         if (st == PSA_SUCCESS) {
