@@ -19,19 +19,6 @@ uint32_t fs38_slot_image_offset(const fs38_boot_config *cfg)
     return cfg->image_offset ? cfg->image_offset : FS38_SLOT_DEFAULT_IMAGE_OFFSET;
 }
 
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
 static bool regions_overlap(const fs38_region *a, const fs38_region *b)
 {
     return a->offset < b->offset + b->size && b->offset < a->offset + a->size;
@@ -79,7 +66,7 @@ fs38_err fs38_slot_header(const fs38_boot_config *cfg, unsigned slot, uint32_t *
         return e;
     if (memcmp(h, FS38_SLOT_MAGIC, 8) != 0)
         return FS38_ERR_NO_IMAGE;
-    uint32_t el = le32(h + 8), il = le32(h + 12);
+    uint32_t el = fs38_get_le32(h + 8), il = fs38_get_le32(h + 12);
     if (el == 0 || el > FS38_ENVELOPE_MAX)
         return FS38_ERR_NO_IMAGE;
     if (il > cfg->slot[slot].size - fs38_slot_image_offset(cfg))
@@ -109,8 +96,8 @@ fs38_err fs38_slot_program(const fs38_boot_config *cfg, unsigned slot, const uin
     if (!e) {
         uint8_t h[FS38_SLOT_HEADER_SIZE];
         memcpy(h, FS38_SLOT_MAGIC, 8);
-        put_le32(h + 8, (uint32_t)env_len);
-        put_le32(h + 12, (uint32_t)image_len);
+        fs38_put_le32(h + 8, (uint32_t)env_len);
+        fs38_put_le32(h + 12, (uint32_t)image_len);
         e = fs38_flash_program(cfg->port, r->offset, h, sizeof h); /* last: marks the slot complete */
     }
     return e;

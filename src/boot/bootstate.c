@@ -2,33 +2,23 @@
 #include <string.h>
 #include "fs38/bootstate.h"
 #include "fs38/util.h"
+#include "inner.h"
 
 #define MAGIC 0x46533842u /* "FS8B" */
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 /* layout: magic(4) seq(4) confirmed pending_slot pending dl_slot (4) dl_bytes(8) digest(32)
  *         committed(1) pad(3) check(8) */
 static FS38_NODISCARD fs38_err encode(const fs38_bootstate *st, uint8_t r[FS38_BOOTSTATE_RECORD])
 {
     memset(r, 0, FS38_BOOTSTATE_RECORD);
-    put32(r, MAGIC);
-    put32(r + 4, st->seq);
+    fs38_put_le32(r, MAGIC);
+    fs38_put_le32(r + 4, st->seq);
     r[8] = st->confirmed_slot;
     r[9] = st->pending_slot;
     r[10] = st->pending;
     r[11] = st->dl_slot;
-    put32(r + 12, (uint32_t)st->dl_bytes);
-    put32(r + 16, (uint32_t)(st->dl_bytes >> 32));
+    fs38_put_le32(r + 12, (uint32_t)st->dl_bytes);
+    fs38_put_le32(r + 16, (uint32_t)(st->dl_bytes >> 32));
     memcpy(r + 20, st->dl_digest, 32);
     r[52] = st->committed;
     uint8_t h[32];
@@ -42,14 +32,14 @@ static FS38_NODISCARD fs38_err encode(const fs38_bootstate *st, uint8_t r[FS38_B
 static bool decode(const uint8_t r[FS38_BOOTSTATE_RECORD], fs38_bootstate *st)
 {
     uint8_t h[32];
-    if (get32(r) != MAGIC || fs38_sha256(r, 56, h) != FS38_OK || fs38_ct_compare(h, r + 56, 8) != 0)
+    if (fs38_get_le32(r) != MAGIC || fs38_sha256(r, 56, h) != FS38_OK || fs38_ct_compare(h, r + 56, 8) != 0)
         return false;
-    st->seq = get32(r + 4);
+    st->seq = fs38_get_le32(r + 4);
     st->confirmed_slot = r[8];
     st->pending_slot = r[9];
     st->pending = r[10];
     st->dl_slot = r[11];
-    st->dl_bytes = (uint64_t)get32(r + 12) | (uint64_t)get32(r + 16) << 32;
+    st->dl_bytes = (uint64_t)fs38_get_le32(r + 12) | (uint64_t)fs38_get_le32(r + 16) << 32;
     memcpy(st->dl_digest, r + 20, 32);
     st->committed = r[52];
     return st->seq != 0;

@@ -2,6 +2,7 @@
 #include <string.h>
 #include "fs38/cbor.h"
 #include "fs38/cose.h"
+#include "inner.h"
 
 /* ---- keyring ---- */
 
@@ -62,13 +63,10 @@ fs38_err fs38_keyring_add_hmac(fs38_keyring *kr, const uint8_t *key, size_t len)
         return FS38_ERR_ARG;
     if (kr->n >= FS38_KEYRING_MAX)
         return FS38_ERR_LIMIT;
-    psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
-    psa_set_key_type(&at, PSA_KEY_TYPE_HMAC);
-    psa_set_key_usage_flags(&at, PSA_KEY_USAGE_VERIFY_MESSAGE | PSA_KEY_USAGE_SIGN_MESSAGE);
-    psa_set_key_algorithm(&at, PSA_ALG_HMAC(PSA_ALG_SHA_256));
     psa_key_id_t id = 0;
-    if (psa_import_key(&at, key, len, &id) != PSA_SUCCESS)
-        return FS38_ERR_CRYPTO;
+    fs38_err e = fs38_hmac_key_import(key, len, &id);
+    if (e != FS38_OK)
+        return e;
     return keyring_push(kr, id, FS38_KEY_HMAC256, true, NULL);
 }
 
