@@ -30,87 +30,120 @@ extern "C" {
 #define FS38_NODISCARD
 #endif
 
+/*
+ * FS38_ERR_LIST(X): every error code, exactly once. Each entry is
+ *     X(name, value, text, meaning)
+ *   name, value  the enumerator. Names and values never change (binary compatibility); a new
+ *                code takes a value not used before.
+ *   text         what fs38_strerror() returns: short and constant.
+ *   meaning      one line for the documentation.
+ * The enum below, fs38_strerror() (src/core/err.c) and the error table of docs/formats.md §12
+ * (scripts/gen-error-table, checked by the CTest test docs_error_table) are all generated
+ * from this list, so they cannot disagree. Keep each entry on its own X(...) and the strings
+ * free of '|' and '"'.
+ */
+#define FS38_ERR_LIST(X) \
+    /* generic */ \
+    X(FS38_OK, 0, "ok", "success") \
+    X(FS38_ERR_ARG, -1, "invalid argument", "NULL or out-of-range argument, invalid configuration or geometry") \
+    X(FS38_ERR_BUFFER, -2, "buffer too small", \
+      "the caller's output buffer is too small") \
+    X(FS38_ERR_IO, -3, "I/O error", "port I/O failure") \
+    X(FS38_ERR_POWER, -4, "power lost", \
+      "power lost during a flash operation (simulated on POSIX); the device is off until it restarts") \
+    X(FS38_ERR_CRYPTO, -5, "crypto library failure", \
+      "PSA / Mbed TLS failed for a reason other than a verification failure") \
+    X(FS38_ERR_STATE, -6, "invalid state", \
+      "call not valid in the current state, e.g. fs38_suit_run on an unauthenticated manifest") \
+    X(FS38_ERR_NOT_FOUND, -7, "not found", \
+      "no such item: absent sequence, unknown integrated payload, missing store record") \
+    X(FS38_ERR_LIMIT, -8, "capacity exceeded", "a compile-time capacity was exceeded") \
+    /* CBOR (RFC 8949) */ \
+    X(FS38_ERR_CBOR_TRUNCATED, -20, "CBOR truncated", "item or declared length runs past the end of the buffer") \
+    X(FS38_ERR_CBOR_MALFORMED, -21, "CBOR malformed", "reserved additional info, bad simple value") \
+    X(FS38_ERR_CBOR_INDEFINITE, -22, "CBOR indefinite length not allowed", "indefinite length (not allowed)") \
+    X(FS38_ERR_CBOR_NONMINIMAL, -23, "CBOR head not minimal", "head not in preferred (shortest) form") \
+    X(FS38_ERR_CBOR_TYPE, -24, "CBOR unexpected type", "item has an unexpected major type or value") \
+    X(FS38_ERR_CBOR_DEPTH, -25, "CBOR nesting too deep", "nesting deeper than the limit") \
+    X(FS38_ERR_CBOR_TRAILING, -26, "CBOR trailing bytes", "bytes left after the expected item") \
+    /* COSE (RFC 9052/9053) */ \
+    X(FS38_ERR_COSE_FORMAT, -40, "malformed COSE structure", \
+      "not a well-formed COSE_Sign1 / COSE_Mac0 / COSE_Encrypt, unprotected alg, payload mismatch") \
+    X(FS38_ERR_UNSUPPORTED_ALG, -41, "unsupported algorithm", \
+      "COSE, digest or encryption algorithm not supported (or not allowed here), or missing") \
+    X(FS38_ERR_BAD_SIGNATURE, -42, "signature invalid", "no trusted P-256 key verifies the signature") \
+    X(FS38_ERR_BAD_MAC, -43, "MAC invalid", "no trusted HMAC key verifies the tag") \
+    X(FS38_ERR_UNTRUSTED_SIGNER, -44, "untrusted signer", "the kid names a key that is not trusted") \
+    /* SUIT (draft-ietf-suit-manifest) */ \
+    X(FS38_ERR_SUIT_FORMAT, -60, "malformed SUIT envelope", \
+      "envelope, manifest or command structure invalid (the diagnostic says where)") \
+    X(FS38_ERR_NO_AUTH, -61, "no authentication block", "no authentication wrapper, or one without a COSE block") \
+    X(FS38_ERR_MANIFEST_DIGEST, -62, "manifest digest mismatch", \
+      "SHA-256 of the bstr-wrapped manifest differs from the authenticated digest") \
+    X(FS38_ERR_SEVERED_DIGEST, -63, "severed member digest mismatch", \
+      "a severed member does not match its digest, or has none") \
+    X(FS38_ERR_SEVERED_MISSING, -64, "severed member missing", "the sequence to run was severed and not supplied") \
+    X(FS38_ERR_ROLLBACK, -65, "rollback refused", \
+      "sequence number lower than the installed one (the anti-rollback counter)") \
+    X(FS38_ERR_VENDOR_ID, -66, "vendor id mismatch", "condition-vendor-identifier failed") \
+    X(FS38_ERR_CLASS_ID, -67, "class id mismatch", "condition-class-identifier failed") \
+    X(FS38_ERR_IMAGE_DIGEST, -68, "image digest mismatch", "condition-image-match failed (digest)") \
+    X(FS38_ERR_IMAGE_SIZE, -69, "image size invalid", \
+      "image shorter than image-size, size missing or different from the slot header, too large for the slot") \
+    X(FS38_ERR_COMPONENT, -70, "invalid component", \
+      "unknown component, component index out of range, bad copy source") \
+    X(FS38_ERR_UNSUPPORTED_COMMAND, -71, "unsupported command", \
+      "unknown or unsupported command, or a command whose callback the platform lacks") \
+    X(FS38_ERR_UNSUPPORTED_PARAM, -72, "unsupported parameter", \
+      "unsupported SUIT parameter or value, or a COSE crit header") \
+    X(FS38_ERR_CONDITION, -73, "condition failed", \
+      "another condition failed (slot, device id, abort, try-each without match)") \
+    X(FS38_ERR_MANIFEST_VERSION, -74, "unsupported manifest version", "manifest-version is not 1") \
+    X(FS38_ERR_MISSING_PARAM, -75, "missing parameter", "a command needs a parameter that is not set") \
+    X(FS38_ERR_CALLBACK, -76, "platform refused the operation", \
+      "reserved for a platform callback that refuses fetch / copy / write / invoke (no fs38 code returns it yet)") \
+    /* boot */ \
+    X(FS38_ERR_NO_IMAGE, -90, "no image", "slot is empty (erased or without a valid slot header)") \
+    X(FS38_ERR_NOT_BOOTABLE, -91, "no bootable image", "no slot verifies") \
+    X(FS38_ERR_POLICY, -92, "refused by policy", \
+      "authentic, but the boot or update policy refuses it (a check or sequence is missing)") \
+    /* sealed storage (control 6) */ \
+    X(FS38_ERR_STORE_ROLLBACK, -110, "store rolled back", \
+      "the store is older than its monotonic counter (restored or spliced region)") \
+    X(FS38_ERR_STORE_CORRUPT, -111, "store record corrupt", "a store record or bank header failed authentication") \
+    X(FS38_ERR_STORE_FULL, -112, "store full", "no space even after compaction") \
+    /* updates (control 3) */ \
+    X(FS38_ERR_DECRYPT, -130, "decryption failed", \
+      "payload decryption, CEK unwrap or GCM tag failed, or no key to decrypt with") \
+    X(FS38_ERR_TRUNCATED, -131, "payload truncated", "payload (or a log record) ended before its announced size") \
+    X(FS38_ERR_OVERSIZE, -132, "payload too large", \
+      "payload or envelope larger than the manifest announced or the slot holds") \
+    /* identity, authentication, attestation, decommissioning (controls 1, 8, 12) */ \
+    X(FS38_ERR_AUTH_REFUSED, -150, "login refused", "login refused: wrong user or password (never says which)") \
+    X(FS38_ERR_AUTH_LOCKED, -151, "locked out after failed attempts", \
+      "refused: the back-off after failed attempts is running") \
+    X(FS38_ERR_AUTH_CHANGE, -152, "password change required", \
+      "password right, but it must be changed before anything else") \
+    X(FS38_ERR_PASSWORD_POLICY, -153, "password refused by policy", \
+      "new password refused by the policy (the diagnostic says why)") \
+    X(FS38_ERR_NOT_PROVISIONED, -154, "device not provisioned", "the device has no identity (key, UEID)") \
+    X(FS38_ERR_PROVISIONED, -155, "device already provisioned", "the device already has an identity") \
+    X(FS38_ERR_DECOMMISSIONED, -156, "device decommissioned", "the device is decommissioned, or being decommissioned") \
+    X(FS38_ERR_CERT_MISMATCH, -157, "certificate does not match the device", \
+      "certificate not for this device's key / UEID") \
+    X(FS38_ERR_NONCE, -158, "nonce mismatch", "the token's nonce is not the expected one") \
+    X(FS38_ERR_CLAIMS, -159, "invalid claims", "token / receipt claims malformed, missing or of another kind") \
+    X(FS38_ERR_ERASE, -160, "region not erased", "a region did not read back erased after erasing it") \
+    /* security log (control 7) */ \
+    X(FS38_ERR_LOG_UNINIT, -180, "security log not initialised", "no security log was created (fs38_log_create)") \
+    X(FS38_ERR_LOG_BATCH, -181, "malformed log batch", "not a well-formed log record / batch") \
+    X(FS38_ERR_LOG_VERIFY, -182, "log tampering or loss found", "log verification found tampering or loss")
+
+#define FS38_ERR_ENUMERATOR_(name, value, text, meaning) name = (value),
 typedef enum fs38_err {
-    FS38_OK = 0,
-
-    /* generic */
-    FS38_ERR_ARG = -1,          /* invalid argument (NULL, out of range) */
-    FS38_ERR_BUFFER = -2,       /* caller's buffer too small */
-    FS38_ERR_IO = -3,           /* port I/O failure */
-    FS38_ERR_POWER = -4,        /* power lost during a flash operation (simulated on POSIX) */
-    FS38_ERR_CRYPTO = -5,       /* the crypto library failed (not a verification failure) */
-    FS38_ERR_STATE = -6,        /* call not valid in the current state */
-    FS38_ERR_NOT_FOUND = -7,    /* no such item */
-    FS38_ERR_LIMIT = -8,        /* a compile-time capacity was exceeded */
-
-    /* CBOR (RFC 8949) */
-    FS38_ERR_CBOR_TRUNCATED = -20,   /* item runs past the end of the buffer */
-    FS38_ERR_CBOR_MALFORMED = -21,   /* reserved additional info, bad simple value */
-    FS38_ERR_CBOR_INDEFINITE = -22,  /* indefinite length (not allowed) */
-    FS38_ERR_CBOR_NONMINIMAL = -23,  /* head not in preferred (shortest) form */
-    FS38_ERR_CBOR_TYPE = -24,        /* item has an unexpected major type / value */
-    FS38_ERR_CBOR_DEPTH = -25,       /* nesting deeper than the limit */
-    FS38_ERR_CBOR_TRAILING = -26,    /* bytes left after the expected item */
-
-    /* COSE (RFC 9052/9053) */
-    FS38_ERR_COSE_FORMAT = -40,      /* not a well-formed COSE_Sign1 / COSE_Mac0 / COSE_Encrypt */
-    FS38_ERR_UNSUPPORTED_ALG = -41,  /* algorithm not supported (or not allowed here) */
-    FS38_ERR_BAD_SIGNATURE = -42,    /* signature does not verify with any trusted key */
-    FS38_ERR_BAD_MAC = -43,          /* MAC does not verify */
-    FS38_ERR_UNTRUSTED_SIGNER = -44, /* kid names a key that is not trusted */
-
-    /* SUIT (draft-ietf-suit-manifest) */
-    FS38_ERR_SUIT_FORMAT = -60,      /* envelope / manifest structure is invalid */
-    FS38_ERR_NO_AUTH = -61,          /* envelope carries no COSE authentication block */
-    FS38_ERR_MANIFEST_DIGEST = -62,  /* SHA-256(manifest) != authenticated digest */
-    FS38_ERR_SEVERED_DIGEST = -63,   /* a severable member does not match its digest */
-    FS38_ERR_SEVERED_MISSING = -64,  /* a severed member needed here is absent */
-    FS38_ERR_ROLLBACK = -65,         /* sequence number lower than the installed one */
-    FS38_ERR_VENDOR_ID = -66,        /* condition vendor-identifier failed */
-    FS38_ERR_CLASS_ID = -67,         /* condition class-identifier failed */
-    FS38_ERR_IMAGE_DIGEST = -68,     /* condition image-match failed (digest) */
-    FS38_ERR_IMAGE_SIZE = -69,       /* image size wrong, missing, or too large for the slot */
-    FS38_ERR_COMPONENT = -70,        /* unknown component / component index out of range */
-    FS38_ERR_UNSUPPORTED_COMMAND = -71, /* unknown or unsupported critical command */
-    FS38_ERR_UNSUPPORTED_PARAM = -72,   /* parameter value not supported */
-    FS38_ERR_CONDITION = -73,        /* another condition failed (slot, content, abort) */
-    FS38_ERR_MANIFEST_VERSION = -74, /* manifest version is not 1 */
-    FS38_ERR_MISSING_PARAM = -75,    /* a command needs a parameter that is not set */
-    FS38_ERR_CALLBACK = -76,         /* the platform refused a fetch/copy/write/invoke */
-
-    /* boot */
-    FS38_ERR_NO_IMAGE = -90,         /* slot is empty (erased or no slot header) */
-    FS38_ERR_NOT_BOOTABLE = -91,     /* no slot verifies */
-    FS38_ERR_POLICY = -92,           /* verified, but the device policy refuses it */
-
-    /* sealed storage */
-    FS38_ERR_STORE_ROLLBACK = -110,  /* the store is older than its monotonic counter */
-    FS38_ERR_STORE_CORRUPT = -111,   /* a record failed authentication */
-    FS38_ERR_STORE_FULL = -112,      /* no space even after compaction */
-
-    /* updates */
-    FS38_ERR_DECRYPT = -130,         /* payload decryption / key unwrap / tag failed */
-    FS38_ERR_TRUNCATED = -131,       /* payload ended before the announced size */
-    FS38_ERR_OVERSIZE = -132,        /* payload larger than the manifest announced / slot holds */
-
-    /* identity, authentication, attestation, decommissioning (controls 1, 8, 12) */
-    FS38_ERR_AUTH_REFUSED = -150,    /* login refused: wrong user or password (never says which) */
-    FS38_ERR_AUTH_LOCKED = -151,     /* refused: the back-off after failed attempts is running */
-    FS38_ERR_AUTH_CHANGE = -152,     /* password right, but it must be changed before anything else */
-    FS38_ERR_PASSWORD_POLICY = -153, /* new password refused by the policy (the diag says why) */
-    FS38_ERR_NOT_PROVISIONED = -154, /* the device has no identity (key, UEID) */
-    FS38_ERR_PROVISIONED = -155,     /* the device already has an identity */
-    FS38_ERR_DECOMMISSIONED = -156,  /* the device is decommissioned, or being decommissioned */
-    FS38_ERR_CERT_MISMATCH = -157,   /* certificate not for this device's key / UEID */
-    FS38_ERR_NONCE = -158,           /* the token's nonce is not the expected one */
-    FS38_ERR_CLAIMS = -159,          /* token / receipt claims malformed, missing or of another kind */
-    FS38_ERR_ERASE = -160,           /* a region did not read back erased after erasing it */
-
-    /* security log (control 7) */
-    FS38_ERR_LOG_UNINIT = -180,      /* no security log was created (fs38_log_create) */
-    FS38_ERR_LOG_BATCH = -181,       /* not a well-formed log record / batch */
-    FS38_ERR_LOG_VERIFY = -182       /* log verification found tampering or loss */
+    FS38_ERR_LIST(FS38_ERR_ENUMERATOR_)
 } fs38_err;
+#undef FS38_ERR_ENUMERATOR_
 
 /* Short, constant description of an error code (never NULL). */
 const char *fs38_strerror(fs38_err err);

@@ -3,71 +3,15 @@
 #include "fs38/err.h"
 #include "inner.h"
 
+/* Generated from FS38_ERR_LIST (include/fs38/err.h): one case per code, none forgotten. */
 const char *fs38_strerror(fs38_err err)
 {
+#define FS38_ERR_CASE_(name, value, text, meaning) \
+    case name: return text;
     switch (err) {
-    case FS38_OK: return "ok";
-    case FS38_ERR_ARG: return "invalid argument";
-    case FS38_ERR_BUFFER: return "buffer too small";
-    case FS38_ERR_IO: return "I/O error";
-    case FS38_ERR_POWER: return "power lost";
-    case FS38_ERR_CRYPTO: return "crypto library failure";
-    case FS38_ERR_STATE: return "invalid state";
-    case FS38_ERR_NOT_FOUND: return "not found";
-    case FS38_ERR_LIMIT: return "capacity exceeded";
-    case FS38_ERR_CBOR_TRUNCATED: return "CBOR truncated";
-    case FS38_ERR_CBOR_MALFORMED: return "CBOR malformed";
-    case FS38_ERR_CBOR_INDEFINITE: return "CBOR indefinite length not allowed";
-    case FS38_ERR_CBOR_NONMINIMAL: return "CBOR head not minimal";
-    case FS38_ERR_CBOR_TYPE: return "CBOR unexpected type";
-    case FS38_ERR_CBOR_DEPTH: return "CBOR nesting too deep";
-    case FS38_ERR_CBOR_TRAILING: return "CBOR trailing bytes";
-    case FS38_ERR_COSE_FORMAT: return "malformed COSE structure";
-    case FS38_ERR_UNSUPPORTED_ALG: return "unsupported algorithm";
-    case FS38_ERR_BAD_SIGNATURE: return "signature invalid";
-    case FS38_ERR_BAD_MAC: return "MAC invalid";
-    case FS38_ERR_UNTRUSTED_SIGNER: return "untrusted signer";
-    case FS38_ERR_SUIT_FORMAT: return "malformed SUIT envelope";
-    case FS38_ERR_NO_AUTH: return "no authentication block";
-    case FS38_ERR_MANIFEST_DIGEST: return "manifest digest mismatch";
-    case FS38_ERR_SEVERED_DIGEST: return "severed member digest mismatch";
-    case FS38_ERR_SEVERED_MISSING: return "severed member missing";
-    case FS38_ERR_ROLLBACK: return "rollback refused";
-    case FS38_ERR_VENDOR_ID: return "vendor id mismatch";
-    case FS38_ERR_CLASS_ID: return "class id mismatch";
-    case FS38_ERR_IMAGE_DIGEST: return "image digest mismatch";
-    case FS38_ERR_IMAGE_SIZE: return "image size invalid";
-    case FS38_ERR_COMPONENT: return "invalid component";
-    case FS38_ERR_UNSUPPORTED_COMMAND: return "unsupported command";
-    case FS38_ERR_UNSUPPORTED_PARAM: return "unsupported parameter";
-    case FS38_ERR_CONDITION: return "condition failed";
-    case FS38_ERR_MANIFEST_VERSION: return "unsupported manifest version";
-    case FS38_ERR_MISSING_PARAM: return "missing parameter";
-    case FS38_ERR_CALLBACK: return "platform refused the operation";
-    case FS38_ERR_NO_IMAGE: return "no image";
-    case FS38_ERR_NOT_BOOTABLE: return "no bootable image";
-    case FS38_ERR_POLICY: return "refused by policy";
-    case FS38_ERR_STORE_ROLLBACK: return "store rolled back";
-    case FS38_ERR_STORE_CORRUPT: return "store record corrupt";
-    case FS38_ERR_STORE_FULL: return "store full";
-    case FS38_ERR_DECRYPT: return "decryption failed";
-    case FS38_ERR_TRUNCATED: return "payload truncated";
-    case FS38_ERR_OVERSIZE: return "payload too large";
-    case FS38_ERR_AUTH_REFUSED: return "login refused";
-    case FS38_ERR_AUTH_LOCKED: return "locked out after failed attempts";
-    case FS38_ERR_AUTH_CHANGE: return "password change required";
-    case FS38_ERR_PASSWORD_POLICY: return "password refused by policy";
-    case FS38_ERR_NOT_PROVISIONED: return "device not provisioned";
-    case FS38_ERR_PROVISIONED: return "device already provisioned";
-    case FS38_ERR_DECOMMISSIONED: return "device decommissioned";
-    case FS38_ERR_CERT_MISMATCH: return "certificate does not match the device";
-    case FS38_ERR_NONCE: return "nonce mismatch";
-    case FS38_ERR_CLAIMS: return "invalid claims";
-    case FS38_ERR_ERASE: return "region not erased";
-    case FS38_ERR_LOG_UNINIT: return "security log not initialised";
-    case FS38_ERR_LOG_BATCH: return "malformed log batch";
-    case FS38_ERR_LOG_VERIFY: return "log tampering or loss found";
+    FS38_ERR_LIST(FS38_ERR_CASE_)
     }
+#undef FS38_ERR_CASE_
     return "unknown error";
 }
 
