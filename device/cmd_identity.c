@@ -174,8 +174,9 @@ static void mbed_err(const char *what, int ret)
     host_err("%s failed (Mbed TLS error -0x%04x)", what, (unsigned)-ret);
 }
 
-/* A CSR for the device key (which never leaves PSA: an opaque PK signs it). */
-static int write_csr(const char *path)
+/* A CSR for the device key (which never leaves PSA: an opaque PK signs it), into output i of o
+ * (the caller commits). An exit code. */
+static int write_csr(host_out *o, int i)
 {
     uint8_t ueid[FS38_UEID_LEN];
     char hex[2 * FS38_UEID_LEN + 1], subject[160];
@@ -210,7 +211,7 @@ static int write_csr(const char *path)
         mbed_err("writing the CSR", ret);
         return HOST_EXIT_USAGE;
     }
-    return host_write_file(path, pem, strlen((const char *)pem), 0644, false) ? HOST_EXIT_USAGE : HOST_EXIT_OK;
+    return host_out_write(o, i, pem, strlen((const char *)pem)) ? HOST_EXIT_USAGE : HOST_EXIT_OK;
 }
 
 /* ---- provision / csr / install-cert / identity ---------------------------------------------- */
@@ -219,8 +220,26 @@ static int provision_run(const char *dir, const char *csr, uint32_t cost, const 
 {
     uint8_t ueid[FS38_UEID_LEN], point[FS38_P256_POINT_LEN], kid[FS38_KID_LEN];
     char setup[FS38_AUTH_SETUP_LEN + 1], hex[2 * FS38_UEID_LEN + 1], kid_hex[2 * FS38_KID_LEN + 1];
-    if (open_identity(dir))
+    /* Every output is checked before the device changes: provisioning happens once, and its
+     * setup credential and k0 are shown once, so a CSR or k0 that cannot be written must stop
+     * it here, not after. The CSR's temporary file is held until it is written. */
+    if (log_key_out && strcmp(log_key_out, csr) == 0) {
+        host_err("provision: --csr and --log-key-out name the same file %s", csr);
         return HOST_EXIT_USAGE;
+    }
+    host_out o;
+    host_out_init(&o);
+    const int i_csr = host_out_add(&o, csr, 0644, false);
+    if (i_csr < 0)
+        return HOST_EXIT_USAGE;
+    if (log_key_out && host_out_check(log_key_out, true)) {
+        host_out_abort(&o);
+        return HOST_EXIT_USAGE;
+    }
+    if (open_identity(dir)) {
+        host_out_abort(&o);
+        return HOST_EXIT_USAGE;
+    }
     int rc = HOST_EXIT_USAGE;
     fs38_err e = fs38_identity_provision(&g_id);
     if (e != FS38_OK) {
@@ -256,12 +275,15 @@ static int provision_run(const char *dir, const char *csr, uint32_t cost, const 
         }
         printf("provision: security log created; its initial key k0 is in %s (mode 0600)\n", log_key_out);
     }
-    rc = write_csr(csr);
+    rc = write_csr(&o, i_csr);
+    if (rc == HOST_EXIT_OK && host_out_commit(&o))
+        rc = HOST_EXIT_USAGE;
     if (rc == HOST_EXIT_OK)
         printf("csr: %s (subject serialNumber %s, signed by the device key)\n", csr, hex);
     else
         host_err("provision: the device is provisioned; write its CSR with 'csr --out CSR.pem'");
 out:
+    host_out_abort(&o);
     device_close(&g_dev);
     return rc;
 }
@@ -281,16 +303,10 @@ int cmd_provision(const char *dir, int argc, char **argv)
         host_err("provision: --csr CSR.pem is required");
         return HOST_EXIT_USAGE;
     }
-    unsigned long cost = FS38_AUTH_ITERATIONS_DEFAULT;
-    if (cost_s) {
-        char *end;
-        errno = 0;
-        cost = strtoul(cost_s, &end, 10);
-        if (errno || *end || cost < COST_MIN || cost > FS38_AUTH_ITERATIONS_MAX) {
-            host_err("provision: --cost must be %u..%u PBKDF2 iterations", COST_MIN, FS38_AUTH_ITERATIONS_MAX);
-            return HOST_EXIT_USAGE;
-        }
-    }
+    uint64_t cost = FS38_AUTH_ITERATIONS_DEFAULT;
+    if (cost_s && host_parse_u64("provision --cost (PBKDF2 iterations)", cost_s, COST_MIN,
+                                 FS38_AUTH_ITERATIONS_MAX, 0, &cost))
+        return HOST_EXIT_USAGE;
     return provision_run(dir, csr, (uint32_t)cost, log_key);
 }
 
@@ -304,11 +320,21 @@ int cmd_csr(const char *dir, int argc, char **argv)
         host_err("csr: --out CSR.pem is required");
         return HOST_EXIT_USAGE;
     }
-    if (open_identity(dir))
+    host_out o;
+    host_out_init(&o);
+    const int i = host_out_add(&o, out, 0644, false);
+    if (i < 0)
         return HOST_EXIT_USAGE;
-    int rc = write_csr(out);
+    if (open_identity(dir)) {
+        host_out_abort(&o);
+        return HOST_EXIT_USAGE;
+    }
+    int rc = write_csr(&o, i);
+    if (rc == HOST_EXIT_OK && host_out_commit(&o))
+        rc = HOST_EXIT_USAGE;
     if (rc == HOST_EXIT_OK)
         printf("csr: %s\n", out);
+    host_out_abort(&o);
     device_close(&g_dev);
     return rc;
 }
@@ -494,8 +520,15 @@ static int attest_run(const char *dir, const uint8_t *nonce, size_t nonce_len, c
     fs38_measurement meas[FS38_SLOT_COUNT];
     uint8_t token[FS38_EAT_MAX];
     size_t len = 0;
-    if (open_identity(dir))
+    host_out o;
+    host_out_init(&o);
+    const int i_out = host_out_add(&o, out, 0644, false);
+    if (i_out < 0)
         return HOST_EXIT_USAGE;
+    if (open_identity(dir)) {
+        host_out_abort(&o);
+        return HOST_EXIT_USAGE;
+    }
     for (unsigned i = 0; i < FS38_SLOT_COUNT; i++)
         if (fs38_boot_verify_slot(&g_dev.boot, i) != FS38_OK) {
             /* a slot that does not verify is measured as such (no digest) in the token */
@@ -516,13 +549,14 @@ static int attest_run(const char *dir, const uint8_t *nonce, size_t nonce_len, c
     if (e != FS38_OK) {
         fprintf(stderr, "attest: refused: %s\n", g_att.diag.msg[0] ? g_att.diag.msg : fs38_strerror(e));
         rc = exit_for(e);
-    } else if (host_write_file(out, token, len, 0644, false)) {
+    } else if (host_out_write(&o, i_out, token, len) || host_out_commit(&o)) {
         rc = HOST_EXIT_USAGE;
     } else {
         printf("attest: token (%zu bytes, COSE_Sign1 ES256 by the device key) written to %s; running slot %s\n", len,
                out, booted >= 0 ? (booted == 0 ? "A" : "B") : "none");
         rc = HOST_EXIT_OK;
     }
+    host_out_abort(&o);
     device_close(&g_dev);
     return rc;
 }
@@ -701,10 +735,20 @@ static int decommission_run(const char *dir, const char *receipt_path, const uin
     fs38_decommission_config c;
     uint8_t receipt[FS38_RECEIPT_MAX];
     size_t len = 0;
-    /* no automatic resume here: fs38_decommission completes an interrupted one itself */
-    if (device_open(&g_dev, dir))
+    /* The receipt is the only record of an irreversible erase: its file is checked (and its
+     * temporary created) before anything is erased. */
+    host_out o;
+    host_out_init(&o);
+    const int i_rec = host_out_add(&o, receipt_path, 0644, false);
+    if (i_rec < 0)
         return HOST_EXIT_USAGE;
+    /* no automatic resume here: fs38_decommission completes an interrupted one itself */
+    if (device_open(&g_dev, dir)) {
+        host_out_abort(&o);
+        return HOST_EXIT_USAGE;
+    }
     if (device_keys_open(&g_dev) || fs38_identity_init(&g_id, &g_dev.store, DEV_KEY_IDENTITY) != FS38_OK) {
+        host_out_abort(&o);
         device_close(&g_dev);
         return HOST_EXIT_USAGE;
     }
@@ -731,7 +775,7 @@ static int decommission_run(const char *dir, const char *receipt_path, const uin
         printf("decommission: the device is decommissioned; no receipt was kept (the power was cut after the "
                "store was erased)\n");
         rc = HOST_EXIT_OK;
-    } else if (host_write_file(receipt_path, receipt, len, 0644, false)) {
+    } else if (host_out_write(&o, i_rec, receipt, len) || host_out_commit(&o)) {
         rc = HOST_EXIT_USAGE;
     } else {
         if (g_dec.outcome == FS38_DECOM_ALREADY) {
@@ -748,6 +792,7 @@ static int decommission_run(const char *dir, const char *receipt_path, const uin
         }
         rc = HOST_EXIT_OK;
     }
+    host_out_abort(&o);
     device_close(&g_dev);
     return rc;
 }
@@ -771,14 +816,8 @@ int cmd_decommission(const char *dir, int argc, char **argv)
     }
     if (nonce_s && parse_nonce("decommission", nonce_s, nonce, &nl))
         return HOST_EXIT_USAGE;
-    unsigned long long cut = 0;
-    if (cut_s) {
-        char *end;
-        cut = strtoull(cut_s, &end, 10);
-        if (*end || cut == 0) {
-            host_err("decommission: --power-cut must be a positive operation number");
-            return HOST_EXIT_USAGE;
-        }
-    }
+    uint64_t cut = 0;
+    if (cut_s && host_parse_u64("decommission --power-cut (flash operation number)", cut_s, 1, UINT64_MAX, 0, &cut))
+        return HOST_EXIT_USAGE;
     return decommission_run(dir, receipt, nonce_s ? nonce : NULL, nl, cut);
 }

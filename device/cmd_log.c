@@ -156,30 +156,15 @@ static void usage(FILE *f)
                "exit status: 0 success, 1 refused (no log, bad state), 2 usage or I/O error, 3 power cut.\n");
 }
 
-static int parse_u64(const char *what, const char *s, uint64_t max, uint64_t *v)
+/* Strict decimal numbers (host_parse_u64 / host_parse_i64); event codes and arguments may be hex. */
+static int parse_u64(const char *what, const char *s, uint64_t min, uint64_t max, uint64_t *v)
 {
-    char *end;
-    errno = 0;
-    unsigned long long x = s ? strtoull(s, &end, 0) : 0;
-    if (!s || !*s || *end || errno || x > max || s[0] == '-') {
-        host_err("log: invalid %s '%s'", what, s ? s : "");
-        return -1;
-    }
-    *v = x;
-    return 0;
+    return host_parse_u64(what, s, min, max, 0, v);
 }
 
-static int parse_i64(const char *what, const char *s, int64_t *v)
+static int parse_i64(const char *what, const char *s, int64_t min, int64_t max, int64_t *v)
 {
-    char *end;
-    errno = 0;
-    long long x = strtoll(s, &end, 0);
-    if (!*s || *end || errno) {
-        host_err("log: invalid %s '%s'", what, s);
-        return -1;
-    }
-    *v = x;
-    return 0;
+    return host_parse_i64(what, s, min, max, HOST_NUM_HEX, v);
 }
 
 static int need_log(device *d, const char *cmd)
@@ -237,7 +222,7 @@ static int log_export(const char *dir, int argc, char **argv)
         host_err("log export: --out BATCH is required");
         return HOST_EXIT_USAGE;
     }
-    if (since_s && parse_u64("--since", since_s, UINT32_MAX, &since))
+    if (since_s && parse_u64("log export --since", since_s, 0, UINT32_MAX, &since))
         return HOST_EXIT_USAGE;
     if (nonce_s) {
         nonce_len = strlen(nonce_s) / 2;
@@ -309,7 +294,7 @@ static int log_release(const char *dir, int argc, char **argv)
         host_err("log release: expected SEQ");
         return HOST_EXIT_USAGE;
     }
-    if (parse_u64("SEQ", pos[0], UINT32_MAX, &upto) || device_open(&g_dev, dir))
+    if (parse_u64("log release SEQ", pos[0], 0, UINT32_MAX, &upto) || device_open(&g_dev, dir))
         return HOST_EXIT_USAGE;
     int rc = HOST_EXIT_REJECT;
     if (!need_log(&g_dev, "release")) {
@@ -364,7 +349,7 @@ static int event_code(const char *s, int64_t *code)
             *code = c;
             return 0;
         }
-    return parse_i64("--code", s, code);
+    return parse_i64("log append --code (an event name or number)", s, 0, INT32_MAX, code);
 }
 
 static int log_append(const char *dir, int argc, char **argv)
@@ -384,9 +369,10 @@ static int log_append(const char *dir, int argc, char **argv)
         host_err("log append: --code NAME|N is required (e.g. login-failed)");
         return HOST_EXIT_USAGE;
     }
-    if (event_code(code_s, &code) || (sev_s && parse_i64("--severity", sev_s, &sev)) ||
-        (arg_s && parse_i64("--arg", arg_s, &arg)) || (count_s && parse_u64("--count", count_s, 1000000, &count)) ||
-        (cut_s && parse_u64("--power-cut", cut_s, UINT32_MAX, &cut)))
+    if (event_code(code_s, &code) || (sev_s && parse_i64("log append --severity", sev_s, 0, 7, &sev)) ||
+        (arg_s && parse_i64("log append --arg", arg_s, INT64_MIN, INT64_MAX, &arg)) ||
+        (count_s && parse_u64("log append --count", count_s, 1, 1000000, &count)) ||
+        (cut_s && parse_u64("log append --power-cut", cut_s, 1, UINT32_MAX, &cut)))
         return HOST_EXIT_USAGE;
     if (sev < 0 || sev > 7 || code < 0 || code > INT32_MAX) {
         host_err("log append: --severity is 0..7 (RFC 5424), --code a positive number");

@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "commands.h"
@@ -98,17 +99,10 @@ int cmd_update(const char *dir, int argc, char **argv)
         host_err("update: expected ENV.suit PAYLOAD [--chunk N]");
         return HOST_EXIT_USAGE;
     }
-    char *end;
-    unsigned long long chunk = chunk_s ? strtoull(chunk_s, &end, 10) : 4096;
-    if (chunk_s && (*end || chunk == 0 || chunk > (1u << 24))) {
-        host_err("update: --chunk must be 1..16777216 bytes");
+    uint64_t chunk = 4096, cut = 0;
+    if ((chunk_s && host_parse_u64("update --chunk (bytes)", chunk_s, 1, 1u << 24, 0, &chunk)) ||
+        (cut_s && host_parse_u64("update --power-cut (flash operation number)", cut_s, 1, UINT64_MAX, 0, &cut)))
         return HOST_EXIT_USAGE;
-    }
-    unsigned long long cut = cut_s ? strtoull(cut_s, &end, 10) : 0;
-    if (cut_s && (*end || cut == 0)) {
-        host_err("update: --power-cut must be a positive operation number");
-        return HOST_EXIT_USAGE;
-    }
     return update_run(dir, pos[0], pos[1], (size_t)chunk, cut);
 }
 

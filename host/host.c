@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,31 +170,295 @@ int host_read_file(const char *path, size_t max, uint8_t **buf, size_t *len)
     return 0;
 }
 
-int host_write_file(const char *path, const void *buf, size_t len, mode_t mode, bool excl)
+static int hexval(char c);
+
+/* ---- output sets ---- */
+
+void host_out_init(host_out *o)
 {
-    int flags = O_WRONLY | O_CREAT | O_TRUNC | (excl ? O_EXCL : 0);
-    int fd = open(path, flags, mode);
-    if (fd < 0) {
-        host_err("cannot create %s: %s", path, strerror(errno));
-        return -1;
+    memset(o, 0, sizeof *o);
+    for (size_t i = 0; i < HOST_OUT_MAX; i++)
+        o->f[i].fd = -1;
+}
+
+void host_out_abort(host_out *o)
+{
+    for (size_t i = 0; i < o->n; i++) {
+        host_out_file *f = &o->f[i];
+        if (f->fd >= 0) {
+            if (f->tmp && ftruncate(f->fd, 0) != 0) {
+                /* unlinked below anyway */
+            }
+            close(f->fd);
+            f->fd = -1;
+        }
+        if (f->tmp) {
+            unlink(f->tmp);
+            free(f->tmp);
+            f->tmp = NULL;
+        }
     }
+    o->n = 0;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
     const uint8_t *p = buf;
     while (len > 0) {
         ssize_t w = write(fd, p, len);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
-            host_err("cannot write %s: %s", path, strerror(errno));
-            close(fd);
+            if (w == 0)
+                errno = EIO;
             return -1;
         }
         p += w;
         len -= (size_t)w;
     }
-    if (close(fd) != 0) {
-        host_err("cannot write %s: %s", path, strerror(errno));
+    return 0;
+}
+
+/* Length of the directory part of path (up to and including its last '/'), 0 when none. */
+static size_t dir_len(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? (size_t)(slash - path) + 1u : 0u;
+}
+
+int host_out_add(host_out *o, const char *path, mode_t mode, bool excl)
+{
+    struct stat st;
+    if (o->n >= HOST_OUT_MAX) {
+        host_err("cannot create %s: too many outputs", path);
+        goto fail;
+    }
+    for (size_t i = 0; i < o->n; i++)
+        if (strcmp(o->f[i].path, path) == 0) {
+            host_err("cannot create %s: the same file is given for two outputs", path);
+            goto fail;
+        }
+    const size_t dl = dir_len(path);
+    if (path[0] == '\0' || path[dl] == '\0' || (stat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
+        host_err("cannot create %s: %s", path, path[0] ? "is a directory" : "empty file name");
+        goto fail;
+    }
+    host_out_file *f = &o->f[o->n];
+    memset(f, 0, sizeof *f);
+    f->fd = -1;
+    f->path = path;
+    f->excl = excl;
+    if (stat(path, &st) == 0) {
+        if (excl) {
+            host_err("cannot create %s: file exists", path);
+            goto fail;
+        }
+        if (!S_ISREG(st.st_mode)) { /* a device or FIFO: written in place */
+            f->fd = open(path, O_WRONLY | O_CLOEXEC);
+            if (f->fd < 0) {
+                host_err("cannot write %s: %s", path, strerror(errno));
+                goto fail;
+            }
+            o->n++;
+            return (int)(o->n - 1u);
+        }
+    }
+    const size_t cap = strlen(path) + 48u;
+    f->tmp = malloc(cap);
+    if (!f->tmp) {
+        host_err("cannot create %s: out of memory", path);
+        goto fail;
+    }
+    static unsigned counter;
+    for (int tries = 0; f->fd < 0; tries++) {
+        snprintf(f->tmp, cap, "%.*s.%s.tmp-%ld-%u", (int)dl, path, path + dl, (long)getpid(), counter++);
+        f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+        if (f->fd < 0 && (errno != EEXIST || tries > 100)) {
+            host_err("cannot create %s: %s", path, strerror(errno));
+            free(f->tmp);
+            f->tmp = NULL;
+            goto fail;
+        }
+    }
+    o->n++;
+    return (int)(o->n - 1u);
+fail:
+    host_out_abort(o);
+    return -1;
+}
+
+int host_out_write(host_out *o, int i, const void *buf, size_t len)
+{
+    if (i < 0 || (size_t)i >= o->n || o->f[i].fd < 0) {
+        host_err("internal error: output %d is not open", i);
+        host_out_abort(o);
         return -1;
     }
+    if (write_all(o->f[i].fd, buf, len) != 0) {
+        host_err("cannot write %s: %s", o->f[i].path, strerror(errno));
+        host_out_abort(o);
+        return -1;
+    }
+    return 0;
+}
+
+/* fsync the directory holding path (its new name is then durable too). Best effort. */
+static void sync_dir(const char *path)
+{
+    char dir[4096];
+    size_t dl = dir_len(path);
+    if (dl >= sizeof dir)
+        return;
+    if (dl == 0) {
+        dir[0] = '.';
+        dl = 1;
+    } else {
+        memcpy(dir, path, dl);
+    }
+    dir[dl] = 0;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (fsync(fd) != 0) {
+            /* some file systems cannot sync a directory: the data itself is synced */
+        }
+        close(fd);
+    }
+}
+
+/* Name output f. 0, or -1 with errno. */
+static int name_one(host_out_file *f)
+{
+    if (f->excl) {
+        if (link(f->tmp, f->path) != 0)
+            return -1;
+        unlink(f->tmp);
+    } else if (rename(f->tmp, f->path) != 0) {
+        return -1;
+    }
+    free(f->tmp);
+    f->tmp = NULL;
+    f->committed = true;
+    return 0;
+}
+
+int host_out_commit(host_out *o)
+{
+    for (size_t i = 0; i < o->n; i++) {
+        host_out_file *f = &o->f[i];
+        if (f->fd < 0)
+            continue;
+        int e = f->tmp && fsync(f->fd) != 0 ? errno : 0;
+        if (close(f->fd) != 0 && !e)
+            e = errno;
+        f->fd = -1;
+        if (e) {
+            host_err("cannot write %s: %s", f->path, strerror(e));
+            host_out_abort(o);
+            return -1;
+        }
+    }
+    /* new files first (link can refuse one that appeared meanwhile), replacements last */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < o->n; i++) {
+            host_out_file *f = &o->f[i];
+            if (!f->tmp || f->excl != (pass == 0))
+                continue;
+            if (name_one(f) != 0) {
+                host_err("cannot create %s: %s", f->path, strerror(errno));
+                for (size_t j = 0; j < o->n; j++) /* take back the new files named so far */
+                    if (o->f[j].committed && o->f[j].excl)
+                        unlink(o->f[j].path);
+                host_out_abort(o);
+                return -1;
+            }
+            sync_dir(f->path);
+        }
+    host_out_abort(o); /* nothing left but the bookkeeping */
+    return 0;
+}
+
+int host_out_check(const char *path, bool excl)
+{
+    host_out o;
+    host_out_init(&o);
+    if (host_out_add(&o, path, 0600, excl) < 0)
+        return -1;
+    host_out_abort(&o);
+    return 0;
+}
+
+int host_write_file(const char *path, const void *buf, size_t len, mode_t mode, bool excl)
+{
+    host_out o;
+    host_out_init(&o);
+    int i = host_out_add(&o, path, mode, excl);
+    if (i < 0 || host_out_write(&o, i, buf, len) || host_out_commit(&o))
+        return -1;
+    return 0;
+}
+
+/* ---- numbers ---- */
+
+static int digit_value(char c, unsigned base)
+{
+    int v = hexval(c);
+    return v >= 0 && (unsigned)v < base ? v : -1;
+}
+
+/* The magnitude in s (digits only, at least one; hex after "0x" with HOST_NUM_HEX). 0 or -1. */
+static int parse_magnitude(const char *s, unsigned flags, uint64_t *out)
+{
+    unsigned base = 10;
+    if ((flags & HOST_NUM_HEX) && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        base = 16;
+        s += 2;
+    }
+    if (!*s)
+        return -1;
+    uint64_t v = 0;
+    for (; *s; s++) {
+        int d = digit_value(*s, base);
+        if (d < 0 || v > (UINT64_MAX - (uint64_t)d) / base)
+            return -1;
+        v = v * base + (uint64_t)d;
+    }
+    *out = v;
+    return 0;
+}
+
+int host_parse_u64(const char *what, const char *text, uint64_t min, uint64_t max, unsigned flags,
+                   uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!text || parse_magnitude(text, flags, &v) || v < min || v > max) {
+        host_err("%s: invalid value '%s': expected %s integer %" PRIu64 "..%" PRIu64, what, text ? text : "",
+                 flags & HOST_NUM_HEX ? "a decimal (or 0x hex)" : "a decimal", min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int host_parse_i64(const char *what, const char *text, int64_t min, int64_t max, unsigned flags, int64_t *out)
+{
+    uint64_t mag = 0;
+    const bool neg = text && text[0] == '-';
+    int64_t v = 0;
+    int bad = !text || parse_magnitude(text + (neg ? 1 : 0), flags, &mag);
+    if (!bad) {
+        if (neg && mag <= (uint64_t)INT64_MAX + 1u)
+            v = mag == (uint64_t)INT64_MAX + 1u ? INT64_MIN : -(int64_t)mag;
+        else if (!neg && mag <= (uint64_t)INT64_MAX)
+            v = (int64_t)mag;
+        else
+            bad = 1;
+    }
+    if (bad || v < min || v > max) {
+        host_err("%s: invalid value '%s': expected %s integer %" PRId64 "..%" PRId64, what, text ? text : "",
+                 flags & HOST_NUM_HEX ? "a decimal (or 0x hex)" : "a decimal", min, max);
+        return -1;
+    }
+    *out = v;
     return 0;
 }
 

@@ -49,8 +49,65 @@ int host_parse_args(int argc, char **argv, const host_opt *opts, const char **po
 /* ---- files ---- */
 /* Read a whole file (at most max bytes) into a malloc'd buffer (NUL-terminated, len excludes it). */
 int host_read_file(const char *path, size_t max, uint8_t **buf, size_t *len);
-/* Write a file. mode is used when the file is created; excl refuses an existing file. */
+/*
+ * Write a whole file, all or nothing: through host_out (a temporary file in the same directory,
+ * fsync'd, then renamed over path). mode is the new file's mode (0600 for secrets; the umask
+ * applies); excl refuses an existing path. On failure path is unchanged and no temporary is left.
+ */
 int host_write_file(const char *path, const void *buf, size_t len, mode_t mode, bool excl);
+
+/*
+ * ---- output sets: every output of a command written completely, or none ----
+ * A command registers all its output paths first (host_out_add), before it changes anything:
+ * each is checked (not a directory, its directory writable, not existing when excl) by creating
+ * its temporary file ".NAME.tmp-PID-N" next to it (O_CREAT|O_EXCL, the file's mode). The data
+ * goes into the temporaries (host_out_write); host_out_commit fsyncs them all and only then
+ * gives each its name (excl: link(2), which never replaces a file; otherwise rename(2)).
+ * host_out_abort (also called by a failed add/write/commit) unlinks every temporary: nothing is
+ * renamed and existing files are untouched. A path that exists and is neither a regular file
+ * nor a directory (/dev/null, /dev/stdout, a FIFO) cannot be replaced: it is opened at add and
+ * written directly.
+ */
+#define HOST_OUT_MAX 6
+typedef struct host_out_file {
+    const char *path;
+    char *tmp;        /* malloc'd temporary path (NULL for a direct output) */
+    int fd;           /* open temporary (or direct output), -1 when closed */
+    bool excl;        /* never replace an existing path */
+    bool committed;   /* named by the running commit */
+} host_out_file;
+typedef struct host_out {
+    host_out_file f[HOST_OUT_MAX];
+    size_t n;
+} host_out;
+
+/* An empty set. */
+void host_out_init(host_out *o);
+/* Register an output: checks it and creates its temporary. Index (>= 0), or -1 (printed; the
+ * whole set is aborted). */
+int host_out_add(host_out *o, const char *path, mode_t mode, bool excl);
+/* Append data to output i's temporary. 0, or -1 (printed; the whole set is aborted). */
+int host_out_write(host_out *o, int i, const void *buf, size_t len);
+/* fsync + close every temporary, then name them all. 0, or -1 (printed; the set is aborted and
+ * any output already named by this commit is removed again). */
+int host_out_commit(host_out *o);
+/* Unlink every temporary (and every output this set created and named); safe to call twice. */
+void host_out_abort(host_out *o);
+/* Check that path could be written now (as host_out_add, then abort): 0 or -1 (printed). */
+int host_out_check(const char *path, bool excl);
+
+/*
+ * ---- numbers ----
+ * Parse a whole option value as a decimal integer in [min, max]: refuses an empty value, a sign
+ * (for unsigned), leading or trailing spaces or junk, and overflow; hex only with HOST_NUM_HEX
+ * ("0x" prefix). On failure prints "<what>: invalid value 'TEXT': expected an integer MIN..MAX"
+ * (what names the option, e.g. "update --power-cut") and returns -1 (callers exit 2).
+ */
+#define HOST_NUM_HEX 1u
+int host_parse_u64(const char *what, const char *text, uint64_t min, uint64_t max, unsigned flags,
+                   uint64_t *out);
+int host_parse_i64(const char *what, const char *text, int64_t min, int64_t max, unsigned flags,
+                   int64_t *out);
 
 /* ---- encodings ---- */
 /* Lower-case hex of n bytes into out (2n+1 bytes). */

@@ -687,36 +687,160 @@ typedef struct {
     unsigned n;
 } nonce_set;
 
+static uint64_t le64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (unsigned i = 8; i-- > 0;)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/*
+ * The records of a region image, parsed by their real structure (src/store.c, "Flash format"),
+ * not by looking for a marker byte (random ciphertext holds 0xA5 0x01 at an aligned offset now
+ * and then, and the 48 bytes after it differ between images: a false "nonce reused"). In every
+ * bank, records follow each other from FS38_STORE_BANK_HDR on: 40-byte header (0xA5, kind 1 or
+ * 2, u16 ct_len, u32 seq, u64 nonce, u64 prev, 16-byte name tag; little endian), ct_len bytes
+ * of ciphertext, the 16-byte GCM tag, padding to FS38_STORE_ALIGN. The walk of a bank ends at
+ * an erased (all 0xFF) header or at bytes that are not a record header (a bank whose erase was
+ * cut: its records are gone). A torn record keeps its whole header up to the nonce (a cut
+ * program writes its first half, and a record is at least 64 bytes), so its nonce is counted.
+ */
+static void parse_nonces(const uint8_t *img, uint32_t size, uint32_t bank, nonce_set *ns)
+{
+    ns->n = 0;
+    for (uint32_t b = 0; bank && b + bank <= size; b += bank) {
+        for (uint32_t off = FS38_STORE_BANK_HDR; off + FS38_STORE_REC_HDR <= bank;) {
+            const uint8_t *p = img + b + off;
+            uint8_t acc = 0xFF;
+            for (unsigned i = 0; i < FS38_STORE_REC_HDR; i++)
+                acc &= p[i];
+            if (acc == 0xFF)
+                break; /* erased: the end of this bank's log */
+            const uint32_t ct_len = (uint32_t)p[2] | (uint32_t)p[3] << 8;
+            if (p[0] != 0xA5 || (p[1] != 1 && p[1] != 2) || ct_len < 2u || ct_len > FS38_STORE_PLAIN_MAX)
+                break; /* not a record header */
+            const uint32_t rec = (FS38_STORE_REC_HDR + ct_len + FS38_STORE_TAG + FS38_STORE_ALIGN - 1u) &
+                                 ~(FS38_STORE_ALIGN - 1u);
+            if (rec > bank - off)
+                break;
+            const uint64_t nonce = le64(p + 8);
+            if (nonce != UINT64_MAX) {
+                if (ns->n >= 512)
+                    fail_msg("more than 512 records in the region");
+                ns->nonce[ns->n] = nonce;
+                memcpy(ns->ct[ns->n], p + FS38_STORE_REC_HDR, 8);
+                ns->n++;
+            }
+            off += rec;
+        }
+    }
+}
+
 static void collect_nonces(rig *r, nonce_set *ns)
 {
     uint8_t *img = malloc(r->cfg.size);
     assert_non_null(img);
     file_rw(r->f.path, r->cfg.offset, img, r->cfg.size, 0);
-    ns->n = 0;
-    for (uint32_t off = 0; off + 48 <= r->cfg.size; off += 8) {
-        const uint8_t *p = img + off;
-        if (p[0] != 0xA5 || (p[1] != 1 && p[1] != 2))
-            continue;
-        uint64_t nonce = 0;
-        for (unsigned i = 8; i-- > 0;)
-            nonce = nonce << 8 | p[8 + i];
-        if (nonce == UINT64_MAX || ns->n >= 512)
-            continue;
-        ns->nonce[ns->n] = nonce;
-        memcpy(ns->ct[ns->n], p + 40, 8);
-        ns->n++;
-    }
+    parse_nonces(img, r->cfg.size, r->cfg.bank_size ? r->cfg.bank_size : SS, ns);
     free(img);
 }
 
-/* A nonce present in both sets must protect the same bytes (a copied record), never others. */
-static void check_nonces(const nonce_set *a, const nonce_set *b)
+/* A nonce present in both sets that protects different bytes (not a copied record, nor a torn
+ * one whose ciphertext was never programmed): 1 and its value, else 0. */
+static int nonce_reused(const nonce_set *a, const nonce_set *b, uint64_t *nonce)
 {
     for (unsigned i = 0; i < a->n; i++)
         for (unsigned j = 0; j < b->n; j++)
             if (a->nonce[i] == b->nonce[j] && memcmp(a->ct[i], b->ct[j], 8) != 0 &&
-                memcmp(a->ct[i], "\xff\xff\xff\xff\xff\xff\xff\xff", 8) != 0)
-                fail_msg("nonce %llx reused for different ciphertext", (unsigned long long)a->nonce[i]);
+                memcmp(a->ct[i], "\xff\xff\xff\xff\xff\xff\xff\xff", 8) != 0) {
+                *nonce = a->nonce[i];
+                return 1;
+            }
+    return 0;
+}
+
+static void check_nonces(const nonce_set *a, const nonce_set *b)
+{
+    uint64_t nonce = 0;
+    if (nonce_reused(a, b, &nonce))
+        fail_msg("nonce %llx reused for different ciphertext", (unsigned long long)nonce);
+}
+
+/* The parser above is exact (one entry per record written, none from ciphertext) and the
+ * check can fail: a record that reuses a nonce for other bytes is found. */
+static void test_nonce_parser(void **state)
+{
+    (void)state;
+    static nonce_set a, b;
+    rig r;
+    rig_new(&r, 3);
+    const unsigned puts = 20; /* 20 records of 112 bytes: one bank, no compaction */
+    for (unsigned i = 0; i < puts; i++) {
+        char name[16];
+        uint8_t v[48];
+        snprintf(name, sizeof name, "n%u", i % 7u); /* 2-byte names: ct_len 51 */
+        fill(v, sizeof v, 1000u + i);
+        assert_int_equal(fs38_store_put(&r.s, name, v, sizeof v), FS38_OK);
+    }
+    fs38_store_close(&r.s);
+    const uint32_t bank = SS, size = r.cfg.size;
+    uint8_t *img = malloc(size), *copy = malloc(size);
+    assert_non_null(img);
+    assert_non_null(copy);
+    file_rw(r.f.path, r.cfg.offset, img, size, 0);
+    parse_nonces(img, size, bank, &a);
+    assert_int_equal(a.n, puts); /* exact: one entry per record written */
+    for (unsigned i = 0; i < a.n; i++) /* the store never repeats a nonce in one image */
+        for (unsigned j = i + 1; j < a.n; j++)
+            if (a.nonce[i] == a.nonce[j])
+                fail_msg("nonce %llx appears twice in one image", (unsigned long long)a.nonce[i]);
+    uint64_t nonce = 0;
+    assert_false(nonce_reused(&a, &a, &nonce));
+
+    /* a marker inside ciphertext is not a record: plant 0xA5 0x01 + a known nonce in the first
+     * record's ciphertext (8-aligned); the parser still sees the same records */
+    memcpy(copy, img, size);
+    uint32_t first = 0;
+    for (uint32_t bk = 0; bk < size && !first; bk += bank)
+        if (copy[bk + FS38_STORE_BANK_HDR] == 0xA5)
+            first = bk + FS38_STORE_BANK_HDR;
+    assert_true(first != 0);
+    uint8_t fake[48];
+    memset(fake, 0x11, sizeof fake);
+    fake[0] = 0xA5;
+    fake[1] = 1;
+    memcpy(fake + 8, copy + first + 8, 8); /* the first record's own nonce, other "ciphertext" */
+    memcpy(copy + first + 48, fake, sizeof fake); /* bytes 48..96 of the 112-byte record */
+    parse_nonces(copy, size, bank, &b);
+    assert_int_equal(b.n, a.n);
+
+    /* a later record reusing an existing nonce for other bytes: appended after the last record
+     * of the active bank, it must be found */
+    memcpy(copy, img, size);
+    uint32_t end = 0, bk_end = 0;
+    for (uint32_t bk = 0; bk < size; bk += bank) {
+        uint32_t off = FS38_STORE_BANK_HDR;
+        while (off + FS38_STORE_REC_HDR <= bank && copy[bk + off] == 0xA5) {
+            uint32_t ct_len = (uint32_t)copy[bk + off + 2] | (uint32_t)copy[bk + off + 3] << 8;
+            off += (FS38_STORE_REC_HDR + ct_len + FS38_STORE_TAG + 7u) & ~7u;
+        }
+        if (off > FS38_STORE_BANK_HDR) {
+            end = off;
+            bk_end = bk;
+        }
+    }
+    const uint32_t rec = (FS38_STORE_REC_HDR + 48u + 1u + 2u + FS38_STORE_TAG + 7u) & ~7u;
+    assert_true(end + rec <= bank);
+    memcpy(copy + bk_end + end, copy + first, rec); /* same header, so the same nonce ... */
+    copy[bk_end + end + FS38_STORE_REC_HDR] ^= 0x5A; /* ... over other ciphertext */
+    parse_nonces(copy, size, bank, &b);
+    assert_int_equal(b.n, a.n + 1u);
+    assert_true(nonce_reused(&a, &b, &nonce));
+    assert_true(nonce == le64(img + first + 8));
+    free(img);
+    free(copy);
+    rig_free(&r);
 }
 
 static void test_power_cut_sweep(void **state)
@@ -924,6 +1048,7 @@ int main(void)
         cmocka_unit_test(test_rollback),
         cmocka_unit_test(test_wrong_huk_and_no_clear_text),
         cmocka_unit_test(test_multi_sector_banks_and_wipe),
+        cmocka_unit_test(test_nonce_parser),
         cmocka_unit_test(test_power_cut_sweep),
         cmocka_unit_test(test_power_cut_during_recovery),
     };

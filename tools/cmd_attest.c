@@ -231,13 +231,11 @@ int cmd_attest(int argc, char **argv)
         const host_opt opts[] = { { .name = "--bytes", .value = &bytes_s }, { .name = NULL } };
         if (host_parse_args(argc - 1, argv + 1, opts, pos, 0, &npos))
             return HOST_EXIT_USAGE;
-        unsigned long n = bytes_s ? strtoul(bytes_s, NULL, 10) : 32;
+        uint64_t n = 32;
         uint8_t b[FS38_EAT_NONCE_MAX];
         char hex[2 * FS38_EAT_NONCE_MAX + 1];
-        if (n < FS38_EAT_NONCE_MIN || n > FS38_EAT_NONCE_MAX) {
-            host_err("attest nonce: --bytes must be 8..64");
+        if (bytes_s && host_parse_u64("attest nonce --bytes", bytes_s, FS38_EAT_NONCE_MIN, FS38_EAT_NONCE_MAX, 0, &n))
             return HOST_EXIT_USAGE;
-        }
         if (host_psa_init() || psa_generate_random(b, n) != PSA_SUCCESS)
             return HOST_EXIT_USAGE;
         host_hex(b, n, hex);

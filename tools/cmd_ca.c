@@ -96,12 +96,9 @@ static int parse_days(const char *s, unsigned def, unsigned *days)
         *days = def;
         return 0;
     }
-    char *end;
-    unsigned long v = strtoul(s, &end, 10);
-    if (*end || v == 0 || v > 36500) {
-        host_err("--days must be 1..36500");
+    uint64_t v = 0;
+    if (host_parse_u64("ca --days", s, 1, 36500, 0, &v))
         return -1;
-    }
     *days = (unsigned)v;
     return 0;
 }
@@ -239,31 +236,42 @@ static int index_find(const char *dir, int field, const char *value, bool valid_
 
 int ca_retire(const char *dir, const char *serial)
 {
-    char path[1024], tmp[1100], line[1024];
+    char path[1024], line[1024];
+    uint8_t *buf = NULL;
+    size_t len = 0;
     if (ca_path(dir, "index.txt", path, sizeof path))
         return -1;
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *in = fopen(path, "r"), *out = in ? fopen(tmp, "w") : NULL;
-    if (!in || !out) {
-        host_err("cannot update %s: %s", path, strerror(errno));
-        if (in)
-            fclose(in);
+    /* the new index is written whole to a temporary file and renamed over the old one */
+    host_out o;
+    host_out_init(&o);
+    const int i = host_out_add(&o, path, 0644, false);
+    if (i < 0)
+        return -1;
+    if (host_read_file(path, HOST_FILE_MAX, &buf, &len)) {
+        host_out_abort(&o);
         return -1;
     }
-    int done = 0;
-    while (fgets(line, sizeof line, in)) {
-        char copy[1024];
-        index_entry e;
-        memcpy(copy, line, sizeof copy);
-        if (index_line(copy, &e) == 0 && strcmp(e.serial, serial) == 0 && line[0] == 'V') {
-            line[0] = 'R';
-            done = 1;
+    int done = 0, rc = 0;
+    for (size_t pos = 0; pos < len && !rc;) {
+        const uint8_t *nl = memchr(buf + pos, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - (buf + pos)) + 1u : len - pos;
+        if (n < sizeof line) {
+            char copy[1024];
+            index_entry e;
+            memcpy(line, buf + pos, n);
+            line[n] = 0;
+            memcpy(copy, line, n + 1u);
+            if (index_line(copy, &e) == 0 && strcmp(e.serial, serial) == 0 && line[0] == 'V') {
+                buf[pos] = 'R';
+                done = 1;
+            }
         }
-        fputs(line, out);
+        rc = host_out_write(&o, i, buf + pos, n);
+        pos += n;
     }
-    fclose(in);
-    if (fclose(out) != 0 || rename(tmp, path) != 0) {
-        host_err("cannot update %s: %s", path, strerror(errno));
+    free(buf);
+    if (rc || host_out_commit(&o)) {
+        host_out_abort(&o);
         return -1;
     }
     return done;
@@ -301,6 +309,15 @@ static int ca_init(const char *dir, const char *dn, unsigned days)
     }
     if (make_dir(dir, 0700) || make_dir(certs, 0700) || host_psa_init())
         return HOST_EXIT_USAGE;
+    /* the four files are created together or not at all (ca.key's presence marks a CA) */
+    host_out o;
+    host_out_init(&o);
+    const int i_key = host_out_add(&o, key_path, 0600, true);
+    const int i_crt = i_key < 0 ? -1 : host_out_add(&o, crt_path, 0644, false);
+    const int i_dn = i_crt < 0 ? -1 : host_out_add(&o, dn_path, 0644, false);
+    const int i_idx = i_dn < 0 ? -1 : host_out_add(&o, idx_path, 0644, true);
+    if (i_idx < 0)
+        return HOST_EXIT_USAGE;
     mbedtls_pk_init(&pk);
     mbedtls_x509write_crt_init(&crt);
     psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
@@ -320,7 +337,7 @@ static int ca_init(const char *dir, const char *dn, unsigned days)
         goto out;
     }
     /* the private key file: created 0600, never readable by group or others */
-    if (host_write_file(key_path, pem, strlen((char *)pem), 0600, true))
+    if (host_out_write(&o, i_key, pem, strlen((char *)pem)))
         goto out;
     fs38_wipe(pem, sizeof pem);
     x509_time(0, nb);
@@ -352,14 +369,12 @@ static int ca_init(const char *dir, const char *dn, unsigned days)
         mbed_fail(ret == MBEDTLS_ERR_X509_INVALID_NAME ? "ca init: --subject (a DN like 'CN=...,O=...')"
                                                         : "ca init: writing the CA certificate",
                   ret);
-        unlink(key_path);
         goto out;
     }
     char dn_line[600];
     snprintf(dn_line, sizeof dn_line, "%s\n", dn);
-    if (host_write_file(crt_path, pem, strlen((char *)pem), 0644, false) ||
-        host_write_file(dn_path, dn_line, strlen(dn_line), 0644, false) ||
-        host_write_file(idx_path, INDEX_HEADER, strlen(INDEX_HEADER), 0644, true))
+    if (host_out_write(&o, i_crt, pem, strlen((char *)pem)) || host_out_write(&o, i_dn, dn_line, strlen(dn_line)) ||
+        host_out_write(&o, i_idx, INDEX_HEADER, strlen(INDEX_HEADER)) || host_out_commit(&o))
         goto out;
     char hex[33];
     host_hex(serial, sizeof serial, hex);
@@ -367,6 +382,7 @@ static int ca_init(const char *dir, const char *dn, unsigned days)
     printf("ca init: private key %s (mode 0600), certificate %s, index %s\n", key_path, crt_path, idx_path);
     rc = HOST_EXIT_OK;
 out:
+    host_out_abort(&o);
     if (key)
         psa_destroy_key(key);
     psa_reset_key_attributes(&at);
@@ -509,6 +525,13 @@ static int ca_issue(const issue_args *a)
     char ueid[80], kid_hex[2 * FS38_KID_LEN + 1], serial_hex[33], subject[200], dn[600], nb[15], na[15];
     unsigned char pem[4096];
     int rc = HOST_EXIT_USAGE, ret;
+    /* --out is checked (its temporary created) before a certificate is issued */
+    host_out o_out, o_copy;
+    host_out_init(&o_out);
+    host_out_init(&o_copy);
+    const int i_out = a->out ? host_out_add(&o_out, a->out, 0644, false) : -1;
+    if (a->out && i_out < 0)
+        return HOST_EXIT_USAGE;
     mbedtls_x509_csr_init(&csr);
     mbedtls_x509_crt_init(&ca);
     mbedtls_pk_init(&ca_key);
@@ -601,18 +624,28 @@ static int ca_issue(const issue_args *a)
     }
     char copy[1024], line[1200], name[64];
     snprintf(name, sizeof name, "certs/%s.pem", serial_hex);
-    if (ca_path(a->dir, name, copy, sizeof copy) || host_write_file(copy, pem, strlen((char *)pem), 0644, true))
+    if (ca_path(a->dir, name, copy, sizeof copy))
+        goto out;
+    const int i_copy = host_out_add(&o_copy, copy, 0644, true);
+    if (i_copy < 0 || host_out_write(&o_copy, i_copy, pem, strlen((char *)pem)) || host_out_commit(&o_copy))
         goto out;
     snprintf(line, sizeof line, "V\t%s\t%s\t%s\t%sZ\t%s\n", serial_hex, ueid, kid_hex, na, subject);
-    if (append_index(a->dir, line))
+    if (append_index(a->dir, line)) {
+        unlink(copy); /* not recorded: not issued */
         goto out;
-    if (a->out ? host_write_file(a->out, pem, strlen((char *)pem), 0644, false) : fputs((char *)pem, stdout) < 0)
+    }
+    if (a->out ? host_out_write(&o_out, i_out, pem, strlen((char *)pem)) || host_out_commit(&o_out)
+               : fputs((char *)pem, stdout) < 0) {
+        host_err("ca issue: certificate serial %s is issued and recorded; it is in %s", serial_hex, copy);
         goto out;
+    }
     fprintf(a->out ? stdout : stderr,
             "ca issue: certificate serial %s for UEID %s (device key id %s), valid until %sZ%s%s\n", serial_hex, ueid,
             kid_hex, na, a->out ? ", in " : "", a->out ? a->out : "");
     rc = HOST_EXIT_OK;
 out:
+    host_out_abort(&o_out);
+    host_out_abort(&o_copy);
     free(buf);
     mbedtls_x509_csr_free(&csr);
     mbedtls_x509_crt_free(&ca);

@@ -1,5 +1,4 @@
 /* cmd_keygen.c — `fs38 keygen --out KEY.pem [--pub PUB.pem] [--force]`. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,31 +45,21 @@ static int generate(mbedtls_pk_context *pk)
     return 0;
 }
 
-static int write_private(const mbedtls_pk_context *pk, const char *path, bool force)
+/* The private key (SEC1 PEM) into output i; the encoding is wiped. */
+static int write_private(const mbedtls_pk_context *pk, host_out *o, int i)
 {
     unsigned char pem[PEM_MAX];
     int ret = mbedtls_pk_write_key_pem(pk, pem, sizeof pem);
-    if (ret != 0) {
+    int rc = -1;
+    if (ret != 0)
         host_err("cannot encode the private key: Mbed TLS error -0x%04x", (unsigned)-ret);
-        fs38_wipe(pem, sizeof pem);
-        return -1;
-    }
-    if (force && unlink(path) != 0 && errno != ENOENT) {
-        host_err("cannot replace %s: %s", path, strerror(errno));
-        fs38_wipe(pem, sizeof pem);
-        return -1;
-    }
-    if (!force && access(path, F_OK) == 0) {
-        host_err("cannot create %s: file exists (use --force to replace it)", path);
-        fs38_wipe(pem, sizeof pem);
-        return -1;
-    }
-    int rc = host_write_file(path, pem, strlen((const char *)pem), 0600, true);
+    else
+        rc = host_out_write(o, i, pem, strlen((const char *)pem));
     fs38_wipe(pem, sizeof pem);
     return rc;
 }
 
-static int write_public(const mbedtls_pk_context *pk, const char *path)
+static int write_public(const mbedtls_pk_context *pk, host_out *o, int i)
 {
     unsigned char pem[PEM_MAX];
     int ret = mbedtls_pk_write_pubkey_pem(pk, pem, sizeof pem);
@@ -78,7 +67,7 @@ static int write_public(const mbedtls_pk_context *pk, const char *path)
         host_err("cannot encode the public key: Mbed TLS error -0x%04x", (unsigned)-ret);
         return -1;
     }
-    return host_write_file(path, pem, strlen((const char *)pem), 0644, false);
+    return host_out_write(o, i, pem, strlen((const char *)pem));
 }
 
 int cmd_keygen(int argc, char **argv)
@@ -105,16 +94,31 @@ int cmd_keygen(int argc, char **argv)
         usage_keygen(1);
         return HOST_EXIT_USAGE;
     }
-    if (host_psa_init())
+    if (!force && access(out, F_OK) == 0) {
+        host_err("cannot create %s: file exists (use --force to replace it)", out);
         return HOST_EXIT_USAGE;
+    }
+    /* Both outputs are checked (and their temporaries created) before a key exists: the key
+     * file is named only once the public key is written too, or neither is. */
+    host_out o;
+    host_out_init(&o);
+    const int i_key = host_out_add(&o, out, 0600, !force);
+    const int i_pub = i_key >= 0 && pub ? host_out_add(&o, pub, 0644, false) : -1;
+    if (i_key < 0 || (pub && i_pub < 0) || host_psa_init()) {
+        host_out_abort(&o);
+        return HOST_EXIT_USAGE;
+    }
     mbedtls_pk_context pk;
     mbedtls_pk_init(&pk);
     rc = generate(&pk);
     if (!rc)
-        rc = write_private(&pk, out, force);
+        rc = write_private(&pk, &o, i_key);
     if (!rc && pub)
-        rc = write_public(&pk, pub);
+        rc = write_public(&pk, &o, i_pub);
     mbedtls_pk_free(&pk);
+    if (!rc)
+        rc = host_out_commit(&o);
+    host_out_abort(&o);
     if (rc)
         return HOST_EXIT_USAGE;
     printf("keygen: wrote %s%s%s (P-256 %s key)\n", out, pub ? " and " : "", pub ? pub : "",

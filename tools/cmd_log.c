@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
@@ -211,24 +212,34 @@ out:
 static int read_state(const char *path, fs38_log_vstate *st, bool *have)
 {
     *have = false;
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        if (errno == ENOENT)
-            return 0;
-        host_err("cannot read %s: %s", path, strerror(errno));
+    if (access(path, F_OK) != 0 && errno == ENOENT)
+        return 0;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (host_read_file(path, 256, &buf, &len))
         return -1;
-    }
-    char head[2 * FS38_LOG_MAC_LEN + 2];
-    unsigned long long next = 0;
-    unsigned epoch = 0;
-    int n = fscanf(f, "fs38-log-vstate 1 %llu %u %65s", &next, &epoch, head);
-    fclose(f);
-    if (n != 3 || strlen(head) != 2 * FS38_LOG_MAC_LEN || host_unhex(head, st->head, FS38_LOG_MAC_LEN)) {
+    /* exactly "fs38-log-vstate 1 NEXT EPOCH HEAD-HEX" and an optional newline; numbers strict */
+    char *save = NULL, *f[6] = { NULL };
+    if (len && buf[len - 1] == '\n')
+        buf[--len] = 0;
+    const bool nul_inside = strlen((char *)buf) != len;
+    for (int i = 0; i < 6; i++)
+        f[i] = strtok_r(i ? NULL : (char *)buf, " ", &save);
+    uint64_t next = 0, epoch = 0;
+    char what[300];
+    snprintf(what, sizeof what, "%s: verifier state", path);
+    int rc = -1;
+    if (nul_inside || !f[4] || f[5] || strcmp(f[0], "fs38-log-vstate") != 0 || strcmp(f[1], "1") != 0 ||
+        strlen(f[4]) != 2 * FS38_LOG_MAC_LEN || host_unhex(f[4], st->head, FS38_LOG_MAC_LEN))
         host_err("%s: not a verifier state file", path);
+    else if (!host_parse_u64(what, f[2], 0, UINT64_MAX, 0, &next) &&
+             !host_parse_u64(what, f[3], 0, UINT32_MAX, 0, &epoch))
+        rc = 0;
+    free(buf);
+    if (rc)
         return -1;
-    }
     st->next = next;
-    st->epoch = epoch;
+    st->epoch = (uint32_t)epoch;
     *have = true;
     return 0;
 }

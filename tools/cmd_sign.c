@@ -2,7 +2,6 @@
  * cmd_sign.c — `fs38 sign --key KEY.pem --image IMG --seq N --vendor-id UUID --class-id UUID
  *               [--component NAME] [--alg es256|esp256] --out ENV.suit`.
  */
-#include <errno.h>
 #include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -39,19 +38,6 @@ typedef struct sign_args {
     const char *encrypt_to, *kek, *cipher, *payload_out, *uri;
 } sign_args;
 
-static int parse_seq(const char *s, uint64_t *v)
-{
-    if (!s[0] || s[0] == '-' || s[0] == '+')
-        return -1;
-    char *end = NULL;
-    errno = 0;
-    unsigned long long x = strtoull(s, &end, 10);
-    if (errno || *end)
-        return -1;
-    *v = x;
-    return 0;
-}
-
 static int parse_alg(const char *s, int64_t *alg)
 {
     if (!s || strcmp(s, "esp256") == 0 || strcmp(s, "ESP256") == 0)
@@ -72,10 +58,8 @@ static int check_args(const sign_args *a, suit_build *sb)
         host_err("sign: %s is required", missing);
         return -1;
     }
-    if (parse_seq(a->seq, &sb->sequence)) {
-        host_err("sign: invalid --seq '%s': expected an unsigned decimal number", a->seq);
+    if (host_parse_u64("sign --seq", a->seq, 0, UINT64_MAX, 0, &sb->sequence))
         return -1;
-    }
     if (host_parse_uuid(a->vendor, sb->vendor_id)) {
         host_err("sign: invalid --vendor-id '%s': expected a UUID as 8-4-4-4-12 hex digits", a->vendor);
         return -1;
@@ -170,8 +154,16 @@ static int sign_and_write(const sign_args *a, suit_build *sb)
     uint8_t *payload = NULL, info[512];
     size_t payload_len = 0;
     int rc = HOST_EXIT_USAGE;
-    if (host_read_file(a->image, HOST_FILE_MAX, &image, &image_len))
+    /* Both outputs are checked before anything is done, and named together at the end: an
+     * envelope never exists without the payload whose content key it carries. */
+    host_out o;
+    host_out_init(&o);
+    const int i_env = host_out_add(&o, a->out, 0644, false);
+    const int i_pay = i_env >= 0 && a->payload_out ? host_out_add(&o, a->payload_out, 0644, false) : -1;
+    if (i_env < 0 || (a->payload_out && i_pay < 0))
         return HOST_EXIT_USAGE;
+    if (host_read_file(a->image, HOST_FILE_MAX, &image, &image_len))
+        goto out;
     if (host_load_private_key(a->key, &sb->key, point))
         goto out;
     if (fs38_key_id(point, sizeof point, sb->kid) != FS38_OK) {
@@ -187,10 +179,10 @@ static int sign_and_write(const sign_args *a, suit_build *sb)
         host_err("sign: cannot build the envelope: %s", fs38_strerror(err));
         goto out;
     }
-    if (host_write_file(a->out, env.b, env.len, 0644, false))
-        goto out;
-    if (a->payload_out && host_write_file(a->payload_out, payload ? payload : image,
-                                          payload ? payload_len : image_len, 0644, false))
+    if (host_out_write(&o, i_env, env.b, env.len) ||
+        (a->payload_out &&
+         host_out_write(&o, i_pay, payload ? payload : image, payload ? payload_len : image_len)) ||
+        host_out_commit(&o))
         goto out;
     char kid[2 * FS38_KID_LEN + 1];
     host_hex(sb->kid, FS38_KID_LEN, kid);
@@ -204,6 +196,7 @@ static int sign_and_write(const sign_args *a, suit_build *sb)
     }
     rc = HOST_EXIT_OK;
 out:
+    host_out_abort(&o);
     if (sb->key)
         psa_destroy_key(sb->key);
     free(image);

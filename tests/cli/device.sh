@@ -122,4 +122,60 @@ CHECKS=$((CHECKS + 1))
 [ -e "$T/s3/rom" ] && fail "failed init left a ROM"
 expect_rc 0 "--help" "$FS38_DEVICE" --help
 
+
+# ---- numbers: strict (update --power-cut -5 was taken as 2^64 - 5) ----
+for bad in -5 1x "" 99999999999999999999999 " 5" 0 +1; do
+    expect_rc 2 "update --power-cut '$bad'" dev update "$T/b2.suit" "$T/b2.img" --power-cut "$bad"
+    expect_grep "$T/err" "update --power-cut .*: invalid value '.*': expected a decimal integer 1\.\.18446744073709551615" \
+        "update --power-cut '$bad': option and range named"
+done
+for bad in -5 1x "" 99999999999999999999999 " 5" 0 16777217; do
+    expect_rc 2 "update --chunk '$bad'" dev update "$T/b2.suit" "$T/b2.img" --chunk "$bad"
+    expect_grep "$T/err" "update --chunk .*: invalid value '.*': expected a decimal integer 1\.\.16777216" \
+        "update --chunk '$bad': option and range named"
+done
+
+# ---- provisioning checks its outputs before the device changes ----
+P="$T/prov"
+pdev() { "$FS38_DEVICE" --state "$P" "$@"; }
+expect_rc 0 "init a device to provision" pdev init --trust "$T/vendor.pub.pem"
+expect_rc 2 "provision --csr /tmp (a directory)" pdev provision --csr /tmp --cost 10000
+expect_grep "$T/err" "/tmp: is a directory" "provision --csr /tmp: reason"
+expect_no_grep "$T/out" "setup-credential" "provision --csr /tmp prints no credential"
+expect_rc 2 "provision with an unwritable --log-key-out" pdev provision --csr "$T/p.csr" --cost 10000 \
+    --log-key-out "$T/no/such/dir/k0"
+expect_no_grep "$T/out" "setup-credential" "unwritable --log-key-out: no credential"
+CHECKS=$((CHECKS + 1))
+[ -e "$T/p.csr" ] && fail "provision with an unwritable --log-key-out wrote a CSR"
+echo "old k0" >"$T/p.k0"
+expect_rc 2 "provision with an existing --log-key-out" pdev provision --csr "$T/p.csr" --cost 10000 \
+    --log-key-out "$T/p.k0"
+expect_grep "$T/err" "file exists" "existing --log-key-out: reason"
+expect_grep "$T/p.k0" "^old k0$" "existing k0 file kept"
+expect_rc 2 "provision with an unwritable --csr and a valid --log-key-out" pdev provision \
+    --csr "$T/no/such/dir/p.csr" --cost 10000 --log-key-out "$T/p2.k0"
+CHECKS=$((CHECKS + 1))
+[ -e "$T/p2.k0" ] && fail "provision with an unwritable --csr wrote k0"
+expect_rc 0 "identity after the refused provisions" pdev identity
+expect_grep "$T/out" "^lifecycle: blank$" "the device is still unprovisioned"
+expect_rc 0 "provision to valid paths" pdev provision --csr "$T/p.csr" --cost 10000 --log-key-out "$T/p2.k0"
+expect_grep "$T/out" "^setup-credential: " "provision prints the credential once"
+expect_grep "$T/p.csr" "BEGIN CERTIFICATE REQUEST" "CSR written"
+expect_grep "$T/p2.k0" "^[0-9a-f]{64}$" "k0 written"
+for bad in -5 1x "" 99999999999999999999999 " 5" 9999; do
+    expect_rc 2 "provision --cost '$bad'" pdev provision --csr "$T/q.csr" --cost "$bad"
+    expect_grep "$T/err" "provision --cost .*: invalid value '.*': expected a decimal integer 10000\.\." \
+        "provision --cost '$bad': option and range named"
+done
+# csr and attest: a directory as output changes nothing
+expect_rc 2 "csr --out a directory" pdev csr --out "$T"
+expect_rc 2 "attest --out a directory" pdev attest --nonce 0011223344556677 --out "$T"
+# decommissioning is irreversible: an unwritable receipt stops it before anything is erased
+expect_rc 2 "decommission --receipt /tmp (a directory)" pdev decommission --receipt /tmp
+expect_rc 2 "decommission --power-cut -5" pdev decommission --receipt "$T/r.cbor" --power-cut -5
+expect_rc 0 "identity after the refused decommissionings" pdev identity
+expect_grep "$T/out" "^lifecycle: provisioned$" "the device is still provisioned"
+CHECKS=$((CHECKS + 1))
+if find "$T" -name '.*.tmp-*' | grep -q .; then fail "temporary files left behind"; fi
+
 finish

@@ -33,4 +33,47 @@ expect_rc 2 "keygen into a missing directory" "$FS38" keygen --out "$T/no/such/d
 expect_rc 0 "keygen --help" "$FS38" keygen --help
 expect_grep "$T/out" "usage: fs38 keygen" "keygen --help prints usage"
 
+
+# All outputs or none: both files are checked before a key exists, and named together at the end.
+no_temporaries() {
+    CHECKS=$((CHECKS + 1))
+    if find "$T" -name '.*.tmp-*' | grep -q .; then
+        fail "$1: temporary files left behind: $(find "$T" -name '.*.tmp-*' | tr '\n' ' ')"
+    fi
+}
+expect_rc 2 "keygen with an unwritable --pub" "$FS38" keygen --out "$T/half.pem" --pub "$T/no/such/dir/half.pub"
+expect_grep "$T/err" "no/such/dir/half.pub" "unwritable --pub is named"
+CHECKS=$((CHECKS + 1))
+[ -e "$T/half.pem" ] && fail "keygen left a private key although --pub could not be written"
+no_temporaries "keygen with an unwritable --pub"
+expect_rc 2 "keygen with a directory as --pub" "$FS38" keygen --out "$T/half.pem" --pub "$T"
+expect_grep "$T/err" "is a directory" "directory as --pub: reason"
+CHECKS=$((CHECKS + 1))
+[ -e "$T/half.pem" ] && fail "keygen left a private key although --pub is a directory"
+expect_rc 2 "keygen with a directory as --out" "$FS38" keygen --out "$T" --force
+expect_grep "$T/err" "is a directory" "directory as --out: reason"
+expect_rc 2 "keygen with a file as a directory" "$FS38" keygen --out "$T/k.pem/x.pem"
+# An existing key (--force) and an existing public key are not clobbered by a failed keygen.
+cp "$T/k.pem" "$T/k.keep"
+cp "$T/k.pub.pem" "$T/k.pub.keep"
+expect_rc 2 "keygen --force with an unwritable --pub" "$FS38" keygen --out "$T/k.pem" --force \
+    --pub "$T/no/such/dir/k.pub"
+CHECKS=$((CHECKS + 1))
+cmp -s "$T/k.pem" "$T/k.keep" || fail "a failed keygen --force replaced the existing key"
+expect_rc 2 "keygen with an unwritable --out and an existing --pub" "$FS38" keygen --out "$T/no/such/dir/k.pem" \
+    --pub "$T/k.pub.pem"
+CHECKS=$((CHECKS + 1))
+cmp -s "$T/k.pub.pem" "$T/k.pub.keep" || fail "a failed keygen replaced the existing public key"
+expect_rc 2 "keygen with the same file twice" "$FS38" keygen --out "$T/same.pem" --pub "$T/same.pem"
+CHECKS=$((CHECKS + 1))
+[ -e "$T/same.pem" ] && fail "keygen wrote a file given for both outputs"
+no_temporaries "failed keygens"
+# A successful --force replaces the key whole (rename), mode 0600, and the public key matches it.
+expect_rc 0 "keygen --force --pub" "$FS38" keygen --out "$T/k.pem" --force --pub "$T/k.pub.pem"
+CHECKS=$((CHECKS + 1))
+cmp -s "$T/k.pem" "$T/k.keep" && fail "keygen --force did not replace the key"
+CHECKS=$((CHECKS + 1))
+[ "$(stat -c %a "$T/k.pem")" = 600 ] || fail "replaced key mode is $(stat -c %a "$T/k.pem"), expected 600"
+no_temporaries "keygen --force --pub"
+
 finish

@@ -104,4 +104,66 @@ for c in keygen sign verify inspect; do
     expect_grep "$T/out" "usage: fs38 $c" "$c --help"
 done
 
+
+# ---- outputs: the envelope and the payload are written together or not at all ----
+"$FS38" keygen --out "$T/devx.pem" --pub "$T/devx.pub.pem" --ecdh >/dev/null || fail "keygen --ecdh"
+no_temporaries() {
+    CHECKS=$((CHECKS + 1))
+    if find "$T" -name '.*.tmp-*' | grep -q .; then
+        fail "$1: temporary files left behind: $(find "$T" -name '.*.tmp-*' | tr '\n' ' ')"
+    fi
+}
+expect_rc 2 "sign --encrypt-to with an unwritable --payload-out" "$FS38" sign --key "$T/a.pem" --image "$T/img" \
+    --seq 5 --vendor-id "$UUID_VENDOR" --class-id "$UUID_CLASS" --out "$T/enc.suit" \
+    --encrypt-to "$T/devx.pub.pem" --payload-out "$T/no/such/dir/payload"
+expect_grep "$T/err" "no/such/dir/payload" "unwritable --payload-out is named"
+CHECKS=$((CHECKS + 1))
+[ -e "$T/enc.suit" ] && fail "sign left an envelope whose encrypted payload was not written (content key lost)"
+expect_rc 2 "sign with a directory as --payload-out" "$FS38" sign --key "$T/a.pem" --image "$T/img" \
+    --seq 5 --vendor-id "$UUID_VENDOR" --class-id "$UUID_CLASS" --out "$T/enc.suit" \
+    --encrypt-to "$T/devx.pub.pem" --payload-out "$T"
+expect_grep "$T/err" "is a directory" "directory as --payload-out: reason"
+CHECKS=$((CHECKS + 1))
+[ -e "$T/enc.suit" ] && fail "sign left an envelope although --payload-out is a directory"
+expect_rc 2 "sign with a directory as --out" "$FS38" sign --key "$T/a.pem" --image "$T/img" \
+    --seq 5 --vendor-id "$UUID_VENDOR" --class-id "$UUID_CLASS" --out "$T" \
+    --encrypt-to "$T/devx.pub.pem" --payload-out "$T/pay.bin"
+CHECKS=$((CHECKS + 1))
+[ -e "$T/pay.bin" ] && fail "sign left a payload although --out is a directory"
+# existing files are not clobbered by a failed sign
+cp "$T/env.suit" "$T/env.keep"
+expect_rc 2 "sign over an existing envelope, payload unwritable" "$FS38" sign --key "$T/a.pem" --image "$T/img" \
+    --seq 5 --vendor-id "$UUID_VENDOR" --class-id "$UUID_CLASS" --out "$T/env.suit" \
+    --encrypt-to "$T/devx.pub.pem" --payload-out "$T/no/such/dir/payload"
+CHECKS=$((CHECKS + 1))
+cmp -s "$T/env.suit" "$T/env.keep" || fail "a failed sign replaced the existing envelope"
+expect_rc 2 "sign with the same file for --out and --payload-out" "$FS38" sign --key "$T/a.pem" --image "$T/img" \
+    --seq 5 --vendor-id "$UUID_VENDOR" --class-id "$UUID_CLASS" --out "$T/both" --payload-out "$T/both"
+CHECKS=$((CHECKS + 1))
+[ -e "$T/both" ] && fail "sign wrote a file given for both outputs"
+no_temporaries "failed signs"
+expect_rc 0 "sign --encrypt-to" "$FS38" sign --key "$T/a.pem" --image "$T/img" --seq 5 --vendor-id "$UUID_VENDOR" \
+    --class-id "$UUID_CLASS" --out "$T/enc.suit" --encrypt-to "$T/devx.pub.pem" --payload-out "$T/enc.bin"
+CHECKS=$((CHECKS + 1))
+[ -s "$T/enc.suit" ] && [ -s "$T/enc.bin" ] || fail "sign --encrypt-to did not write both outputs"
+no_temporaries "sign --encrypt-to"
+
+# ---- numbers: strict (no sign, spaces, junk, overflow) with the option and its range named ----
+for bad in -5 1x "" 99999999999999999999999 " 5" "5 " +5 0x10 1e3; do
+    expect_rc 2 "sign --seq '$bad'" "$FS38" sign --key "$T/a.pem" --image "$T/img" --seq "$bad" \
+        --vendor-id "$UUID_VENDOR" --class-id "$UUID_CLASS" --out "$T/num.suit"
+    expect_grep "$T/err" "sign --seq: invalid value '.*': expected a decimal integer 0\.\.18446744073709551615" \
+        "sign --seq '$bad': option and range named"
+done
+CHECKS=$((CHECKS + 1))
+[ -e "$T/num.suit" ] && fail "sign with a bad --seq wrote an envelope"
+expect_rc 0 "sign --seq 18446744073709551615 (the largest)" "$FS38" sign --key "$T/a.pem" --image "$T/img" \
+    --seq 18446744073709551615 --vendor-id "$UUID_VENDOR" --class-id "$UUID_CLASS" --out "$T/num.suit"
+for bad in -5 1x "" 99999999999999999999999 " 5" 7 65; do
+    expect_rc 2 "attest nonce --bytes '$bad'" "$FS38" attest nonce --bytes "$bad"
+    expect_grep "$T/err" "attest nonce --bytes: invalid value '.*': expected a decimal integer 8\.\.64" \
+        "attest nonce --bytes '$bad': option and range named"
+done
+expect_rc 0 "attest nonce --bytes 8" "$FS38" attest nonce --bytes 8
+
 finish
