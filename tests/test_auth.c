@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <mbedtls/md.h>
+#include <mbedtls/pkcs5.h>
 #include "support.h"
 #include "fs38/auth.h"
 #include "fs38/event.h"
@@ -191,7 +193,7 @@ static void test_setup_credential(void **state)
     /* stored only as salt + PBKDF2-HMAC-SHA-256 (recomputed here through Mbed TLS's PKCS#5) */
     assert_int_equal(fs38_store_get(&r.s, "au/u/admin", rec, sizeof rec, &n), FS38_OK);
     assert_int_equal(n, 54);
-    assert_int_equal(rec[0], 1);
+    assert_int_equal(rec[0], 2); /* record version 2: the normalised password is hashed */
     assert_int_equal(rec[1] & 1, 1); /* must change */
     uint32_t it = (uint32_t)rec[2] | (uint32_t)rec[3] << 8 | (uint32_t)rec[4] << 16 | (uint32_t)rec[5] << 24;
     assert_int_equal(it, COST);
@@ -560,6 +562,212 @@ static void test_cost_and_upgrade(void **state)
     rig_free(&r);
 }
 
+/* Normalisation (fs38/auth.h): strict UTF-8, Zs spaces -> U+0020, fullwidth ASCII -> ASCII,
+ * trimmed, runs of spaces collapsed; nothing else changes. */
+static void test_normalize(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *out;
+    } ok[] = {
+        { "Tr0ub4dor&3x", "Tr0ub4dor&3x" },                       /* ASCII: unchanged */
+        { "  two  words  ", "two words" },                        /* trimmed, run collapsed */
+        { "pass\xc2\xa0word", "pass word" },                      /* U+00A0 NBSP */
+        { "\xe2\x80\x83pass\xe3\x80\x80word\xe2\x80\xaf", "pass word" }, /* em space, ideographic, narrow NBSP */
+        { "\xe1\x9a\x80x\xe2\x81\x9fy\xe2\x80\x8az", "x y z" },    /* U+1680, U+205F, U+200A */
+        { "\xef\xbd\x90\xef\xbd\x81\xef\xbd\x93\xef\xbd\x93", "pass" }, /* fullwidth pass */
+        { "\xef\xbc\x81\xef\xbd\x9e", "!~" },                       /* U+FF01, U+FF5E: the range ends */
+        { "\xef\xbd\x9f", "\xef\xbd\x9f" },                         /* U+FF5F: outside, unchanged */
+        { "p\xc3\xa4ss", "p\xc3\xa4ss" },                           /* no composition/decomposition */
+        { "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80" },                 /* 4 bytes, U+1F600 */
+        { "\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf" },                 /* U+10FFFF: the last one */
+        { "\xe2\x80\x8b", "\xe2\x80\x8b" },                         /* ZWSP is not Zs: kept */
+        { "   ", "" },
+        { "", "" },
+    };
+    char out[FS38_AUTH_PASSWORD_MAX];
+    size_t n;
+    fs38_diag d;
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        fs38_diag_clear(&d);
+        fs38_err e = fs38_auth_normalize(ok[i].in, strlen(ok[i].in), out, &n, &d);
+        if (e != FS38_OK)
+            fail_msg("case %zu refused: %s", i, d.msg);
+        if (n != strlen(ok[i].out) || memcmp(out, ok[i].out, n) != 0)
+            fail_msg("case %zu: normalised to %zu bytes '%.*s', expected '%s'", i, n, (int)n, out, ok[i].out);
+    }
+    static const struct {
+        const char *in, *why;
+    } bad[] = {
+        { "\xc0\xafpassword", "overlong" },             /* '/' in 2 bytes */
+        { "\xc1\xbfpassword", "overlong" },
+        { "ab\xe0\x80\xaf", "overlong" },               /* 3-byte overlong */
+        { "\xf0\x80\x80\xaf", "overlong" },             /* 4-byte overlong */
+        { "x\xed\xa0\x80yz", "surrogate" },             /* U+D800 */
+        { "\xed\xbf\xbf", "surrogate" },                /* U+DFFF */
+        { "\xf4\x90\x80\x80", "above U+10FFFF" },      /* U+110000 */
+        { "\xf7\xbf\xbf\xbf", "above U+10FFFF" },
+        { "\xf8\x88\x80\x80\x80", "never occurs" },     /* 5-byte form */
+        { "\xff", "never occurs" },
+        { "abc\x80", "continuation" },                  /* stray continuation byte */
+        { "abcdefgh\xe2\x82", "truncated" },            /* cut in the middle of a euro sign */
+        { "\xe2\x82x", "truncated" },
+        { "\xc3", "truncated" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        fs38_diag_clear(&d);
+        fs38_err e = fs38_auth_normalize(bad[i].in, strlen(bad[i].in), out, &n, &d);
+        if (e != FS38_ERR_PASSWORD_POLICY)
+            fail_msg("invalid case %zu accepted", i);
+        if (!strstr(d.msg, "not valid UTF-8") || !strstr(d.msg, bad[i].why))
+            fail_msg("invalid case %zu: '%s' does not say '%s'", i, d.msg, bad[i].why);
+    }
+    assert_int_equal(fs38_auth_normalize("abc\x80", 4, out, &n, &d), FS38_ERR_PASSWORD_POLICY);
+    assert_non_null(strstr(d.msg, "at byte 3"));
+    /* 128 bytes of fullwidth text (42 code points + 2 bytes) normalise; 129 bytes do not */
+    char big[FS38_AUTH_PASSWORD_MAX + 1];
+    memset(big, 'x', sizeof big);
+    for (size_t i = 0; i + 3 <= 126; i += 3)
+        memcpy(big + i, "\xef\xbd\x81", 3);
+    assert_int_equal(fs38_auth_normalize(big, FS38_AUTH_PASSWORD_MAX, out, &n, &d), FS38_OK);
+    assert_int_equal(n, 44);
+    assert_int_equal(fs38_auth_normalize(big, FS38_AUTH_PASSWORD_MAX + 1, out, &n, &d), FS38_ERR_PASSWORD_POLICY);
+    assert_non_null(strstr(d.msg, "too long"));
+    assert_int_equal(fs38_auth_normalize(NULL, 1, out, &n, &d), FS38_ERR_ARG);
+}
+
+/* The policy on the normalised text, counted in code points: the review's cases. */
+static void test_policy_unicode(void **state)
+{
+    (void)state;
+    rig r;
+    rig_new(&r);
+    static const struct {
+        const char *pw;
+        const char *why; /* NULL: accepted */
+    } cases[] = {
+        { "password ", "passwords" },                            /* trailing space */
+        { " password", "passwords" },                            /* leading space */
+        { "  password  ", "passwords" },
+        { "password\xc2\xa0", "passwords" },                     /* NBSP */
+        { "\xe3\x80\x80password", "passwords" },                 /* ideographic space */
+        { "\xef\xbd\x90\xef\xbd\x81\xef\xbd\x93\xef\xbd\x93\xef\xbd\x97\xef\xbd\x8f\xef\xbd\x92\xef\xbd\x84",
+          "passwords" },                                           /* fullwidth "password" */
+        { "\xef\xbc\xb0\xef\xbd\x81\xef\xbd\x93\xef\xbd\x93\xef\xbd\x97\xef\xbd\x8f\xef\xbd\x92\xef\xbd\x84\xef\xbc\x91",
+          "most common" },                                         /* fullwidth "Password1" */
+        { "\xef\xbc\x97\xef\xbd\x95\xef\xbd\x8a\xef\xbc\xad\xef\xbd\x8b\xef\xbd\x8f\xef\xbc\x90\xef\xbd\x96"
+          "\xef\xbd\x89\xef\xbd\x9a\xef\xbd\x98\xef\xbd\x96", "Mirai" },  /* fullwidth "7ujMko0vizxv" */
+        { "7ujMko0vizxv\xe2\x80\x83", "Mirai" },                   /* em space after a Mirai password */
+        { "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", "repeated" }, /* éééééééé */
+        { "\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80"
+          "\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80", "repeated" }, /* 8 x U+1F600 */
+        { "\xce\xb1\xce\xb2\xce\xb3\xce\xb4\xce\xb5\xce\xb6\xce\xb7\xce\xb8", "consecutive" }, /* alpha..theta */
+        { "\xef\xbd\x81\xef\xbd\x82\xef\xbd\x83\xef\xbd\x84\xef\xbd\x85\xef\xbd\x86\xef\xbd\x87\xef\xbd\x88",
+          "consecutive" },                                         /* fullwidth abcdefgh */
+        { "\xf0\x9f\x98\x80\xf0\x9f\x8e\x89\xf0\x9f\x9a\x80\xf0\x9f\x8c\x8d\xf0\x9f\x94\x91\xf0\x9f\x90\xa7"
+          "\xf0\x9f\x8d\x80", "too short" },                       /* 7 emoji = 28 bytes */
+        { "  abc   xyz  ", "too short" },                          /* "abc xyz": 7 code points */
+        { "\xc3\xa4\xc3\xb6\xc3\xbc\xc3\x9f\xc3\xa4\xc3\xb6\xc3\xbc", "too short" }, /* 7 in 14 bytes */
+        { "\xc0\xafpassword1", "not valid UTF-8: an overlong encoding at byte 0" },
+        { "secret-\xed\xa0\x80-pw", "surrogate" },
+        { "secret-\xf4\x90\x80\x80-pw", "above U+10FFFF" },
+        { "long-password\xe2\x82", "truncated" },
+        { "long-password\x80", "continuation" },
+        { "long-pass\xc2\x85word", "control" },                    /* C1 control U+0085 */
+        { "\xf0\x9f\x98\x80\xf0\x9f\x8e\x89\xf0\x9f\x9a\x80\xf0\x9f\x8c\x8d\xf0\x9f\x94\x91\xf0\x9f\x90\xa7"
+          "\xf0\x9f\x8d\x80\xf0\x9f\x8e\xb5", NULL },              /* 8 emoji */
+        { "\xc3\xa9t\xc3\xa9 \xc3\xa0 la plage", NULL },
+        { "correct\xc2\xa0horse battery", NULL },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fs38_diag d;
+        fs38_diag_clear(&d);
+        fs38_err e = fs38_auth_check_policy(&r.a, "admin", cases[i].pw, strlen(cases[i].pw), &d);
+        if (!cases[i].why) {
+            if (e != FS38_OK)
+                fail_msg("case %zu refused: %s", i, d.msg);
+            continue;
+        }
+        if (e != FS38_ERR_PASSWORD_POLICY)
+            fail_msg("case %zu accepted, expected a refusal (%s)", i, cases[i].why);
+        if (!strstr(d.msg, cases[i].why))
+            fail_msg("case %zu: refusal '%s' does not say '%s'", i, d.msg, cases[i].why);
+    }
+    rig_free(&r);
+}
+
+/* Login and change use the same normalisation; records of version 1 (raw bytes, written before
+ * normalisation) still verify. */
+static void test_normalised_login_and_old_records(void **state)
+{
+    (void)state;
+    rig r;
+    char setup[FS38_AUTH_SETUP_LEN + 1];
+    rig_new(&r);
+    assert_int_equal(fs38_auth_provision(&r.a, "admin", setup), FS38_OK);
+    assert_int_equal(change(&r, "admin", setup, "correct\xc2\xa0horse  battery staple "), FS38_OK);
+    assert_int_equal(login(&r, "admin", "correct horse battery staple"), FS38_OK);
+    assert_int_equal(login(&r, "admin", " correct\xe3\x80\x80horse battery\xe2\x80\x83staple"), FS38_OK);
+    assert_int_equal(login(&r, "admin", "correct horse battery staple!"), FS38_ERR_AUTH_REFUSED);
+    assert_int_equal(login(&r, "admin", "correcthorse battery staple"), FS38_ERR_AUTH_REFUSED);
+    assert_int_equal(login(&r, "admin", "correct horse battery staple\x80"), FS38_ERR_AUTH_REFUSED);
+    g_now_ms += 3600u * 1000u; /* past the back-off of these three failures */
+    /* the same password in another spelling is the current one */
+    assert_int_equal(change(&r, "admin", "correct horse battery staple", " correct horse battery staple"),
+                     FS38_ERR_PASSWORD_POLICY);
+    assert_non_null(strstr(r.a.diag.msg, "current password"));
+    /* fullwidth at change, ASCII at login */
+    assert_int_equal(change(&r, "admin", "correct horse battery staple",
+                            "\xef\xbc\xb4\xef\xbd\x92\xef\xbc\x90\xef\xbd\x95\xef\xbd\x82\xef\xbc\x94\xef\xbd\x84"
+                            "\xef\xbd\x8f\xef\xbd\x92\xef\xbc\x86\xef\xbc\x93\xef\xbd\x98"),
+                     FS38_OK);
+    assert_int_equal(login(&r, "admin", "Tr0ub4dor&3x"), FS38_OK);
+    assert_int_equal(login(&r, "admin", "tr0ub4dor&3x"), FS38_ERR_AUTH_REFUSED); /* no case folding */
+    g_now_ms += 3600u * 1000u;
+
+    /* A version 1 record (hash of the raw bytes), as written before normalisation existed. */
+    const struct {
+        const char *stored, *login;
+        fs38_err want;
+    } old[] = {
+        { "an old ascii pass", "an old ascii pass", FS38_OK },
+        { "two  spaces inside", "two  spaces inside", FS38_OK },  /* raw: not collapsed for v1 */
+        { "two  spaces inside", "two spaces inside", FS38_ERR_AUTH_REFUSED },
+        { " padded old pass ", " padded old pass ", FS38_OK },
+        { "p\xc3\xa4sswort-alt", "p\xc3\xa4sswort-alt", FS38_OK },
+    };
+    for (size_t i = 0; i < sizeof old / sizeof old[0]; i++) {
+        uint8_t rec[54];
+        rec[0] = 1;
+        rec[1] = 0;
+        rec[2] = (uint8_t)COST;
+        rec[3] = (uint8_t)(COST >> 8);
+        rec[4] = rec[5] = 0;
+        memset(rec + 6, (int)(0x40 + i), 16);
+        assert_int_equal(mbedtls_pkcs5_pbkdf2_hmac_ext(MBEDTLS_MD_SHA256, (const unsigned char *)old[i].stored,
+                                                       strlen(old[i].stored), rec + 6, 16, COST, 32, rec + 22),
+                         0);
+        assert_int_equal(fs38_store_put(&r.s, "au/u/legacy", rec, sizeof rec), FS38_OK);
+        g_now_ms += 3600u * 1000u;
+        fs38_err e = login(&r, "legacy", old[i].login);
+        if (e != old[i].want)
+            fail_msg("version 1 record %zu: login gave %s", i, fs38_strerror(e));
+    }
+    /* a version 1 record upgraded (higher cost) is rewritten normalised and keeps working */
+    uint8_t rec[54];
+    size_t n = 0;
+    assert_int_equal(fs38_store_get(&r.s, "au/u/legacy", rec, sizeof rec, &n), FS38_OK);
+    assert_int_equal(rec[0], 1);
+    fs38_store_close(&r.s);
+    rig_open(&r, 2 * COST);
+    assert_int_equal(login(&r, "legacy", "p\xc3\xa4sswort-alt"), FS38_OK);
+    assert_int_equal(fs38_store_get(&r.s, "au/u/legacy", rec, sizeof rec, &n), FS38_OK);
+    assert_int_equal(rec[0], 2);
+    assert_int_equal(login(&r, "legacy", "p\xc3\xa4sswort-alt"), FS38_OK);
+    assert_int_equal(login(&r, "legacy", " p\xc3\xa4sswort-alt\xc2\xa0"), FS38_OK);
+    rig_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -572,6 +780,9 @@ int main(void)
         cmocka_unit_test(test_failure_survives_power_cut),
         cmocka_unit_test(test_unknown_user_indistinguishable),
         cmocka_unit_test(test_cost_and_upgrade),
+        cmocka_unit_test(test_normalize),
+        cmocka_unit_test(test_policy_unicode),
+        cmocka_unit_test(test_normalised_login_and_old_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,5 @@
 /* test_cose.c — COSE_Sign1 / COSE_Mac0 sign and verify, header rules, keyring. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "support.h"
@@ -115,6 +116,127 @@ static size_t handmade(const char *prot_hex, const char *unprot_hex, uint8_t *ou
     return n;
 }
 
+/* Re-encode a COSE_Sign1 made by fs38_cose_sign1_sign with other header maps (raw CBOR): the
+ * signed parts (protected header, payload, signature) are kept as they are. */
+static size_t reheader(const uint8_t *in, size_t in_len, const uint8_t *prot_map, size_t prot_map_len,
+                       const uint8_t *unprot, size_t ul, uint8_t *out, size_t cap)
+{
+    fs38_cbor_dec d;
+    uint64_t tag;
+    size_t n;
+    const uint8_t *prot, *pl, *sig;
+    size_t prot_len, pl_len, sig_len;
+    fs38_cbor_dec_init(&d, in, in_len);
+    assert_int_equal(fs38_cbor_get_tag(&d, &tag), FS38_OK);
+    assert_int_equal(fs38_cbor_get_array(&d, &n), FS38_OK);
+    assert_int_equal(fs38_cbor_get_bstr(&d, &prot, &prot_len), FS38_OK);
+    assert_int_equal(fs38_cbor_skip(&d), FS38_OK);
+    assert_int_equal(fs38_cbor_get_bstr(&d, &pl, &pl_len), FS38_OK);
+    assert_int_equal(fs38_cbor_get_bstr(&d, &sig, &sig_len), FS38_OK);
+    fs38_cbor_enc e;
+    fs38_cbor_enc_init(&e, out, cap);
+    fs38_cbor_put_tag(&e, tag);
+    fs38_cbor_put_array(&e, 4);
+    if (prot_map)
+        fs38_cbor_put_bstr(&e, prot_map, prot_map_len);
+    else
+        fs38_cbor_put_bstr(&e, prot, prot_len);
+    fs38_cbor_put_raw(&e, unprot, ul);
+    fs38_cbor_put_bstr(&e, pl, pl_len);
+    fs38_cbor_put_bstr(&e, sig, sig_len);
+    size_t out_len;
+    assert_int_equal(fs38_cbor_enc_finish(&e, &out_len), FS38_OK);
+    return out_len;
+}
+
+/* The kid rule (docs/formats.md): absent -> every anchor is tried; present -> it must be exactly
+ * an anchor's 8-byte key id. Removing the unprotected kid still verifies; shortening,
+ * lengthening, altering it or naming an unknown key is refused as an untrusted signer. */
+static void test_kid_rule(void **state)
+{
+    (void)state;
+    uint8_t pt[65], other_pt[65], msg[256], v[256], kid[8], other_kid[8], un[32];
+    psa_key_id_t k = ts_gen_signer(pt);
+    psa_key_id_t other = ts_gen_signer(other_pt);
+    fs38_keyring kr;
+    fs38_keyring_init(&kr);
+    assert_int_equal(fs38_keyring_add_p256(&kr, other_pt, 65), FS38_OK);
+    assert_int_equal(fs38_keyring_add_p256(&kr, pt, 65), FS38_OK);
+    assert_int_equal(fs38_key_id(pt, 65, kid), FS38_OK);
+    assert_int_equal(fs38_key_id(other_pt, 65, other_kid), FS38_OK);
+    size_t n, vn;
+    fs38_diag d;
+    fs38_cose_info info;
+    assert_int_equal(fs38_cose_sign1_sign(k, -9, kid, 8, payload, sizeof payload, false, msg, sizeof msg, &n),
+                     FS38_OK);
+    assert_int_equal(fs38_cose_sign1_verify(msg, n, NULL, 0, NULL, 0, &kr, &info, &d), FS38_OK);
+    assert_int_equal(info.signer, 1);
+    /* kid removed: a different envelope, verified by trying every anchor */
+    vn = reheader(msg, n, NULL, 0, (const uint8_t *)"\xa0", 1, v, sizeof v);
+    assert_int_not_equal(vn, n);
+    assert_int_equal(fs38_cose_sign1_verify(v, vn, NULL, 0, NULL, 0, &kr, &info, &d), FS38_OK);
+    assert_int_equal(info.signer, 1);
+    assert_null(info.kid);
+    /* shortened (a prefix of the right kid: 7, 4, 1, 0 bytes) and lengthened (9 bytes) */
+    const size_t lens[] = { 7, 4, 1, 0, 9 };
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        un[0] = 0xa1;
+        un[1] = 0x04;
+        un[2] = (uint8_t)(0x40 + lens[i]);
+        memcpy(un + 3, kid, 8);
+        un[11] = 0x5a;
+        vn = reheader(msg, n, NULL, 0, un, 3 + lens[i], v, sizeof v);
+        fs38_diag_clear(&d);
+        fs38_err e = fs38_cose_sign1_verify(v, vn, NULL, 0, NULL, 0, &kr, &info, &d);
+        if (e != FS38_ERR_UNTRUSTED_SIGNER)
+            fail_msg("kid of %zu bytes: %s (%s), expected FS38_ERR_UNTRUSTED_SIGNER", lens[i], fs38_strerror(e), d.msg);
+        char want[64];
+        snprintf(want, sizeof want, "is %zu bytes, not an 8-byte fs38 key id: not trusted", lens[i]);
+        if (!strstr(d.msg, want))
+            fail_msg("kid of %zu bytes: diag '%s' does not say '%s'", lens[i], d.msg, want);
+    }
+    /* altered (each byte in turn) */
+    for (size_t i = 0; i < 8; i++) {
+        un[0] = 0xa1;
+        un[1] = 0x04;
+        un[2] = 0x48;
+        memcpy(un + 3, kid, 8);
+        un[3 + i] ^= 0x80;
+        vn = reheader(msg, n, NULL, 0, un, 11, v, sizeof v);
+        assert_int_equal(fs38_cose_sign1_verify(v, vn, NULL, 0, NULL, 0, &kr, &info, &d), FS38_ERR_UNTRUSTED_SIGNER);
+        assert_non_null(strstr(d.msg, "is not trusted"));
+    }
+    /* the key id of another trusted key: only that key is tried, and it does not verify */
+    un[0] = 0xa1;
+    un[1] = 0x04;
+    un[2] = 0x48;
+    memcpy(un + 3, other_kid, 8);
+    vn = reheader(msg, n, NULL, 0, un, 11, v, sizeof v);
+    assert_int_equal(fs38_cose_sign1_verify(v, vn, NULL, 0, NULL, 0, &kr, &info, &d), FS38_ERR_BAD_SIGNATURE);
+    /* kid twice in the unprotected map, or in both maps */
+    static const uint8_t twice_hdr[] = { 0xa2, 0x04, 0x48 };
+    memcpy(un, twice_hdr, 3);
+    memcpy(un + 3, kid, 8);
+    un[11] = 0x04;
+    un[12] = 0x48;
+    memcpy(un + 13, kid, 8);
+    vn = reheader(msg, n, NULL, 0, un, 21, v, sizeof v);
+    assert_int_equal(fs38_cose_sign1_verify(v, vn, NULL, 0, NULL, 0, &kr, &info, &d), FS38_ERR_COSE_FORMAT);
+    assert_non_null(strstr(d.msg, "kid appears more than once"));
+    uint8_t prot[16] = { 0xa2, 0x01, 0x28, 0x04, 0x48 };
+    memcpy(prot + 5, kid, 8);
+    un[0] = 0xa1;
+    un[1] = 0x04;
+    un[2] = 0x48;
+    memcpy(un + 3, kid, 8);
+    vn = reheader(msg, n, prot, 13, un, 11, v, sizeof v);
+    assert_int_equal(fs38_cose_sign1_verify(v, vn, NULL, 0, NULL, 0, &kr, &info, &d), FS38_ERR_COSE_FORMAT);
+    assert_non_null(strstr(d.msg, "kid appears more than once"));
+    psa_destroy_key(k);
+    psa_destroy_key(other);
+    fs38_keyring_free(&kr);
+}
+
 static void test_header_rules(void **state)
 {
     (void)state;
@@ -227,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_sign_verify_roundtrip), cmocka_unit_test(test_untrusted_and_wrong_key),
         cmocka_unit_test(test_header_rules),          cmocka_unit_test(test_mac0),
         cmocka_unit_test(test_keyring_limits),        cmocka_unit_test(test_ct_compare_and_wipe),
+        cmocka_unit_test(test_kid_rule),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -696,7 +696,7 @@ static uint64_t le64(const uint8_t *p)
 }
 
 /*
- * The records of a region image, parsed by their real structure (src/store.c, "Flash format"),
+ * The records of a region image, parsed by their real structure (src/storage/store.c, "Flash format"),
  * not by looking for a marker byte (random ciphertext holds 0xA5 0x01 at an aligned offset now
  * and then, and the 48 bytes after it differ between images: a false "nonce reused"). In every
  * bank, records follow each other from FS38_STORE_BANK_HDR on: 40-byte header (0xA5, kind 1 or

@@ -21,7 +21,10 @@
  * refuses a UEID or key already issued (unless --reissue). The certificate: random 127-bit
  * serial unique in the index; subject "CN=fs38 device UEID, serialNumber=UEID, O=fs38";
  * basicConstraints CA:false; keyUsage digitalSignature; extendedKeyUsage clientAuth; subject and
- * authority key identifiers; ECDSA-SHA256 by the CA key.
+ * authority key identifiers; ECDSA-SHA256 by the CA key. Its notAfter is now + --days, capped at
+ * the CA certificate's notAfter (a certificate never outlives its issuer; the cap is reported
+ * on stderr); an expired CA issues nothing. A CSR whose key is not P-256 (P-384, Ed25519, RSA,
+ * ...) is refused with the key type it has.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +38,7 @@
 
 #include <mbedtls/asn1.h>
 #include <mbedtls/oid.h>
+#include <mbedtls/pem.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/psa_util.h>
 #include <mbedtls/x509_crt.h>
@@ -60,8 +64,10 @@ void usage_ca(int to_stderr)
             "  init   create a manufacturer CA: P-256 key (CA_DIR/ca.key, mode 0600), self-signed\n"
             "         certificate (ca.crt), empty index (index.txt)\n"
             "  issue  sign a device certificate for a CSR from 'fs38-device provision': checks the CSR's\n"
-            "         signature and the UEID in its subject, gives a unique serial, records it in the\n"
-            "         index and in CA_DIR/certs/ (PEM to --out, or stdout)\n"
+            "         signature, its P-256 key and the UEID in its subject, gives a unique serial, records\n"
+            "         it in the index and in CA_DIR/certs/ (PEM to --out, or stdout); valid --days N\n"
+            "         (default 7300), but never after the CA certificate's notAfter: capped there (with\n"
+            "         a note on stderr when --days asked for more)\n"
             "  list   print the index\n"
             "exit status: 0 success, 1 refused (bad CSR, UEID or key already issued), 2 usage or I/O error.\n");
 }
@@ -488,6 +494,107 @@ static bool valid_ueid_hex(const char *s)
     return true;
 }
 
+/*
+ * What key a CSR holds, read from the DER of its SubjectPublicKeyInfo without Mbed TLS's key
+ * parser (which rejects the whole CSR when this build lacks the curve): "P-384 (secp384r1)",
+ * "Ed25519", ... into out. 0, or -1 when the DER is not a CertificationRequest.
+ */
+static int csr_key_type(const uint8_t *buf, size_t len, char *out, size_t cap)
+{
+    static const struct {
+        const char *oid;
+        size_t len;
+        const char *name;
+    } algs[] = {
+        { "\x2b\x65\x70", 3, "Ed25519" },
+        { "\x2b\x65\x71", 3, "Ed448" },
+        { "\x2b\x65\x6e", 3, "X25519" },
+        { "\x2b\x65\x6f", 3, "X448" },
+        { "\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01", 9, "RSA" },
+        { "\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0a", 9, "RSA-PSS" },
+        { "\x2a\x86\x48\xce\x38\x04\x01", 7, "DSA" },
+    }, curves[] = {
+        { "\x2a\x86\x48\xce\x3d\x03\x01\x07", 8, "P-256 (prime256v1)" },
+        { "\x2b\x81\x04\x00\x22", 5, "P-384 (secp384r1)" },
+        { "\x2b\x81\x04\x00\x23", 5, "P-521 (secp521r1)" },
+        { "\x2b\x81\x04\x00\x0a", 5, "secp256k1" },
+        { "\x2b\x24\x03\x03\x02\x08\x01\x01\x07", 9, "brainpoolP256r1" },
+        { "\x2b\x24\x03\x03\x02\x08\x01\x01\x0b", 9, "brainpoolP384r1" },
+        { "\x2b\x24\x03\x03\x02\x08\x01\x01\x0d", 9, "brainpoolP512r1" },
+    };
+    static const uint8_t ec_oid[] = { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01 };
+    uint8_t *der = NULL;
+    size_t der_len = 0, n;
+    int rc = -1;
+    mbedtls_pem_context pem;
+    mbedtls_pem_init(&pem);
+    if (len && strstr((const char *)buf, "-----BEGIN")) {
+        size_t used = 0;
+        if (mbedtls_pem_read_buffer(&pem, "-----BEGIN CERTIFICATE REQUEST-----", "-----END CERTIFICATE REQUEST-----",
+                                    buf, NULL, 0, &used) != 0 &&
+            mbedtls_pem_read_buffer(&pem, "-----BEGIN NEW CERTIFICATE REQUEST-----",
+                                    "-----END NEW CERTIFICATE REQUEST-----", buf, NULL, 0, &used) != 0)
+            goto out;
+        der = (uint8_t *)mbedtls_pem_get_buffer(&pem, &der_len);
+    } else {
+        der = (uint8_t *)buf;
+        der_len = len;
+    }
+    unsigned char *p = der, *end = der + der_len, *alg_end;
+    const int seq = MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE;
+    if (mbedtls_asn1_get_tag(&p, end, &n, seq) || mbedtls_asn1_get_tag(&p, end, &n, seq)) /* CSR, info */
+        goto out;
+    end = p + n;
+    if (mbedtls_asn1_get_tag(&p, end, &n, MBEDTLS_ASN1_INTEGER)) /* version */
+        goto out;
+    p += n;
+    if (mbedtls_asn1_get_tag(&p, end, &n, seq)) /* subject */
+        goto out;
+    p += n;
+    if (mbedtls_asn1_get_tag(&p, end, &n, seq) || mbedtls_asn1_get_tag(&p, end, &n, seq)) /* SPKI, algorithm */
+        goto out;
+    alg_end = p + n;
+    if (mbedtls_asn1_get_tag(&p, alg_end, &n, MBEDTLS_ASN1_OID))
+        goto out;
+    if (n == sizeof ec_oid && memcmp(p, ec_oid, n) == 0) {
+        p += n;
+        size_t cn;
+        if (mbedtls_asn1_get_tag(&p, alg_end, &cn, MBEDTLS_ASN1_OID)) {
+            snprintf(out, cap, "an EC key with explicit or missing curve parameters");
+            rc = 0;
+            goto out;
+        }
+        for (size_t i = 0; i < sizeof curves / sizeof curves[0]; i++)
+            if (cn == curves[i].len && memcmp(p, curves[i].oid, cn) == 0) {
+                snprintf(out, cap, "%s", curves[i].name);
+                rc = 0;
+                goto out;
+            }
+        snprintf(out, cap, "an EC key on an unknown curve");
+        rc = 0;
+        goto out;
+    }
+    for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++)
+        if (n == algs[i].len && memcmp(p, algs[i].oid, n) == 0) {
+            snprintf(out, cap, "%s", algs[i].name);
+            rc = 0;
+            goto out;
+        }
+    snprintf(out, cap, "of an unknown algorithm");
+    rc = 0;
+out:
+    mbedtls_pem_free(&pem);
+    return rc;
+}
+
+/* The CA certificate's notAfter as YYYYMMDDhhmmss. */
+static void ca_not_after(const mbedtls_x509_crt *ca, char out[15])
+{
+    const mbedtls_x509_time *t = &ca->valid_to;
+    snprintf(out, 15, "%04u%02u%02u%02u%02u%02u", (unsigned)t->year % 10000u, (unsigned)t->mon % 100u,
+             (unsigned)t->day % 100u, (unsigned)t->hour % 100u, (unsigned)t->min % 100u, (unsigned)t->sec % 100u);
+}
+
 typedef struct issue_args {
     const char *dir, *csr, *out, *days_s;
     bool reissue;
@@ -541,6 +648,13 @@ static int ca_issue(const issue_args *a)
         host_read_file(a->csr, 64 * 1024, &buf, &len))
         goto out;
     ret = mbedtls_x509_csr_parse(&csr, buf, strstr((char *)buf, "-----BEGIN") ? len + 1 : len);
+    char key_type[64];
+    if (ret && csr_key_type(buf, len, key_type, sizeof key_type) == 0 && strncmp(key_type, "P-256", 5) != 0) {
+        fprintf(stderr, "ca issue: refused: %s: the CSR's key is %s; fs38 devices use P-256 (ES256)\n", a->csr,
+                key_type);
+        rc = HOST_EXIT_REJECT;
+        goto out;
+    }
     if (ret) {
         fprintf(stderr, "ca issue: refused: %s is not a PKCS#10 CSR (Mbed TLS error -0x%04x)\n", a->csr,
                 (unsigned)-ret);
@@ -553,7 +667,10 @@ static int ca_issue(const issue_args *a)
         goto out;
     }
     if (ca_public_point(&csr.pk, point) || fs38_key_id(point, sizeof point, kid)) {
-        fprintf(stderr, "ca issue: refused: the CSR's key is not a P-256 key\n");
+        if (csr_key_type(buf, len, key_type, sizeof key_type) != 0)
+            snprintf(key_type, sizeof key_type, "not a P-256 key");
+        fprintf(stderr, "ca issue: refused: %s: the CSR's key is %s; fs38 devices use P-256 (ES256)\n", a->csr,
+                key_type);
         rc = HOST_EXIT_REJECT;
         goto out;
     }
@@ -591,6 +708,20 @@ static int ca_issue(const issue_args *a)
     snprintf(subject, sizeof subject, "CN=fs38 device %s,serialNumber=%s,O=fs38", ueid, ueid);
     x509_time(0, nb);
     x509_time(days, na);
+    char ca_na[15];
+    ca_not_after(&ca, ca_na);
+    if (strcmp(ca_na, nb) <= 0) {
+        fprintf(stderr, "ca issue: refused: the CA certificate expired (notAfter %sZ); it issues nothing\n", ca_na);
+        rc = HOST_EXIT_REJECT;
+        goto out;
+    }
+    if (strcmp(na, ca_na) > 0 && !a->days_s) {
+        memcpy(na, ca_na, sizeof na); /* the default: the device's service life, within the CA's */
+    } else if (strcmp(na, ca_na) > 0) {
+        fprintf(stderr, "ca issue: note: %u days would end at %sZ, after the CA certificate's notAfter %sZ: the "
+                        "certificate's notAfter is capped at %sZ\n", days, na, ca_na, ca_na);
+        memcpy(na, ca_na, sizeof na);
+    }
     mbedtls_x509write_crt_set_version(&crt, MBEDTLS_X509_CRT_VERSION_3);
     mbedtls_x509write_crt_set_md_alg(&crt, MBEDTLS_MD_SHA256);
     mbedtls_x509write_crt_set_subject_key(&crt, &csr.pk);

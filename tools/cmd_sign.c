@@ -27,7 +27,8 @@ void usage_sign(int to_stderr)
             "  \"firmware\") signed with the P-256 key KEY.pem (COSE_Sign1, default ESP256).\n"
             "  UUIDs are canonical text, e.g. fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe.\n"
             "  --encrypt-to encrypts IMG for one device (ECDH-ES+A128KW with its key-agreement\n"
-            "  public key), --kek with a pre-shared 16-byte key (A128KW, 32 hex digits);\n"
+            "  public key), --kek with a pre-shared 16-byte key (A128KW) read from the file\n"
+            "  KEK.hex, which holds it as 32 hex digits (a trailing newline is allowed);\n"
             "  --cipher selects A128CTR (default) or A128GCM. The payload the device fetches\n"
             "  (the encrypted image, or IMG itself) is written to --payload-out; the envelope\n"
             "  carries its digest, size and URI (default \"#firmware\").\n");

@@ -12,13 +12,28 @@
  * password must be changed (fs38_auth_change) before any login succeeds. A caller that only
  * grants access on FS38_OK therefore cannot skip the change.
  *
+ * Normalisation (fs38_auth_normalize; SP 800-63B asks for NFKC/NFKD, whose tables do not fit a
+ * device, so fs38 applies this documented subset of NFKC plus whitespace trimming). A password
+ * must be strict UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF,
+ * no stray or missing continuation bytes) of at most FS38_AUTH_PASSWORD_MAX bytes. Then:
+ *   1. every Unicode space separator (category Zs: U+0020, U+00A0, U+1680, U+2000..U+200A,
+ *      U+202F, U+205F, U+3000) becomes U+0020;
+ *   2. fullwidth ASCII U+FF01..U+FF5E becomes U+0021..U+007E (NFKC's own mapping);
+ *   3. leading and trailing spaces are removed and every run of spaces inside becomes one.
+ * Nothing else changes (no case folding, no other compatibility mappings, no composition).
+ * The policy checks the normalised text, and the stored hash is of the normalised text, so
+ * "pass word", " pass word " and "ｐａｓｓ　ｗｏｒｄ" are the same password. Credentials
+ * stored before normalisation existed (record version 1) are checked against the bytes as
+ * typed, so they keep working; every password set now is stored normalised (version 2).
+ *
  * Password policy (NIST SP 800-63B §3.1.1.2; no composition rules, no expiry), in this order:
- * at most FS38_AUTH_PASSWORD_MAX bytes and no control characters; not one of the Mirai botnet's
- * passwords (src/identity/passwords_mirai.c) nor of the most common passwords (src/identity/passwords_common.c),
- * ignoring case; at least FS38_AUTH_PASSWORD_MIN characters (Unicode code points of UTF-8);
- * not a single repeated character nor a run of consecutive characters ("abcdefgh", "87654321");
- * no 8-character piece of this device's UEID (hex) or serial; not containing the user name;
- * not the current password. The refusal names the rule, never the password.
+ * at most FS38_AUTH_PASSWORD_MAX bytes; valid UTF-8; after normalisation no control characters
+ * (C0, DEL, C1); not one of the Mirai botnet's passwords (src/identity/passwords_mirai.c) nor of the
+ * most common passwords (src/identity/passwords_common.c), ignoring ASCII case; at least
+ * FS38_AUTH_PASSWORD_MIN characters (Unicode code points); not a single repeated character
+ * nor a run of consecutive characters ("abcdefgh", "87654321", by code point); no 8-character
+ * piece of this device's UEID (hex) or serial; not containing the user name; not the current
+ * password (compared normalised). The refusal names the rule, never the password.
  *
  * Failed attempts: a device-wide counter (so it says nothing about which users exist) is
  * incremented and persisted BEFORE the password is checked — a power cut after a wrong guess
@@ -113,6 +128,15 @@ FS38_NODISCARD fs38_err fs38_auth_change(fs38_auth *a, const char *user, const c
 /* The policy alone (FS38_OK or FS38_ERR_PASSWORD_POLICY with the reason in *d). */
 FS38_NODISCARD fs38_err fs38_auth_check_policy(const fs38_auth *a, const char *user, const char *password, size_t len,
                                 fs38_diag *d);
+
+/*
+ * The normalisation above: pw (len bytes) into out (at most FS38_AUTH_PASSWORD_MAX bytes, never
+ * longer than the input), its length in *out_len. FS38_OK, or FS38_ERR_PASSWORD_POLICY with the
+ * reason in *d (may be NULL): longer than FS38_AUTH_PASSWORD_MAX bytes, or not valid UTF-8 (the
+ * reason and byte offset, never the bytes). No allocation; wipe out after use.
+ */
+FS38_NODISCARD fs38_err fs38_auth_normalize(const char *pw, size_t len, char out[FS38_AUTH_PASSWORD_MAX],
+                                            size_t *out_len, fs38_diag *d);
 
 /* Failure counter and the back-off left now, without attempting anything. */
 FS38_NODISCARD fs38_err fs38_auth_status(fs38_auth *a, uint32_t *failures, uint32_t *retry_after_s);

@@ -76,11 +76,15 @@ typedef struct fs38_cose_info {
 } fs38_cose_info;
 
 /*
- * Verify a COSE_Sign1 (tagged 18 or untagged) against every P-256 key of the keyring (only
- * those whose fs38 key id matches when the message carries an 8-byte kid).
+ * Verify a COSE_Sign1 (tagged 18 or untagged) against the P-256 keys of the keyring.
+ * kid rule: without a kid every P-256 key is tried; with one (in either header bucket, at
+ * most once) it must be exactly an 8-byte fs38 key id of a keyring entry and only that entry
+ * is tried — a kid of another length or naming no entry gives FS38_ERR_UNTRUSTED_SIGNER.
+ * The unprotected kid is not signed: removing it leaves a message that still verifies.
  * `detached` supplies the payload when the message's payload is null (must be NULL
  * otherwise); `aad` is the external AAD (may be NULL/0).
- * Returns FS38_OK, FS38_ERR_COSE_FORMAT, FS38_ERR_UNSUPPORTED_ALG, FS38_ERR_BAD_SIGNATURE.
+ * Returns FS38_OK, FS38_ERR_COSE_FORMAT, FS38_ERR_UNSUPPORTED_ALG, FS38_ERR_UNTRUSTED_SIGNER,
+ * FS38_ERR_BAD_SIGNATURE.
  */
 FS38_NODISCARD fs38_err fs38_cose_sign1_verify(const uint8_t *msg, size_t len, const uint8_t *detached,
                                 size_t detached_len, const uint8_t *aad, size_t aad_len,

@@ -113,8 +113,14 @@ typedef struct {
 } cose_msg;
 
 /* Header map: we read alg (1), crit (2) and kid (4). Other protected labels are skipped (they
- * are signed); the unprotected bucket may hold nothing but kid, so no byte of a message can
- * change without the change being refused. */
+ * are signed). The unprotected bucket is not signed, so it may hold nothing but kid, and the
+ * kid only selects trust anchors (fs38_cose_sign1_verify): a kid that names no anchor exactly
+ * (unknown, altered, shortened, lengthened) is refused, but a kid can be removed, or added
+ * with the right value, and the message still verifies (every anchor is tried without one).
+ * So every byte of a COSE_Sign1 is checked except the presence of an unprotected kid: the same
+ * signature verifies in the message with and without it. (HMAC anchors have no key id: a
+ * COSE_Mac0 kid selects nothing and is not checked.) A kid may appear only once (RFC 9052 §3:
+ * not in both buckets). */
 static FS38_NODISCARD fs38_err parse_headers(fs38_cbor_dec *d, cose_msg *m, bool is_protected, fs38_diag *diag)
 {
     size_t n;
@@ -140,6 +146,8 @@ static FS38_NODISCARD fs38_err parse_headers(fs38_cbor_dec *d, cose_msg *m, bool
         } else if (label == 2) {
             return fs38_diag_set(diag, FS38_ERR_UNSUPPORTED_PARAM, "COSE crit header not supported");
         } else if (label == 4) {
+            if (m->kid)
+                return fs38_diag_set(diag, FS38_ERR_COSE_FORMAT, "COSE kid appears more than once");
             if (fs38_cbor_get_bstr(d, &m->kid, &m->kid_len))
                 return fs38_diag_set(diag, FS38_ERR_COSE_FORMAT, "COSE kid is not a byte string");
         } else if (!is_protected) {
@@ -304,7 +312,22 @@ fs38_err fs38_cose_sign1_verify(const uint8_t *msg, size_t len, const uint8_t *d
     uint8_t hash[32];
     if ((e = sig_structure_hash(&m, aad, aad_len, hash)))
         return fs38_diag_set(diag, e, "hashing the Sig_structure failed");
-    bool kid_usable = m.kid && m.kid_len == FS38_KID_LEN;
+    /* kid rule: absent, every P-256 anchor is tried; present, it must be an 8-byte fs38 key id
+     * equal to an anchor's, and only that anchor is tried. Any other kid is refused. */
+    if (m.kid && m.kid_len != FS38_KID_LEN) {
+        char hex[2 * FS38_KID_LEN + 1];
+        size_t show = m.kid_len < FS38_KID_LEN ? m.kid_len : FS38_KID_LEN;
+        static const char digits[] = "0123456789abcdef";
+        for (size_t i = 0; i < show; i++) {
+            hex[2 * i] = digits[m.kid[i] >> 4];
+            hex[2 * i + 1] = digits[m.kid[i] & 15];
+        }
+        hex[2 * show] = '\0';
+        return fs38_diag_set(diag, FS38_ERR_UNTRUSTED_SIGNER,
+                             "signer key id %s%s is %zu bytes, not an 8-byte fs38 key id: not trusted", hex,
+                             m.kid_len > FS38_KID_LEN ? "..." : "", m.kid_len);
+    }
+    bool kid_usable = m.kid != NULL;
     size_t tried = 0;
     for (size_t i = 0; i < kr->n; i++) {
         const fs38_trust_anchor *a = &kr->a[i];

@@ -1,8 +1,11 @@
 /* auth.c — local accounts without universal default passwords (control 1). See fs38/auth.h.
  *
  * Records (sealed store, little endian):
- *   "au/u/<user>"  54 bytes: u8 version 1 | u8 flags (1: must change) | u32 iterations |
+ *   "au/u/<user>"  54 bytes: u8 version | u8 flags (1: must change) | u32 iterations |
  *                  16-byte salt | 32-byte PBKDF2-HMAC-SHA-256(password, salt, iterations)
+ *                  version 2: the password as normalised by fs38_auth_normalize (every record
+ *                  written now); version 1 (written before normalisation existed): the bytes as
+ *                  typed, checked as such, so existing credentials keep working unchanged
  *   "au/cost"      u32: the device's cost for new hashes (set at provisioning)
  *   "au/fail"      13 bytes: u8 version 1 | u32 consecutive failures | u64 monotonic ms of the
  *                  last failure (absent: no failure)
@@ -15,6 +18,7 @@
 #include "fs38/util.h"
 
 #define REC_VERSION 1u
+#define REC_VERSION_NORM 2u /* credential records hashing the normalised password */
 #define REC_LEN (6u + FS38_AUTH_SALT_LEN + FS38_AUTH_HASH_LEN)
 #define FLAG_MUST_CHANGE 0x01u
 #define FAIL_LEN 13u
@@ -23,6 +27,7 @@
 #define REC_FAIL "au/fail"
 
 typedef struct {
+    uint8_t version;
     uint8_t flags;
     uint32_t iterations;
     uint8_t salt[FS38_AUTH_SALT_LEN];
@@ -85,10 +90,12 @@ static FS38_NODISCARD fs38_err load_cred(fs38_auth *a, const char *user, cred *c
     fs38_err e = fs38_store_get(a->cfg.store, name, b, sizeof b, &n);
     if (e == FS38_ERR_BUFFER)
         e = FS38_ERR_STORE_CORRUPT;
-    if (e == FS38_OK && (n != REC_LEN || b[0] != REC_VERSION || get32(b + 2) < FS38_AUTH_ITERATIONS_MIN ||
+    if (e == FS38_OK && (n != REC_LEN || (b[0] != REC_VERSION && b[0] != REC_VERSION_NORM) ||
+                         get32(b + 2) < FS38_AUTH_ITERATIONS_MIN ||
                          get32(b + 2) > FS38_AUTH_ITERATIONS_MAX))
         e = FS38_ERR_STORE_CORRUPT;
     if (e == FS38_OK) {
+        c->version = b[0];
         c->flags = b[1];
         c->iterations = get32(b + 2);
         memcpy(c->salt, b + 6, FS38_AUTH_SALT_LEN);
@@ -106,7 +113,25 @@ static FS38_NODISCARD fs38_err pbkdf2(const char *pw, size_t len, const uint8_t 
     return ret == 0 ? FS38_OK : FS38_ERR_CRYPTO;
 }
 
-/* Hash pw under a new salt and store it as user's credential. */
+/* The hash a record of `version` holds for pw: version 2 hashes the normalised password; an input
+ * that does not normalise (invalid UTF-8, too long) is hashed as it is, so it costs the same and
+ * cannot match (a version 2 hash is always of valid normalised text of at most 128 bytes). */
+static FS38_NODISCARD fs38_err hash_password(uint8_t version, const char *pw, size_t len,
+                                             const uint8_t salt[FS38_AUTH_SALT_LEN], uint32_t iterations,
+                                             uint8_t out[FS38_AUTH_HASH_LEN])
+{
+    char norm[FS38_AUTH_PASSWORD_MAX];
+    size_t nl = 0;
+    fs38_err e;
+    if (version == REC_VERSION_NORM && fs38_auth_normalize(pw, len, norm, &nl, NULL) == FS38_OK)
+        e = pbkdf2(norm, nl, salt, iterations, out);
+    else
+        e = pbkdf2(pw, len, salt, iterations, out);
+    fs38_wipe(norm, sizeof norm);
+    return e;
+}
+
+/* Hash the normalised pw under a new salt and store it as user's credential (version 2). */
 static FS38_NODISCARD fs38_err store_cred(fs38_auth *a, const char *user, const char *pw, size_t len, uint8_t flags)
 {
     char name[sizeof NAME_PREFIX + FS38_AUTH_USER_MAX];
@@ -114,12 +139,21 @@ static FS38_NODISCARD fs38_err store_cred(fs38_auth *a, const char *user, const 
     size_t ul;
     if (!valid_user(user, &ul))
         return fs38_diag_set(&a->diag, FS38_ERR_ARG, "invalid user name (1..16 of a-z 0-9 . _ -)");
-    b[0] = REC_VERSION;
+    char norm[FS38_AUTH_PASSWORD_MAX];
+    size_t nl = 0;
+    b[0] = REC_VERSION_NORM;
     b[1] = flags;
     put32(b + 2, a->iterations);
-    fs38_err e = psa_generate_random(b + 6, FS38_AUTH_SALT_LEN) == PSA_SUCCESS ? FS38_OK : FS38_ERR_CRYPTO;
+    fs38_err e = fs38_auth_normalize(pw, len, norm, &nl, NULL);
+    if (e != FS38_OK) {
+        fs38_wipe(b, sizeof b);
+        return fs38_diag_set(&a->diag, e, "cannot store the credential: the password is not valid UTF-8 of at "
+                                          "most %u bytes", FS38_AUTH_PASSWORD_MAX);
+    }
+    e = psa_generate_random(b + 6, FS38_AUTH_SALT_LEN) == PSA_SUCCESS ? FS38_OK : FS38_ERR_CRYPTO;
     if (e == FS38_OK)
-        e = pbkdf2(pw, len, b + 6, a->iterations, b + 6 + FS38_AUTH_SALT_LEN);
+        e = pbkdf2(norm, nl, b + 6, a->iterations, b + 6 + FS38_AUTH_SALT_LEN);
+    fs38_wipe(norm, sizeof norm);
     if (e == FS38_OK) {
         rec_name(user, ul, name);
         e = fs38_store_put(a->cfg.store, name, b, sizeof b);
@@ -312,7 +346,7 @@ static FS38_NODISCARD fs38_err check_password(fs38_auth *a, const char *user, co
         c.iterations = a->iterations;
         memcpy(c.salt, dummy_salt, sizeof c.salt);
     }
-    e = pbkdf2(pw, len, c.salt, c.iterations, got);
+    e = hash_password(c.version, pw, len, c.salt, c.iterations, got);
     const bool right = e == FS38_OK && (fs38_ct_compare(got, c.hash, sizeof got) == 0) & known;
     fs38_wipe(got, sizeof got);
     *must_change = (c.flags & FLAG_MUST_CHANGE) != 0;
@@ -408,29 +442,154 @@ static FS38_NODISCARD fs38_err refuse(fs38_diag *d, const char *why)
     return fs38_diag_set(d, FS38_ERR_PASSWORD_POLICY, "%s", why);
 }
 
+/*
+ * One code point of strict UTF-8 (RFC 3629) at s[i..len): its length (1..4), or 0 with *why
+ * set: a stray continuation byte, a truncated sequence, an overlong encoding, a surrogate
+ * (U+D800..DFFF), or a value above U+10FFFF.
+ */
+static size_t utf8_next(const uint8_t *s, size_t len, size_t i, uint32_t *cp, const char **why)
+{
+    const uint8_t c = s[i];
+    size_t n;
+    uint32_t v, min;
+    if (c < 0x80u) {
+        *cp = c;
+        return 1;
+    }
+    if (c < 0xC0u) {
+        *why = "a continuation byte without a lead byte";
+        return 0;
+    }
+    if (c < 0xE0u) {
+        n = 2;
+        v = c & 0x1Fu;
+        min = 0x80u;
+    } else if (c < 0xF0u) {
+        n = 3;
+        v = c & 0x0Fu;
+        min = 0x800u;
+    } else if (c < 0xF8u) {
+        n = 4;
+        v = c & 0x07u;
+        min = 0x10000u;
+    } else {
+        *why = "a byte that never occurs in UTF-8";
+        return 0;
+    }
+    if (len - i < n) {
+        *why = "a truncated sequence";
+        return 0;
+    }
+    for (size_t k = 1; k < n; k++) {
+        if ((s[i + k] & 0xC0u) != 0x80u) {
+            *why = "a truncated sequence";
+            return 0;
+        }
+        v = v << 6 | (s[i + k] & 0x3Fu);
+    }
+    if (v < min) {
+        *why = "an overlong encoding";
+        return 0;
+    }
+    if (v >= 0xD800u && v <= 0xDFFFu) {
+        *why = "an encoded surrogate";
+        return 0;
+    }
+    if (v > 0x10FFFFu) {
+        *why = "a code point above U+10FFFF";
+        return 0;
+    }
+    *cp = v;
+    return n;
+}
+
+/* Unicode space separators (general category Zs). */
+static bool is_space_separator(uint32_t cp)
+{
+    return cp == 0x20u || cp == 0xA0u || cp == 0x1680u || (cp >= 0x2000u && cp <= 0x200Au) || cp == 0x202Fu ||
+           cp == 0x205Fu || cp == 0x3000u;
+}
+
+fs38_err fs38_auth_normalize(const char *pw, size_t len, char out[FS38_AUTH_PASSWORD_MAX], size_t *out_len,
+                             fs38_diag *d)
+{
+    const uint8_t *s = (const uint8_t *)pw;
+    size_t o = 0;
+    bool space = false; /* a space is pending: written only if something follows it */
+    if (!out || !out_len || (!pw && len))
+        return FS38_ERR_ARG;
+    *out_len = 0;
+    if (len > FS38_AUTH_PASSWORD_MAX)
+        return fs38_diag_set(d, FS38_ERR_PASSWORD_POLICY, "too long: at most %u bytes", FS38_AUTH_PASSWORD_MAX);
+    for (size_t i = 0; i < len;) {
+        uint32_t cp = 0;
+        const char *why = "";
+        const size_t n = utf8_next(s, len, i, &cp, &why);
+        if (!n) {
+            fs38_wipe(out, o);
+            return fs38_diag_set(d, FS38_ERR_PASSWORD_POLICY, "not valid UTF-8: %s at byte %zu", why, i);
+        }
+        if (is_space_separator(cp)) {
+            space = o > 0; /* leading spaces are dropped, runs become one */
+        } else {
+            if (space)
+                out[o++] = ' ';
+            space = false;
+            if (cp >= 0xFF01u && cp <= 0xFF5Eu) { /* fullwidth ASCII: NFKC's mapping */
+                out[o++] = (char)(cp - 0xFEE0u);
+            } else {
+                memcpy(out + o, s + i, n);
+                o += n;
+            }
+        }
+        i += n; /* o <= i: no mapping makes the text longer */
+    }
+    *out_len = o;
+    return FS38_OK;
+}
+
 fs38_err fs38_auth_check_policy(const fs38_auth *a, const char *user, const char *pw, size_t len, fs38_diag *d)
 {
-    char low[FS38_AUTH_PASSWORD_MAX];
+    char norm[FS38_AUTH_PASSWORD_MAX], low[FS38_AUTH_PASSWORD_MAX];
+    size_t nl = 0;
     fs38_err e = FS38_OK;
     if (!a || (!pw && len))
         return FS38_ERR_ARG;
     if (len > FS38_AUTH_PASSWORD_MAX)
         return refuse(d, "too long: at most 128 bytes");
+    fs38_diag nd;
+    fs38_diag_clear(&nd);
+    if (fs38_auth_normalize(pw, len, norm, &nl, &nd) != FS38_OK)
+        return refuse(d, nd.msg); /* names the rule and a byte offset, never the password */
+    /* Rules on code points of the normalised text (ASCII letters folded to lower case). */
     size_t chars = 0;
-    for (size_t i = 0; i < len; i++) {
-        const uint8_t c = (uint8_t)pw[i];
-        if (c < 0x20 || c == 0x7f)
+    uint32_t first = 0, prev = 0;
+    bool same = nl > 0, up = true, down = true;
+    for (size_t i = 0; i < nl;) {
+        uint32_t cp = 0;
+        const char *why = "";
+        const size_t n = utf8_next((const uint8_t *)norm, nl, i, &cp, &why); /* valid: normalised */
+        if (!n || cp < 0x20u || cp == 0x7Fu || (cp >= 0x80u && cp <= 0x9Fu)) {
+            fs38_wipe(norm, sizeof norm);
             return refuse(d, "control characters are not allowed");
-        if ((c & 0xC0u) != 0x80u)
-            chars++; /* count code points, not UTF-8 continuation bytes */
-        low[i] = lower(pw[i]);
+        }
+        if (cp >= 'A' && cp <= 'Z')
+            cp += 'a' - 'A';
+        if (chars == 0)
+            first = cp;
+        else {
+            same = same && cp == first;
+            up = up && cp == prev + 1u;
+            down = down && cp + 1u == prev;
+        }
+        prev = cp;
+        chars++;
+        i += n;
     }
-    bool same = len > 0, up = len > 1, down = len > 1;
-    for (size_t i = 1; i < len; i++) {
-        same = same && low[i] == low[0];
-        up = up && (uint8_t)low[i] == (uint8_t)(low[i - 1] + 1);
-        down = down && (uint8_t)low[i] == (uint8_t)(low[i - 1] - 1);
-    }
+    up = up && chars > 1;
+    down = down && chars > 1;
+    for (size_t i = 0; i < nl; i++)
+        low[i] = lower(norm[i]);
     size_t ul = 0;
     while (user && ul <= FS38_AUTH_USER_MAX && user[ul])
         ul++;
@@ -448,9 +607,9 @@ fs38_err fs38_auth_check_policy(const fs38_auth *a, const char *user, const char
     while (a->cfg.serial && sl < 64u && a->cfg.serial[sl])
         sl++;
 
-    if (fs38_password_listed(fs38_passwords_mirai, fs38_passwords_mirai_len, pw, len))
+    if (fs38_password_listed(fs38_passwords_mirai, fs38_passwords_mirai_len, norm, nl))
         e = refuse(d, "it is one of the Mirai botnet's default passwords");
-    else if (fs38_password_listed(fs38_passwords_common, fs38_passwords_common_len, pw, len))
+    else if (fs38_password_listed(fs38_passwords_common, fs38_passwords_common_len, norm, nl))
         e = refuse(d, "it is one of the most common passwords");
     else if (chars < FS38_AUTH_PASSWORD_MIN)
         e = refuse(d, "too short: at least 8 characters");
@@ -458,12 +617,28 @@ fs38_err fs38_auth_check_policy(const fs38_auth *a, const char *user, const char
         e = refuse(d, "a single repeated character");
     else if (up || down)
         e = refuse(d, "a run of consecutive characters");
-    else if (contains_piece(low, len, hex, hl, 8) || contains_piece(low, len, a->cfg.serial, sl, 8))
+    else if (contains_piece(low, nl, hex, hl, 8) || contains_piece(low, nl, a->cfg.serial, sl, 8))
         e = refuse(d, "it contains this device's UEID or serial number");
-    else if (ul >= 3 && contains_piece(low, len, user, ul, ul))
+    else if (ul >= 3 && contains_piece(low, nl, user, ul, ul))
         e = refuse(d, "it contains the user name");
     fs38_wipe(low, sizeof low);
+    fs38_wipe(norm, sizeof norm);
     return e;
+}
+
+/* Are two passwords the same after normalisation? (Constant-time over the normalised bytes.) */
+static bool same_password(const char *x, size_t xl, const char *y, size_t yl)
+{
+    char nx[FS38_AUTH_PASSWORD_MAX], ny[FS38_AUTH_PASSWORD_MAX];
+    size_t nxl = 0, nyl = 0;
+    bool same;
+    if (fs38_auth_normalize(x, xl, nx, &nxl, NULL) == FS38_OK && fs38_auth_normalize(y, yl, ny, &nyl, NULL) == FS38_OK)
+        same = nxl == nyl && fs38_ct_compare(nx, ny, nxl) == 0;
+    else
+        same = xl == yl && fs38_ct_compare(x, y, xl) == 0;
+    fs38_wipe(nx, sizeof nx);
+    fs38_wipe(ny, sizeof ny);
+    return same;
 }
 
 fs38_err fs38_auth_change(fs38_auth *a, const char *user, const char *current, size_t current_len,
@@ -476,7 +651,7 @@ fs38_err fs38_auth_change(fs38_auth *a, const char *user, const char *current, s
     if (e != FS38_OK)
         return e;
     e = fs38_auth_check_policy(a, user, new_password, new_len, &a->diag);
-    if (e == FS38_OK && new_len == current_len && fs38_ct_compare(new_password, current, new_len) == 0)
+    if (e == FS38_OK && same_password(new_password, new_len, current, current_len))
         e = refuse(&a->diag, "it is the current password");
     if (e != FS38_OK)
         return e;

@@ -260,6 +260,55 @@ expect_rc 0 "d4: identity after decommissioning" dev d4 identity
 CHECKS=$((CHECKS + 1))
 [ "$(od -An -v -tx1 -j $LOG_OFF -N $LOG_LEN "$T/d4/flash.bin" | tr -d ' \nf' | wc -c)" = 0 ] || fail "d4: something wrote into the erased log"
 
+# ---- CSRs made by openssl: keys other than P-256 are named; --days is capped at the CA ----
+SHORT_CA="$T/ca-short"
+expect_rc 0 "a CA valid 10 days" "$FS38" ca init --out "$SHORT_CA" --days 10
+UEID_X=01$(head -c 16 /dev/urandom | od -An -v -tx1 | tr -d ' \n')
+ossl_csr() { # NAME KEYGEN-ARGS...: $T/NAME.key, $T/NAME.csr with a valid UEID subject
+    local name=$1
+    shift
+    openssl genpkey "$@" -out "$T/$name.key" 2>/dev/null &&
+        openssl req -new -key "$T/$name.key" -subj "/CN=ossl/serialNumber=$UEID_X" -out "$T/$name.csr" 2>/dev/null ||
+        fail "openssl: cannot make the $name CSR"
+}
+ossl_csr p256 -algorithm EC -pkeyopt ec_paramgen_curve:P-256
+ossl_csr p384 -algorithm EC -pkeyopt ec_paramgen_curve:P-384
+ossl_csr ed25519 -algorithm ED25519
+ossl_csr rsa -algorithm RSA -pkeyopt rsa_keygen_bits:2048
+for k in "p384:P-384 \\(secp384r1\\)" "ed25519:Ed25519" "rsa:RSA"; do
+    expect_rc 1 "a ${k%%:*} CSR is refused" "$FS38" ca issue "$SHORT_CA" "$T/${k%%:*}.csr" --out "$T/x.crt"
+    expect_lines "$T/err" 1 "${k%%:*} CSR: one line on stderr"
+    expect_grep "$T/err" "^ca issue: refused: .*${k%%:*}.csr: the CSR's key is ${k#*:}; fs38 devices use P-256 \\(ES256\\)$" \
+        "${k%%:*} CSR: the key type is named"
+    expect_no_grep "$T/err" "not a PKCS#10" "${k%%:*} CSR: not called a non-CSR"
+done
+expect_rc 0 "an openssl P-256 CSR with --days 30 under a 10-day CA" "$FS38" ca issue "$SHORT_CA" "$T/p256.csr" \
+    --days 30 --out "$T/p256.crt"
+expect_grep "$T/err" "^ca issue: note: 30 days would end at [0-9]{14}Z, after the CA certificate's notAfter [0-9]{14}Z: the certificate's notAfter is capped at [0-9]{14}Z$" \
+    "--days beyond the CA: capped, with a note"
+ca_end=$(openssl x509 -in "$SHORT_CA/ca.crt" -noout -enddate | cut -d= -f2)
+dev_end=$(openssl x509 -in "$T/p256.crt" -noout -enddate | cut -d= -f2)
+CHECKS=$((CHECKS + 1))
+[ -n "$ca_end" ] && [ "$ca_end" = "$dev_end" ] || fail "device certificate ends $dev_end, the CA $ca_end"
+CHECKS=$((CHECKS + 1))
+openssl verify -CAfile "$SHORT_CA/ca.crt" "$T/p256.crt" >/dev/null 2>&1 || fail "openssl does not verify the capped certificate"
+expect_grep "$SHORT_CA/index.txt" "^V.*$UEID_X.*$(date -u -d "$ca_end" +%Y%m%d%H%M%S)Z" "the index records the capped notAfter"
+expect_rc 0 "--days within the CA is kept" "$FS38" ca issue "$SHORT_CA" "$T/p256.csr" --days 2 --reissue --out "$T/p256b.crt"
+expect_no_grep "$T/err" "capped" "--days within the CA: no note"
+CHECKS=$((CHECKS + 1))
+[ "$(openssl x509 -in "$T/p256b.crt" -noout -enddate | cut -d= -f2)" != "$ca_end" ] || fail "a 2-day certificate was capped"
+CHECKS=$((CHECKS + 1))
+[ "$(date -u -d "$(openssl x509 -in "$T/p256b.crt" -noout -enddate | cut -d= -f2)" +%s)" -le $(($(date +%s) + 2 * 86400 + 60)) ] ||
+    fail "--days 2 gave a longer certificate"
+# the default (7300 days) under a 10-day CA: capped silently
+expect_rc 0 "the default validity under a 10-day CA" "$FS38" ca issue "$SHORT_CA" "$T/p256.csr" --reissue --out "$T/p256c.crt"
+expect_no_grep "$T/err" "note" "default validity: no note"
+CHECKS=$((CHECKS + 1))
+[ "$(openssl x509 -in "$T/p256c.crt" -noout -enddate | cut -d= -f2)" = "$ca_end" ] || fail "the default validity outlives the CA"
+# fs38-device --help names init's key options
+expect_rc 0 "fs38-device --help" "$FS38_DEVICE" --help
+expect_grep "$T/out" "\\[--ecdh-key KEY.pem\\] \\[--kek KEK.hex\\]" "device help: init --ecdh-key / --kek"
+
 # usage errors
 expect_rc 2 "provision without --csr" dev d3 provision
 expect_rc 2 "provision with a tiny cost" dev d3 provision --csr "$T/x.csr" --cost 10

@@ -64,6 +64,80 @@ expect_lines "$T/err" 1 "truncated envelope: one line on stderr"
 echo "hello" >"$T/text.suit"
 expect_rc 1 "verify a text file" "$FS38" verify --key "$T/a.pub.pem" "$T/text.suit"
 
+# The kid rule (docs/formats.md, COSE_Sign1): the unprotected kid is not signed. Removed, the
+# envelope still verifies (every trusted key is tried); shortened, lengthened or altered, it
+# names no trusted key and is refused. Layout of an `fs38 sign` envelope: auth bstr length at
+# offset 5, COSE_Sign1 bstr length at 46, its unprotected map `a1 04 48 <kid>` at 53..63.
+# rekid IN OUT UNPROTECTED_HEX: IN with another unprotected map, lengths adjusted.
+rekid() {
+    local h new delta auth_len sign1_len
+    h=$(xxd -p "$1" | tr -d '\n')
+    [ "${h:106:6}" = a10448 ] || { fail "rekid: no 8-byte kid at offset 53 of $1"; return 1; }
+    new=$3
+    delta=$((11 - ${#new} / 2))
+    auth_len=$((16#${h:10:2} - delta))
+    sign1_len=$((16#${h:92:2} - delta))
+    printf '%s%02x%s%02x%s%s%s' "${h:0:10}" "$auth_len" "${h:12:80}" "$sign1_len" "${h:94:12}" "$new" \
+        "${h:128}" | xxd -r -p >"$2"
+}
+kid=$(xxd -p -s 56 -l 8 "$T/env.suit")
+rekid "$T/env.suit" "$T/same.suit" "a10448$kid"
+CHECKS=$((CHECKS + 1))
+cmp -s "$T/env.suit" "$T/same.suit" || fail "rekid does not reproduce the envelope"
+rekid "$T/env.suit" "$T/nokid.suit" a0
+expect_rc 0 "verify with the kid removed (every trusted key tried)" "$FS38" verify --key "$T/b.pub.pem" \
+    --key "$T/a.pub.pem" "$T/nokid.suit"
+expect_grep "$T/out" "^verify: OK \(sequence 3, ESP256, signer $kid\)$" "kid removed: the signer is found"
+expect_rc 1 "verify with the kid removed and the wrong key" "$FS38" verify --key "$T/b.pub.pem" "$T/nokid.suit"
+rekid "$T/env.suit" "$T/short.suit" "a10447${kid:0:14}"
+expect_rc 1 "verify with a shortened kid" "$FS38" verify --key "$T/a.pub.pem" "$T/short.suit"
+expect_lines "$T/err" 1 "shortened kid: one line on stderr"
+expect_grep "$T/err" "^verify: rejected: signer key id ${kid:0:14} is 7 bytes, not an 8-byte fs38 key id: not trusted$" \
+    "shortened kid reason"
+rekid "$T/env.suit" "$T/long.suit" "a10449${kid}00"
+expect_rc 1 "verify with a lengthened kid" "$FS38" verify --key "$T/a.pub.pem" "$T/long.suit"
+expect_grep "$T/err" "^verify: rejected: signer key id .* is 9 bytes, not an 8-byte fs38 key id: not trusted$" \
+    "lengthened kid reason"
+rekid "$T/env.suit" "$T/empty.suit" a10440
+expect_rc 1 "verify with an empty kid" "$FS38" verify --key "$T/a.pub.pem" "$T/empty.suit"
+expect_grep "$T/err" "is 0 bytes, not an 8-byte fs38 key id: not trusted$" "empty kid reason"
+cp "$T/env.suit" "$T/altered.suit"
+flip "$T/altered.suit" 63
+bad_kid=$(xxd -p -s 56 -l 8 "$T/altered.suit")
+expect_rc 1 "verify with an altered kid" "$FS38" verify --key "$T/a.pub.pem" "$T/altered.suit"
+expect_grep "$T/err" "^verify: rejected: signer key id $bad_kid is not trusted$" "altered kid reason"
+sign "$T/b.pem" "$T/img" 3 "$T/env-b.suit"
+rekid "$T/env.suit" "$T/otherkid.suit" "a10448$(xxd -p -s 56 -l 8 "$T/env-b.suit")"
+expect_rc 1 "verify with the kid of another trusted key" "$FS38" verify --key "$T/a.pub.pem" --key "$T/b.pub.pem" \
+    "$T/otherkid.suit"
+expect_grep "$T/err" "^verify: rejected: signature does not verify with any of 1 trusted key" \
+    "kid of another trusted key: only that key is tried"
+
+# COSE_Mac0 (HMAC-SHA-256) envelopes: --hmac-key with the SUIT encryption examples' key.
+MAC_ENV="$FS38_VECTORS/encryption/fwenc-aeskw-write.suit.cbor"
+MAC_KEY="$FS38_VECTORS/keys/fwenc-hmac256-key.hex"
+expect_rc 0 "verify a MAC'd envelope with --hmac-key" "$FS38" verify --hmac-key "$MAC_KEY" "$MAC_ENV"
+expect_grep "$T/out" "^verify: OK \(sequence 1, HMAC256, HMAC key .*fwenc-hmac256-key.hex\)$" "MAC'd envelope output"
+expect_rc 0 "verify a MAC'd envelope with a signature key and --hmac-key" "$FS38" verify --key "$T/a.pub.pem" \
+    --hmac-key "$MAC_KEY" "$FS38_VECTORS/encryption/fwenc-aeskw-fetch-copy.suit.cbor"
+printf '61616161 61616161 61616161 61616161\n61616161 61616161 61616161 61616162\n' >"$T/wrong-hmac.hex"
+expect_rc 1 "verify a MAC'd envelope with the wrong HMAC key" "$FS38" verify --hmac-key "$T/wrong-hmac.hex" "$MAC_ENV"
+expect_lines "$T/err" 1 "wrong HMAC key: one line on stderr"
+expect_grep "$T/err" "^verify: rejected: MAC does not verify" "wrong HMAC key reason"
+expect_no_grep "$T/err" "6161" "wrong HMAC key: no key material on stderr"
+expect_rc 1 "verify a MAC'd envelope with a signature key only" "$FS38" verify --key "$T/a.pub.pem" "$MAC_ENV"
+expect_rc 1 "verify a signed envelope with an HMAC key only" "$FS38" verify --hmac-key "$MAC_KEY" "$T/env.suit"
+printf '6161616161616161616161616161\n' >"$T/short-hmac.hex"
+expect_rc 2 "verify with a 14-byte HMAC key" "$FS38" verify --hmac-key "$T/short-hmac.hex" "$MAC_ENV"
+expect_grep "$T/err" "28 hex digits: an HMAC key is 16..64 bytes" "short HMAC key message"
+printf 'aa%.0s' $(seq 65) >"$T/long-hmac.hex"
+expect_rc 2 "verify with a 65-byte HMAC key" "$FS38" verify --hmac-key "$T/long-hmac.hex" "$MAC_ENV"
+printf 'secret-not-hex-0123456789abcdef0123456789\n' >"$T/text-hmac.hex"
+expect_rc 2 "verify with a non-hex HMAC key file" "$FS38" verify --hmac-key "$T/text-hmac.hex" "$MAC_ENV"
+expect_grep "$T/err" "byte 0 is not a hex digit" "non-hex HMAC key message"
+expect_no_grep "$T/err" "secret" "non-hex HMAC key: the file's text is not shown"
+expect_rc 2 "verify with a missing HMAC key file" "$FS38" verify --hmac-key "$T/missing.hex" "$MAC_ENV"
+
 # I/O errors: exit 2
 expect_rc 2 "verify a missing envelope" "$FS38" verify --key "$T/a.pub.pem" "$T/missing.suit"
 expect_grep "$T/err" "^fs38: .*missing.suit" "missing envelope message"
@@ -79,6 +153,10 @@ expect_rc 2 "sign with a public key" "$FS38" sign --key "$T/a.pub.pem" --image "
 expect_rc 2 "fs38 without a command" "$FS38"
 expect_rc 2 "unknown command" "$FS38" frobnicate
 expect_rc 2 "verify without --key" "$FS38" verify "$T/env.suit"
+expect_grep "$T/err" "at least one --key or --hmac-key" "verify without a key: message"
+expect_rc 2 "verify with 9 keys" "$FS38" verify --key "$T/a.pub.pem" --key "$T/a.pub.pem" --key "$T/a.pub.pem" \
+    --key "$T/a.pub.pem" --key "$T/a.pub.pem" --hmac-key "$MAC_KEY" --hmac-key "$MAC_KEY" --hmac-key "$MAC_KEY" \
+    --hmac-key "$MAC_KEY" "$T/env.suit"
 expect_rc 2 "verify without an envelope" "$FS38" verify --key "$T/a.pub.pem"
 expect_rc 2 "verify with an unknown option" "$FS38" verify --key "$T/a.pub.pem" --frob "$T/env.suit"
 expect_grep "$T/err" "usage: fs38 verify" "unknown option prints usage"
@@ -103,6 +181,10 @@ for c in keygen sign verify inspect; do
     expect_rc 0 "fs38 $c --help" "$FS38" "$c" --help
     expect_grep "$T/out" "usage: fs38 $c" "$c --help"
 done
+"$FS38" verify --help >"$T/out"
+expect_grep "$T/out" "--hmac-key KEY.hex" "verify --help documents --hmac-key"
+"$FS38" sign --help >"$T/out"
+expect_grep "$T/out" "--kek with a pre-shared 16-byte key \\(A128KW\\) read from the file" "sign --help: --kek takes a file"
 
 
 # ---- outputs: the envelope and the payload are written together or not at all ----
