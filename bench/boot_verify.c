@@ -26,19 +26,19 @@
  * Usage: bench_boot_verify [--quick]   (--quick: fewer runs)
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <psa/crypto.h>
 #include "fs38/boot.h"
 #include "fs38/cbor.h"
 #include "fs38/cose.h"
 #include "fs38/util.h"
+#include "bench_util.h"
 #include "fs38_posix.h"
+#include "fs38_ram.h"
 
 #define KIB 1024u
 #define MIB (1024u * 1024u)
@@ -48,8 +48,6 @@
 #define SLOT_B_SIZE (2u * SECTOR)
 #define COUNTER_BYTES (FS38_POSIX_COUNTER_SECTORS * SECTOR)
 #define FLASH_SIZE (SLOT_A_SIZE + SLOT_B_SIZE + COUNTER_BYTES)
-#define STACK_BYTES (512u * KIB)
-#define PAINT 0xA5u
 
 static const char EXAMPLE_D[] = "0296588d909418b339d150420a3612b57fb4f631a69f224fae90cb4f3fe18973";
 static const char EXAMPLE_PUB[] = "048496811aae0baaabd26157189eecda26beaa8bf11b6f3fe6e2b5659c85dbc0ad"
@@ -58,18 +56,6 @@ static const uint8_t VENDOR[16] = { 0xfa, 0x6b, 0x4a, 0x53, 0xd5, 0xad, 0x5f, 0x
                                     0xbe, 0x9d, 0xe6, 0x63, 0xe4, 0xd4, 0x1f, 0xfe };
 static const uint8_t CLASS[16] = { 0x14, 0x92, 0xaf, 0x14, 0x25, 0x69, 0x5e, 0x48,
                                    0xbf, 0x42, 0x9b, 0x2d, 0x51, 0xf2, 0xab, 0x45 };
-
-static void die(const char *what, long code)
-{
-    fprintf(stderr, "bench_boot_verify: %s failed (%ld)\n", what, code);
-    exit(1);
-}
-#define MUST(call)                                                                                \
-    do {                                                                                          \
-        long rc_ = (long)(call);                                                                  \
-        if (rc_ != 0)                                                                             \
-            die(#call, rc_);                                                                      \
-    } while (0)
 
 static size_t unhex(const char *hex, uint8_t *out, size_t cap)
 {
@@ -81,25 +67,6 @@ static size_t unhex(const char *hex, uint8_t *out, size_t cap)
         out[n++] = (uint8_t)v;
     }
     return n;
-}
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, size_t n)
-{
-    qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* ---- PSA boundary shims (GNU ld --wrap, see CMakeLists.txt) ---------------------------------- */
@@ -128,7 +95,7 @@ static const char *const psa_names[P_COUNT] = { "psa_verify_hash", "psa_hash_com
                                                 "psa_hash_update", "psa_hash_finish", "psa_hash_abort" };
 static int tracking;          /* record boundary depths (only while the verifier is measured) */
 static unsigned psa_nesting;  /* only the outermost PSA call is fs38's */
-static uintptr_t psa_min_sp[P_COUNT], port_min_sp;
+static uintptr_t psa_min_sp[P_COUNT];
 
 static void note_psa(int fn, uintptr_t sp)
 {
@@ -181,75 +148,19 @@ psa_status_t __wrap_psa_hash_abort(psa_hash_operation_t *operation)
 /* ---- flash ports --------------------------------------------------------------------------------- */
 
 static fs38_posix posix;
-static fs38_port file_port;   /* the POSIX port, untouched (timings) */
-static fs38_port traced_port; /* a port whose reads record the stack depth (stack runs) */
+static fs38_port file_port; /* the POSIX port, untouched (timings) */
 static uint8_t *ram_flash;
+static fs38_ram ram;        /* port/ram: memcpy reads, counters in RAM */
 static fs38_port ram_port;
-
-static const fs38_port *traced_base; /* the port the traced one forwards to */
-
-static void note_port(uintptr_t sp)
-{
-    if (tracking && sp < port_min_sp)
-        port_min_sp = sp;
-}
-
-static FS38_NODISCARD fs38_err traced_read(void *ctx, uint32_t off, void *buf, size_t len)
-{
-    note_port((uintptr_t)__builtin_frame_address(0));
-    return traced_base->flash_read(ctx, off, buf, len);
-}
-
-static FS38_NODISCARD fs38_err traced_counter_read(void *ctx, fs38_counter_id id, uint64_t *v)
-{
-    note_port((uintptr_t)__builtin_frame_address(0));
-    return traced_base->counter_read(ctx, id, v);
-}
-
-static FS38_NODISCARD fs38_err ram_read(void *ctx, uint32_t off, void *buf, size_t len)
-{
-    (void)ctx;
-    memcpy(buf, ram_flash + off, len);
-    return FS38_OK;
-}
-
-static FS38_NODISCARD fs38_err ram_erase(void *ctx, uint32_t off, uint32_t len)
-{
-    (void)ctx;
-    memset(ram_flash + off, 0xff, len);
-    return FS38_OK;
-}
-
-static FS38_NODISCARD fs38_err ram_program(void *ctx, uint32_t off, const void *buf, size_t len)
-{
-    (void)ctx;
-    const uint8_t *b = buf;
-    for (size_t i = 0; i < len; i++)
-        ram_flash[off + i] &= b[i];
-    return FS38_OK;
-}
-
-static FS38_NODISCARD fs38_err ram_counter_read(void *ctx, fs38_counter_id id, uint64_t *v)
-{
-    (void)ctx;
-    (void)id;
-    *v = 0;
-    return FS38_OK;
-}
+static bench_probe probe;   /* records fs38's stack depth at the port (stack runs) */
 
 static void ram_port_init(void)
 {
     ram_flash = malloc(FLASH_SIZE);
     if (!ram_flash)
-        die("malloc(flash)", ENOMEM);
-    memset(ram_flash, 0xff, FLASH_SIZE);
-    memset(&ram_port, 0, sizeof ram_port);
-    ram_port.flash_size = FLASH_SIZE;
-    ram_port.sector_size = SECTOR;
-    ram_port.flash_read = ram_read;
-    ram_port.flash_erase = ram_erase;
-    ram_port.flash_program = ram_program;
-    ram_port.counter_read = ram_counter_read;
+        bench_die("malloc(flash)", ENOMEM);
+    fs38_ram_config rc = { .flash = ram_flash, .flash_size = FLASH_SIZE, .sector_size = SECTOR };
+    BENCH_MUST(fs38_ram_init(&ram, &rc, &ram_port));
 }
 
 /* ---- the signed boot envelope (what `fs38 sign` makes; tests/support.c does the same) --------- */
@@ -257,7 +168,7 @@ static void ram_port_init(void)
 static size_t finish(const fs38_cbor_enc *e)
 {
     size_t n = 0;
-    MUST(fs38_cbor_enc_finish(e, &n));
+    BENCH_MUST(fs38_cbor_enc_finish(e, &n));
     return n;
 }
 
@@ -320,17 +231,17 @@ static size_t boot_envelope(psa_key_id_t signer, const uint8_t digest[32], uint6
     size_t hl = fs38_cbor_encode_head(FS38_CBOR_BSTR, man_len, head);
     psa_hash_operation_t op = PSA_HASH_OPERATION_INIT;
     size_t olen = 0;
-    MUST(psa_hash_setup(&op, PSA_ALG_SHA_256));
-    MUST(psa_hash_update(&op, head, hl));
-    MUST(psa_hash_update(&op, man, man_len));
-    MUST(psa_hash_finish(&op, h, sizeof h, &olen));
+    BENCH_MUST(psa_hash_setup(&op, PSA_ALG_SHA_256));
+    BENCH_MUST(psa_hash_update(&op, head, hl));
+    BENCH_MUST(psa_hash_update(&op, man, man_len));
+    BENCH_MUST(psa_hash_finish(&op, h, sizeof h, &olen));
     fs38_cbor_enc_init(&e, sdg, sizeof sdg);
     fs38_cbor_put_array(&e, 2);
     fs38_cbor_put_int(&e, FS38_SUIT_ALG_SHA256);
     fs38_cbor_put_bstr(&e, h, 32);
     size_t sdg_len = finish(&e);
     size_t sig_len = 0;
-    MUST(fs38_cose_sign1_sign(signer, FS38_COSE_ALG_ES256, NULL, 0, sdg, sdg_len, true, sig, sizeof sig, &sig_len));
+    BENCH_MUST(fs38_cose_sign1_sign(signer, FS38_COSE_ALG_ES256, NULL, 0, sdg, sdg_len, true, sig, sizeof sig, &sig_len));
     fs38_cbor_enc_init(&e, auth, sizeof auth);
     fs38_cbor_put_array(&e, 2);
     fs38_cbor_put_bstr(&e, sdg, sdg_len);
@@ -383,11 +294,11 @@ static void verify_or_die(fs38_boot_ctx *ctx)
 
 static double time_verify(fs38_boot_ctx *ctx)
 {
-    double t0 = now_ms();
+    double t0 = bench_now_ms();
     fs38_err e = fs38_boot_verify_slot(ctx, 0);
-    double t1 = now_ms();
+    double t1 = bench_now_ms();
     if (e)
-        die("fs38_boot_verify_slot", e);
+        bench_die("fs38_boot_verify_slot", e);
     return t1 - t0;
 }
 
@@ -395,11 +306,11 @@ static void floor_once(size_t n, double *t_hash, double *t_ver)
 {
     uint8_t h[32];
     size_t hl = 0;
-    double t0 = now_ms();
-    MUST(psa_hash_compute(PSA_ALG_SHA_256, image, n, h, sizeof h, &hl));
-    double t1 = now_ms();
-    MUST(psa_verify_hash(kr.a[0].key, PSA_ALG_ECDSA(PSA_ALG_SHA_256), floor_hash, 32, floor_sig, 64));
-    double t2 = now_ms();
+    double t0 = bench_now_ms();
+    BENCH_MUST(psa_hash_compute(PSA_ALG_SHA_256, image, n, h, sizeof h, &hl));
+    double t1 = bench_now_ms();
+    BENCH_MUST(psa_verify_hash(kr.a[0].key, PSA_ALG_ECDSA(PSA_ALG_SHA_256), floor_hash, 32, floor_sig, 64));
+    double t2 = bench_now_ms();
     *t_hash = t1 - t0;
     *t_ver = t2 - t1;
 }
@@ -410,67 +321,26 @@ static double time_chunked_hash(size_t n)
     psa_hash_operation_t op = PSA_HASH_OPERATION_INIT;
     uint8_t h[32];
     size_t hl = 0;
-    double t0 = now_ms();
-    MUST(psa_hash_setup(&op, PSA_ALG_SHA_256));
+    double t0 = bench_now_ms();
+    BENCH_MUST(psa_hash_setup(&op, PSA_ALG_SHA_256));
     for (size_t off = 0; off < n; off += FS38_BOOT_CHUNK)
-        MUST(psa_hash_update(&op, image + off, n - off < FS38_BOOT_CHUNK ? n - off : FS38_BOOT_CHUNK));
-    MUST(psa_hash_finish(&op, h, sizeof h, &hl));
-    return now_ms() - t0;
+        BENCH_MUST(psa_hash_update(&op, image + off, n - off < FS38_BOOT_CHUNK ? n - off : FS38_BOOT_CHUNK));
+    BENCH_MUST(psa_hash_finish(&op, h, sizeof h, &hl));
+    return bench_now_ms() - t0;
 }
 
 /* A port's reads of the image alone, in `chunk`-byte reads through fs38_flash_read. */
 static double time_reads(const fs38_port *port, size_t n, size_t chunk)
 {
     static uint8_t buf[64 * KIB];
-    double t0 = now_ms();
+    double t0 = bench_now_ms();
     for (size_t off = 0; off < n; off += chunk)
-        MUST(fs38_flash_read(port, (uint32_t)(FS38_SLOT_DEFAULT_IMAGE_OFFSET + off), buf,
+        BENCH_MUST(fs38_flash_read(port, (uint32_t)(FS38_SLOT_DEFAULT_IMAGE_OFFSET + off), buf,
                              n - off < chunk ? n - off : chunk));
-    return now_ms() - t0;
+    return bench_now_ms() - t0;
 }
 
-/* ---- stack painting ---------------------------------------------------------------------------- */
-
-typedef struct {
-    void (*fn)(void *);
-    void *arg;
-    uintptr_t top;
-} stack_job;
-
-static void *stack_thread(void *p)
-{
-    stack_job *j = p;
-    j->top = (uintptr_t)__builtin_frame_address(0);
-    j->fn(j->arg);
-    return NULL;
-}
-
-/* Peak stack bytes touched by fn below the thread function's frame; *top gets that frame. */
-static _Alignas(4096) uint8_t stack_area[STACK_BYTES]; /* static: same address every run (gdb) */
-
-static size_t stack_peak(void (*fn)(void *), void *arg, uintptr_t *top)
-{
-    void *stk = stack_area;
-    memset(stk, PAINT, STACK_BYTES);
-    pthread_attr_t at;
-    MUST(pthread_attr_init(&at));
-    MUST(pthread_attr_setstack(&at, stk, STACK_BYTES));
-    stack_job j = { fn, arg, 0 };
-    pthread_t t;
-    MUST(pthread_create(&t, &at, stack_thread, &j));
-    MUST(pthread_join(t, NULL));
-    pthread_attr_destroy(&at);
-    const uint8_t *b = stk;
-    size_t i = 0;
-    while (i < STACK_BYTES && b[i] == PAINT)
-        i++;
-    uintptr_t lowest = (uintptr_t)stk + i;
-    if (getenv("FS38_BENCH_STACK_DEBUG")) /* then: gdb, watch *(char *)lowest after the memset */
-        fprintf(stderr, "stack: area %p, lowest touched %p, thread frame %p\n", stk, (void *)lowest, (void *)j.top);
-    if (top)
-        *top = j.top;
-    return j.top > lowest ? (size_t)(j.top - lowest) : 0;
-}
+/* ---- stack ------------------------------------------------------------------------------------------ */
 
 static void job_verify(void *arg)
 {
@@ -486,25 +356,23 @@ typedef struct {
 /* Peak of fs38_boot_verify_slot through `base` (traced), slot A programmed with `env`. */
 static verify_stack measure_verify(const fs38_port *base, const uint8_t *env, size_t env_len, size_t n)
 {
-    traced_base = base;
-    traced_port = *base;
-    traced_port.flash_read = traced_read;
-    traced_port.counter_read = traced_counter_read;
-    fs38_boot_config cfg = make_cfg(&traced_port);
-    MUST(fs38_slot_program(&cfg, 0, env, env_len, image, n));
-    MUST(fs38_boot_init(&ctx_traced, &cfg));
+    bench_probe_init(&probe, base);
+    fs38_boot_config cfg = make_cfg(&probe.port);
+    BENCH_MUST(fs38_slot_program(&cfg, 0, env, env_len, image, n));
+    BENCH_MUST(fs38_boot_init(&ctx_traced, &cfg));
     verify_or_die(&ctx_traced); /* once untimed: lazy binding, first-use paths */
     uintptr_t top = 0;
     for (int i = 0; i < P_COUNT; i++)
         psa_min_sp[i] = UINTPTR_MAX;
-    port_min_sp = UINTPTR_MAX;
     tracking = 1;
+    probe.trace_stack = true;
     verify_stack v;
-    v.peak = stack_peak(job_verify, NULL, &top);
+    v.peak = bench_stack_peak(job_verify, NULL, &top);
+    probe.trace_stack = false;
     tracking = 0;
     for (int i = 0; i < P_COUNT; i++)
         v.at_psa[i] = psa_min_sp[i] != UINTPTR_MAX && top > psa_min_sp[i] ? (size_t)(top - psa_min_sp[i]) : 0;
-    v.at_port = port_min_sp != UINTPTR_MAX && top > port_min_sp ? (size_t)(top - port_min_sp) : 0;
+    v.at_port = bench_probe_depth(&probe, top);
     return v;
 }
 
@@ -518,7 +386,7 @@ static void job_floor(void *arg)
 static void job_psa_verify(void *arg)
 {
     (void)arg;
-    MUST(psa_verify_hash(kr.a[0].key, PSA_ALG_ECDSA(PSA_ALG_SHA_256), floor_hash, 32, floor_sig, 64));
+    BENCH_MUST(psa_verify_hash(kr.a[0].key, PSA_ALG_ECDSA(PSA_ALG_SHA_256), floor_hash, 32, floor_sig, 64));
 }
 
 static void job_chunked_hash(void *arg)
@@ -531,6 +399,7 @@ static void job_chunked_hash(void *arg)
 int main(int argc, char **argv)
 {
     int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    bench_set_name("bench_boot_verify");
     /* --profile KIB: only fs38_boot_verify_slot (POSIX port) on a KIB slot, in a loop for ~3 s,
      * for `perf record` / `perf stat` */
     size_t profile_kib = argc > 2 && strcmp(argv[1], "--profile") == 0 ? (size_t)strtoul(argv[2], NULL, 10) : 0;
@@ -542,44 +411,32 @@ int main(int argc, char **argv)
     const size_t runs_for[] = { quick ? 11u : 51u, quick ? 5u : 21u, quick ? 3u : 11u };
     enum { NSIZES = sizeof sizes / sizeof sizes[0] };
 
-    MUST(psa_crypto_init());
+    BENCH_MUST(psa_crypto_init());
     fs38_keyring_init(&kr);
     uint8_t pt[65], d[32];
     if (unhex(EXAMPLE_PUB, pt, sizeof pt) != 65 || unhex(EXAMPLE_D, d, sizeof d) != 32)
-        die("unhex", 0);
-    MUST(fs38_keyring_add_p256(&kr, pt, sizeof pt));
+        bench_die("unhex", 0);
+    BENCH_MUST(fs38_keyring_add_p256(&kr, pt, sizeof pt));
     psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
     psa_set_key_type(&at, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
     psa_set_key_bits(&at, 256);
     psa_set_key_usage_flags(&at, PSA_KEY_USAGE_SIGN_HASH);
     psa_set_key_algorithm(&at, PSA_ALG_ECDSA(PSA_ALG_SHA_256));
-    MUST(psa_import_key(&at, d, sizeof d, &signer));
+    BENCH_MUST(psa_import_key(&at, d, sizeof d, &signer));
     size_t sl = 0;
     memset(floor_hash, 0x3c, sizeof floor_hash);
-    MUST(psa_sign_hash(signer, PSA_ALG_ECDSA(PSA_ALG_SHA_256), floor_hash, 32, floor_sig, sizeof floor_sig, &sl));
+    BENCH_MUST(psa_sign_hash(signer, PSA_ALG_ECDSA(PSA_ALG_SHA_256), floor_hash, 32, floor_sig, sizeof floor_sig, &sl));
 
     image = malloc(MAX_IMAGE);
     if (!image)
-        die("malloc(image)", ENOMEM);
-    uint64_t x = 0x9e3779b97f4a7c15ull;
-    for (size_t i = 0; i < MAX_IMAGE; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        image[i] = (uint8_t)x;
-    }
+        bench_die("malloc(image)", ENOMEM);
+    bench_fill_random(image, MAX_IMAGE);
 
     char path[512];
-    const char *tmp = getenv("TMPDIR");
-    snprintf(path, sizeof path, "%s/fs38-bench-%ld.flash", tmp && *tmp ? tmp : "/tmp", (long)getpid());
+    bench_tmp_path(path, sizeof path, "bench", "flash");
     unlink(path);
-    fs38_posix_config pc;
-    memset(&pc, 0, sizeof pc);
-    pc.path = path;
-    pc.flash_size = FLASH_SIZE;
-    pc.sector_size = SECTOR;
-    pc.counter_offset = FLASH_SIZE - COUNTER_BYTES;
-    MUST(fs38_posix_open(&posix, &pc, &file_port));
+    fs38_posix_config pc = { path, FLASH_SIZE, SECTOR, FLASH_SIZE - COUNTER_BYTES, NULL };
+    BENCH_MUST(fs38_posix_open(&posix, &pc, &file_port));
     ram_port_init();
     fs38_boot_config cfg_file = make_cfg(&file_port), cfg_ram = make_cfg(&ram_port);
     uint8_t stack_env[FS38_ENVELOPE_MAX];
@@ -588,13 +445,13 @@ int main(int argc, char **argv)
     if (profile_kib) {
         size_t n = profile_kib * KIB;
         uint8_t digest[32], env[FS38_ENVELOPE_MAX];
-        MUST(fs38_sha256(image, n, digest));
+        BENCH_MUST(fs38_sha256(image, n, digest));
         size_t env_len = boot_envelope(signer, digest, n, env, sizeof env);
-        MUST(fs38_slot_program(&cfg_file, 0, env, env_len, image, n));
-        MUST(fs38_boot_init(&ctx_file, &cfg_file));
-        double t0 = now_ms(), t = 0;
+        BENCH_MUST(fs38_slot_program(&cfg_file, 0, env, env_len, image, n));
+        BENCH_MUST(fs38_boot_init(&ctx_file, &cfg_file));
+        double t0 = bench_now_ms(), t = 0;
         unsigned k = 0;
-        while ((t = now_ms() - t0) < 3000.0) {
+        while ((t = bench_now_ms() - t0) < 3000.0) {
             verify_or_die(&ctx_file);
             k++;
         }
@@ -616,12 +473,12 @@ int main(int argc, char **argv)
     for (size_t si = 0; si < NSIZES; si++) {
         size_t n = sizes[si], runs = runs_for[si];
         uint8_t digest[32], env[FS38_ENVELOPE_MAX];
-        MUST(fs38_sha256(image, n, digest));
+        BENCH_MUST(fs38_sha256(image, n, digest));
         size_t env_len = boot_envelope(signer, digest, n, env, sizeof env);
-        MUST(fs38_slot_program(&cfg_file, 0, env, env_len, image, n));
-        MUST(fs38_slot_program(&cfg_ram, 0, env, env_len, image, n));
-        MUST(fs38_boot_init(&ctx_file, &cfg_file));
-        MUST(fs38_boot_init(&ctx_ram, &cfg_ram));
+        BENCH_MUST(fs38_slot_program(&cfg_file, 0, env, env_len, image, n));
+        BENCH_MUST(fs38_slot_program(&cfg_ram, 0, env, env_len, image, n));
+        BENCH_MUST(fs38_boot_init(&ctx_file, &cfg_file));
+        BENCH_MUST(fs38_boot_init(&ctx_ram, &cfg_ram));
         verify_or_die(&ctx_file); /* warm-up: page cache, caches, branch predictors */
         verify_or_die(&ctx_ram);
 
@@ -630,7 +487,7 @@ int main(int argc, char **argv)
                *r512 = calloc(runs, sizeof *r512), *r4k = calloc(runs, sizeof *r4k),
                *m512 = calloc(runs, sizeof *m512);
         if (!vf || !vr || !fl || !sha || !ver || !ch || !r512 || !r4k || !m512)
-            die("calloc", ENOMEM);
+            bench_die("calloc", ENOMEM);
         for (size_t r = 0; r < runs; r++) { /* interleaved, so drift hits every series alike */
             vf[r] = time_verify(&ctx_file);
             floor_once(n, &sha[r], &ver[r]);
@@ -641,15 +498,15 @@ int main(int argc, char **argv)
             r4k[r] = time_reads(&file_port, n, 4096);
             m512[r] = time_reads(&ram_port, n, 512);
         }
-        res[si].vf = median(vf, runs);
-        res[si].vr = median(vr, runs);
-        res[si].fl = median(fl, runs);
-        res[si].sha = median(sha, runs);
-        res[si].ver = median(ver, runs);
-        res[si].chunked = median(ch, runs);
-        res[si].rd512 = median(r512, runs);
-        res[si].rd4k = median(r4k, runs);
-        res[si].ram512 = median(m512, runs);
+        res[si].vf = bench_median(vf, runs);
+        res[si].vr = bench_median(vr, runs);
+        res[si].fl = bench_median(fl, runs);
+        res[si].sha = bench_median(sha, runs);
+        res[si].ver = bench_median(ver, runs);
+        res[si].chunked = bench_median(ch, runs);
+        res[si].rd512 = bench_median(r512, runs);
+        res[si].rd4k = bench_median(r4k, runs);
+        res[si].ram512 = bench_median(m512, runs);
         free(vf), free(vr), free(fl), free(sha), free(ver), free(ch), free(r512), free(r4k), free(m512);
 
         char label[16];
@@ -689,12 +546,12 @@ int main(int argc, char **argv)
     /* ---- stack ---- */
     verify_stack vr = measure_verify(&ram_port, stack_env, stack_env_len, stack_n);
     verify_stack vf = measure_verify(&file_port, stack_env, stack_env_len, stack_n);
-    size_t peak_floor = stack_peak(job_floor, &stack_n, NULL);
-    size_t peak_psa_verify = stack_peak(job_psa_verify, NULL, NULL);
-    size_t peak_chunked = stack_peak(job_chunked_hash, &stack_n, NULL);
+    size_t peak_floor = bench_stack_peak(job_floor, &stack_n, NULL);
+    size_t peak_psa_verify = bench_stack_peak(job_psa_verify, NULL, NULL);
+    size_t peak_chunked = bench_stack_peak(job_chunked_hash, &stack_n, NULL);
     size_t mbed = peak_floor > peak_chunked ? peak_floor : peak_chunked;
     printf("\npeak stack (bytes touched on a painted %u KiB thread stack, below the thread function)\n",
-           STACK_BYTES / KIB);
+           BENCH_STACK_BYTES / KIB);
     printf("  %-64s %6zu B\n", "Mbed TLS: psa_hash_compute + psa_verify_hash (the floor)", peak_floor);
     printf("  %-64s %6zu B\n", "  psa_verify_hash alone", peak_psa_verify);
     printf("  %-64s %6zu B\n", "  psa_hash_setup/update/finish in 512-B chunks alone", peak_chunked);

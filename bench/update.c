@@ -45,12 +45,10 @@
  *        installs of a MIB-MiB image, in a loop for ~5 s, for perf record / perf stat)
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <mbedtls/nist_kw.h>
 #include <psa/crypto.h>
@@ -61,7 +59,9 @@
 #include "fs38/decrypt.h"
 #include "fs38/update.h"
 #include "fs38/util.h"
+#include "bench_util.h"
 #include "fs38_posix.h"
+#include "fs38_ram.h"
 #include "suit_build.h"
 #include "suit_encrypt.h"
 
@@ -79,8 +79,6 @@
 #define STAGING 1u                                  /* running slot A, the update goes to B */
 #define IMG_BASE (SLOT_SIZE + IMAGE_OFFSET)         /* where the image bytes land in slot B */
 #define NET_CHUNK 4096u                             /* what the "network" hands the agent */
-#define STACK_BYTES (512u * KIB)
-#define PAINT 0xA5u
 
 static const uint8_t VENDOR[16] = { 0xfa, 0x6b, 0x4a, 0x53, 0xd5, 0xad, 0x5f, 0xdf,
                                     0xbe, 0x9d, 0xe6, 0x63, 0xe4, 0xd4, 0x1f, 0xfe };
@@ -89,32 +87,10 @@ static const uint8_t CLASS[16] = { 0x14, 0x92, 0xaf, 0x14, 0x25, 0x69, 0x5e, 0x4
 
 static char flash_path[512]; /* removed on every exit */
 
-static void die(const char *what, long code)
+static void remove_flash_file(void) /* atexit: also when bench_die() exits */
 {
-    fprintf(stderr, "bench_update: %s failed (%ld)\n", what, code);
     if (flash_path[0])
         unlink(flash_path);
-    exit(1);
-}
-#define MUST(call)                                                                                \
-    do {                                                                                          \
-        long rc_ = (long)(call);                                                                  \
-        if (rc_ != 0)                                                                             \
-            die(#call, rc_);                                                                      \
-    } while (0)
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static double cpu_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 /* A measurement by both clocks. */
@@ -124,26 +100,14 @@ typedef struct {
 
 static tm_t tm_start(void)
 {
-    tm_t t = { now_ms(), cpu_ms() };
+    tm_t t = { bench_now_ms(), bench_cpu_ms() };
     return t;
 }
 
 static tm_t tm_since(tm_t t0)
 {
-    tm_t t = { now_ms() - t0.wall, cpu_ms() - t0.cpu };
+    tm_t t = { bench_now_ms() - t0.wall, bench_cpu_ms() - t0.cpu };
     return t;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, size_t n)
-{
-    qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* ---- Mbed TLS heap (GNU ld --wrap=calloc,free, see CMakeLists.txt) ------------------------------- */
@@ -229,7 +193,7 @@ static size_t heap_track_stop(size_t *left)
 {
     heap_tracking = 0;
     if (heap_overflow)
-        die("heap tracking (too many live blocks)", (long)heap_overflow);
+        bench_die("heap tracking (too many live blocks)", (long)heap_overflow);
     if (left)
         *left = heap_live;
     memset(heap_ptr, 0, sizeof heap_ptr);
@@ -273,71 +237,25 @@ static flash_stats stats_since(flash_stats a)
 /* A device that never saw an update: empty state region (untimed, outside the statistics). */
 static void fresh_state(void)
 {
-    MUST(fs38_flash_erase(&port, STATE_OFF, STATE_SIZE));
+    BENCH_MUST(fs38_flash_erase(&port, STATE_OFF, STATE_SIZE));
 }
 
-/* A RAM-backed port (memcpy reads, AND programs, counters at 0), only for the stack runs: the
- * POSIX port keeps a 4 KiB buffer on the stack in program, erase and counter_read, which would
- * hide the agent's own depth. Each call records the stack depth at the port boundary. */
+/* The RAM port (port/ram: memcpy reads, AND programs, counters in RAM), only for the stack runs:
+ * the POSIX port keeps a 4 KiB buffer on the stack in program, erase and counter_read, which
+ * would hide the agent's own depth. A probe around it records the stack depth at every call. */
 static uint8_t *ram_flash;
-static int port_tracking;
-static uintptr_t port_min_sp;
-
-static void note_port(uintptr_t sp)
-{
-    if (port_tracking && sp < port_min_sp)
-        port_min_sp = sp;
-}
-
-static FS38_NODISCARD fs38_err ram_read(void *ctx, uint32_t off, void *buf, size_t len)
-{
-    (void)ctx;
-    note_port((uintptr_t)__builtin_frame_address(0));
-    memcpy(buf, ram_flash + off, len);
-    return FS38_OK;
-}
-
-static FS38_NODISCARD fs38_err ram_erase(void *ctx, uint32_t off, uint32_t len)
-{
-    (void)ctx;
-    note_port((uintptr_t)__builtin_frame_address(0));
-    memset(ram_flash + off, 0xff, len);
-    return FS38_OK;
-}
-
-static FS38_NODISCARD fs38_err ram_program(void *ctx, uint32_t off, const void *buf, size_t len)
-{
-    (void)ctx;
-    note_port((uintptr_t)__builtin_frame_address(0));
-    const uint8_t *b = buf;
-    for (size_t i = 0; i < len; i++)
-        ram_flash[off + i] &= b[i];
-    return FS38_OK;
-}
-
-static FS38_NODISCARD fs38_err ram_counter_read(void *ctx, fs38_counter_id id, uint64_t *v)
-{
-    (void)ctx;
-    (void)id;
-    note_port((uintptr_t)__builtin_frame_address(0));
-    *v = 0;
-    return FS38_OK;
-}
+static fs38_ram ram;
+static fs38_port ram_plain;
+static bench_probe probe;
 
 static fs38_port ram_port(void)
 {
-    fs38_port p;
-    memset(&p, 0, sizeof p);
     if (!ram_flash && !(ram_flash = malloc(FLASH_SIZE)))
-        die("malloc(RAM flash)", ENOMEM);
-    memset(ram_flash, 0xff, FLASH_SIZE);
-    p.flash_size = FLASH_SIZE;
-    p.sector_size = SECTOR;
-    p.flash_read = ram_read;
-    p.flash_erase = ram_erase;
-    p.flash_program = ram_program;
-    p.counter_read = ram_counter_read;
-    return p;
+        bench_die("malloc(RAM flash)", ENOMEM);
+    fs38_ram_config rc = { .flash = ram_flash, .flash_size = FLASH_SIZE, .sector_size = SECTOR };
+    BENCH_MUST(fs38_ram_init(&ram, &rc, &ram_plain));
+    bench_probe_init(&probe, &ram_plain);
+    return probe.port;
 }
 
 /* ---- releases --------------------------------------------------------------------------------------- */
@@ -363,7 +281,7 @@ static uint8_t vhash[32], vsig[64]; /* the baseline's signature check */
 static size_t finish_enc(const fs38_cbor_enc *e)
 {
     size_t n = 0;
-    MUST(fs38_cbor_enc_finish(e, &n));
+    BENCH_MUST(fs38_cbor_enc_finish(e, &n));
     return n;
 }
 
@@ -373,14 +291,14 @@ static void make_release(release_t *rl, size_t n, const uint8_t kid[FS38_KID_LEN
     rl->n = n;
     rl->ct = malloc(n + 16);
     if (!rl->ct)
-        die("malloc(payload)", ENOMEM);
+        bench_die("malloc(payload)", ENOMEM);
     suit_encrypt_opts o;
     memset(&o, 0, sizeof o);
     o.content_alg = FS38_COSE_ALG_A128CTR;
     o.device_pub = device_pt;
-    MUST(suit_encrypt(&o, image, n, rl->ct, n + 16, &rl->ct_len, rl->info, sizeof rl->info, &rl->info_len));
+    BENCH_MUST(suit_encrypt(&o, image, n, rl->ct, n + 16, &rl->ct_len, rl->info, sizeof rl->info, &rl->info_len));
     if (rl->ct_len != n)
-        die("suit_encrypt (CTR payload size)", (long)rl->ct_len);
+        bench_die("suit_encrypt (CTR payload size)", (long)rl->ct_len);
     suit_build sb;
     memset(&sb, 0, sizeof sb);
     sb.sequence = 2;
@@ -396,15 +314,15 @@ static void make_release(release_t *rl, size_t n, const uint8_t kid[FS38_KID_LEN
     sb.enc_info_len = rl->info_len;
     sb.payload = rl->ct;
     sb.payload_len = rl->ct_len;
-    MUST(suit_build_envelope(&sb, &rl->env));
-    MUST(fs38_sha256(image, n, rl->image_digest));
-    MUST(fs38_sha256(rl->ct, rl->ct_len, rl->ct_digest));
+    BENCH_MUST(suit_build_envelope(&sb, &rl->env));
+    BENCH_MUST(fs38_sha256(image, n, rl->image_digest));
+    BENCH_MUST(fs38_sha256(rl->ct, rl->ct_len, rl->ct_digest));
 
     fs38_diag diag;
     memset(&diag, 0, sizeof diag);
-    MUST(fs38_decrypt_parse(rl->info, rl->info_len, &rl->ei, &diag));
+    BENCH_MUST(fs38_decrypt_parse(rl->info, rl->info_len, &rl->ei, &diag));
     if (rl->ei.content_alg != FS38_COSE_ALG_A128CTR || rl->ei.key_alg != FS38_COSE_ALG_ECDH_ES_A128KW)
-        die("encryption-info algorithms", 0);
+        bench_die("encryption-info algorithms", 0);
     /* COSE_KDF_Context [-3, [null,null,null], [null,null,null], [128, protected, "SUIT Payload Encryption"]] */
     static const char other[] = "SUIT Payload Encryption";
     fs38_cbor_enc e;
@@ -435,7 +353,7 @@ static void install_or_die(const release_t *rl, fs38_update_ctx *u)
     c.keys.ecdh_key = device_key;
     fs38_err e = fs38_update_begin(u, &c, rl->env.b, rl->env.len);
     if (!e && u->resumed)
-        die("fs38_update_begin (resumed instead of a fresh install)", 0);
+        bench_die("fs38_update_begin (resumed instead of a fresh install)", 0);
     heap_mark();
     for (size_t off = 0; !e && off < rl->ct_len; off += NET_CHUNK)
         e = fs38_update_write(u, rl->ct + off, rl->ct_len - off < NET_CHUNK ? rl->ct_len - off : NET_CHUNK);
@@ -445,7 +363,7 @@ static void install_or_die(const release_t *rl, fs38_update_ctx *u)
     heap_mark();
     if (e) {
         fprintf(stderr, "bench_update: install failed: %s\n", u->diag.msg);
-        die("install", e);
+        bench_die("install", e);
     }
 }
 
@@ -468,7 +386,7 @@ static uint8_t raw_pt[NET_CHUNK]; /* static: the baseline's buffer is not stack 
 
 static void verify_once(void)
 {
-    MUST(psa_verify_hash(trust.a[0].key, PSA_ALG_ECDSA(PSA_ALG_SHA_256), vhash, sizeof vhash, vsig, sizeof vsig));
+    BENCH_MUST(psa_verify_hash(trust.a[0].key, PSA_ALG_ECDSA(PSA_ALG_SHA_256), vhash, sizeof vhash, vsig, sizeof vsig));
 }
 
 /* ECDH with the envelope's ephemeral point + HKDF + key unwrap; the CEK into PSA as *cek. */
@@ -476,17 +394,17 @@ static void kex_once(const release_t *rl, psa_key_id_t *cek)
 {
     uint8_t z[32], kek[16], raw[16];
     size_t zl = 0, ol = 0;
-    MUST(psa_raw_key_agreement(PSA_ALG_ECDH, device_key, rl->ei.ephemeral, sizeof rl->ei.ephemeral, z, sizeof z, &zl));
+    BENCH_MUST(psa_raw_key_agreement(PSA_ALG_ECDH, device_key, rl->ei.ephemeral, sizeof rl->ei.ephemeral, z, sizeof z, &zl));
     psa_key_derivation_operation_t kd = PSA_KEY_DERIVATION_OPERATION_INIT;
-    MUST(psa_key_derivation_setup(&kd, PSA_ALG_HKDF(PSA_ALG_SHA_256)));
-    MUST(psa_key_derivation_input_bytes(&kd, PSA_KEY_DERIVATION_INPUT_SECRET, z, zl));
-    MUST(psa_key_derivation_input_bytes(&kd, PSA_KEY_DERIVATION_INPUT_INFO, rl->kdf_ctx, rl->kdf_ctx_len));
-    MUST(psa_key_derivation_output_bytes(&kd, kek, sizeof kek));
-    MUST(psa_key_derivation_abort(&kd));
+    BENCH_MUST(psa_key_derivation_setup(&kd, PSA_ALG_HKDF(PSA_ALG_SHA_256)));
+    BENCH_MUST(psa_key_derivation_input_bytes(&kd, PSA_KEY_DERIVATION_INPUT_SECRET, z, zl));
+    BENCH_MUST(psa_key_derivation_input_bytes(&kd, PSA_KEY_DERIVATION_INPUT_INFO, rl->kdf_ctx, rl->kdf_ctx_len));
+    BENCH_MUST(psa_key_derivation_output_bytes(&kd, kek, sizeof kek));
+    BENCH_MUST(psa_key_derivation_abort(&kd));
     mbedtls_nist_kw_context kw;
     mbedtls_nist_kw_init(&kw);
-    MUST(mbedtls_nist_kw_setkey(&kw, MBEDTLS_CIPHER_ID_AES, kek, 128, 0));
-    MUST(mbedtls_nist_kw_unwrap(&kw, MBEDTLS_KW_MODE_KW, rl->ei.wrapped_cek, rl->ei.wrapped_cek_len, raw, &ol,
+    BENCH_MUST(mbedtls_nist_kw_setkey(&kw, MBEDTLS_CIPHER_ID_AES, kek, 128, 0));
+    BENCH_MUST(mbedtls_nist_kw_unwrap(&kw, MBEDTLS_KW_MODE_KW, rl->ei.wrapped_cek, rl->ei.wrapped_cek_len, raw, &ol,
                                 sizeof raw));
     mbedtls_nist_kw_free(&kw);
     psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
@@ -494,7 +412,7 @@ static void kex_once(const release_t *rl, psa_key_id_t *cek)
     psa_set_key_bits(&at, 128);
     psa_set_key_usage_flags(&at, PSA_KEY_USAGE_DECRYPT);
     psa_set_key_algorithm(&at, PSA_ALG_CTR);
-    MUST(psa_import_key(&at, raw, sizeof raw, cek));
+    BENCH_MUST(psa_import_key(&at, raw, sizeof raw, cek));
     fs38_wipe(z, sizeof z);
     fs38_wipe(kek, sizeof kek);
     fs38_wipe(raw, sizeof raw);
@@ -503,8 +421,8 @@ static void kex_once(const release_t *rl, psa_key_id_t *cek)
 static void ctr_start(const release_t *rl, psa_key_id_t cek, psa_cipher_operation_t *op)
 {
     *op = psa_cipher_operation_init();
-    MUST(psa_cipher_decrypt_setup(op, cek, PSA_ALG_CTR));
-    MUST(psa_cipher_set_iv(op, rl->ei.iv, 16));
+    BENCH_MUST(psa_cipher_decrypt_setup(op, cek, PSA_ALG_CTR));
+    BENCH_MUST(psa_cipher_set_iv(op, rl->ei.iv, 16));
 }
 
 static size_t step(size_t len, size_t off, size_t chunk)
@@ -533,28 +451,28 @@ static tm_t time_baseline(const release_t *rl)
     ctr_start(rl, k, &cop);
     heap_mark();
     psa_hash_operation_t hct = PSA_HASH_OPERATION_INIT, hpt = PSA_HASH_OPERATION_INIT;
-    MUST(psa_hash_setup(&hct, PSA_ALG_SHA_256));
-    MUST(psa_hash_setup(&hpt, PSA_ALG_SHA_256));
-    MUST(fs38_flash_erase(&port, IMG_BASE, image_span(rl)));
+    BENCH_MUST(psa_hash_setup(&hct, PSA_ALG_SHA_256));
+    BENCH_MUST(psa_hash_setup(&hpt, PSA_ALG_SHA_256));
+    BENCH_MUST(fs38_flash_erase(&port, IMG_BASE, image_span(rl)));
     for (size_t off = 0; off < rl->ct_len; off += NET_CHUNK) {
         size_t n = step(rl->ct_len, off, NET_CHUNK), o = 0;
-        MUST(psa_hash_update(&hct, rl->ct + off, n));
-        MUST(psa_cipher_update(&cop, rl->ct + off, n, raw_pt, sizeof raw_pt, &o));
+        BENCH_MUST(psa_hash_update(&hct, rl->ct + off, n));
+        BENCH_MUST(psa_cipher_update(&cop, rl->ct + off, n, raw_pt, sizeof raw_pt, &o));
         if (o != n)
-            die("psa_cipher_update (CTR output length)", (long)o);
-        MUST(psa_hash_update(&hpt, raw_pt, o));
-        MUST(fs38_flash_program(&port, (uint32_t)(IMG_BASE + off), raw_pt, o));
+            bench_die("psa_cipher_update (CTR output length)", (long)o);
+        BENCH_MUST(psa_hash_update(&hpt, raw_pt, o));
+        BENCH_MUST(fs38_flash_program(&port, (uint32_t)(IMG_BASE + off), raw_pt, o));
     }
     uint8_t dct[32], dpt[32];
     size_t hl = 0, ol = 0;
-    MUST(psa_cipher_finish(&cop, raw_pt, sizeof raw_pt, &ol));
-    MUST(psa_destroy_key(k));
-    MUST(psa_hash_finish(&hct, dct, sizeof dct, &hl));
-    MUST(psa_hash_finish(&hpt, dpt, sizeof dpt, &hl));
+    BENCH_MUST(psa_cipher_finish(&cop, raw_pt, sizeof raw_pt, &ol));
+    BENCH_MUST(psa_destroy_key(k));
+    BENCH_MUST(psa_hash_finish(&hct, dct, sizeof dct, &hl));
+    BENCH_MUST(psa_hash_finish(&hpt, dpt, sizeof dpt, &hl));
     tm_t t = tm_since(t0);
     heap_mark();
     if (ol != 0 || memcmp(dct, rl->ct_digest, 32) != 0 || memcmp(dpt, rl->image_digest, 32) != 0)
-        die("baseline (digests of the decrypted bytes)", 0);
+        bench_die("baseline (digests of the decrypted bytes)", 0);
     return t;
 }
 
@@ -572,24 +490,24 @@ static tm_t time_kex(const release_t *rl)
     psa_key_id_t k = 0;
     tm_t t0 = tm_start();
     kex_once(rl, &k);
-    MUST(psa_destroy_key(k));
+    BENCH_MUST(psa_destroy_key(k));
     return tm_since(t0);
 }
 
 static tm_t time_erase(const release_t *rl)
 {
     tm_t t0 = tm_start();
-    MUST(fs38_flash_erase(&port, IMG_BASE, image_span(rl)));
+    BENCH_MUST(fs38_flash_erase(&port, IMG_BASE, image_span(rl)));
     return tm_since(t0);
 }
 
 /* Program the plaintext in `chunk`-byte fs38_flash_program calls into the erased image area. */
 static tm_t time_program(const release_t *rl, size_t chunk)
 {
-    MUST(fs38_flash_erase(&port, IMG_BASE, image_span(rl)));
+    BENCH_MUST(fs38_flash_erase(&port, IMG_BASE, image_span(rl)));
     tm_t t0 = tm_start();
     for (size_t off = 0; off < rl->n; off += chunk)
-        MUST(fs38_flash_program(&port, (uint32_t)(IMG_BASE + off), image + off, step(rl->n, off, chunk)));
+        BENCH_MUST(fs38_flash_program(&port, (uint32_t)(IMG_BASE + off), image + off, step(rl->n, off, chunk)));
     return tm_since(t0);
 }
 
@@ -601,8 +519,8 @@ static tm_t time_ctr(const release_t *rl, size_t chunk)
     tm_t t0 = tm_start();
     ctr_start(rl, rl->cek, &op);
     for (size_t off = 0; off < rl->ct_len; off += chunk)
-        MUST(psa_cipher_update(&op, rl->ct + off, step(rl->ct_len, off, chunk), raw_pt, sizeof raw_pt, &o));
-    MUST(psa_cipher_finish(&op, raw_pt, sizeof raw_pt, &o));
+        BENCH_MUST(psa_cipher_update(&op, rl->ct + off, step(rl->ct_len, off, chunk), raw_pt, sizeof raw_pt, &o));
+    BENCH_MUST(psa_cipher_finish(&op, raw_pt, sizeof raw_pt, &o));
     return tm_since(t0);
 }
 
@@ -615,10 +533,10 @@ static tm_t time_sha(const release_t *rl, size_t chunk)
     for (int pass = 0; pass < 2; pass++) {
         const uint8_t *p = pass ? image : rl->ct;
         psa_hash_operation_t op = PSA_HASH_OPERATION_INIT;
-        MUST(psa_hash_setup(&op, PSA_ALG_SHA_256));
+        BENCH_MUST(psa_hash_setup(&op, PSA_ALG_SHA_256));
         for (size_t off = 0; off < rl->n; off += chunk)
-            MUST(psa_hash_update(&op, p + off, step(rl->n, off, chunk)));
-        MUST(psa_hash_finish(&op, h, sizeof h, &hl));
+            BENCH_MUST(psa_hash_update(&op, p + off, step(rl->n, off, chunk)));
+        BENCH_MUST(psa_hash_finish(&op, h, sizeof h, &hl));
     }
     return tm_since(t0);
 }
@@ -632,59 +550,17 @@ static tm_t time_state(size_t n)
     fs38_bootstate st;
     uint64_t counter = 0;
     tm_t t0 = tm_start();
-    MUST(port.counter_read(port.ctx, FS38_COUNTER_ROLLBACK, &counter));
+    BENCH_MUST(port.counter_read(port.ctx, FS38_COUNTER_ROLLBACK, &counter));
     for (size_t i = 0; i < records; i++) {
-        MUST(fs38_bootstate_read(&port, STATE_OFF, STATE_SIZE, &st));
+        BENCH_MUST(fs38_bootstate_read(&port, STATE_OFF, STATE_SIZE, &st));
         st.dl_slot = (uint8_t)STAGING;
         st.dl_bytes = (uint64_t)i * FS38_UPDATE_PROGRESS;
-        MUST(fs38_bootstate_write(&port, STATE_OFF, STATE_SIZE, &st));
+        BENCH_MUST(fs38_bootstate_write(&port, STATE_OFF, STATE_SIZE, &st));
     }
     return tm_since(t0);
 }
 
-/* ---- stack painting ------------------------------------------------------------------------------------ */
-
-typedef struct {
-    void (*fn)(void *);
-    void *arg;
-    uintptr_t top;
-} stack_job;
-
-static void *stack_thread(void *p)
-{
-    stack_job *j = p;
-    j->top = (uintptr_t)__builtin_frame_address(0);
-    j->fn(j->arg);
-    return NULL;
-}
-
-static _Alignas(4096) uint8_t stack_area[STACK_BYTES];
-
-/* Peak stack bytes touched by fn below the thread function's frame; *top gets that frame. */
-static size_t stack_peak_top(void (*fn)(void *), void *arg, uintptr_t *top)
-{
-    memset(stack_area, PAINT, STACK_BYTES);
-    pthread_attr_t at;
-    MUST(pthread_attr_init(&at));
-    MUST(pthread_attr_setstack(&at, stack_area, STACK_BYTES));
-    stack_job j = { fn, arg, 0 };
-    pthread_t t;
-    MUST(pthread_create(&t, &at, stack_thread, &j));
-    MUST(pthread_join(t, NULL));
-    pthread_attr_destroy(&at);
-    size_t i = 0;
-    while (i < STACK_BYTES && stack_area[i] == PAINT)
-        i++;
-    uintptr_t lowest = (uintptr_t)stack_area + i;
-    if (top)
-        *top = j.top;
-    return j.top > lowest ? (size_t)(j.top - lowest) : 0;
-}
-
-static size_t stack_peak(void (*fn)(void *), void *arg)
-{
-    return stack_peak_top(fn, arg, NULL);
-}
+/* ---- stack ------------------------------------------------------------------------------------------- */
 
 static void job_install(void *arg)
 {
@@ -706,14 +582,14 @@ static void job_kex(void *arg)
 {
     psa_key_id_t k = 0;
     kex_once(arg, &k);
-    MUST(psa_destroy_key(k));
+    BENCH_MUST(psa_destroy_key(k));
 }
 
 static void job_counter(void *arg)
 {
     uint64_t v;
     (void)arg;
-    MUST(port.counter_read(port.ctx, FS38_COUNTER_ROLLBACK, &v));
+    BENCH_MUST(port.counter_read(port.ctx, FS38_COUNTER_ROLLBACK, &v));
 }
 
 /* ---- main ---------------------------------------------------------------------------------------------- */
@@ -732,10 +608,10 @@ static psa_key_id_t gen_key(psa_key_usage_t usage, psa_algorithm_t alg, uint8_t 
     psa_set_key_algorithm(&at, alg);
     psa_key_id_t id = 0;
     size_t n = 0;
-    MUST(psa_generate_key(&at, &id));
-    MUST(psa_export_public_key(id, pub, 65, &n));
+    BENCH_MUST(psa_generate_key(&at, &id));
+    BENCH_MUST(psa_export_public_key(id, pub, 65, &n));
     if (n != 65)
-        die("psa_export_public_key (length)", (long)n);
+        bench_die("psa_export_public_key (length)", (long)n);
     return id;
 }
 
@@ -757,10 +633,10 @@ static void medians(tm_t s[S_COUNT][MAX_RUNS], size_t runs, size_result *out)
     for (int k = 0; k < S_COUNT; k++) {
         for (size_t r = 0; r < runs; r++)
             v[r] = s[k][r].wall;
-        out->wall[k] = median(v, runs);
+        out->wall[k] = bench_median(v, runs);
         for (size_t r = 0; r < runs; r++)
             v[r] = s[k][r].cpu;
-        out->cpu[k] = median(v, runs);
+        out->cpu[k] = bench_median(v, runs);
     }
 }
 
@@ -776,42 +652,32 @@ int main(int argc, char **argv)
     const size_t runs_for[] = { quick ? 5u : 15u, quick ? 3u : 7u };
     enum { NSIZES = sizeof sizes / sizeof sizes[0] };
 
+    bench_set_name("bench_update");
+    atexit(remove_flash_file);
     heap_debug = getenv("FS38_BENCH_HEAP_DEBUG") != NULL;
     /* keys: the vendor's signer (trust anchor), the device's ECDH key */
-    MUST(psa_crypto_init());
+    BENCH_MUST(psa_crypto_init());
     uint8_t signer_pt[65], kid[FS38_KID_LEN];
     signer = gen_key(PSA_KEY_USAGE_SIGN_HASH, PSA_ALG_ECDSA(PSA_ALG_SHA_256), signer_pt);
-    MUST(fs38_key_id(signer_pt, sizeof signer_pt, kid));
+    BENCH_MUST(fs38_key_id(signer_pt, sizeof signer_pt, kid));
     fs38_keyring_init(&trust);
-    MUST(fs38_keyring_add_p256(&trust, signer_pt, sizeof signer_pt));
+    BENCH_MUST(fs38_keyring_add_p256(&trust, signer_pt, sizeof signer_pt));
     device_key = gen_key(PSA_KEY_USAGE_DERIVE, PSA_ALG_ECDH, device_pt);
     size_t sl = 0;
     memset(vhash, 0x3c, sizeof vhash);
-    MUST(psa_sign_hash(signer, PSA_ALG_ECDSA(PSA_ALG_SHA_256), vhash, sizeof vhash, vsig, sizeof vsig, &sl));
+    BENCH_MUST(psa_sign_hash(signer, PSA_ALG_ECDSA(PSA_ALG_SHA_256), vhash, sizeof vhash, vsig, sizeof vsig, &sl));
 
     image = malloc(MAX_IMAGE);
     if (!image)
-        die("malloc(image)", ENOMEM);
-    uint64_t x = 0x9e3779b97f4a7c15ull;
-    for (size_t i = 0; i < MAX_IMAGE; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        image[i] = (uint8_t)x;
-    }
+        bench_die("malloc(image)", ENOMEM);
+    bench_fill_random(image, MAX_IMAGE);
 
     /* the device: flash file, slots A and B, state region, the port's counters */
     char *path = flash_path;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(path, sizeof flash_path, "%s/fs38-bench-update-%ld.flash", tmp && *tmp ? tmp : "/tmp", (long)getpid());
+    bench_tmp_path(path, sizeof flash_path, "bench-update", "flash");
     unlink(path);
-    fs38_posix_config pc;
-    memset(&pc, 0, sizeof pc);
-    pc.path = path;
-    pc.flash_size = FLASH_SIZE;
-    pc.sector_size = SECTOR;
-    pc.counter_offset = COUNTER_OFF;
-    MUST(fs38_posix_open(&posix, &pc, &port));
+    fs38_posix_config pc = { path, FLASH_SIZE, SECTOR, COUNTER_OFF, NULL };
+    BENCH_MUST(fs38_posix_open(&posix, &pc, &port));
     memset(&cfg, 0, sizeof cfg);
     cfg.port = &port;
     cfg.trust = &trust;
@@ -820,15 +686,15 @@ int main(int argc, char **argv)
     cfg.slot[0] = (fs38_region){ 0, SLOT_SIZE };
     cfg.slot[1] = (fs38_region){ SLOT_SIZE, SLOT_SIZE };
     cfg.state = (fs38_region){ STATE_OFF, STATE_SIZE };
-    MUST(fs38_boot_init(&boot_ctx, &cfg));
+    BENCH_MUST(fs38_boot_init(&boot_ctx, &cfg));
 
     if (profile_mib) {
         static release_t rl;
         make_release(&rl, profile_mib * MIB, kid);
         install_or_die(&rl, &upd); /* warm-up */
-        double t0 = now_ms(), inst = 0;
+        double t0 = bench_now_ms(), inst = 0;
         unsigned k = 0;
-        while (now_ms() - t0 < 5000.0) {
+        while (bench_now_ms() - t0 < 5000.0) {
             inst += time_install(&rl, NULL).wall;
             k++;
         }
@@ -865,7 +731,7 @@ int main(int argc, char **argv)
         (void)time_install(rl, &fs);
         if (fs38_boot_verify_slot(&boot_ctx, STAGING) != FS38_OK) {
             fprintf(stderr, "bench_update: the installed slot does not verify: %s\n", boot_ctx.slot[STAGING].reason);
-            die("fs38_boot_verify_slot", 1);
+            bench_die("fs38_boot_verify_slot", 1);
         }
         (void)time_baseline(rl);
 
@@ -966,20 +832,19 @@ int main(int argc, char **argv)
     size_t heap_base = heap_track_stop(NULL);
     memcpy(hp_base, heap_phase_peak, sizeof hp_base);
     fresh_state();
-    size_t st_install = stack_peak(job_install, rl1);
-    size_t st_counter = stack_peak(job_counter, NULL);
+    size_t st_install = bench_stack_peak(job_install, rl1, NULL);
+    size_t st_counter = bench_stack_peak(job_counter, NULL, NULL);
     fs38_port posix_port = port;
     port = ram_port(); /* cfg.port is &port: the agent and the baseline now run on RAM */
     fresh_state();
-    port_min_sp = UINTPTR_MAX;
-    port_tracking = 1;
+    probe.trace_stack = true;
     uintptr_t top_ram = 0;
-    size_t st_install_ram = stack_peak_top(job_install, rl1, &top_ram);
-    port_tracking = 0;
-    size_t st_at_port = port_min_sp != UINTPTR_MAX && top_ram > port_min_sp ? (size_t)(top_ram - port_min_sp) : 0;
-    size_t st_base_ram = stack_peak(job_baseline, rl1);
-    size_t st_verify = stack_peak(job_verify, NULL);
-    size_t st_kex = stack_peak(job_kex, rl1);
+    size_t st_install_ram = bench_stack_peak(job_install, rl1, &top_ram);
+    probe.trace_stack = false;
+    size_t st_at_port = bench_probe_depth(&probe, top_ram);
+    size_t st_base_ram = bench_stack_peak(job_baseline, rl1, NULL);
+    size_t st_verify = bench_stack_peak(job_verify, NULL, NULL);
+    size_t st_kex = bench_stack_peak(job_kex, rl1, NULL);
     port = posix_port;
 
     printf("\nRAM of the agent (1 MiB install; payload chunks are the caller's buffers)\n");

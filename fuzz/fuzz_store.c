@@ -2,8 +2,8 @@
  * fuzz_store.c — libFuzzer target for the sealed store's flash parser (fs38/store.h): the input
  * is a corrupted flash image of the store's region.
  *
- * Once, at start-up, a real history is written through the store API on a RAM port (fixed HUK,
- * counters in RAM): puts, overwrites, deletes and compactions over 3 banks of 4 KiB. Two
+ * Once, at start-up, a real history is written through the store API on the RAM port (port/ram:
+ * fixed HUK, counters in RAM): puts, overwrites, deletes and compactions over 3 banks of 4 KiB. Two
  * snapshots of the region are kept with their counter value and the expected contents:
  * OLD (half-way) and NEW (the end). Each input then builds a region image:
  *
@@ -35,6 +35,7 @@
 #include <string.h>
 #include <psa/crypto.h>
 #include "fs38/store.h"
+#include "fs38_ram.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -55,67 +56,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* ---- RAM port --------------------------------------------------------------------------- */
 
 static uint8_t flash[FLASH];
-static uint64_t counters[FS38_COUNTER_COUNT];
 static const uint8_t huk[32] = { 0x5a, 0x17, 0x42, 0x99, 0x01, 0x02, 0x03, 0x04 };
-
-static FS38_NODISCARD fs38_err p_read(void *ctx, uint32_t off, void *buf, size_t len)
-{
-    (void)ctx;
-    memcpy(buf, flash + off, len);
-    return FS38_OK;
-}
-
-static FS38_NODISCARD fs38_err p_erase(void *ctx, uint32_t off, uint32_t len)
-{
-    (void)ctx;
-    memset(flash + off, 0xFF, len);
-    return FS38_OK;
-}
-
-static FS38_NODISCARD fs38_err p_program(void *ctx, uint32_t off, const void *buf, size_t len)
-{
-    const uint8_t *b = buf;
-    (void)ctx;
-    for (size_t i = 0; i < len; i++)
-        flash[off + i] &= b[i];
-    return FS38_OK;
-}
-
-static FS38_NODISCARD fs38_err p_huk(void *ctx, uint8_t *out, size_t len)
-{
-    (void)ctx;
-    if (len > sizeof huk)
-        return FS38_ERR_ARG;
-    memcpy(out, huk, len);
-    return FS38_OK;
-}
-
-static FS38_NODISCARD fs38_err p_counter_read(void *ctx, fs38_counter_id id, uint64_t *v)
-{
-    (void)ctx;
-    *v = counters[id];
-    return FS38_OK;
-}
-
-static FS38_NODISCARD fs38_err p_counter_advance(void *ctx, fs38_counter_id id, uint64_t v)
-{
-    (void)ctx;
-    if (v > counters[id])
-        counters[id] = v;
-    return FS38_OK;
-}
-
-static const fs38_port port = {
-    .ctx = NULL,
-    .flash_size = FLASH,
-    .sector_size = SECTOR,
-    .flash_read = p_read,
-    .flash_erase = p_erase,
-    .flash_program = p_program,
-    .hardware_key = p_huk,
-    .counter_read = p_counter_read,
-    .counter_advance = p_counter_advance,
-};
+static fs38_ram ram; /* port/ram: counters in RAM (ram.counters), fixed HUK */
+static fs38_port port;
 
 static const fs38_store_config cfg = { &port, 0, REGION, 0 };
 
@@ -147,7 +90,7 @@ static void value_of(unsigned step, uint8_t *v, size_t *len)
 static void take(snapshot *sn, const bool *present, uint8_t (*val)[200], const size_t *len)
 {
     memcpy(sn->image, flash, REGION);
-    sn->counter = counters[FS38_COUNTER_STORE];
+    sn->counter = ram.counters[FS38_COUNTER_STORE];
     memcpy(sn->present, present, sizeof sn->present);
     memcpy(sn->val, val, sizeof sn->val);
     memcpy(sn->len, len, sizeof sn->len);
@@ -159,7 +102,9 @@ static void record_history(void)
     static uint8_t val[NAMES][200];
     static size_t len[NAMES];
     CHECK(psa_crypto_init() == PSA_SUCCESS);
-    memset(flash, 0xFF, sizeof flash);
+    const fs38_ram_config rc = { .flash = flash, .flash_size = FLASH, .sector_size = SECTOR, .huk = huk,
+                                 .huk_len = sizeof huk };
+    CHECK(fs38_ram_init(&ram, &rc, &port) == FS38_OK);
     CHECK(fs38_store_open(&store, &cfg) == FS38_OK);
     for (unsigned step = 0; step < 120; step++) {
         unsigned k = (step * 5u + step / 7u) % NAMES;
@@ -295,8 +240,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const unsigned base = mode & 3u;
     const unsigned cidx = (mode >> 2) & 1u; /* expected state: 0 NEW, 1 OLD */
     build_image(data + 1, size - 1, base);
-    memset(counters, 0, sizeof counters);
-    counters[FS38_COUNTER_STORE] = snap[cidx].counter;
+    memset(ram.counters, 0, sizeof ram.counters);
+    ram.counters[FS38_COUNTER_STORE] = snap[cidx].counter;
 
     fs38_err e = fs38_store_open(&store, &cfg);
     CHECK(e == FS38_OK || e == FS38_ERR_STORE_CORRUPT || e == FS38_ERR_STORE_ROLLBACK);

@@ -40,6 +40,7 @@
 #include "fs38/cose.h"
 #include "fs38/suit.h"
 #include "fs38/util.h"
+#include "fs38_ram.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -74,91 +75,13 @@ static uint8_t image_digest[32];
 static fs38_keyring kr;
 static psa_key_id_t hmac_key;
 
-/* ---- a RAM flash port: two 8 KiB slots (image at 4096), counters in RAM ---- */
+/* ---- the RAM flash port (port/ram): two 8 KiB slots (image at 4096), counters in RAM ---- */
 #define SECTOR 4096u
 #define SLOT_SIZE (2u * SECTOR)
 #define FLASH_SIZE (2u * SLOT_SIZE)
 static uint8_t flash[FLASH_SIZE];
-static uint64_t counters[FS38_COUNTER_COUNT];
-
-static FS38_NODISCARD fs38_err ram_read(void *ctx, uint32_t off, void *buf, size_t len)
-{
-    (void)ctx;
-    CHECK(off <= FLASH_SIZE && len <= FLASH_SIZE - off); /* fs38_flash_read checked it */
-    memcpy(buf, flash + off, len);
-    return FS38_OK;
-}
-
-static FS38_NODISCARD fs38_err ram_erase(void *ctx, uint32_t off, uint32_t len)
-{
-    (void)ctx;
-    CHECK(off % SECTOR == 0 && len % SECTOR == 0 && off <= FLASH_SIZE && len <= FLASH_SIZE - off);
-    memset(flash + off, 0xff, len);
-    return FS38_OK;
-}
-
-static FS38_NODISCARD fs38_err ram_program(void *ctx, uint32_t off, const void *buf, size_t len)
-{
-    (void)ctx;
-    CHECK(off <= FLASH_SIZE && len <= FLASH_SIZE - off);
-    const uint8_t *b = buf;
-    for (size_t i = 0; i < len; i++)
-        flash[off + i] &= b[i];
-    return FS38_OK;
-}
-
-static FS38_NODISCARD fs38_err ram_entropy(void *ctx, uint8_t *buf, size_t len)
-{
-    (void)ctx;
-    memset(buf, 0x42, len);
-    return FS38_OK;
-}
-
-static uint64_t ram_ms(void *ctx)
-{
-    (void)ctx;
-    return 0;
-}
-
-static FS38_NODISCARD fs38_err ram_wall(void *ctx, int64_t *t)
-{
-    (void)ctx;
-    (void)t;
-    return FS38_ERR_NOT_FOUND;
-}
-
-static FS38_NODISCARD fs38_err ram_counter_read(void *ctx, fs38_counter_id id, uint64_t *v)
-{
-    (void)ctx;
-    if ((unsigned)id >= FS38_COUNTER_COUNT)
-        return FS38_ERR_ARG;
-    *v = counters[id];
-    return FS38_OK;
-}
-
-static FS38_NODISCARD fs38_err ram_counter_advance(void *ctx, fs38_counter_id id, uint64_t v)
-{
-    (void)ctx;
-    if ((unsigned)id >= FS38_COUNTER_COUNT)
-        return FS38_ERR_ARG;
-    if (v > counters[id])
-        counters[id] = v;
-    return FS38_OK;
-}
-
-static const fs38_port ram_port = {
-    .ctx = NULL,
-    .flash_size = FLASH_SIZE,
-    .sector_size = SECTOR,
-    .flash_read = ram_read,
-    .flash_erase = ram_erase,
-    .flash_program = ram_program,
-    .entropy = ram_entropy,
-    .monotonic_ms = ram_ms,
-    .wall_time = ram_wall,
-    .counter_read = ram_counter_read,
-    .counter_advance = ram_counter_advance,
-};
+static fs38_ram ram; /* entropy all 0x42, clock 0, no wall time; a refused call is a bug (bad_calls) */
+static fs38_port ram_port;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -174,6 +97,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     for (unsigned i = 0; i < IMAGE_LEN; i++)
         image[i] = (uint8_t)((i * 7u + 3u) & 0xffu);
     CHECK(fs38_sha256(image, IMAGE_LEN, image_digest) == FS38_OK);
+    const fs38_ram_config rc = { .flash = flash, .flash_size = FLASH_SIZE, .sector_size = SECTOR,
+                                 .fixed_entropy = true, .entropy_byte = 0x42 };
+    CHECK(fs38_ram_init(&ram, &rc, &ram_port) == FS38_OK);
     return 0;
 }
 
@@ -416,8 +342,7 @@ static void boot_path(const uint8_t *env, size_t env_len, bool authenticated, co
 {
     if (env_len == 0 || env_len > FS38_ENVELOPE_MAX)
         return;
-    memset(flash, 0xff, sizeof flash);
-    memset(counters, 0, sizeof counters);
+    fs38_ram_erase_all(&ram);
     fs38_boot_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.port = &ram_port;
@@ -441,6 +366,7 @@ static void boot_path(const uint8_t *env, size_t env_len, bool authenticated, co
         CHECK(si->reason[0] != 0);
         unsigned slot = 9;
         CHECK(fs38_boot_select(&ctx, &slot) == FS38_ERR_NOT_BOOTABLE && ctx.chosen == -1);
+        CHECK(ram.bad_calls == 0); /* fs38 checks its arguments before calling the port */
         return;
     }
     /* verified: the envelope authenticates, and the image in flash is what it describes */
@@ -452,12 +378,13 @@ static void boot_path(const uint8_t *env, size_t env_len, bool authenticated, co
     unsigned slot = 9;
     CHECK(fs38_boot_select(&ctx, &slot) == FS38_OK && slot == 0 && ctx.chosen == 0);
     CHECK(fs38_boot_commit(&ctx, 0) == FS38_OK);
-    CHECK(counters[FS38_COUNTER_ROLLBACK] == m->sequence && ctx.counter == m->sequence);
+    CHECK(ram.counters[FS38_COUNTER_ROLLBACK] == m->sequence && ctx.counter == m->sequence);
     CHECK(fs38_boot_verify_slot(&ctx, 0) == FS38_OK);
     if (m->sequence < UINT64_MAX) {
-        counters[FS38_COUNTER_ROLLBACK] = m->sequence + 1;
+        ram.counters[FS38_COUNTER_ROLLBACK] = m->sequence + 1;
         CHECK(fs38_boot_verify_slot(&ctx, 0) == FS38_ERR_ROLLBACK);
     }
+    CHECK(ram.bad_calls == 0);
 }
 
 /* ---- manifest mode: wrap the input into a MAC-authenticated envelope ---- */

@@ -5,13 +5,14 @@
 #   - configures BUILD_DIR with CC=clang-14 -DFS38_FUZZ=ON -DFS38_TESTS=OFF -DFS38_WERROR=ON
 #     and builds only the fuzzers (target fuzz_all);
 #   - runs every target on its working corpus BUILD_DIR/fuzz-corpus/<target>, seeded from
-#     fuzz/corpus/<name>/ (and tests/vectors/suit/**.cbor for fuzz_cbor and fuzz_suit). The
+#     fuzz/corpus/<name>/ (and tests/vectors/suit/**.cbor for the targets marked SUIT_VECTORS in
+#     fuzz/targets.cmake: fuzz_cbor and fuzz_suit). The
 #     committed seeds are never written to; the working corpus is kept between runs, so
 #     FUZZ_FRESH=1 starts again from the seeds only;
 #   - prints "fuzz: NAME: N runs, no crash" per target; on a crash, leak or timeout it prints
 #     the reproducer (BUILD_DIR/fuzz-artifacts/<target>/...) and the end of the log, goes on
 #     with the other targets and exits non-zero at the end.
-# Environment: FUZZ_TARGETS (default: every fs38_fuzz_target in fuzz/CMakeLists.txt), FUZZ_JOBS (build parallelism),
+# Environment: FUZZ_TARGETS (default: every fs38_fuzz_target in fuzz/targets.cmake), FUZZ_JOBS (build parallelism),
 # FUZZ_ARGS (extra libFuzzer flags), FUZZ_FRESH=1.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,8 +20,8 @@ build=${1:?usage: scripts/fuzz.sh BUILD_DIR [SECONDS]}
 secs=${2:-30}
 case "$secs" in ''|*[!0-9]*) echo "fuzz: SECONDS must be a positive integer" >&2; exit 2 ;; esac
 case "$build" in /*) ;; *) build="$here/$build" ;; esac
-# every target registered with fs38_fuzz_target() in fuzz/CMakeLists.txt
-all_targets=$(sed -n 's/^fs38_fuzz_target(\([a-z0-9_]*\).*/\1/p' "$here/fuzz/CMakeLists.txt" | tr '\n' ' ')
+# every target registered with fs38_fuzz_target() in fuzz/targets.cmake
+all_targets=$(sed -n 's/^fs38_fuzz_target(\([a-z0-9_]*\).*/\1/p' "$here/fuzz/targets.cmake" | tr '\n' ' ')
 targets=${FUZZ_TARGETS:-$all_targets}
 jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
@@ -51,9 +52,10 @@ fi
 seed_dirs() { # target -> seed files
   local t=$1 name=${1#fuzz_}
   [ -d "$here/fuzz/corpus/$name" ] && find "$here/fuzz/corpus/$name" -maxdepth 1 -type f
-  case "$t" in
-    fuzz_cbor|fuzz_suit) find "$here/tests/vectors/suit" -type f -name '*.cbor' ;;
-  esac
+  # targets marked SUIT_VECTORS in fuzz/targets.cmake also start from the SUIT test vectors
+  if grep -q "^fs38_fuzz_target($t [^)]*SUIT_VECTORS" "$here/fuzz/targets.cmake"; then
+    find "$here/tests/vectors/suit" -type f -name '*.cbor'
+  fi
   return 0
 }
 
