@@ -179,7 +179,9 @@ static int select_slot(device *d, unsigned *slot)
 static int boot_run(const char *dir)
 {
     unsigned slot;
-    if (device_open(&g_dev, dir))
+    /* boot needs only the ROM anchors, the slots and the boot state: a damaged store or log is
+     * reported (stderr; an event in the log when it is usable) and does not stop it */
+    if (device_open_boot(&g_dev, dir))
         return HOST_EXIT_USAGE;
     device_log_boot(&g_dev); /* one more boot (FS38_COUNTER_BOOT): stamped on the events */
     int rc = select_slot(&g_dev, &slot);
@@ -230,7 +232,7 @@ static void print_slot(const fs38_slot_info *si, unsigned i)
 static int status_run(const char *dir)
 {
     uint64_t counter = 0;
-    if (device_open(&g_dev, dir))
+    if (device_open_boot(&g_dev, dir)) /* slots, counter and boot state: no store needed */
         return HOST_EXIT_USAGE;
     int rc = HOST_EXIT_OK;
     for (unsigned i = 0; i < FS38_SLOT_COUNT; i++) {

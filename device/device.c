@@ -169,7 +169,23 @@ static int load_trust(device *d)
     return 0;
 }
 
-int device_open(device *d, const char *dir)
+/* The device lock (fs38/port.h, "Concurrency"): held from right after the flash is opened until
+ * device_close(), so a whole command is one critical section against every other fs38-device
+ * process (and thread) on this state directory. Every command takes it exclusively: opening the
+ * store or the log may repair them (an interrupted write is committed or compacted at open), and
+ * most commands raise events that are appended to the log, so none is read-only on flash. */
+static int lock_device(device *d)
+{
+    fs38_err err = fs38_port_lock(&d->port);
+    if (err) {
+        host_err("cannot lock the device %s: %s", d->dir, fs38_strerror(err));
+        return -1;
+    }
+    d->locked = true;
+    return 0;
+}
+
+static int device_open_mode(device *d, const char *dir, bool store_optional)
 {
     char rom_path[DEV_PATH_MAX + 16];
     memset(d, 0, sizeof *d);
@@ -190,7 +206,20 @@ int device_open(device *d, const char *dir)
         return -1;
     }
     d->open = true;
-    if (open_store(d) || device_log_open(d)) {
+    if (lock_device(d)) {
+        device_close(d);
+        return -1;
+    }
+    if (open_store(d)) {
+        if (!store_optional) {
+            device_close(d);
+            return -1;
+        }
+        /* secure boot needs only the ROM anchors, the slots and the boot state (threat model,
+         * asset A6): go on without the store (and so without the log, whose key it holds) */
+        host_err("warning: booting without the sealed store and the security log (the store is damaged: "
+                 "commands that need it fail until it is repaired)");
+    } else if (device_log_open(d)) {
         device_close(d);
         return -1;
     }
@@ -208,12 +237,23 @@ int device_open(device *d, const char *dir)
         device_close(d);
         return -1;
     }
-    /* an interrupted decommissioning is completed before any command can use a key */
-    if (device_decommission_resume(d)) {
+    /* an interrupted decommissioning is completed before any command can use a key (no key
+     * can be used without the store: nothing to complete when it did not open) */
+    if (d->store_open && device_decommission_resume(d)) {
         device_close(d);
         return -1;
     }
     return 0;
+}
+
+int device_open(device *d, const char *dir)
+{
+    return device_open_mode(d, dir, false);
+}
+
+int device_open_boot(device *d, const char *dir)
+{
+    return device_open_mode(d, dir, true);
 }
 
 void device_close(device *d)
@@ -226,6 +266,10 @@ void device_close(device *d)
         mbedtls_psa_crypto_free(); /* drop PSA's cached copies of persistent keys */
         fs38_store_close(&d->store);
         d->store_open = false;
+    }
+    if (d->locked) {
+        fs38_port_unlock(&d->port);
+        d->locked = false;
     }
     fs38_posix_close(&d->posix);
     fs38_keyring_free(&d->trust);

@@ -42,6 +42,7 @@ typedef struct device {
     fs38_log log;                 /* security log (control 7), when created; the event sink */
     bool log_open;
     bool open;
+    bool locked;                  /* holds the device lock (port.lock) until device_close */
 } device;
 
 /* "DIR/name" into out (DEV_PATH_MAX + 16 bytes). Returns 0 or -1 (too long). */
@@ -55,8 +56,13 @@ int device_create_flash(const char *path, const char *huk);
 
 /* Open an initialised state directory: ROM, keyring, flash, sealed store (bound as PSA's
  * persistent key storage), boot configuration. device_close() closes it again and frees PSA
- * (psa_crypto_init is called again by the next device_open). */
+ * (psa_crypto_init is called again by the next device_open). From the flash's opening to
+ * device_close() the device lock (port.lock: flock on the flash file) is held exclusively, so
+ * each command runs alone against every other fs38-device process on the same DIR. */
 int device_open(device *d, const char *dir);
+/* The same for secure boot (threat model A6): a sealed store that does not open is reported on
+ * stderr and the device opens without store and log (store_open false). */
+int device_open_boot(device *d, const char *dir);
 void device_close(device *d);
 
 /* cmd_log.c: open the security log if one was created and make it the event sink (events are

@@ -24,6 +24,9 @@ if(TARGET fs38_tool AND FS38_BASH)
     list(APPEND _fs38_cli_tests identity)
     # the security log (control 7): export / verify / show, tamper, replay, wrap, power cut
     list(APPEND _fs38_cli_tests log)
+    # several fs38-device processes on one state directory (the device lock); secure boot with
+    # a damaged store or log
+    list(APPEND _fs38_cli_tests concurrency boot_isolation)
     if(FS38_SYSTEM_PYTHON)
       list(APPEND _fs38_cli_env FS38_PYTHON=${FS38_SYSTEM_PYTHON})
     endif()

@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define SS 4096u
@@ -746,10 +749,95 @@ static void test_counter_cut_second_rollover(void **state)
     }
 }
 
+/* ---- device lock ------------------------------------------------------------------------------ */
+
+/* Can another process take an exclusive flock on path right now? 1 yes, 0 no. */
+static int other_process_can_lock(const char *path)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(path, O_RDWR);
+        _exit(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 ? 0 : 1);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    return WEXITSTATUS(st) == 0;
+}
+
+typedef struct {
+    fs38_port *port;
+    volatile int entered;
+} lock_thread_arg;
+
+static void *lock_thread(void *v)
+{
+    lock_thread_arg *a = v;
+    if (fs38_port_lock(a->port) == FS38_OK) {
+        a->entered = 1;
+        fs38_port_unlock(a->port);
+    }
+    return NULL;
+}
+
+/* The lock is recursive for its holder, excludes other processes (flock) and other threads
+ * (mutex), and is released by the outermost unlock and by close. */
+static void test_device_lock(void **state)
+{
+    (void)state;
+    ts_flash f;
+    ts_flash_new(&f, 64u * 4096u);
+    assert_non_null(f.port.lock);
+    assert_non_null(f.port.unlock);
+    assert_int_equal(fs38_posix_lock_depth(&f.posix), 0);
+    assert_true(other_process_can_lock(f.path));
+    assert_int_equal(fs38_port_lock(&f.port), FS38_OK);
+    assert_int_equal(fs38_port_lock(&f.port), FS38_OK); /* recursive */
+    assert_int_equal(fs38_posix_lock_depth(&f.posix), 2);
+    assert_false(other_process_can_lock(f.path));
+
+    /* another thread waits until the outermost unlock */
+    lock_thread_arg a = { &f.port, 0 };
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, lock_thread, &a), 0);
+    usleep(50 * 1000);
+    assert_int_equal(a.entered, 0);
+    fs38_port_unlock(&f.port);
+    usleep(20 * 1000);
+    assert_int_equal(a.entered, 0);
+    assert_false(other_process_can_lock(f.path));
+    fs38_port_unlock(&f.port);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(a.entered, 1);
+    assert_int_equal(fs38_posix_lock_depth(&f.posix), 0);
+    assert_true(other_process_can_lock(f.path));
+
+    /* a second instance on the same file is excluded like another process (flock) */
+    fs38_posix p2;
+    fs38_port port2;
+    assert_int_equal(fs38_posix_open(&p2, &f.cfg, &port2), FS38_OK);
+    assert_int_equal(fs38_port_lock(&port2), FS38_OK);
+    assert_false(other_process_can_lock(f.path));
+    fs38_port_unlock(&port2);
+    assert_true(other_process_can_lock(f.path));
+    fs38_posix_close(&p2);
+
+    /* a port without a lock: the wrappers do nothing */
+    fs38_port bare = f.port;
+    bare.lock = NULL;
+    bare.unlock = NULL;
+    assert_int_equal(fs38_port_lock(&bare), FS38_OK);
+    fs38_port_unlock(&bare);
+    assert_true(other_process_can_lock(f.path));
+    ts_flash_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_creates_erased_file),
+        cmocka_unit_test(test_device_lock),
         cmocka_unit_test(test_open_bad_geometry),
         cmocka_unit_test(test_open_wrong_size_file),
         cmocka_unit_test(test_close_twice),

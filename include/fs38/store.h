@@ -32,7 +32,9 @@
  * must fit in one bank minus its 64-byte header; a record takes 56 + 1 + name + value bytes,
  * rounded up to 8. Beyond that, FS38_ERR_STORE_FULL and nothing is written.
  *
- * The context is caller-owned; no allocation. Not thread-safe. See src/storage/store.c for the
+ * The context is caller-owned; no allocation. One context is used by one thread at a time;
+ * several contexts on the same flash (tasks, processes) are serialised by the port's device
+ * lock (fs38/port.h, "Concurrency"), and each call re-reads the state under it. See src/storage/store.c for the
  * on-flash format and the power-cut / rollback reasoning.
  */
 #ifndef FS38_STORE_H

@@ -26,10 +26,17 @@
  * refused (FS38_ERR_IO) if it is a symbolic link, not a regular file of exactly 32 bytes, or
  * if group / others may access it. hardware_key(len) returns the first len (1..32) bytes;
  * len > 32 is FS38_ERR_ARG. With huk_path NULL the port has no HUK (port.hardware_key NULL).
+ *
+ * Device lock (port.lock / port.unlock, the contract in fs38/port.h): exclusive and recursive.
+ * Threads sharing one fs38_posix are excluded by a recursive mutex in it; processes (and other
+ * fs38_posix instances on the same file) by flock(LOCK_EX) on the flash file, taken at the
+ * outermost lock. Blocking without timeout; a process that exits or dies releases it. Do not
+ * fs38_posix_close() while holding it, nor hold it across a close + open ("reboot").
  */
 #ifndef FS38_POSIX_H
 #define FS38_POSIX_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdbool.h>
 #include "fs38/port.h"
@@ -63,6 +70,10 @@ typedef struct fs38_posix {
     char path[512];
     char huk_path[512];
     const uint8_t *map;   /* read-only shared mapping of the flash file (port.flash_map), or NULL */
+    pthread_mutex_t lock_mu; /* device lock: recursive, excludes threads sharing this struct */
+    bool lock_ready;      /* lock_mu initialised */
+    unsigned lock_depth;  /* holder's recursion depth (0: not held) */
+    int lock_fd;          /* descriptor holding the flock, -1 when none */
 } fs38_posix;
 
 /* Open (or create) the flash file. On success fills *port with the POSIX port for p. */
@@ -71,6 +82,8 @@ FS38_NODISCARD fs38_err fs38_posix_open(fs38_posix *p, const fs38_posix_config *
 void fs38_posix_close(fs38_posix *p);
 /* Interrupt the k-th program/erase operation from now (k >= 1); k = 0 cancels. */
 void fs38_posix_cut_at(fs38_posix *p, uint64_t k);
+/* Recursion depth of the device lock (0: not held). For tests. */
+unsigned fs38_posix_lock_depth(const fs38_posix *p);
 /* Program/erase operations performed since open (a cut operation counts). */
 uint64_t fs38_posix_ops(const fs38_posix *p);
 

@@ -28,12 +28,19 @@
  * to huk_path, so the HUK file is either absent or complete; if another process linked one
  * first, that one is kept. Every hardware_key() call reads it again (nothing cached in the
  * context) and wipes its own copy.
+ *
+ * Device lock (port.h, "Concurrency"): a recursive pthread mutex in the fs38_posix excludes
+ * the threads sharing it; when the holder's depth goes 0 -> 1 it also takes flock(LOCK_EX) on
+ * the flash file's descriptor, which excludes other processes and other fs38_posix instances
+ * of this process (each has its own open file description). Blocking, no timeout: a holder
+ * that dies releases the flock with its descriptor.
  */
 #include "fs38_posix.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -511,6 +518,48 @@ static FS38_NODISCARD fs38_err port_counter_advance(void *ctx, fs38_counter_id i
     return do_program(p, counter_base(p, id, sector) + slot * ENTRY_SIZE, entry, sizeof entry);
 }
 
+/* ---- device lock -------------------------------------------------------------- */
+
+static FS38_NODISCARD fs38_err port_lock(void *ctx)
+{
+    fs38_posix *p = ctx;
+    if (!p || !p->lock_ready)
+        return FS38_ERR_ARG;
+    if (pthread_mutex_lock(&p->lock_mu) != 0)
+        return FS38_ERR_IO;
+    if (p->lock_depth == 0 && p->fd >= 0) {
+        int r;
+        while ((r = flock(p->fd, LOCK_EX)) != 0 && errno == EINTR)
+            ;
+        if (r != 0) {
+            pthread_mutex_unlock(&p->lock_mu);
+            return FS38_ERR_IO;
+        }
+        p->lock_fd = p->fd;
+    }
+    p->lock_depth++;
+    return FS38_OK;
+}
+
+static void port_unlock(void *ctx)
+{
+    fs38_posix *p = ctx;
+    /* only the holder calls unlock: lock_depth is its own */
+    if (!p || !p->lock_ready || p->lock_depth == 0)
+        return;
+    if (--p->lock_depth == 0 && p->lock_fd >= 0) {
+        if (p->lock_fd == p->fd)
+            (void)flock(p->lock_fd, LOCK_UN);
+        p->lock_fd = -1;
+    }
+    pthread_mutex_unlock(&p->lock_mu);
+}
+
+unsigned fs38_posix_lock_depth(const fs38_posix *p)
+{
+    return p && p->lock_ready ? p->lock_depth : 0u;
+}
+
 /* ---- open / close --------------------------------------------------------------- */
 
 static int geometry_ok(const fs38_posix_config *c)
@@ -582,7 +631,18 @@ fs38_err fs38_posix_open(fs38_posix *p, const fs38_posix_config *cfg, fs38_port 
 
     memset(p, 0, sizeof *p);
     p->fd = -1;
+    p->lock_fd = -1;
     p->off = true; /* until the file is open */
+    pthread_mutexattr_t ma;
+    if (pthread_mutexattr_init(&ma) != 0)
+        return FS38_ERR_IO;
+    int mr = pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+    if (mr == 0)
+        mr = pthread_mutex_init(&p->lock_mu, &ma);
+    pthread_mutexattr_destroy(&ma);
+    if (mr != 0)
+        return FS38_ERR_IO;
+    p->lock_ready = true;
     memcpy(p->path, path, sizeof path);
     memcpy(p->huk_path, huk, sizeof huk);
     p->cfg = c;
@@ -590,11 +650,13 @@ fs38_err fs38_posix_open(fs38_posix *p, const fs38_posix_config *cfg, fs38_port 
     p->cfg.huk_path = huk[0] ? p->huk_path : NULL;
 
     fs38_err e = huk[0] ? huk_ensure(p->huk_path) : FS38_OK;
-    if (e != FS38_OK)
+    if (e == FS38_OK)
+        e = open_file(p);
+    if (e != FS38_OK) {
+        pthread_mutex_destroy(&p->lock_mu);
+        p->lock_ready = false;
         return e;
-    e = open_file(p);
-    if (e != FS38_OK)
-        return e;
+    }
     p->off = false;
 
     memset(port, 0, sizeof *port);
@@ -613,6 +675,8 @@ fs38_err fs38_posix_open(fs38_posix *p, const fs38_posix_config *cfg, fs38_port 
     port->hardware_key = huk[0] ? port_hardware_key : NULL;
     port->counter_read = port_counter_read;
     port->counter_advance = port_counter_advance;
+    port->lock = port_lock;
+    port->unlock = port_unlock;
     return FS38_OK;
 }
 
@@ -624,9 +688,13 @@ void fs38_posix_close(fs38_posix *p)
         munmap((void *)(uintptr_t)p->map, p->cfg.flash_size);
     p->map = NULL;
     if (p->fd > 2)
-        close(p->fd);
+        close(p->fd); /* also drops a flock still held */
     p->fd = -1;
     p->off = true;
+    if (p->lock_ready && p->lock_depth == 0) {
+        pthread_mutex_destroy(&p->lock_mu);
+        p->lock_ready = false;
+    }
 }
 
 void fs38_posix_cut_at(fs38_posix *p, uint64_t k)

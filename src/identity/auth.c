@@ -302,8 +302,8 @@ static FS38_NODISCARD fs38_err backoff_left(fs38_auth *a, uint32_t failures, uin
  * success. FS38_OK (right password; *must_change set), FS38_ERR_AUTH_REFUSED,
  * FS38_ERR_AUTH_LOCKED, or another error.
  */
-static FS38_NODISCARD fs38_err check_password(fs38_auth *a, const char *user, const char *pw, size_t len, bool *must_change,
-                               const char *what)
+static FS38_NODISCARD fs38_err check_password_locked(fs38_auth *a, const char *user, const char *pw, size_t len,
+                                                     bool *must_change, const char *what)
 {
     static const uint8_t dummy_salt[FS38_AUTH_SALT_LEN] = "fs38 no such usr";
     uint32_t failures, left;
@@ -378,6 +378,22 @@ static FS38_NODISCARD fs38_err check_password(fs38_auth *a, const char *user, co
              * is tried again at the next right login */
         }
     return FS38_OK;
+}
+
+/* One critical section under the port's device lock (fs38/port.h, "Concurrency"): the lockout
+ * check, the failure counted, the password checked and the counter cleared happen for one
+ * attempt at a time, so N parallel guesses (tasks, threads, processes) never check more
+ * passwords than the back-off allows, and a right password cannot clear failures counted by
+ * attempts running beside it. */
+static FS38_NODISCARD fs38_err check_password(fs38_auth *a, const char *user, const char *pw, size_t len, bool *must_change,
+                                              const char *what)
+{
+    fs38_err e = fs38_port_lock(a->cfg.port);
+    if (e != FS38_OK)
+        return fs38_diag_set(&a->diag, e, "%s: cannot take the device lock (%s)", what, fs38_strerror(e));
+    e = check_password_locked(a, user, pw, len, must_change, what);
+    fs38_port_unlock(a->cfg.port);
+    return e;
 }
 
 fs38_err fs38_auth_login(fs38_auth *a, const char *user, const char *password, size_t len)
@@ -668,9 +684,13 @@ fs38_err fs38_auth_status(fs38_auth *a, uint32_t *failures, uint32_t *retry_afte
     uint64_t last;
     if (!a || !failures || !retry_after_s)
         return FS38_ERR_ARG;
-    fs38_err e = load_fail(a, &f, &last);
+    fs38_err e = fs38_port_lock(a->cfg.port); /* backoff_left may rewrite the failure record */
+    if (e != FS38_OK)
+        return e;
+    e = load_fail(a, &f, &last);
     if (e == FS38_OK)
         e = backoff_left(a, f, &last, a->cfg.port->monotonic_ms(a->cfg.port->ctx), &left);
+    fs38_port_unlock(a->cfg.port);
     if (e != FS38_OK)
         return e;
     *failures = f;

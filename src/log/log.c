@@ -462,8 +462,8 @@ static FS38_NODISCARD fs38_err time_seal(fs38_log *log)
 
 /* ---- create / open / close ------------------------------------------------------------------- */
 
-fs38_err fs38_log_create(fs38_log *log, const fs38_log_config *cfg, const uint8_t *k0_in,
-                         uint8_t k0_out[FS38_LOG_KEY_LEN])
+static FS38_NODISCARD fs38_err log_create(fs38_log *log, const fs38_log_config *cfg, const uint8_t *k0_in,
+                                          uint8_t k0_out[FS38_LOG_KEY_LEN])
 {
     if (!log || !cfg || !k0_out)
         return FS38_ERR_ARG;
@@ -698,7 +698,7 @@ static FS38_NODISCARD fs38_err scan(fs38_log *log, scan_result *r)
     return FS38_OK;
 }
 
-fs38_err fs38_log_open(fs38_log *log, const fs38_log_config *cfg)
+static FS38_NODISCARD fs38_err log_open(fs38_log *log, const fs38_log_config *cfg)
 {
     if (!log)
         return FS38_ERR_ARG;
@@ -867,7 +867,7 @@ void fs38_log_close(fs38_log *log)
 
 /* ---- appending -------------------------------------------------------------------------------- */
 
-fs38_err fs38_log_append(fs38_log *log, const fs38_event_rec *ev)
+static FS38_NODISCARD fs38_err log_append(fs38_log *log, const fs38_event_rec *ev)
 {
     fs38_err e = ready(log);
     if (e)
@@ -915,19 +915,19 @@ void fs38_log_sink(void *user, const fs38_event_rec *ev)
     }
 }
 
-fs38_err fs38_log_tick(fs38_log *log)
+static FS38_NODISCARD fs38_err log_tick(fs38_log *log)
 {
     fs38_err e = ready(log);
     return e ? e : time_seal(log);
 }
 
-fs38_err fs38_log_seal(fs38_log *log)
+static FS38_NODISCARD fs38_err log_seal(fs38_log *log)
 {
     fs38_err e = ready(log);
     return e ? e : seal_epoch(log);
 }
 
-fs38_err fs38_log_release(fs38_log *log, uint32_t upto)
+static FS38_NODISCARD fs38_err log_release(fs38_log *log, uint32_t upto)
 {
     fs38_err e = ready(log);
     if (e)
@@ -1036,7 +1036,7 @@ static FS38_NODISCARD fs38_err bytes_from(const fs38_log *log, uint32_t from, si
     return e == FS38_ERR_NOT_FOUND ? FS38_OK : e;
 }
 
-size_t fs38_log_export_bound(fs38_log *log, uint32_t since)
+static size_t log_export_bound(fs38_log *log, uint32_t since)
 {
     size_t b = 0;
     if (ready(log) || bytes_from(log, since, &b))
@@ -1044,7 +1044,7 @@ size_t fs38_log_export_bound(fs38_log *log, uint32_t since)
     return FS38_LOG_BATCH_HDR_MAX + b + CP_RESERVE;
 }
 
-fs38_err fs38_log_info_get(fs38_log *log, fs38_log_info *info)
+static FS38_NODISCARD fs38_err log_info_get(fs38_log *log, fs38_log_info *info)
 {
     if (!log || !log->open || !info)
         return FS38_ERR_STATE;
@@ -1150,7 +1150,7 @@ static FS38_NODISCARD fs38_err copy_records(fs38_log *log, uint32_t from, uint32
     return e == FS38_ERR_NOT_FOUND ? FS38_OK : e;
 }
 
-fs38_err fs38_log_export(fs38_log *log, fs38_log_cursor *c, uint8_t *buf, size_t cap, size_t *len)
+static FS38_NODISCARD fs38_err log_export(fs38_log *log, fs38_log_cursor *c, uint8_t *buf, size_t cap, size_t *len)
 {
     fs38_err e = ready(log);
     if (e)
@@ -1286,4 +1286,140 @@ void fs38_log_cursor_init(fs38_log_cursor *c, uint32_t since)
         return;
     memset(c, 0, sizeof *c);
     c->next = since;
+}
+
+/* ---- the public calls: under the device lock, from a fresh view ------------------------------ */
+
+/*
+ * Freshness (fs38/port.h, "Concurrency"): another context on the same ring (another task, or
+ * another process of a hosted device) may have appended since this one last looked. Under the
+ * lock the context checks what any writer changes: the chain head (the MAC of its last record
+ * ends at its write position), the bytes at its write position (blank unless written), and the
+ * first record of the next sector (what it cached, unless another writer moved on). Anything
+ * different: the log is opened again from flash (keys and release point from the store). Without
+ * this, two contexts appended at the same offset and records were lost while the rest verified.
+ */
+static FS38_NODISCARD fs38_err log_fresh(fs38_log *log, bool *same)
+{
+    uint8_t b[FS38_LOG_MAC_LEN];
+    fs38_err e = FS38_OK;
+    *same = true;
+    if (log->wpos >= FS38_LOG_MAC_LEN) {
+        e = rd(log, log->cur, log->wpos - FS38_LOG_MAC_LEN, b, FS38_LOG_MAC_LEN);
+        *same = e == FS38_OK && fs38_ct_compare(b, log->head, FS38_LOG_MAC_LEN) == 0;
+    }
+    if (e == FS38_OK && *same && !log->cur_full && log->wpos + FS38_LOG_HDR_LEN <= log->sector_size) {
+        e = rd(log, log->cur, log->wpos, b, FS38_LOG_HDR_LEN);
+        *same = e == FS38_OK && all_ff(b, FS38_LOG_HDR_LEN);
+    }
+    if (e == FS38_OK && *same) {
+        const uint32_t nxt = (log->cur + 1u) % log->nsect;
+        e = rd(log, nxt, 0, b, FS38_LOG_HDR_LEN);
+        const uint32_t on_flash = all_ff(b, FS38_LOG_HDR_LEN) ? FS38_LOG_FREE : get32(b + 2);
+        *same = e == FS38_OK && on_flash == log->first[nxt];
+    }
+    fs38_wipe(b, sizeof b);
+    return e;
+}
+
+/* Take the lock; reopen the log when another context wrote. On FS38_OK the caller unlocks. */
+static FS38_NODISCARD fs38_err enter(fs38_log *log)
+{
+    fs38_err e = ready(log);
+    if (e)
+        return e;
+    const fs38_port *p = log->cfg.port;
+    e = fs38_port_lock(p);
+    if (e)
+        return fs38_diag_set(&log->diag, e, "log: cannot take the device lock");
+    bool same = true;
+    e = log_fresh(log, &same);
+    if (!e && !same) {
+        fs38_log_config c = log->cfg;
+        fs38_log_close(log);
+        e = log_open(log, &c); /* on failure: closed, diag says why */
+    }
+    if (e)
+        fs38_port_unlock(p);
+    return e;
+}
+
+#define LOCKED_CALL(log, call)                       \
+    do {                                             \
+        fs38_err e_ = enter(log);                    \
+        if (e_)                                      \
+            return e_;                               \
+        const fs38_port *p_ = (log)->cfg.port;       \
+        e_ = (call);                                 \
+        fs38_port_unlock(p_);                        \
+        return e_;                                   \
+    } while (0)
+
+fs38_err fs38_log_create(fs38_log *log, const fs38_log_config *cfg, const uint8_t *k0_in,
+                         uint8_t k0_out[FS38_LOG_KEY_LEN])
+{
+    if (!log || !cfg || !k0_out)
+        return FS38_ERR_ARG;
+    const fs38_port *p = cfg->port;
+    fs38_err e = fs38_port_lock(p);
+    if (e)
+        return fs38_diag_set(&log->diag, e, "log: cannot take the device lock");
+    e = log_create(log, cfg, k0_in, k0_out);
+    fs38_port_unlock(p);
+    return e;
+}
+
+fs38_err fs38_log_open(fs38_log *log, const fs38_log_config *cfg)
+{
+    if (!log || !cfg)
+        return log_open(log, cfg);
+    const fs38_port *p = cfg->port;
+    fs38_err e = fs38_port_lock(p);
+    if (e)
+        return fs38_diag_set(&log->diag, e, "log: cannot take the device lock");
+    e = log_open(log, cfg);
+    fs38_port_unlock(p);
+    return e;
+}
+
+fs38_err fs38_log_append(fs38_log *log, const fs38_event_rec *ev)
+{
+    LOCKED_CALL(log, log_append(log, ev));
+}
+
+fs38_err fs38_log_tick(fs38_log *log)
+{
+    LOCKED_CALL(log, log_tick(log));
+}
+
+fs38_err fs38_log_seal(fs38_log *log)
+{
+    LOCKED_CALL(log, log_seal(log));
+}
+
+fs38_err fs38_log_release(fs38_log *log, uint32_t upto)
+{
+    LOCKED_CALL(log, log_release(log, upto));
+}
+
+fs38_err fs38_log_info_get(fs38_log *log, fs38_log_info *info)
+{
+    if (!log || !log->open || !info)
+        return FS38_ERR_STATE;
+    LOCKED_CALL(log, log_info_get(log, info));
+}
+
+fs38_err fs38_log_export(fs38_log *log, fs38_log_cursor *c, uint8_t *buf, size_t cap, size_t *len)
+{
+    LOCKED_CALL(log, log_export(log, c, buf, cap, len));
+}
+
+size_t fs38_log_export_bound(fs38_log *log, uint32_t since)
+{
+    if (enter(log))
+        return 0;
+    const fs38_port *p = log->cfg.port;
+    size_t n = log_export_bound(log, since);
+    fs38_port_unlock(p);
+    return n;
 }

@@ -871,6 +871,106 @@ static FS38_NODISCARD fs38_err mount(fs38_store *s, uint32_t b, const bank_hdr *
     return FS38_OK;
 }
 
+/* Find the active bank, mount it against the counter, erase stale banks (keys derived). The
+ * part of open that fs38_store's freshness check repeats when another context wrote. */
+static FS38_NODISCARD fs38_err locate(fs38_store *s)
+{
+    fs38_err e;
+    uint64_t v;
+    e = ctr_read(s, &v);
+    if (e != FS38_OK) {
+        fs38_diag_set(&s->diag, e, "cannot read the store counter");
+        return e;
+    }
+
+    /* Candidates: banks with a plausible header, tried newest first; the first authentic one
+     * is active (a newer but unauthentic one is a half-made bank or damage). */
+    uint8_t h[BANK_HDR];
+    uint32_t tried[8] = { 0 }; /* bitmap over banks (region up to 256 banks) */
+    if (s->nbanks > 256u) {
+        e = fs38_diag_set(&s->diag, FS38_ERR_ARG, "store: more than 256 banks");
+        return e;
+    }
+    int found = 0, nonblank = 0;
+    bank_hdr act = { 0, 0, 0, 0 };
+    uint32_t ab = 0;
+    for (;;) {
+        uint64_t best_gen = 0;
+        uint32_t best = 0;
+        int have = 0;
+        for (uint32_t b = 0; b < s->nbanks; b++) {
+            bank_hdr bh;
+            if (tried[b / 32] >> (b % 32) & 1u)
+                continue;
+            e = rd(s, b, 0, h, sizeof h);
+            if (e != FS38_OK)
+                return e;
+            if (parse_bank_hdr(s, h, &bh) && (!have || bh.gen > best_gen)) {
+                best_gen = bh.gen;
+                best = b;
+                have = 1;
+            }
+        }
+        if (!have)
+            break;
+        tried[best / 32] |= 1u << (best % 32);
+        int ok = 0;
+        e = rd(s, best, 0, h, sizeof h);
+        if (e == FS38_OK)
+            e = verify_bank(s, best, h, &act, &ok);
+        if (e != FS38_OK)
+            return e;
+        nonblank = 1;
+        if (ok) {
+            found = 1;
+            ab = best;
+            break;
+        }
+    }
+    if (!found) {
+        for (uint32_t b = 0; b < s->nbanks && !nonblank; b++) {
+            int blank;
+            e = range_blank(s, b, 0, &blank);
+            if (e != FS38_OK)
+                return e;
+            nonblank = !blank;
+        }
+        if (LEVEL(v) == 0) {
+            /* nothing was ever committed: (re)format */
+            s->counter = v;
+            e = format_empty(s);
+            if (e != FS38_OK) {
+                fs38_diag_set(&s->diag, e, "store format failed");
+                return e;
+            }
+        } else if (nonblank) {
+            e = report_corrupt(s, 0, NO_OFF, "no authentic store bank (other device key or damaged flash)");
+            return e;
+        } else {
+            e = report_rollback(s, 0, v);
+            return e;
+        }
+    } else {
+        s->active = ab;
+        s->generation = act.gen;
+        s->body_end = act.body_end;
+        e = mount(s, ab, &act, v);
+        if (e != FS38_OK)
+            return e;
+    }
+
+    /* stale banks: a completed compaction's source, a half-made bank, garbage */
+    for (uint32_t b = 0; b < s->nbanks; b++) {
+        if (b == s->active)
+            continue;
+        e = ensure_blank(s, b);
+        if (e != FS38_OK)
+            return e;
+    }
+    s->fresh = false; /* the current counter value may have been used before the cut */
+    return FS38_OK;
+}
+
 fs38_err fs38_store_open(fs38_store *s, const fs38_store_config *cfg)
 {
     if (!s)
@@ -887,102 +987,17 @@ fs38_err fs38_store_open(fs38_store *s, const fs38_store_config *cfg)
         return e;
     if (psa_crypto_init() != PSA_SUCCESS)
         return fs38_diag_set(&s->diag, FS38_ERR_CRYPTO, "psa_crypto_init failed");
+    e = fs38_port_lock(s->cfg.port);
+    if (e != FS38_OK) {
+        fs38_diag_set(&s->diag, e, "store: cannot take the device lock");
+        goto fail;
+    }
     e = derive_keys(s);
+    if (e == FS38_OK)
+        e = locate(s); /* may repair (commit, erase stale banks): under the lock */
+    fs38_port_unlock(s->cfg.port);
     if (e != FS38_OK)
         goto fail;
-
-    uint64_t v;
-    e = ctr_read(s, &v);
-    if (e != FS38_OK) {
-        fs38_diag_set(&s->diag, e, "cannot read the store counter");
-        goto fail;
-    }
-
-    /* Candidates: banks with a plausible header, tried newest first; the first authentic one
-     * is active (a newer but unauthentic one is a half-made bank or damage). */
-    uint8_t h[BANK_HDR];
-    uint32_t tried[8] = { 0 }; /* bitmap over banks (region up to 256 banks) */
-    if (s->nbanks > 256u) {
-        e = fs38_diag_set(&s->diag, FS38_ERR_ARG, "store: more than 256 banks");
-        goto fail;
-    }
-    int found = 0, nonblank = 0;
-    bank_hdr act = { 0, 0, 0, 0 };
-    uint32_t ab = 0;
-    for (;;) {
-        uint64_t best_gen = 0;
-        uint32_t best = 0;
-        int have = 0;
-        for (uint32_t b = 0; b < s->nbanks; b++) {
-            bank_hdr bh;
-            if (tried[b / 32] >> (b % 32) & 1u)
-                continue;
-            e = rd(s, b, 0, h, sizeof h);
-            if (e != FS38_OK)
-                goto fail;
-            if (parse_bank_hdr(s, h, &bh) && (!have || bh.gen > best_gen)) {
-                best_gen = bh.gen;
-                best = b;
-                have = 1;
-            }
-        }
-        if (!have)
-            break;
-        tried[best / 32] |= 1u << (best % 32);
-        int ok = 0;
-        e = rd(s, best, 0, h, sizeof h);
-        if (e == FS38_OK)
-            e = verify_bank(s, best, h, &act, &ok);
-        if (e != FS38_OK)
-            goto fail;
-        nonblank = 1;
-        if (ok) {
-            found = 1;
-            ab = best;
-            break;
-        }
-    }
-    if (!found) {
-        for (uint32_t b = 0; b < s->nbanks && !nonblank; b++) {
-            int blank;
-            e = range_blank(s, b, 0, &blank);
-            if (e != FS38_OK)
-                goto fail;
-            nonblank = !blank;
-        }
-        if (LEVEL(v) == 0) {
-            /* nothing was ever committed: (re)format */
-            s->counter = v;
-            e = format_empty(s);
-            if (e != FS38_OK) {
-                fs38_diag_set(&s->diag, e, "store format failed");
-                goto fail;
-            }
-        } else if (nonblank) {
-            e = report_corrupt(s, 0, NO_OFF, "no authentic store bank (other device key or damaged flash)");
-            goto fail;
-        } else {
-            e = report_rollback(s, 0, v);
-            goto fail;
-        }
-    } else {
-        s->active = ab;
-        s->generation = act.gen;
-        s->body_end = act.body_end;
-        e = mount(s, ab, &act, v);
-        if (e != FS38_OK)
-            goto fail;
-    }
-
-    /* stale banks: a completed compaction's source, a half-made bank, garbage */
-    for (uint32_t b = 0; b < s->nbanks; b++) {
-        if (b == s->active)
-            continue;
-        e = ensure_blank(s, b);
-        if (e != FS38_OK)
-            goto fail;
-    }
-    s->fresh = false; /* the current counter value may have been used before the cut */
     s->open = true;
     fs38_diag_clear(&s->diag);
     return FS38_OK;
@@ -1105,7 +1120,7 @@ static FS38_NODISCARD fs38_err append(fs38_store *s, uint32_t kind, const char *
     return FS38_OK;
 }
 
-fs38_err fs38_store_put(fs38_store *s, const char *name, const uint8_t *value, size_t len)
+static FS38_NODISCARD fs38_err store_put(fs38_store *s, const char *name, const uint8_t *value, size_t len)
 {
     size_t nl;
     uint8_t tag[NAME_TAG];
@@ -1155,7 +1170,7 @@ static FS38_NODISCARD fs38_err lookup(fs38_store *s, const char *name, size_t nl
     return FS38_OK;
 }
 
-fs38_err fs38_store_get(fs38_store *s, const char *name, uint8_t *buf, size_t cap, size_t *len)
+static FS38_NODISCARD fs38_err store_get(fs38_store *s, const char *name, uint8_t *buf, size_t cap, size_t *len)
 {
     size_t nl;
     uint8_t tag[NAME_TAG];
@@ -1180,7 +1195,7 @@ fs38_err fs38_store_get(fs38_store *s, const char *name, uint8_t *buf, size_t ca
     return FS38_OK;
 }
 
-fs38_err fs38_store_delete(fs38_store *s, const char *name)
+static FS38_NODISCARD fs38_err store_delete(fs38_store *s, const char *name)
 {
     size_t nl;
     uint8_t tag[NAME_TAG];
@@ -1199,7 +1214,7 @@ fs38_err fs38_store_delete(fs38_store *s, const char *name)
     return append(s, KIND_TOMB, name, nl, NULL, 0, tag, r.size);
 }
 
-fs38_err fs38_store_compact(fs38_store *s)
+static FS38_NODISCARD fs38_err store_compact(fs38_store *s)
 {
     fs38_err e = check_ready(s);
     if (e != FS38_OK)
@@ -1210,7 +1225,7 @@ fs38_err fs38_store_compact(fs38_store *s)
 
 /* ---- wipe ---------------------------------------------------------------------------------- */
 
-fs38_err fs38_store_wipe(fs38_store *s)
+static FS38_NODISCARD fs38_err store_wipe(fs38_store *s)
 {
     if (!s || !s->cfg.port)
         return FS38_ERR_ARG;
@@ -1270,5 +1285,131 @@ fs38_err fs38_store_wipe(fs38_store *s)
     fs38_store_close(s);
     if (e != FS38_OK)
         s->diag = d;
+    return e;
+}
+
+/* ---- the public calls: under the device lock, from a fresh view ---------------------------- */
+
+/*
+ * Freshness (fs38/port.h, "Concurrency"): another context on the same flash (another task, or
+ * another process of a hosted device) may have written since this one last looked. Under the
+ * lock, before using its cached position, the context checks what a writer always changes:
+ * the store counter (every put commits through it, every reservation advances it), the active
+ * bank's header (a compaction moves to a new bank and erases the old), the next bank (blank
+ * unless a compaction was started), and the bytes at its write position (blank unless a record
+ * was written there). Anything different: the state is located and mounted again, exactly as
+ * at open. Without this, two contexts appended at the same offset (ANDing their records into
+ * garbage) and could use one counter value as two GCM nonces.
+ */
+static FS38_NODISCARD fs38_err refresh(fs38_store *s)
+{
+    uint64_t v;
+    uint8_t h[BANK_HDR];
+    bank_hdr bh;
+    fs38_err e = ctr_read(s, &v);
+    if (e == FS38_OK)
+        e = rd(s, s->active, 0, h, sizeof h);
+    if (e != FS38_OK)
+        return fs38_diag_set(&s->diag, e, "store: cannot re-read its state (%s)", fs38_strerror(e));
+    int same = v == s->counter && parse_bank_hdr(s, h, &bh) && bh.gen == s->generation && bh.body_end == s->body_end;
+    if (same) {
+        e = rd(s, (s->active + 1u) % s->nbanks, 0, h, sizeof h);
+        if (e != FS38_OK)
+            return fs38_diag_set(&s->diag, e, "store: cannot re-read its state (%s)", fs38_strerror(e));
+        same = all_ff(h, sizeof h);
+    }
+    if (same && !s->dirty && s->log_end < s->bank_size) {
+        const uint32_t n = s->bank_size - s->log_end < REC_HDR ? s->bank_size - s->log_end : REC_HDR;
+        e = rd(s, s->active, s->log_end, h, n);
+        if (e != FS38_OK)
+            return fs38_diag_set(&s->diag, e, "store: cannot re-read its state (%s)", fs38_strerror(e));
+        same = all_ff(h, n);
+    }
+    if (same)
+        return FS38_OK;
+    /* another context wrote: forget the cached view and mount again */
+    s->dirty = false;
+    s->live_known = false;
+    s->fresh = false;
+    e = locate(s);
+    if (e != FS38_OK) {
+        s->broken = true;
+        if (s->diag.err == FS38_OK)
+            fs38_diag_set(&s->diag, e, "store: reloading after another writer failed");
+    }
+    return e;
+}
+
+/* Take the lock and refresh; on FS38_OK the caller unlocks. */
+static FS38_NODISCARD fs38_err enter(fs38_store *s)
+{
+    fs38_err e = check_ready(s);
+    if (e != FS38_OK)
+        return e;
+    e = fs38_port_lock(s->cfg.port);
+    if (e != FS38_OK)
+        return fs38_diag_set(&s->diag, e, "store: cannot take the device lock");
+    e = refresh(s);
+    if (e != FS38_OK)
+        fs38_port_unlock(s->cfg.port);
+    return e;
+}
+
+fs38_err fs38_store_put(fs38_store *s, const char *name, const uint8_t *value, size_t len)
+{
+    fs38_err e = enter(s);
+    if (e != FS38_OK)
+        return e;
+    const fs38_port *p = s->cfg.port;
+    e = store_put(s, name, value, len);
+    fs38_port_unlock(p);
+    return e;
+}
+
+fs38_err fs38_store_get(fs38_store *s, const char *name, uint8_t *buf, size_t cap, size_t *len)
+{
+    fs38_err e = enter(s);
+    if (e != FS38_OK)
+        return e;
+    const fs38_port *p = s->cfg.port;
+    e = store_get(s, name, buf, cap, len);
+    fs38_port_unlock(p);
+    return e;
+}
+
+fs38_err fs38_store_delete(fs38_store *s, const char *name)
+{
+    fs38_err e = enter(s);
+    if (e != FS38_OK)
+        return e;
+    const fs38_port *p = s->cfg.port;
+    e = store_delete(s, name);
+    fs38_port_unlock(p);
+    return e;
+}
+
+fs38_err fs38_store_compact(fs38_store *s)
+{
+    fs38_err e = enter(s);
+    if (e != FS38_OK)
+        return e;
+    const fs38_port *p = s->cfg.port;
+    e = store_compact(s);
+    fs38_port_unlock(p);
+    return e;
+}
+
+fs38_err fs38_store_wipe(fs38_store *s)
+{
+    if (!s || !s->cfg.port)
+        return FS38_ERR_ARG;
+    const fs38_port *p = s->cfg.port; /* the wipe closes (wipes) the context */
+    fs38_err e = fs38_port_lock(p);
+    if (e != FS38_OK)
+        return fs38_diag_set(&s->diag, e, "store: cannot take the device lock");
+    if (s->open && !s->broken && refresh(s) != FS38_OK)
+        s->broken = true; /* wipe it as a store that failed to open (recovery) */
+    e = store_wipe(s);
+    fs38_port_unlock(p);
     return e;
 }
