@@ -13,10 +13,12 @@
  *       --nonce: the final checkpoint must carry this verifier challenge (fresh export).
  *       Exit 0: everything verified; 1: tampering or loss found; 2: usage or I/O error.
  *
- *   fs38 log show BATCH... [--json | --rfc5424] [--hostname NAME]
+ *   fs38 log show BATCH... [--json | --rfc5424] [--hostname NAME] [--enterprise-number PEN]
  *       Renders the records (not verified: use verify) as text, a JSON array, or RFC 5424 syslog
  *       lines (facility 13 "log audit", NILVALUE timestamp: the device keeps monotonic time and
- *       boot count, given as structured data fs38@32473). Exit 0, 1 malformed batch, 2 usage.
+ *       boot count, given as structured data fs38@PEN; PEN defaults to 32473, the enterprise
+ *       number RFC 5612 reserves for documentation: a deployment sets its own). MSG is UTF-8 with
+ *       its BOM (RFC 5424 §6.4). Exit 0, 1 malformed batch, 2 usage.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -33,7 +35,6 @@
 #include "host.h"
 
 #define MAX_BATCHES 256
-#define SD_ID "fs38@32473" /* 32473: the example enterprise number of RFC 5612 */
 
 void usage_log(int to_stderr)
 {
@@ -45,8 +46,11 @@ void usage_log(int to_stderr)
             "         --cert/--pub also check the checkpoint signatures with the device key. --state FILE\n"
             "         resumes after the last verified record (updated when everything verified).\n"
             "         exit status: 0 all verified, 1 tampering or loss found, 2 usage or I/O error.\n"
-            "       fs38 log show BATCH... [--json | --rfc5424] [--hostname NAME]\n"
+            "       fs38 log show BATCH... [--json | --rfc5424] [--hostname NAME] [--enterprise-number PEN]\n"
             "         Render the records (NOT verified) as text, a JSON array, or RFC 5424 syslog lines.\n"
+            "         --hostname: RFC 5424 HOSTNAME (1 to 255 of A-Z a-z 0-9 . - _ :). --enterprise-number:\n"
+            "         the SD-ID is fs38@PEN; the default 32473 is the documentation number of RFC 5612, set\n"
+            "         your organisation's private enterprise number.\n"
             "         exit status: 0 shown, 1 malformed batch, 2 usage or I/O error.\n");
 }
 
@@ -526,35 +530,193 @@ static void show_json(unsigned batch, const fs38_log_frame *f, const fs38_log_en
     putchar('}');
 }
 
+/* ---- RFC 5424 ----------------------------------------------------------------------------------- */
+
+#define SYSLOG_HOSTNAME_MAX 255u /* HOSTNAME = NILVALUE / 1*255PRINTUSASCII */
+#define SYSLOG_APPNAME_MAX 48u   /* APP-NAME = NILVALUE / 1*48PRINTUSASCII */
+#define SYSLOG_PROCID_MAX 128u   /* PROCID = NILVALUE / 1*128PRINTUSASCII */
+#define SYSLOG_MSGID_MAX 32u     /* MSGID = NILVALUE / 1*32PRINTUSASCII */
+#define SYSLOG_SDNAME_MAX 32u    /* SD-NAME = 1*32PRINTUSASCII except '=', SP, ']', %d34 */
+#define SYSLOG_APP_NAME "fs38"
+#define SYSLOG_SD_NAME "fs38"
+#define SYSLOG_PEN_DEFAULT 32473u /* RFC 5612: the enterprise number reserved for documentation */
+
+/* 1..max PRINTUSASCII (%d33-126); sd_name also excludes '=', ']' and '"' (RFC 5424 SD-NAME). */
+static bool syslog_token_ok(const char *s, size_t max, bool sd_name)
+{
+    size_t n = 0;
+    for (; s[n]; n++) {
+        const unsigned char c = (unsigned char)s[n];
+        if (c < 33 || c > 126 || n >= max)
+            return false;
+        if (sd_name && (c == '=' || c == ']' || c == '"'))
+            return false;
+    }
+    return n > 0;
+}
+
+/* --hostname: RFC 5424 HOSTNAME is NILVALUE / 1*255PRINTUSASCII and SHOULD be an FQDN, an IP
+ * address or a host name (§6.2.4). Only what those forms use is accepted — letters, digits, '.',
+ * '-', '_' and ':' (IPv6) — so that no syslog parser stumbles over a bracket, quote or '='. */
+static bool syslog_hostname_ok(const char *s)
+{
+    if (!syslog_token_ok(s, SYSLOG_HOSTNAME_MAX, false))
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '.' ||
+              *s == '-' || *s == '_' || *s == ':'))
+            return false;
+    return true;
+}
+
+/* A token the renderer made itself (MSGID, APP-NAME): NILVALUE if it is not valid. */
+static const char *syslog_token(const char *s, size_t max)
+{
+    return syslog_token_ok(s, max, false) ? s : "-";
+}
+
+/* --enterprise-number: a private enterprise number, decimal digits only (RFC 5424 §7.2.2),
+ * 1..4294967295, no sign, no leading zero. */
+static int parse_pen(const char *s, uint32_t *pen)
+{
+    uint64_t v = 0;
+    size_t n = 0;
+    for (; s[n]; n++) {
+        if (s[n] < '0' || s[n] > '9' || n >= 10)
+            return -1;
+        v = v * 10u + (uint64_t)(s[n] - '0');
+    }
+    if (n == 0 || s[0] == '0' || v > UINT32_MAX)
+        return -1;
+    *pen = (uint32_t)v;
+    return 0;
+}
+
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs, no surrogates, at most
+ * U+10FFFF), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    const unsigned char c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else {
+        return 0;
+    }
+    if (len > n || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t k = 2; k < len; k++)
+        if (s[k] < 0x80 || s[k] > 0xBF)
+            return 0;
+    return len;
+}
+
+/* MSG = MSG-UTF8 = BOM UTF-8-STRING (§6.4): controls become '?', bytes that are not UTF-8
+ * become U+FFFD, so the line stays one line of valid UTF-8. */
+static void syslog_msg(const char *s, size_t n)
+{
+    fputs(" \xEF\xBB\xBF", stdout);
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        size_t l = utf8_seq(u + i, n - i);
+        if (l == 0) {
+            fputs("\xEF\xBF\xBD", stdout);
+            i++;
+        } else if (l == 1) {
+            putchar(u[i] < 0x20 || u[i] == 0x7f ? '?' : u[i]);
+            i++;
+        } else {
+            fwrite(u + i, 1, l, stdout);
+            i += l;
+        }
+    }
+}
+
+/* SD-PARAM = PARAM-NAME "=" %d34 PARAM-VALUE %d34; '"', '\' and ']' escaped with '\'. */
+static void sd_param(const char *name, const char *value)
+{
+    if (!syslog_token_ok(name, SYSLOG_SDNAME_MAX, true))
+        return; /* never emitted: the names are this file's constants */
+    printf(" %s=\"", name);
+    for (const char *p = value; *p; p++) {
+        if (*p == '"' || *p == '\\' || *p == ']')
+            putchar('\\');
+        putchar(*p);
+    }
+    putchar('"');
+}
+
+static void sd_u64(const char *name, uint64_t v)
+{
+    char b[24];
+    snprintf(b, sizeof b, "%" PRIu64, v);
+    sd_param(name, b);
+}
+
+static void sd_i64(const char *name, int64_t v)
+{
+    char b[24];
+    snprintf(b, sizeof b, "%" PRId64, v);
+    sd_param(name, b);
+}
+
+typedef struct syslog_opts {
+    const char *hostname;    /* validated, or "-" */
+    char sd_id[SYSLOG_SDNAME_MAX + 1]; /* "fs38@PEN", validated */
+} syslog_opts;
+
 static void show_syslog(unsigned batch, const fs38_log_frame *f, const fs38_log_entry *e, bool decoded,
-                        const char *host)
+                        const syslog_opts *so)
 {
     /* facility 13 (log audit); non-events are notices */
     int64_t sev = decoded && e->kind == FS38_LOG_EVENT && e->severity >= 0 && e->severity < 8 ? e->severity : 5;
     if (decoded && e->kind == FS38_LOG_LOST)
         sev = 2;
-    char lbl[24], msgid[33];
+    char lbl[24], msgid[SYSLOG_MSGID_MAX + 8];
     if (decoded && e->kind == FS38_LOG_EVENT)
         snprintf(msgid, sizeof msgid, "%s", event_label(e->code, lbl));
     else
         snprintf(msgid, sizeof msgid, "log-%s", kind_name(f->kind));
-    printf("<%" PRId64 ">1 - %s fs38 - %s [" SD_ID " seq=\"%" PRIu32 "\" batch=\"%u\"", 13 * 8 + sev,
-           host && *host ? host : "-", msgid, f->seq, batch);
-    if (decoded && e->kind != FS38_LOG_SEAL && e->kind != FS38_LOG_LOST && e->kind != FS38_LOG_TRIM)
-        printf(" boot=\"%" PRIu64 "\" mono=\"%" PRIu64 "\"", e->boot, e->time_ms);
-    if (decoded && e->kind == FS38_LOG_EVENT)
-        printf(" code=\"%" PRId64 "\" arg=\"%" PRId64 "\"", e->code, e->arg);
-    if (decoded && (e->kind == FS38_LOG_LOST || e->kind == FS38_LOG_TRIM))
-        printf(" from=\"%" PRIu64 "\" to=\"%" PRIu64 "\"", e->from, e->to);
-    printf(" verified=\"no\"]");
+    /* HEADER: PRI VERSION SP TIMESTAMP(NILVALUE) SP HOSTNAME SP APP-NAME SP PROCID(NILVALUE) SP MSGID */
+    printf("<%" PRId64 ">1 - %s %s - %s [%s", 13 * 8 + sev, so->hostname,
+           syslog_token(SYSLOG_APP_NAME, SYSLOG_APPNAME_MAX), syslog_token(msgid, SYSLOG_MSGID_MAX), so->sd_id);
+    sd_u64("seq", f->seq);
+    sd_u64("batch", batch);
+    if (decoded && e->kind != FS38_LOG_SEAL && e->kind != FS38_LOG_LOST && e->kind != FS38_LOG_TRIM) {
+        sd_u64("boot", e->boot);
+        sd_u64("mono", e->time_ms);
+    }
+    if (decoded && e->kind == FS38_LOG_EVENT) {
+        sd_i64("code", e->code);
+        sd_i64("arg", e->arg);
+    }
+    if (decoded && (e->kind == FS38_LOG_LOST || e->kind == FS38_LOG_TRIM)) {
+        sd_u64("from", e->from);
+        sd_u64("to", e->to);
+    }
+    sd_param("verified", "no");
+    putchar(']');
     if (decoded && e->kind == FS38_LOG_EVENT && e->detail_len) {
-        putchar(' ');
-        for (size_t i = 0; i < e->detail_len; i++)
-            putchar((unsigned char)e->detail[i] < 0x20 ? '?' : e->detail[i]);
+        syslog_msg(e->detail, e->detail_len);
     } else {
         char d[512];
         describe(f, d, sizeof d);
-        printf(" %s", d);
+        syslog_msg(d, strlen(d));
     }
     putchar('\n');
 }
@@ -562,11 +724,12 @@ static void show_syslog(unsigned batch, const fs38_log_frame *f, const fs38_log_
 static int log_show(int argc, char **argv)
 {
     bool json = false, syslog = false;
-    const char *host = NULL;
+    const char *host = NULL, *pen_s = NULL;
     const host_opt opts[] = {
         { .name = "--json", .flag = &json },
         { .name = "--rfc5424", .flag = &syslog },
         { .name = "--hostname", .value = &host },
+        { .name = "--enterprise-number", .value = &pen_s },
         { .name = NULL },
     };
     const char *files[MAX_BATCHES];
@@ -580,6 +743,28 @@ static int log_show(int argc, char **argv)
         if (rc >= 0)
             host_err("log show: %s", nf == 0 ? "no BATCH given" : "--json or --rfc5424, not both");
         usage_log(1);
+        return HOST_EXIT_USAGE;
+    }
+    syslog_opts so;
+    memset(&so, 0, sizeof so);
+    so.hostname = "-";
+    if (host) {
+        if (!syslog_hostname_ok(host)) {
+            host_err("log show: --hostname must be 1 to %u printable ASCII characters of an RFC 5424 HOSTNAME "
+                     "(FQDN, IP address or host name: letters, digits, '.', '-', '_', ':')", SYSLOG_HOSTNAME_MAX);
+            return HOST_EXIT_USAGE;
+        }
+        so.hostname = host;
+    }
+    uint32_t pen = SYSLOG_PEN_DEFAULT;
+    if (pen_s && parse_pen(pen_s, &pen)) {
+        host_err("log show: --enterprise-number must be a private enterprise number: decimal digits, "
+                 "1 to 4294967295, no sign or leading zero");
+        return HOST_EXIT_USAGE;
+    }
+    snprintf(so.sd_id, sizeof so.sd_id, SYSLOG_SD_NAME "@%" PRIu32, pen);
+    if (!syslog_token_ok(so.sd_id, SYSLOG_SDNAME_MAX, true)) {
+        host_err("log show: SD-ID %s is not an RFC 5424 SD-NAME", so.sd_id);
         return HOST_EXIT_USAGE;
     }
     const show_fmt fmt = json ? SHOW_JSON : syslog ? SHOW_SYSLOG : SHOW_TEXT;
@@ -620,7 +805,7 @@ static int log_show(int argc, char **argv)
             if (fmt == SHOW_JSON) {
                 show_json((unsigned)(i + 1), &f, &e, decoded, &first);
             } else if (fmt == SHOW_SYSLOG) {
-                show_syslog((unsigned)(i + 1), &f, &e, decoded, host);
+                show_syslog((unsigned)(i + 1), &f, &e, decoded, &so);
             } else {
                 char desc[512];
                 describe(&f, desc, sizeof desc);
