@@ -211,10 +211,37 @@ out:
     return rc;
 }
 
-/* --state FILE: "fs38-log-vstate 1 NEXT EPOCH HEAD-HEX" (missing file: start at the genesis). */
+/* --state FILE (docs/log-format.md §5.1): one line of ASCII,
+ *     "fs38-log-vstate 1 " NEXT " " EPOCH " " HEAD [ "\n" ]
+ * NEXT the next expected seq (decimal, 0..4294967296), EPOCH the epoch of that record (decimal,
+ * 0..4294967295), HEAD the MAC of record NEXT-1 (64 hex digits). Single spaces, no sign, no
+ * leading zero, nothing else in the file. A missing file: start at the genesis. */
+#define STATE_MAGIC "fs38-log-vstate 1 "
+
+/* A decimal number at *p up to the next ' ' / '\n' / end: digits only, no leading zero, <= max. */
+static int state_num(const char **p, uint64_t max, uint64_t *out)
+{
+    const char *s = *p;
+    uint64_t v = 0;
+    size_t n = 0;
+    while (s[n] >= '0' && s[n] <= '9') {
+        if (n >= 10)
+            return -1;
+        v = v * 10u + (uint64_t)(s[n] - '0');
+        n++;
+    }
+    if (n == 0 || (n > 1 && s[0] == '0') || v > max)
+        return -1;
+    *out = v;
+    *p = s + n;
+    return 0;
+}
+
 static int read_state(const char *path, fs38_log_vstate *st, bool *have)
 {
     *have = false;
+    uint8_t *buf;
+    size_t len;
     FILE *f = fopen(path, "r");
     if (!f) {
         if (errno == ENOENT)
@@ -222,17 +249,44 @@ static int read_state(const char *path, fs38_log_vstate *st, bool *have)
         host_err("cannot read %s: %s", path, strerror(errno));
         return -1;
     }
-    char head[2 * FS38_LOG_MAC_LEN + 2];
-    unsigned long long next = 0;
-    unsigned epoch = 0;
-    int n = fscanf(f, "fs38-log-vstate 1 %llu %u %65s", &next, &epoch, head);
     fclose(f);
-    if (n != 3 || strlen(head) != 2 * FS38_LOG_MAC_LEN || host_unhex(head, st->head, FS38_LOG_MAC_LEN)) {
-        host_err("%s: not a verifier state file", path);
+    if (host_read_file(path, 256, &buf, &len))
+        return -1;
+    const char *p = (const char *)buf;
+    const char *what = NULL;
+    uint64_t next = 0, epoch = 0;
+    char head[2 * FS38_LOG_MAC_LEN + 1];
+    if (strlen(p) != len)
+        what = "a NUL byte in it";
+    else if (strncmp(p, STATE_MAGIC, sizeof STATE_MAGIC - 1u) != 0)
+        what = "it does not begin with \"" STATE_MAGIC "\"";
+    if (!what) {
+        p += sizeof STATE_MAGIC - 1u;
+        if (state_num(&p, (uint64_t)UINT32_MAX + 1u, &next) || *p++ != ' ')
+            what = "NEXT is not a decimal number 0..4294967296 followed by one space";
+        else if (state_num(&p, UINT32_MAX, &epoch) || *p++ != ' ')
+            what = "EPOCH is not a decimal number 0..4294967295 followed by one space";
+        else if (strspn(p, "0123456789abcdefABCDEF") != sizeof head - 1u)
+            what = "HEAD is not 64 hex digits";
+        else {
+            memcpy(head, p, sizeof head - 1u);
+            head[sizeof head - 1u] = 0;
+            p += sizeof head - 1u;
+            if (*p == '\n')
+                p++;
+            if (*p)
+                what = "something follows HEAD";
+            else if (host_unhex(head, st->head, FS38_LOG_MAC_LEN))
+                what = "HEAD is not 64 hex digits";
+        }
+    }
+    free(buf);
+    if (what) {
+        host_err("%s: not a verifier state file (\"" STATE_MAGIC "NEXT EPOCH HEAD\"): %s", path, what);
         return -1;
     }
     st->next = next;
-    st->epoch = epoch;
+    st->epoch = (uint32_t)epoch;
     *have = true;
     return 0;
 }

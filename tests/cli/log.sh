@@ -130,6 +130,18 @@ expect_rc 1 "the second batch alone" "$FS38" log verify --k0 "$K0" "$T/b2"
 expect_grep "$T/out" "^missing 0\.\.$N1 " "records before it missing"
 expect_rc 0 "verify --state (first)" "$FS38" log verify --k0 "$K0" --state "$T/vstate" "$T/b1"
 expect_grep "$T/vstate" "^fs38-log-vstate 1 $((N1 + 1)) [0-9]+ [0-9a-f]{64}$" "state written"
+# the state file is read strictly (docs/log-format.md §5.1): anything else is refused, exit 2
+GOODSTATE=$(cat "$T/vstate")
+read -r _ _ SN SE SH <"$T/vstate"
+for bad in "fs38-log-vstate 1 -1 $SE $SH" "fs38-log-vstate 1 $SN $SE $SH junk" "fs38-log-vstate 1  $SN $SE $SH" \
+           "fs38-log-vstate 2 $SN $SE $SH" "fs38-log-vstate 1 0$SN $SE $SH" "fs38-log-vstate 1 $SN 4294967296 $SH" \
+           "fs38-log-vstate 1 $SN $SE ${SH:1}" "fs38-log-vstate 1 4294967297 $SE $SH" ""; do
+    printf '%s\n' "$bad" >"$T/vstate.bad"
+    expect_rc 2 "state file '${bad:0:40}...' refused" "$FS38" log verify --k0 "$K0" --state "$T/vstate.bad" "$T/b2"
+    expect_grep "$T/err" "not a verifier state file" "bad state file: says why"
+done
+printf '%s' "$GOODSTATE" >"$T/vstate.nonl"
+expect_rc 0 "state file without its newline" "$FS38" log verify --k0 "$K0" --state "$T/vstate.nonl" "$T/b2"
 expect_rc 0 "verify --state (resumed)" "$FS38" log verify --k0 "$K0" --state "$T/vstate" "$T/b2"
 expect_rc 1 "verify --state (the same batch again)" "$FS38" log verify --k0 "$K0" --state "$T/vstate" "$T/b2"
 expect_grep "$T/out" "replayed" "resumed replay named"
