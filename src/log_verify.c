@@ -25,6 +25,11 @@
  * predecessor is missing is UNVERIFIABLE. When exactly one seq is unaccounted for and the span
  * holds damaged bytes, that seq is MODIFIED (a changed header or length).
  *
+ * OK needs proof (fs38_log_verify_finish): nothing found AND the last batch ends with the export's
+ * authentic, decodable closing checkpoint (signed when signers are given, with the nonce when one
+ * is expected). A batch with no record proves nothing and is TRUNCATED wherever it appears; an
+ * authentic record whose payload does not decode is MALFORMED.
+ *
  * An epoch reached without the seals in between (across a gap, or a batch starting at a later
  * epoch without a resume state) is "unproven": a key captured in that epoch could have made
  * those records. Records that verify only like that are reported OK with `unproven` set, and

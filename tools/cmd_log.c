@@ -11,6 +11,10 @@
  *       chain from k0 alone is checked. --state FILE: resume from where the last successful
  *       verification ended (read when it exists; written after a verification without findings).
  *       --nonce: the final checkpoint must carry this verifier challenge (fresh export).
+ *       OK needs proof: the last batch ends with its authentic closing checkpoint (signed when
+ *       --cert/--pub is given, with the nonce when --nonce is); an empty batch, or an export
+ *       without that checkpoint, is "truncated". An authentic record whose payload is not its
+ *       kind's CBOR is "malformed".
  *       Exit 0: everything verified; 1: tampering or loss found; 2: usage or I/O error.
  *
  *   fs38 log show BATCH... [--json | --rfc5424] [--hostname NAME] [--enterprise-number PEN]
@@ -44,7 +48,9 @@ void usage_log(int to_stderr)
             "         Verify security-log exports in order: per record OK or what is wrong (modified,\n"
             "         missing N..M, reordered, replayed, truncated after SEQ, bad checkpoint, lost N..M).\n"
             "         --cert/--pub also check the checkpoint signatures with the device key. --state FILE\n"
-            "         resumes after the last verified record (updated when everything verified).\n"
+            "         resumes after the last verified record (updated when everything verified). OK needs\n"
+            "         proof: the last batch ends with its closing checkpoint (signed with --cert/--pub,\n"
+            "         carrying --nonce); an empty batch or one without it is truncated.\n"
             "         exit status: 0 all verified, 1 tampering or loss found, 2 usage or I/O error.\n"
             "       fs38 log show BATCH... [--json | --rfc5424] [--hostname NAME] [--enterprise-number PEN]\n"
             "         Render the records (NOT verified) as text, a JSON array, or RFC 5424 syslog lines.\n"

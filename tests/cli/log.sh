@@ -95,6 +95,11 @@ for pen in abc -1 +5 0 012 4294967296 12.3 "" " 7" 99999999999999999999; do
     expect_rc 2 "--enterprise-number '$pen' refused" "$FS38" log show --rfc5424 --enterprise-number "$pen" "$T/b1"
     expect_grep "$T/err" "enterprise-number must be a private enterprise number" "bad enterprise number: says why"
 done
+# MSGID (1*32 PRINTUSASCII) for an event code this build does not name
+expect_rc 0 "an event of an unknown code" dev log append --code 987654321 --detail "vendor event"
+expect_rc 0 "export it" dev log export --out "$T/b-code"
+expect_rc 0 "show --rfc5424 unknown code" "$FS38" log show --rfc5424 "$T/b-code"
+expect_grep "$T/out" '^<[0-9]+>1 - - fs38 - event-987654321 \[fs38@32473 seq="[0-9]+" batch="1" boot="[0-9]+" mono="[0-9]+" code="987654321" ' "MSGID event-N"
 # MSG stays valid UTF-8 on one line: controls become '?', bytes that are not UTF-8 U+FFFD
 expect_rc 0 "events with odd details" dev log append --code login-failed --detail $'caf\xc3\xa9 \xff\xc0\xaf tab\there'
 expect_rc 0 "export the odd details" dev log export --out "$T/b-odd"
