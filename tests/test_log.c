@@ -270,8 +270,9 @@ static void split(const uint8_t *b, size_t len, frames *fr)
     }
 }
 
-/* A batch with the same header hints and the given records (order of indexes into fr). */
-static size_t rebuild(const frames *fr, const size_t *idx, size_t n, uint8_t *out, size_t cap)
+/* A batch with the given header hints and the given records (order of indexes into fr). */
+static size_t rebuild_hdr(const frames *fr, const size_t *idx, size_t n, uint64_t start, uint64_t epoch,
+                          const uint8_t prev[32], uint8_t *out, size_t cap)
 {
     size_t blob = 0;
     for (size_t i = 0; i < n; i++)
@@ -281,15 +282,21 @@ static size_t rebuild(const frames *fr, const size_t *idx, size_t n, uint8_t *ou
     fs38_cbor_put_array(&e, 6);
     fs38_cbor_put_tstr(&e, FS38_LOG_BATCH_MAGIC, strlen(FS38_LOG_BATCH_MAGIC));
     fs38_cbor_put_uint(&e, 1);
-    fs38_cbor_put_uint(&e, fr->pb.start);
-    fs38_cbor_put_uint(&e, fr->pb.epoch);
-    fs38_cbor_put_bstr(&e, fr->pb.prev, 32);
+    fs38_cbor_put_uint(&e, start);
+    fs38_cbor_put_uint(&e, epoch);
+    fs38_cbor_put_bstr(&e, prev, 32);
     fs38_cbor_put_bstr_head(&e, blob);
     for (size_t i = 0; i < n; i++)
         fs38_cbor_put_raw(&e, fr->pb.records + fr->off[idx[i]], fr->size[idx[i]]);
     size_t len = 0;
     assert_int_equal(fs38_cbor_enc_finish(&e, &len), FS38_OK);
     return len;
+}
+
+/* A batch with the same header hints and the given records (order of indexes into fr). */
+static size_t rebuild(const frames *fr, const size_t *idx, size_t n, uint8_t *out, size_t cap)
+{
+    return rebuild_hdr(fr, idx, n, fr->pb.start, fr->pb.epoch, fr->pb.prev, out, cap);
 }
 
 /* ---- tests ---------------------------------------------------------------------------------------- */
@@ -1086,6 +1093,302 @@ static void test_power_cut_sweep(void **state)
                   (unsigned long long)total, SWEEP_EVENTS);
 }
 
+/* ---- OK needs proof: records, a closing checkpoint, its signature, the nonce ----------------- */
+
+/* ["fs38-log", 1, start, epoch, h'00'*32, h''] (start, epoch < 24: 48 bytes) */
+static size_t empty_batch(uint8_t out[64], uint8_t start, uint8_t epoch, uint8_t prev_byte)
+{
+    size_t n = 0;
+    out[n++] = 0x86;
+    out[n++] = 0x68;
+    memcpy(out + n, "fs38-log", 8);
+    n += 8;
+    out[n++] = 0x01;
+    out[n++] = start;
+    out[n++] = epoch;
+    out[n++] = 0x58;
+    out[n++] = 0x20;
+    memset(out + n, prev_byte, 32);
+    n += 32;
+    out[n++] = 0x40;
+    return n;
+}
+
+static void test_empty_and_unclosed_batches(void **state)
+{
+    (void)state;
+    rig_new(&R, 8, 8);
+    uint8_t pt[65];
+    psa_key_id_t key = ts_gen_signer(pt);
+    fs38_keyring kr;
+    fs38_keyring_init(&kr);
+    assert_int_equal(fs38_keyring_add_p256(&kr, pt, 65), FS38_OK);
+    const uint8_t nonce[] = { 0xa1, 0xb2, 0xc3, 0xd4 };
+    vres res = { 0 };
+
+    /* the constant empty batch, with any header values, under every option: never OK */
+    uint8_t empty[64];
+    const uint8_t hdrs[3][3] = { { 0, 0, 0 }, { 5, 2, 0x77 }, { 23, 23, 0xff } };
+    fs38_log_vstate st = { .next = 5, .epoch = 0 };
+    for (unsigned h = 0; h < 3; h++) {
+        const size_t el = empty_batch(empty, hdrs[h][0], hdrs[h][1], hdrs[h][2]);
+        assert_int_equal(el, 48);
+        const uint8_t *eb = empty;
+        vopts opts[4] = { { 0 }, { .nonce = nonce, .nonce_len = sizeof nonce }, { .signers = &kr },
+                          { .resume = &st, .signers = &kr, .nonce = nonce, .nonce_len = sizeof nonce } };
+        for (unsigned o = 0; o < 4; o++) {
+            assert_int_equal(verify(R.k0, &eb, &el, 1, &opts[o], &res), FS38_ERR_LOG_VERIFY);
+            assert_int_equal(res.count[FS38_LOGV_OK], 0);
+            assert_int_equal(res.count[FS38_LOGV_TRUNCATED], 1);
+            vres_free(&res);
+        }
+    }
+
+    fs38_log_set_sign_key(&R.log, key);
+    append_n(&R, 0, 12);
+    size_t len;
+    uint8_t *b = export_from(&R, 0, &len, nonce, sizeof nonce);
+    frames *fr = malloc(sizeof *fr);
+    split(b, len, fr);
+    size_t idx[64];
+    for (size_t i = 0; i < fr->n; i++)
+        idx[i] = i;
+    uint8_t *out = malloc(len + 64);
+    vopts full = { .signers = &kr, .nonce = nonce, .nonce_len = sizeof nonce };
+    assert_int_equal(verify(R.k0, (const uint8_t *const *)&b, &len, 1, &full, &res), FS38_OK);
+    EXPECT_CLEAN(&res);
+    vres_free(&res);
+
+    /* cut before its final checkpoint (re-encoded: a well-formed batch of authentic records) */
+    size_t ol = rebuild(fr, idx, fr->n - 1, out, len + 64);
+    const uint8_t *ob = out;
+    vopts none = { 0 };
+    assert_int_equal(verify(R.k0, &ob, &ol, 1, &none, &res), FS38_ERR_LOG_VERIFY);
+    EXPECT(&res, FS38_LOGV_TRUNCATED, fr->seq[fr->n - 2], fr->seq[fr->n - 2]);
+    assert_int_equal(problems(&res), 1);
+    vres_free(&res);
+    assert_int_equal(verify(R.k0, &ob, &ol, 1, &full, &res), FS38_ERR_LOG_VERIFY);
+    EXPECT(&res, FS38_LOGV_TRUNCATED, fr->seq[fr->n - 2], fr->seq[fr->n - 2]);
+    vres_free(&res);
+
+    /* a closed export followed by an empty batch: the empty batch is still a finding */
+    const uint8_t *two[2] = { b, empty };
+    size_t two_len[2] = { len, empty_batch(empty, 0, 0, 0) };
+    assert_int_equal(verify(R.k0, two, two_len, 2, &none, &res), FS38_ERR_LOG_VERIFY);
+    assert_int_equal(res.count[FS38_LOGV_TRUNCATED], 1);
+    vres_free(&res);
+
+    /* a stale nonce: the export carries another challenge, or none */
+    const uint8_t stale[] = { 0xa1, 0xb2, 0xc3, 0xd5 };
+    vopts o_stale = { .nonce = stale, .nonce_len = sizeof stale };
+    assert_int_equal(verify(R.k0, (const uint8_t *const *)&b, &len, 1, &o_stale, &res), FS38_ERR_LOG_VERIFY);
+    assert_int_equal(res.count[FS38_LOGV_BAD_CHECKPOINT], 1);
+    vres_free(&res);
+    free(b);
+
+    /* the final checkpoint unsigned while a signer is expected; without a nonce in it */
+    fs38_log_set_sign_key(&R.log, 0);
+    b = export_from(&R, 0, &len, NULL, 0);
+    vopts o_sig = { .signers = &kr };
+    assert_int_equal(verify(R.k0, (const uint8_t *const *)&b, &len, 1, &o_sig, &res), FS38_ERR_LOG_VERIFY);
+    assert_int_equal(res.count[FS38_LOGV_BAD_CHECKPOINT], 1);
+    vres_free(&res);
+    vopts o_nonce = { .nonce = nonce, .nonce_len = sizeof nonce };
+    assert_int_equal(verify(R.k0, (const uint8_t *const *)&b, &len, 1, &o_nonce, &res), FS38_ERR_LOG_VERIFY);
+    assert_int_equal(res.count[FS38_LOGV_BAD_CHECKPOINT], 1);
+    vres_free(&res);
+    assert_int_equal(verify(R.k0, (const uint8_t *const *)&b, &len, 1, &none, &res), FS38_OK);
+    vres_free(&res);
+
+    free(out);
+    free(fr);
+    free(b);
+    fs38_keyring_free(&kr);
+    psa_destroy_key(key);
+    rig_free(&R);
+}
+
+/* The batch header's hints (start, epoch, chain link) disagreeing with the records: a failure. */
+static void test_header_hints(void **state)
+{
+    (void)state;
+    rig_new(&R, 8, 8);
+    append_n(&R, 0, 20);
+    size_t l1;
+    uint8_t *b1 = export_from(&R, 0, &l1, NULL, 0);
+    frames *fr = malloc(sizeof *fr);
+    split(b1, l1, fr);
+    const uint32_t next = fr->seq[fr->n - 1] + 1u;
+    fs38_log_vstate st;
+    vopts o1 = { .state_out = &st };
+    vres res = { 0 };
+    assert_int_equal(verify(R.k0, (const uint8_t *const *)&b1, &l1, 1, &o1, &res), FS38_OK);
+    vres_free(&res);
+    append_n(&R, 20, 5);
+    size_t l2;
+    uint8_t *b2 = export_from(&R, next, &l2, NULL, 0);
+    split(b2, l2, fr);
+    assert_true(fr->pb.start == next && fr->pb.epoch > 0);
+    size_t idx[64];
+    for (size_t i = 0; i < fr->n; i++)
+        idx[i] = i;
+    uint8_t *out = malloc(l2 + 64);
+    uint8_t prev[32];
+    memcpy(prev, fr->pb.prev, 32);
+    vopts o2 = { .resume = &st };
+    /* unchanged: OK */
+    size_t ol = rebuild(fr, idx, fr->n, out, l2 + 64);
+    const uint8_t *ob = out;
+    assert_int_equal(verify(R.k0, &ob, &ol, 1, &o2, &res), FS38_OK);
+    EXPECT_CLEAN(&res);
+    vres_free(&res);
+    /* start, epoch, chain link changed */
+    for (unsigned which = 0; which < 3; which++) {
+        uint8_t p2[32];
+        memcpy(p2, prev, 32);
+        if (which == 2)
+            p2[7] ^= 0x40;
+        ol = rebuild_hdr(fr, idx, fr->n, fr->pb.start + (which == 0 ? 1u : 0u),
+                         fr->pb.epoch + (which == 1 ? 1u : 0u), p2, out, l2 + 64);
+        assert_int_equal(verify(R.k0, &ob, &ol, 1, &o2, &res), FS38_ERR_LOG_VERIFY);
+        if (res.count[FS38_LOGV_BAD_BATCH] != 1) {
+            dump(&res);
+            fail_msg("header hint %u changed: expected one bad batch", which);
+        }
+        vres_free(&res);
+    }
+    free(out);
+    free(fr);
+    free(b1);
+    free(b2);
+    rig_free(&R);
+}
+
+/* A record with a valid MAC under k (prev || header || payload), written at out. */
+static size_t forge(const uint8_t k[32], uint8_t kind, uint32_t seq, const uint8_t *pay, uint8_t plen,
+                    const uint8_t prev[32], uint8_t *out)
+{
+    out[0] = (uint8_t)(0xB0u | kind);
+    out[1] = plen;
+    out[2] = (uint8_t)seq;
+    out[3] = (uint8_t)(seq >> 8);
+    out[4] = (uint8_t)(seq >> 16);
+    out[5] = (uint8_t)(seq >> 24);
+    memcpy(out + 6, pay, plen);
+    uint8_t msg[32 + FS38_LOG_HDR_LEN + 255];
+    memcpy(msg, prev, 32);
+    memcpy(msg + 32, out, FS38_LOG_HDR_LEN + plen);
+    psa_key_attributes_t a = PSA_KEY_ATTRIBUTES_INIT;
+    psa_set_key_type(&a, PSA_KEY_TYPE_HMAC);
+    psa_set_key_bits(&a, 256);
+    psa_set_key_usage_flags(&a, PSA_KEY_USAGE_SIGN_MESSAGE);
+    psa_set_key_algorithm(&a, PSA_ALG_HMAC(PSA_ALG_SHA_256));
+    psa_key_id_t id = 0;
+    assert_int_equal(psa_import_key(&a, k, 32, &id), PSA_SUCCESS);
+    size_t ml = 0;
+    assert_int_equal(psa_mac_compute(id, PSA_ALG_HMAC(PSA_ALG_SHA_256), msg, 32 + FS38_LOG_HDR_LEN + plen,
+                                     out + FS38_LOG_HDR_LEN + plen, 32, &ml),
+                     PSA_SUCCESS);
+    psa_destroy_key(id);
+    assert_int_equal(ml, 32);
+    return FS38_LOG_OVERHEAD + plen;
+}
+
+/* genesis (from a real export) + a forged record of `kind` + a forged checkpoint, all MACed
+ * with k0: the batch's length */
+static size_t forged_batch(const frames *fr, uint8_t kind, const uint8_t *pay, uint8_t plen, bool cp_garbage,
+                           uint8_t *out, size_t cap)
+{
+    uint8_t blob[2 * FS38_LOG_REC_MAX + 64];
+    size_t n = 0;
+    memcpy(blob, fr->pb.records + fr->off[0], fr->size[0]); /* genesis, seq 0 */
+    n += fr->size[0];
+    n += forge(R.k0, kind, 1, pay, plen, blob + n - 32, blob + n);
+    const uint8_t cp[] = { 0x85, 0x00, 0x00, 0x00, 0xf6, 0xf6 }; /* [0, 0, 0, null, null] */
+    const uint8_t junk[] = { 0xff, 0x00, 0x13 };
+    n += cp_garbage ? forge(R.k0, FS38_LOG_CHECKPOINT, 2, junk, sizeof junk, blob + n - 32, blob + n)
+                    : forge(R.k0, FS38_LOG_CHECKPOINT, 2, cp, sizeof cp, blob + n - 32, blob + n);
+    fs38_cbor_enc e;
+    fs38_cbor_enc_init(&e, out, cap);
+    fs38_cbor_put_array(&e, 6);
+    fs38_cbor_put_tstr(&e, FS38_LOG_BATCH_MAGIC, strlen(FS38_LOG_BATCH_MAGIC));
+    fs38_cbor_put_uint(&e, 1);
+    fs38_cbor_put_uint(&e, 0);
+    fs38_cbor_put_uint(&e, 0);
+    fs38_cbor_put_bstr(&e, fr->pb.prev, 32);
+    fs38_cbor_put_bstr(&e, blob, n);
+    size_t len = 0;
+    assert_int_equal(fs38_cbor_enc_finish(&e, &len), FS38_OK);
+    return len;
+}
+
+/* An authentic record (valid MAC) whose payload is not the CBOR of its kind: a finding. */
+static void test_malformed_payload(void **state)
+{
+    (void)state;
+    rig_new(&R, 8, 8);
+    size_t len;
+    uint8_t *b = export_from(&R, 0, &len, NULL, 0);
+    frames *fr = malloc(sizeof *fr);
+    split(b, len, fr);
+    uint8_t out[1024];
+    vres res = { 0 };
+    /* control: a well-formed forged event verifies (the forging is right) */
+    const uint8_t good[] = { 0x86, 0x15, 0x04, 0x01, 0x02, 0x03, 0x61, 'x' }; /* [21, 4, 1, 2, 3, "x"] */
+    size_t ol = forged_batch(fr, FS38_LOG_EVENT, good, sizeof good, false, out, sizeof out);
+    assert_int_equal(verify1(R.k0, out, ol, &res), FS38_OK);
+    EXPECT_CLEAN(&res);
+    vres_free(&res);
+    /* not CBOR / not the event array / trailing bytes */
+    const uint8_t not_cbor[] = { 0xff, 0xfe, 'h', 'i' };
+    const uint8_t wrong_shape[] = { 0x81, 0x01 };
+    const uint8_t trailing[] = { 0x86, 0x15, 0x04, 0x01, 0x02, 0x03, 0x61, 'x', 0x00 };
+    const struct { const uint8_t *p; uint8_t n; uint8_t kind; } bad[] = {
+        { not_cbor, sizeof not_cbor, FS38_LOG_EVENT },
+        { wrong_shape, sizeof wrong_shape, FS38_LOG_EVENT },
+        { trailing, sizeof trailing, FS38_LOG_EVENT },
+        { not_cbor, 0, FS38_LOG_EVENT },
+        { not_cbor, sizeof not_cbor, FS38_LOG_RELEASE },
+        { not_cbor, sizeof not_cbor, FS38_LOG_GENESIS },
+    };
+    for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ol = forged_batch(fr, bad[i].kind, bad[i].p, bad[i].n, false, out, sizeof out);
+        assert_int_equal(verify1(R.k0, out, ol, &res), FS38_ERR_LOG_VERIFY);
+        if (!has(&res, FS38_LOGV_MALFORMED, 1, 1) || problems(&res) != 1 || has(&res, FS38_LOGV_OK, 1, 1)) {
+            dump(&res);
+            fail_msg("malformed payload %u not named", i);
+        }
+        /* the chain goes on: the checkpoint after it is OK */
+        EXPECT(&res, FS38_LOGV_OK, 2, 2);
+        vres_free(&res);
+    }
+    /* a closing checkpoint that does not decode closes nothing */
+    ol = forged_batch(fr, FS38_LOG_EVENT, good, sizeof good, true, out, sizeof out);
+    assert_int_equal(verify1(R.k0, out, ol, &res), FS38_ERR_LOG_VERIFY);
+    EXPECT(&res, FS38_LOGV_MALFORMED, 2, 2);
+    EXPECT(&res, FS38_LOGV_TRUNCATED, 2, 2);
+    vres_free(&res);
+    free(fr);
+    free(b);
+    rig_free(&R);
+}
+
+static void test_default_limits(void **state)
+{
+    (void)state;
+    /* the documented defaults are what the verifier uses */
+    static fs38_log_verifier v;
+    uint8_t k0[32] = { 0 };
+    fs38_log_verify_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.k0 = k0;
+    assert_int_equal(fs38_log_verify_init(&v, &cfg), FS38_OK);
+    assert_int_equal(v.cfg.max_skip, FS38_LOG_MAX_SKIP_DEFAULT);
+    assert_int_equal(v.cfg.max_epoch, FS38_LOG_MAX_EPOCH_DEFAULT);
+    assert_int_equal(FS38_LOG_MAX_SKIP_DEFAULT, 64);
+    fs38_log_verify_free(&v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1102,6 +1405,10 @@ int main(void)
         cmocka_unit_test(test_time_epochs),
         cmocka_unit_test(test_device_detects_truncation),
         cmocka_unit_test(test_power_cut_sweep),
+        cmocka_unit_test(test_empty_and_unclosed_batches),
+        cmocka_unit_test(test_header_hints),
+        cmocka_unit_test(test_malformed_payload),
+        cmocka_unit_test(test_default_limits),
     };
     psa_crypto_init();
     return cmocka_run_group_tests(tests, NULL, NULL);

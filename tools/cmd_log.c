@@ -11,12 +11,18 @@
  *       chain from k0 alone is checked. --state FILE: resume from where the last successful
  *       verification ended (read when it exists; written after a verification without findings).
  *       --nonce: the final checkpoint must carry this verifier challenge (fresh export).
+ *       OK needs proof: the last batch ends with its authentic closing checkpoint (signed when
+ *       --cert/--pub is given, with the nonce when --nonce is); an empty batch, or an export
+ *       without that checkpoint, is "truncated". An authentic record whose payload is not its
+ *       kind's CBOR is "malformed".
  *       Exit 0: everything verified; 1: tampering or loss found; 2: usage or I/O error.
  *
- *   fs38 log show BATCH... [--json | --rfc5424] [--hostname NAME]
+ *   fs38 log show BATCH... [--json | --rfc5424] [--hostname NAME] [--enterprise-number PEN]
  *       Renders the records (not verified: use verify) as text, a JSON array, or RFC 5424 syslog
  *       lines (facility 13 "log audit", NILVALUE timestamp: the device keeps monotonic time and
- *       boot count, given as structured data fs38@32473). Exit 0, 1 malformed batch, 2 usage.
+ *       boot count, given as structured data fs38@PEN; PEN defaults to 32473, the enterprise
+ *       number RFC 5612 reserves for documentation: a deployment sets its own). MSG is UTF-8 with
+ *       its BOM (RFC 5424 §6.4). Exit 0, 1 malformed batch, 2 usage.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -34,7 +40,6 @@
 #include "host.h"
 
 #define MAX_BATCHES 256
-#define SD_ID "fs38@32473" /* 32473: the example enterprise number of RFC 5612 */
 
 void usage_log(int to_stderr)
 {
@@ -44,10 +49,15 @@ void usage_log(int to_stderr)
             "         Verify security-log exports in order: per record OK or what is wrong (modified,\n"
             "         missing N..M, reordered, replayed, truncated after SEQ, bad checkpoint, lost N..M).\n"
             "         --cert/--pub also check the checkpoint signatures with the device key. --state FILE\n"
-            "         resumes after the last verified record (updated when everything verified).\n"
+            "         resumes after the last verified record (updated when everything verified). OK needs\n"
+            "         proof: the last batch ends with its closing checkpoint (signed with --cert/--pub,\n"
+            "         carrying --nonce); an empty batch or one without it is truncated.\n"
             "         exit status: 0 all verified, 1 tampering or loss found, 2 usage or I/O error.\n"
-            "       fs38 log show BATCH... [--json | --rfc5424] [--hostname NAME]\n"
+            "       fs38 log show BATCH... [--json | --rfc5424] [--hostname NAME] [--enterprise-number PEN]\n"
             "         Render the records (NOT verified) as text, a JSON array, or RFC 5424 syslog lines.\n"
+            "         --hostname: RFC 5424 HOSTNAME (1 to 255 of A-Z a-z 0-9 . - _ :). --enterprise-number:\n"
+            "         the SD-ID is fs38@PEN; the default 32473 is the documentation number of RFC 5612, set\n"
+            "         your organisation's private enterprise number.\n"
             "         exit status: 0 shown, 1 malformed batch, 2 usage or I/O error.\n");
 }
 
@@ -208,36 +218,80 @@ out:
     return rc;
 }
 
-/* --state FILE: "fs38-log-vstate 1 NEXT EPOCH HEAD-HEX" (missing file: start at the genesis). */
+/* --state FILE (docs/log-format.md §5.1): one line of ASCII,
+ *     "fs38-log-vstate 1 " NEXT " " EPOCH " " HEAD [ "\n" ]
+ * NEXT the next expected seq (decimal, 0..4294967296), EPOCH the epoch of that record (decimal,
+ * 0..4294967295), HEAD the MAC of record NEXT-1 (64 hex digits). Single spaces, no sign, no
+ * leading zero, nothing else in the file. A missing file: start at the genesis. */
+#define STATE_MAGIC "fs38-log-vstate 1 "
+
+/* A decimal number at *p up to the next ' ' / '\n' / end: digits only, no leading zero, <= max. */
+static int state_num(const char **p, uint64_t max, uint64_t *out)
+{
+    const char *s = *p;
+    uint64_t v = 0;
+    size_t n = 0;
+    while (s[n] >= '0' && s[n] <= '9') {
+        if (n >= 10)
+            return -1;
+        v = v * 10u + (uint64_t)(s[n] - '0');
+        n++;
+    }
+    if (n == 0 || (n > 1 && s[0] == '0') || v > max)
+        return -1;
+    *out = v;
+    *p = s + n;
+    return 0;
+}
+
 static int read_state(const char *path, fs38_log_vstate *st, bool *have)
 {
     *have = false;
-    if (access(path, F_OK) != 0 && errno == ENOENT)
-        return 0;
-    uint8_t *buf = NULL;
-    size_t len = 0;
+    uint8_t *buf;
+    size_t len;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        if (errno == ENOENT)
+            return 0;
+        host_err("cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    fclose(f);
     if (host_read_file(path, 256, &buf, &len))
         return -1;
-    /* exactly "fs38-log-vstate 1 NEXT EPOCH HEAD-HEX" and an optional newline; numbers strict */
-    char *save = NULL, *f[6] = { NULL };
-    if (len && buf[len - 1] == '\n')
-        buf[--len] = 0;
-    const bool nul_inside = strlen((char *)buf) != len;
-    for (int i = 0; i < 6; i++)
-        f[i] = strtok_r(i ? NULL : (char *)buf, " ", &save);
+    const char *p = (const char *)buf;
+    const char *what = NULL;
     uint64_t next = 0, epoch = 0;
-    char what[300];
-    snprintf(what, sizeof what, "%s: verifier state", path);
-    int rc = -1;
-    if (nul_inside || !f[4] || f[5] || strcmp(f[0], "fs38-log-vstate") != 0 || strcmp(f[1], "1") != 0 ||
-        strlen(f[4]) != 2 * FS38_LOG_MAC_LEN || host_unhex(f[4], st->head, FS38_LOG_MAC_LEN))
-        host_err("%s: not a verifier state file", path);
-    else if (!host_parse_u64(what, f[2], 0, UINT64_MAX, 0, &next) &&
-             !host_parse_u64(what, f[3], 0, UINT32_MAX, 0, &epoch))
-        rc = 0;
+    char head[2 * FS38_LOG_MAC_LEN + 1];
+    if (strlen(p) != len)
+        what = "a NUL byte in it";
+    else if (strncmp(p, STATE_MAGIC, sizeof STATE_MAGIC - 1u) != 0)
+        what = "it does not begin with \"" STATE_MAGIC "\"";
+    if (!what) {
+        p += sizeof STATE_MAGIC - 1u;
+        if (state_num(&p, (uint64_t)UINT32_MAX + 1u, &next) || *p++ != ' ')
+            what = "NEXT is not a decimal number 0..4294967296 followed by one space";
+        else if (state_num(&p, UINT32_MAX, &epoch) || *p++ != ' ')
+            what = "EPOCH is not a decimal number 0..4294967295 followed by one space";
+        else if (strspn(p, "0123456789abcdefABCDEF") != sizeof head - 1u)
+            what = "HEAD is not 64 hex digits";
+        else {
+            memcpy(head, p, sizeof head - 1u);
+            head[sizeof head - 1u] = 0;
+            p += sizeof head - 1u;
+            if (*p == '\n')
+                p++;
+            if (*p)
+                what = "something follows HEAD";
+            else if (host_unhex(head, st->head, FS38_LOG_MAC_LEN))
+                what = "HEAD is not 64 hex digits";
+        }
+    }
     free(buf);
-    if (rc)
+    if (what) {
+        host_err("%s: not a verifier state file (\"" STATE_MAGIC "NEXT EPOCH HEAD\"): %s", path, what);
         return -1;
+    }
     st->next = next;
     st->epoch = (uint32_t)epoch;
     *have = true;
@@ -537,35 +591,193 @@ static void show_json(unsigned batch, const fs38_log_frame *f, const fs38_log_en
     putchar('}');
 }
 
+/* ---- RFC 5424 ----------------------------------------------------------------------------------- */
+
+#define SYSLOG_HOSTNAME_MAX 255u /* HOSTNAME = NILVALUE / 1*255PRINTUSASCII */
+#define SYSLOG_APPNAME_MAX 48u   /* APP-NAME = NILVALUE / 1*48PRINTUSASCII */
+#define SYSLOG_PROCID_MAX 128u   /* PROCID = NILVALUE / 1*128PRINTUSASCII */
+#define SYSLOG_MSGID_MAX 32u     /* MSGID = NILVALUE / 1*32PRINTUSASCII */
+#define SYSLOG_SDNAME_MAX 32u    /* SD-NAME = 1*32PRINTUSASCII except '=', SP, ']', %d34 */
+#define SYSLOG_APP_NAME "fs38"
+#define SYSLOG_SD_NAME "fs38"
+#define SYSLOG_PEN_DEFAULT 32473u /* RFC 5612: the enterprise number reserved for documentation */
+
+/* 1..max PRINTUSASCII (%d33-126); sd_name also excludes '=', ']' and '"' (RFC 5424 SD-NAME). */
+static bool syslog_token_ok(const char *s, size_t max, bool sd_name)
+{
+    size_t n = 0;
+    for (; s[n]; n++) {
+        const unsigned char c = (unsigned char)s[n];
+        if (c < 33 || c > 126 || n >= max)
+            return false;
+        if (sd_name && (c == '=' || c == ']' || c == '"'))
+            return false;
+    }
+    return n > 0;
+}
+
+/* --hostname: RFC 5424 HOSTNAME is NILVALUE / 1*255PRINTUSASCII and SHOULD be an FQDN, an IP
+ * address or a host name (§6.2.4). Only what those forms use is accepted — letters, digits, '.',
+ * '-', '_' and ':' (IPv6) — so that no syslog parser stumbles over a bracket, quote or '='. */
+static bool syslog_hostname_ok(const char *s)
+{
+    if (!syslog_token_ok(s, SYSLOG_HOSTNAME_MAX, false))
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '.' ||
+              *s == '-' || *s == '_' || *s == ':'))
+            return false;
+    return true;
+}
+
+/* A token the renderer made itself (MSGID, APP-NAME): NILVALUE if it is not valid. */
+static const char *syslog_token(const char *s, size_t max)
+{
+    return syslog_token_ok(s, max, false) ? s : "-";
+}
+
+/* --enterprise-number: a private enterprise number, decimal digits only (RFC 5424 §7.2.2),
+ * 1..4294967295, no sign, no leading zero. */
+static int parse_pen(const char *s, uint32_t *pen)
+{
+    uint64_t v = 0;
+    size_t n = 0;
+    for (; s[n]; n++) {
+        if (s[n] < '0' || s[n] > '9' || n >= 10)
+            return -1;
+        v = v * 10u + (uint64_t)(s[n] - '0');
+    }
+    if (n == 0 || s[0] == '0' || v > UINT32_MAX)
+        return -1;
+    *pen = (uint32_t)v;
+    return 0;
+}
+
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs, no surrogates, at most
+ * U+10FFFF), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    const unsigned char c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else {
+        return 0;
+    }
+    if (len > n || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t k = 2; k < len; k++)
+        if (s[k] < 0x80 || s[k] > 0xBF)
+            return 0;
+    return len;
+}
+
+/* MSG = MSG-UTF8 = BOM UTF-8-STRING (§6.4): controls become '?', bytes that are not UTF-8
+ * become U+FFFD, so the line stays one line of valid UTF-8. */
+static void syslog_msg(const char *s, size_t n)
+{
+    fputs(" \xEF\xBB\xBF", stdout);
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        size_t l = utf8_seq(u + i, n - i);
+        if (l == 0) {
+            fputs("\xEF\xBF\xBD", stdout);
+            i++;
+        } else if (l == 1) {
+            putchar(u[i] < 0x20 || u[i] == 0x7f ? '?' : u[i]);
+            i++;
+        } else {
+            fwrite(u + i, 1, l, stdout);
+            i += l;
+        }
+    }
+}
+
+/* SD-PARAM = PARAM-NAME "=" %d34 PARAM-VALUE %d34; '"', '\' and ']' escaped with '\'. */
+static void sd_param(const char *name, const char *value)
+{
+    if (!syslog_token_ok(name, SYSLOG_SDNAME_MAX, true))
+        return; /* never emitted: the names are this file's constants */
+    printf(" %s=\"", name);
+    for (const char *p = value; *p; p++) {
+        if (*p == '"' || *p == '\\' || *p == ']')
+            putchar('\\');
+        putchar(*p);
+    }
+    putchar('"');
+}
+
+static void sd_u64(const char *name, uint64_t v)
+{
+    char b[24];
+    snprintf(b, sizeof b, "%" PRIu64, v);
+    sd_param(name, b);
+}
+
+static void sd_i64(const char *name, int64_t v)
+{
+    char b[24];
+    snprintf(b, sizeof b, "%" PRId64, v);
+    sd_param(name, b);
+}
+
+typedef struct syslog_opts {
+    const char *hostname;    /* validated, or "-" */
+    char sd_id[SYSLOG_SDNAME_MAX + 1]; /* "fs38@PEN", validated */
+} syslog_opts;
+
 static void show_syslog(unsigned batch, const fs38_log_frame *f, const fs38_log_entry *e, bool decoded,
-                        const char *host)
+                        const syslog_opts *so)
 {
     /* facility 13 (log audit); non-events are notices */
     int64_t sev = decoded && e->kind == FS38_LOG_EVENT && e->severity >= 0 && e->severity < 8 ? e->severity : 5;
     if (decoded && e->kind == FS38_LOG_LOST)
         sev = 2;
-    char lbl[24], msgid[33];
+    char lbl[24], msgid[SYSLOG_MSGID_MAX + 8];
     if (decoded && e->kind == FS38_LOG_EVENT)
         snprintf(msgid, sizeof msgid, "%s", event_label(e->code, lbl));
     else
         snprintf(msgid, sizeof msgid, "log-%s", kind_name(f->kind));
-    printf("<%" PRId64 ">1 - %s fs38 - %s [" SD_ID " seq=\"%" PRIu32 "\" batch=\"%u\"", 13 * 8 + sev,
-           host && *host ? host : "-", msgid, f->seq, batch);
-    if (decoded && e->kind != FS38_LOG_SEAL && e->kind != FS38_LOG_LOST && e->kind != FS38_LOG_TRIM)
-        printf(" boot=\"%" PRIu64 "\" mono=\"%" PRIu64 "\"", e->boot, e->time_ms);
-    if (decoded && e->kind == FS38_LOG_EVENT)
-        printf(" code=\"%" PRId64 "\" arg=\"%" PRId64 "\"", e->code, e->arg);
-    if (decoded && (e->kind == FS38_LOG_LOST || e->kind == FS38_LOG_TRIM))
-        printf(" from=\"%" PRIu64 "\" to=\"%" PRIu64 "\"", e->from, e->to);
-    printf(" verified=\"no\"]");
+    /* HEADER: PRI VERSION SP TIMESTAMP(NILVALUE) SP HOSTNAME SP APP-NAME SP PROCID(NILVALUE) SP MSGID */
+    printf("<%" PRId64 ">1 - %s %s - %s [%s", 13 * 8 + sev, so->hostname,
+           syslog_token(SYSLOG_APP_NAME, SYSLOG_APPNAME_MAX), syslog_token(msgid, SYSLOG_MSGID_MAX), so->sd_id);
+    sd_u64("seq", f->seq);
+    sd_u64("batch", batch);
+    if (decoded && e->kind != FS38_LOG_SEAL && e->kind != FS38_LOG_LOST && e->kind != FS38_LOG_TRIM) {
+        sd_u64("boot", e->boot);
+        sd_u64("mono", e->time_ms);
+    }
+    if (decoded && e->kind == FS38_LOG_EVENT) {
+        sd_i64("code", e->code);
+        sd_i64("arg", e->arg);
+    }
+    if (decoded && (e->kind == FS38_LOG_LOST || e->kind == FS38_LOG_TRIM)) {
+        sd_u64("from", e->from);
+        sd_u64("to", e->to);
+    }
+    sd_param("verified", "no");
+    putchar(']');
     if (decoded && e->kind == FS38_LOG_EVENT && e->detail_len) {
-        putchar(' ');
-        for (size_t i = 0; i < e->detail_len; i++)
-            putchar((unsigned char)e->detail[i] < 0x20 ? '?' : e->detail[i]);
+        syslog_msg(e->detail, e->detail_len);
     } else {
         char d[512];
         describe(f, d, sizeof d);
-        printf(" %s", d);
+        syslog_msg(d, strlen(d));
     }
     putchar('\n');
 }
@@ -573,11 +785,12 @@ static void show_syslog(unsigned batch, const fs38_log_frame *f, const fs38_log_
 static int log_show(int argc, char **argv)
 {
     bool json = false, syslog = false;
-    const char *host = NULL;
+    const char *host = NULL, *pen_s = NULL;
     const host_opt opts[] = {
         { .name = "--json", .flag = &json },
         { .name = "--rfc5424", .flag = &syslog },
         { .name = "--hostname", .value = &host },
+        { .name = "--enterprise-number", .value = &pen_s },
         { .name = NULL },
     };
     const char *files[MAX_BATCHES];
@@ -591,6 +804,28 @@ static int log_show(int argc, char **argv)
         if (rc >= 0)
             host_err("log show: %s", nf == 0 ? "no BATCH given" : "--json or --rfc5424, not both");
         usage_log(1);
+        return HOST_EXIT_USAGE;
+    }
+    syslog_opts so;
+    memset(&so, 0, sizeof so);
+    so.hostname = "-";
+    if (host) {
+        if (!syslog_hostname_ok(host)) {
+            host_err("log show: --hostname must be 1 to %u printable ASCII characters of an RFC 5424 HOSTNAME "
+                     "(FQDN, IP address or host name: letters, digits, '.', '-', '_', ':')", SYSLOG_HOSTNAME_MAX);
+            return HOST_EXIT_USAGE;
+        }
+        so.hostname = host;
+    }
+    uint32_t pen = SYSLOG_PEN_DEFAULT;
+    if (pen_s && parse_pen(pen_s, &pen)) {
+        host_err("log show: --enterprise-number must be a private enterprise number: decimal digits, "
+                 "1 to 4294967295, no sign or leading zero");
+        return HOST_EXIT_USAGE;
+    }
+    snprintf(so.sd_id, sizeof so.sd_id, SYSLOG_SD_NAME "@%" PRIu32, pen);
+    if (!syslog_token_ok(so.sd_id, SYSLOG_SDNAME_MAX, true)) {
+        host_err("log show: SD-ID %s is not an RFC 5424 SD-NAME", so.sd_id);
         return HOST_EXIT_USAGE;
     }
     const show_fmt fmt = json ? SHOW_JSON : syslog ? SHOW_SYSLOG : SHOW_TEXT;
@@ -631,7 +866,7 @@ static int log_show(int argc, char **argv)
             if (fmt == SHOW_JSON) {
                 show_json((unsigned)(i + 1), &f, &e, decoded, &first);
             } else if (fmt == SHOW_SYSLOG) {
-                show_syslog((unsigned)(i + 1), &f, &e, decoded, host);
+                show_syslog((unsigned)(i + 1), &f, &e, decoded, &so);
             } else {
                 char desc[512];
                 describe(&f, desc, sizeof desc);

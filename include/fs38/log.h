@@ -267,7 +267,9 @@ typedef enum fs38_logv_kind {
     FS38_LOGV_TRUNCATED,       /* the export ends after `from` without its checkpoint */
     FS38_LOGV_BAD_CHECKPOINT,  /* checkpoint signature missing/invalid, or nonce/start wrong */
     FS38_LOGV_BAD_BATCH,       /* batch header / structure modified or unreadable */
-    FS38_LOGV_NOTE             /* information, not a problem */
+    FS38_LOGV_NOTE,            /* information, not a problem */
+    FS38_LOGV_MALFORMED        /* authentic (its MAC verifies) but its payload is not the CBOR its
+                                  kind requires: a finding, never OK */
 } fs38_logv_kind;
 
 typedef struct fs38_logv_item {
@@ -292,14 +294,17 @@ typedef struct fs38_log_vstate {
     uint8_t head[FS38_LOG_MAC_LEN];
 } fs38_log_vstate;
 
+#define FS38_LOG_MAX_EPOCH_DEFAULT (1u << 20) /* fs38_log_verify_config.max_epoch when 0 */
+#define FS38_LOG_MAX_SKIP_DEFAULT 64u         /* fs38_log_verify_config.max_skip when 0 */
+
 typedef struct fs38_log_verify_config {
     const uint8_t *k0;               /* FS38_LOG_KEY_LEN bytes */
     const fs38_log_vstate *resume;   /* NULL: the first batch must start at the genesis */
     const fs38_keyring *signers;     /* P-256 keys checking checkpoint signatures, or NULL */
     const uint8_t *nonce;            /* expected in the final checkpoint, or NULL */
     size_t nonce_len;
-    uint32_t max_epoch;              /* highest epoch derived (0 = 1 << 20) */
-    uint32_t max_skip;               /* epochs tried across a gap (0 = 4096) */
+    uint32_t max_epoch;              /* highest epoch derived (0 = FS38_LOG_MAX_EPOCH_DEFAULT) */
+    uint32_t max_skip;               /* epochs tried across a gap (0 = FS38_LOG_MAX_SKIP_DEFAULT) */
     fs38_logv_report report;
     void *user;
 } fs38_log_verify_config;
@@ -332,6 +337,7 @@ typedef struct fs38_log_verifier {
     bool last_closed;                /* the last batch ended with a verified checkpoint */
     bool last_tail_damaged;
     bool last_nonce_ok;
+    bool last_sig_ok;                /* its signature verified (only meaningful with signers) */
     uint64_t last_ok_seq;
     struct { uint64_t seq; uint8_t mac[FS38_LOG_MAC_LEN]; } seen[FS38_LOGV_SEEN];
     struct { uint64_t from, to; bool start; } gaps[FS38_LOGV_GAPS];
@@ -342,10 +348,16 @@ typedef struct fs38_log_verifier {
 
 FS38_NODISCARD fs38_err fs38_log_verify_init(fs38_log_verifier *v, const fs38_log_verify_config *cfg);
 /* Verify one batch (call in export order). Reports through cfg.report; FS38_OK unless an
- * argument or the crypto library failed (findings are counted, not returned). */
+ * argument or the crypto library failed (findings are counted, not returned). A batch that holds
+ * no record is a finding (TRUNCATED): it proves nothing. An authentic record whose payload does
+ * not decode is a finding (MALFORMED). */
 FS38_NODISCARD fs38_err fs38_log_verify_batch(fs38_log_verifier *v, const uint8_t *batch, size_t len);
 /* After the last batch: reports a missing closing checkpoint and unexplained gaps.
- * FS38_OK when everything verified, FS38_ERR_LOG_VERIFY when anything was found.
+ * FS38_OK only when nothing was found AND the last batch ends with an authentic, decodable
+ * CHECKPOINT record that closes the export (its `start` is where the export began), signed
+ * (signature verified) when cfg.signers is set, and carrying cfg.nonce when it is set; no batch,
+ * an empty batch, or a last batch without that checkpoint is TRUNCATED. FS38_ERR_LOG_VERIFY
+ * otherwise.
  * *state (may be NULL) receives where to resume. */
 FS38_NODISCARD fs38_err fs38_log_verify_finish(fs38_log_verifier *v, fs38_log_vstate *state);
 /* Destroy keys, wipe. */

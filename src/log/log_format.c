@@ -288,6 +288,7 @@ const char *fs38_logv_name(fs38_logv_kind k)
     case FS38_LOGV_BAD_CHECKPOINT: return "bad checkpoint";
     case FS38_LOGV_BAD_BATCH: return "bad batch";
     case FS38_LOGV_NOTE: return "note";
+    case FS38_LOGV_MALFORMED: return "malformed";
     }
     return "unknown";
 }

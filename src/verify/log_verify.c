@@ -25,6 +25,11 @@
  * predecessor is missing is UNVERIFIABLE. When exactly one seq is unaccounted for and the span
  * holds damaged bytes, that seq is MODIFIED (a changed header or length).
  *
+ * OK needs proof (fs38_log_verify_finish): nothing found AND the last batch ends with the export's
+ * authentic, decodable closing checkpoint (signed when signers are given, with the nonce when one
+ * is expected). A batch with no record proves nothing and is TRUNCATED wherever it appears; an
+ * authentic record whose payload does not decode is MALFORMED.
+ *
  * An epoch reached without the seals in between (across a gap, or a batch starting at a later
  * epoch without a resume state) is "unproven": a key captured in that epoch could have made
  * those records. Records that verify only like that are reported OK with `unproven` set, and
@@ -36,8 +41,6 @@
 #include "fs38/log.h"
 #include "fs38/util.h"
 
-#define DEFAULT_MAX_EPOCH (1u << 20)
-#define DEFAULT_MAX_SKIP 64u
 #define SEQ_WINDOW (1u << 24)   /* how far ahead an anchor's seq may be */
 #define SPAN_NAMED 64u
 #define WRONG_KEY_FRAMES 16u
@@ -64,6 +67,7 @@ typedef struct batch_ctx {
     unsigned n_adopt;
     uint64_t cp_start;
     bool cp_nonce_ok;
+    bool cp_sig_ok;            /* the checkpoint's signature verified with cfg.signers */
 } batch_ctx;
 
 /* ---- reporting --------------------------------------------------------------------------------- */
@@ -468,6 +472,7 @@ static void check_checkpoint(batch_ctx *b, const fs38_log_frame *f, const fs38_l
     b->cp_nonce_ok = v->cfg.nonce ? en->nonce && en->nonce_len == v->cfg.nonce_len &&
                                         memcmp(en->nonce, v->cfg.nonce, en->nonce_len) == 0
                                   : true;
+    b->cp_sig_ok = false;
     if (!v->cfg.signers)
         return;
     if (!en->sig) {
@@ -490,6 +495,22 @@ static void check_checkpoint(batch_ctx *b, const fs38_log_frame *f, const fs38_l
                e == FS38_ERR_BAD_SIGNATURE || e == FS38_ERR_UNTRUSTED_SIGNER
                    ? "checkpoint signature does not verify with the device certificate"
                    : "checkpoint signature malformed");
+    else
+        b->cp_sig_ok = true;
+}
+
+static const char *malformed_why(uint8_t kind)
+{
+    switch (kind) {
+    case FS38_LOG_GENESIS: return "authentic, but its payload is not a genesis record (CBOR)";
+    case FS38_LOG_EVENT: return "authentic, but its payload is not an event (CBOR)";
+    case FS38_LOG_SEAL: return "authentic, but its payload is not a seal (CBOR)";
+    case FS38_LOG_LOST: return "authentic, but its payload is not a LOST marker (CBOR)";
+    case FS38_LOG_TRIM: return "authentic, but its payload is not a TRIM marker (CBOR)";
+    case FS38_LOG_CHECKPOINT: return "authentic, but its payload is not a checkpoint (CBOR)";
+    case FS38_LOG_RELEASE: return "authentic, but its payload is not a release record (CBOR)";
+    }
+    return "authentic, but its payload does not decode";
 }
 
 /* f verified under `epoch` with predecessor MAC `prev`: it becomes the chain head. */
@@ -504,10 +525,12 @@ static FS38_NODISCARD fs38_err accept(batch_ctx *b, const fs38_log_frame *f, siz
         v->proven = false; /* seals between were not seen */
     }
     fs38_log_entry en;
-    /* only these kinds steer the verification; the rest is decoded by whoever shows it */
+    /* every payload must decode: an authentic record that does not is a finding (MALFORMED), it
+     * still takes its place in the chain (its MAC verified) but steers nothing. Only SEAL, LOST,
+     * TRIM and CHECKPOINT steer the verification. */
     const bool needs = f->kind == FS38_LOG_SEAL || f->kind == FS38_LOG_LOST || f->kind == FS38_LOG_TRIM ||
                        f->kind == FS38_LOG_CHECKPOINT;
-    const bool decoded = !needs || fs38_log_decode(f, &en) == FS38_OK;
+    const bool decoded = fs38_log_decode(f, &en) == FS38_OK;
     if (needs && decoded && f->kind == FS38_LOG_LOST && en.reason == FS38_LOG_LOST_TRUNCATED) {
         gap_explain(b, &en);
     } else if (needs && decoded && (f->kind == FS38_LOG_LOST || f->kind == FS38_LOG_TRIM)) {
@@ -522,14 +545,17 @@ static FS38_NODISCARD fs38_err accept(batch_ctx *b, const fs38_log_frame *f, siz
     v->any = true;
     v->last_ok_seq = f->seq;
     seen_add(v, f->seq, f->mac);
-    if (v->proven)
+    if (decoded && v->proven)
         v->ok++;
-    else
+    else if (decoded)
         v->unproven++;
     b->accepted++;
     b->last_end = off + f->size;
-    b->last_accepted_cp = f->kind == FS38_LOG_CHECKPOINT && off + f->size == b->n;
-    report(b, FS38_LOGV_OK, true, f->seq, f->seq, off, f, decoded ? why : "payload not decodable");
+    b->last_accepted_cp = decoded && f->kind == FS38_LOG_CHECKPOINT && off + f->size == b->n;
+    if (decoded)
+        report(b, FS38_LOGV_OK, true, f->seq, f->seq, off, f, why);
+    else
+        report(b, FS38_LOGV_MALFORMED, true, f->seq, f->seq, off, f, malformed_why(f->kind));
     fs38_err e = FS38_OK;
     if (needs && decoded && f->kind == FS38_LOG_SEAL) {
         if (en.epoch != v->epoch)
@@ -1139,17 +1165,26 @@ fs38_err fs38_log_verify_batch(fs38_log_verifier *v, const uint8_t *batch, size_
                NULL, "the batch is shorter than its records field says");
         b.tail_bad = true;
     }
+    if (b.n == 0 && !pb.truncated) {
+        /* no record: nothing is proven (not the chain, not a checkpoint, not the nonce) */
+        report(&b, FS38_LOGV_TRUNCATED, v->any, v->any ? v->next - 1u : 0, v->any ? v->next - 1u : 0, 0, NULL,
+               "the batch holds no record, not even a closing checkpoint");
+        b.tail_bad = true;
+    }
     if (pb.trailing)
         report(&b, FS38_LOGV_BAD_BATCH, false, 0, 0, b.n, NULL, "bytes after the batch");
     if (b.accepted || b.tail_bad) {
         v->last_tail_damaged = b.tail_bad;
         v->last_closed = b.last_accepted_cp && !b.tail_bad;
+        v->last_nonce_ok = false;
+        v->last_sig_ok = false;
         if (v->last_closed) {
             if (b.cp_start != v->run_start)
                 report(&b, FS38_LOGV_BAD_CHECKPOINT, true, v->next - 1u, v->next - 1u, b.last_end, NULL,
                        "the checkpoint closes an export that starts elsewhere");
             v->run_open = false;
             v->last_nonce_ok = b.cp_nonce_ok;
+            v->last_sig_ok = b.cp_sig_ok;
         }
     }
     return FS38_OK;
@@ -1162,9 +1197,9 @@ fs38_err fs38_log_verify_init(fs38_log_verifier *v, const fs38_log_verify_config
     memset(v, 0, sizeof *v);
     v->cfg = *cfg;
     if (!v->cfg.max_epoch)
-        v->cfg.max_epoch = DEFAULT_MAX_EPOCH;
+        v->cfg.max_epoch = FS38_LOG_MAX_EPOCH_DEFAULT;
     if (!v->cfg.max_skip)
-        v->cfg.max_skip = DEFAULT_MAX_SKIP;
+        v->cfg.max_skip = FS38_LOG_MAX_SKIP_DEFAULT;
     for (unsigned i = 0; i < FS38_LOGV_SEEN; i++)
         v->seen[i].seq = UINT64_MAX;
     if (psa_crypto_init() != PSA_SUCCESS)
@@ -1192,14 +1227,27 @@ fs38_err fs38_log_verify_finish(fs38_log_verifier *v, fs38_log_vstate *state)
     batch_ctx b;
     memset(&b, 0, sizeof b);
     b.v = v;
+    /* OK needs proof: the last batch ends with the export's authentic closing checkpoint
+     * (signed when signers are given, with the nonce when one is expected). Anything less is a
+     * finding even when nothing else was (an empty batch proves nothing). */
     if (v->batches == 0) {
         report(&b, FS38_LOGV_TRUNCATED, false, 0, 0, 0, NULL, "no batch");
-    } else if (!v->last_closed && !v->last_tail_damaged && v->any) {
-        report(&b, FS38_LOGV_TRUNCATED, true, v->next - 1u, v->next - 1u, 0, NULL,
-               "the export ends without its checkpoint");
-    } else if (v->last_closed && v->cfg.nonce && !v->last_nonce_ok) {
+    } else if (!v->last_closed) {
+        /* a damaged tail was reported where it is */
+        if (!v->last_tail_damaged || v->problems == 0) {
+            if (v->any)
+                report(&b, FS38_LOGV_TRUNCATED, true, v->next - 1u, v->next - 1u, 0, NULL,
+                       "the export ends without its checkpoint");
+            else
+                report(&b, FS38_LOGV_TRUNCATED, false, 0, 0, 0, NULL,
+                       "no record verified: the export ends without its checkpoint");
+        }
+    } else if (v->cfg.nonce && !v->last_nonce_ok) {
         report(&b, FS38_LOGV_BAD_CHECKPOINT, true, v->next - 1u, v->next - 1u, 0, NULL,
                "the final checkpoint does not carry the expected nonce (stale export)");
+    } else if (v->cfg.signers && !v->last_sig_ok && v->problems == 0) {
+        report(&b, FS38_LOGV_BAD_CHECKPOINT, true, v->next - 1u, v->next - 1u, 0, NULL,
+               "the final checkpoint's signature was not verified");
     }
     gap_flush(&b, true);
     if (state) {
