@@ -12,8 +12,8 @@
  *
  * Lifecycle: fs38_event_set_sink() once at start-up (before other fs38 calls), NULL to stop.
  * The sink registration is process-global state and not thread-safe: register it before any
- * other thread calls fs38, and serialise fs38 calls (see fs38/port.h) — a sink running on two
- * threads at once is not guarded against (only re-entry from the same thread is dropped).
+ * other thread calls fs38, and serialise fs38 calls (see fs38/port.h): the guard that drops
+ * events raised from inside the sink is a plain global, not a lock.
  */
 #ifndef FS38_EVENT_H
 #define FS38_EVENT_H

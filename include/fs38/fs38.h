@@ -22,8 +22,8 @@
  *
  * Lifecycle verbs (a context's start / end):
  *   verb pair                     for                                   contexts today
- *   _init / _free                 in-RAM contexts that hold PSA keys    fs38_keyring (_init,_free),
- *                                 or operations                          fs38_log_verifier
+ *   _init / _free                 in-RAM contexts holding PSA keys      fs38_keyring (_init,_free),
+ *                                 or PSA operations                      fs38_log_verifier
  *                                                                        (fs38_log_verify_init, _free)
  *   _open / _close                contexts bound to flash state         fs38_store, fs38_log
  *                                                                        (fs38_log_create formats + opens)
@@ -34,7 +34,8 @@
  *   none                          per-call working memory               fs38_attest_ctx,
  *                                                                        fs38_decommission_ctx
  * A context that holds a resource (PSA key or operation) must be ended on every path; the end
- * calls accept a context that is already ended or failed to start.
+ * calls accept a context that is already ended or whose start failed (all but
+ * fs38_decrypt_abort also accept NULL).
  *
  * Getters: fs38_<module>_<noun> fills caller buffers (fs38_identity_ueid, fs38_identity_cert,
  * fs38_store_get): variable-length ones take (buf, cap, *len), return FS38_ERR_BUFFER with *len
