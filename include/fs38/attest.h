@@ -27,7 +27,10 @@
  * and refuses a decommissioning receipt (claim -70010) presented as a token. Unknown claims of
  * other kinds are skipped (RFC 9711 §4), so a newer device's tokens stay verifiable.
  *
- * No allocation: caller-owned contexts; claims are copied out of the token.
+ * Lifecycle: none. fs38_attest_ctx is working memory for one call at a time (no set-up, no
+ * teardown, holds no resource); fs38_attest_config only points at things the caller owns (the
+ * identity, the port, the measurements), read during each call. No allocation; claims are
+ * copied out of the token. Not thread-safe per context (nor is the identity's store).
  */
 #ifndef FS38_ATTEST_H
 #define FS38_ATTEST_H
@@ -135,39 +138,115 @@ typedef struct fs38_attest_ctx {
     uint8_t claims[FS38_EAT_CLAIMS_MAX];
 } fs38_attest_ctx;
 
-/*
- * Produce a token for the verifier's nonce (8..64 bytes) into out (FS38_EAT_MAX is always
- * enough). Refused unless the device is provisioned or operational. Raises FS38_EV_ATTESTATION.
+/**
+ * \brief Produce a signed token for the verifier's nonce. Refused unless the device is
+ *        provisioned or operational. Raises FS38_EV_ATTESTATION.
+ *
+ * \param[out] ctx       Working memory (claims buffer) and ctx->diag; caller-owned, needs no
+ *                       set-up and keeps nothing between calls.
+ * \param[in]  cfg       Identity, port, debug status, ids and measurements; read during the
+ *                       call only (cfg->id must have an open store).
+ * \param[in]  nonce     The verifier's challenge, nonce_len bytes (8..64); copied into the token.
+ * \param[in]  nonce_len FS38_EAT_NONCE_MIN..FS38_EAT_NONCE_MAX.
+ * \param[out] out       cap bytes; the tagged COSE_Sign1 on FS38_OK (FS38_EAT_MAX is always
+ *                       enough).
+ * \param[in]  cap       Capacity of out.
+ * \param[out] out_len   The token's length on FS38_OK.
+ * \return FS38_OK; FS38_ERR_ARG when ctx, cfg, cfg->id, out or out_len is NULL, or for a bad
+ *         nonce length or configuration (see fs38_eat_encode()); FS38_ERR_NOT_PROVISIONED
+ *         (blank, or no device key / UEID); FS38_ERR_DECOMMISSIONED; FS38_ERR_BUFFER when cap
+ *         is too small; FS38_ERR_STORE_CORRUPT and the other errors of the identity's store
+ *         (fs38/identity.h); FS38_ERR_CRYPTO when hashing or signing fails.
  */
 FS38_NODISCARD fs38_err fs38_attest(fs38_attest_ctx *ctx, const fs38_attest_config *cfg, const uint8_t *nonce, size_t nonce_len,
                      uint8_t *out, size_t cap, size_t *out_len);
 
-/*
- * The measurements of a boot context whose slots were verified (fs38_boot_verify_slot or
- * fs38_boot_select): one per slot, named "A", "B", ...; booted_slot (or -1) is marked as the
- * one that runs. Returns the number written (FS38_SLOT_COUNT).
+/**
+ * \brief The measurements of a boot context whose slots were verified (fs38_boot_verify_slot
+ *        or fs38_boot_select): one per slot, named "A", "B", ...
+ *
+ * \param[in]  b           Boot context (read only; slot[i].present / verdict / digests).
+ * \param[in]  booted_slot Index of the slot that runs (marked booted), or -1.
+ * \param[out] out         FS38_SLOT_COUNT measurements, all written (copies, no pointers).
+ * \return The number written: FS38_SLOT_COUNT.
  */
 size_t fs38_attest_boot_measurements(const fs38_boot_ctx *b, int booted_slot,
                                      fs38_measurement out[FS38_SLOT_COUNT]);
 
-/* Encode the claims of cfg + nonce (what fs38_attest signs). */
+/**
+ * \brief Encode the claims map of cfg + nonce (what fs38_attest() signs); the UEID and the
+ *        lifecycle are read from cfg->id, iat from cfg->port's wall_time when it knows it.
+ *        The lifecycle is not checked here.
+ *
+ * \param[in]  cfg       Configuration: cfg->id required; n_meas <= FS38_EAT_MAX_MEASUREMENTS,
+ *                       each measurement a printable name of 1..15 characters and a valid
+ *                       status; dbgstat valid; hwmodel_len 1..32 when hwmodel is set.
+ * \param[in]  nonce     nonce_len bytes (8..64).
+ * \param[in]  nonce_len FS38_EAT_NONCE_MIN..FS38_EAT_NONCE_MAX.
+ * \param[out] out       cap bytes, or NULL to measure only.
+ * \param[in]  cap       Capacity of out.
+ * \param[out] out_len   The encoded length (needed length when measuring).
+ * \param[out] diag      Diagnostic on failure, or NULL.
+ * \return FS38_OK; FS38_ERR_ARG for NULL cfg / cfg->id / out_len, a bad nonce length or an
+ *         invalid configuration; FS38_ERR_NOT_PROVISIONED (no UEID); FS38_ERR_BUFFER when cap
+ *         is too small (*out_len holds the bytes written before the overflow, not the size
+ *         needed); errors of fs38_identity_ueid() / fs38_identity_lifecycle().
+ */
 FS38_NODISCARD fs38_err fs38_eat_encode(const fs38_attest_config *cfg, const uint8_t *nonce, size_t nonce_len, uint8_t *out,
                          size_t cap, size_t *out_len, fs38_diag *diag);
 
-/* Decode and check a claims map (the token's payload). */
+/**
+ * \brief Decode and check a claims map (a token's payload): types and ranges, no duplicate
+ *        keys, at most 32 claims, every required claim (nonce, ueid, dbgstat, swname,
+ *        swversion, fs38-measurements, fs38-lifecycle) present; unknown claims are skipped.
+ *
+ * \param[in]  claims The encoded map, len bytes.
+ * \param[in]  len    Bytes.
+ * \param[out] c      Zeroed, then filled (copies, no pointers into claims); partly filled on
+ *                    error.
+ * \param[out] diag   Diagnostic on failure, or NULL.
+ * \return FS38_OK; FS38_ERR_ARG when c is NULL; FS38_ERR_CLAIMS for anything wrong with the
+ *         claims (including malformed CBOR, trailing bytes, a missing claim, and a
+ *         decommissioning receipt presented as a token).
+ */
 FS38_NODISCARD fs38_err fs38_eat_parse(const uint8_t *claims, size_t len, fs38_eat_claims *c, fs38_diag *diag);
 
-/*
- * Verify a token: COSE_Sign1 by a key of kr, well-formed claims, and — when nonce is not NULL —
- * the nonce (FS38_ERR_NONCE otherwise). *info (may be NULL) tells which key signed.
+/**
+ * \brief Verify a token: COSE_Sign1 by a key of kr, well-formed claims (fs38_eat_parse()), and
+ *        — when nonce is not NULL — the nonce (constant-time comparison).
+ *
+ * \param[in]  token     The token, len bytes.
+ * \param[in]  len       Bytes.
+ * \param[in]  kr        Trusted keys (the device public key from its certificate, whose chain
+ *                       the caller checked).
+ * \param[in]  nonce     Expected nonce, or NULL to skip the nonce check.
+ * \param[in]  nonce_len Its length (0 when nonce is NULL).
+ * \param[out] c         The claims (zeroed first; meaningful on FS38_OK only).
+ * \param[out] info      Which key signed, or NULL. Its kid / payload pointers point into token
+ *                       and are valid as long as the caller's token buffer is.
+ * \param[out] diag      Diagnostic on failure, or NULL.
+ * \return FS38_OK; FS38_ERR_ARG when c or kr is NULL (or nonce NULL with nonce_len > 0), or
+ *         token is NULL; the errors of fs38_cose_sign1_verify(): FS38_ERR_COSE_FORMAT,
+ *         FS38_ERR_UNSUPPORTED_ALG, FS38_ERR_UNSUPPORTED_PARAM, FS38_ERR_BAD_SIGNATURE,
+ *         FS38_ERR_UNTRUSTED_SIGNER, FS38_ERR_CRYPTO; FS38_ERR_CLAIMS (fs38_eat_parse(); also a
+ *         detached payload); FS38_ERR_NONCE when the nonce differs.
  */
 FS38_NODISCARD fs38_err fs38_eat_verify(const uint8_t *token, size_t len, const fs38_keyring *kr, const uint8_t *nonce,
                          size_t nonce_len, fs38_eat_claims *c, fs38_cose_info *info, fs38_diag *diag);
 
-/* "enabled", "disabled", "disabled-since-boot", "disabled-permanently",
- * "disabled-fully-and-permanently" or "unknown". */
+/**
+ * \brief Name of a debug status.
+ * \param[in] s A status.
+ * \return A static string: "enabled", "disabled", "disabled-since-boot",
+ *         "disabled-permanently", "disabled-fully-and-permanently" or "unknown"; never NULL.
+ */
 const char *fs38_dbgstat_name(fs38_dbgstat s);
-/* "verified", "refused", "empty" or "unknown". */
+
+/**
+ * \brief Name of a measurement status.
+ * \param[in] s A status.
+ * \return A static string: "verified", "refused", "empty" or "unknown"; never NULL.
+ */
 const char *fs38_meas_status_name(fs38_meas_status s);
 
 #ifdef __cplusplus

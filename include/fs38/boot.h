@@ -18,6 +18,11 @@
  * Boot never advances the anti-rollback counter: only fs38_boot_commit() does, once the
  * running firmware is known good, so falling back to an older verified slot stays possible
  * until a newer image is committed.
+ *
+ * Lifecycle: fs38_boot_init() → verify / select / commit / confirm / running, any number of
+ * times. The context holds no resource (its buffers are inside it), so there is no teardown.
+ * It is large (envelope buffer and interpreter state): give it static storage on small
+ * targets. Not thread-safe; one context per device (see fs38/port.h).
  */
 #ifndef FS38_BOOT_H
 #define FS38_BOOT_H
@@ -96,48 +101,134 @@ typedef struct fs38_boot_ctx {
     int reverted_slot;
 } fs38_boot_ctx;
 
-/* Check the configuration (regions inside flash, aligned, not overlapping) and reset state. */
+/*
+ * "Verification errors" below: the reasons fs38_boot_verify_slot() refuses a slot —
+ * FS38_ERR_NO_IMAGE (no valid slot header); the errors of fs38_suit_authenticate();
+ * FS38_ERR_ROLLBACK (sequence below the anti-rollback counter); the errors of fs38_suit_run()
+ * for the validate and invoke sequences (FS38_ERR_VENDOR_ID, FS38_ERR_CLASS_ID,
+ * FS38_ERR_IMAGE_DIGEST, FS38_ERR_IMAGE_SIZE, FS38_ERR_CONDITION, FS38_ERR_COMPONENT, ...);
+ * FS38_ERR_POLICY (the manifest does not check vendor id, class id and image digest, has no
+ * invoke sequence, or does not invoke the image); FS38_ERR_IMAGE_SIZE (no or a different image
+ * size); FS38_ERR_CRYPTO; and the port's errors (FS38_ERR_IO, FS38_ERR_POWER, or the code of
+ * flash_read / counter_read).
+ */
+
+/**
+ * \brief Check the configuration (regions inside flash, aligned, not overlapping) and reset
+ *        the context's state.
+ *
+ * \param[out] ctx Context (several KiB: envelope buffer, manifest, interpreter); zeroed, then
+ *                 cfg is copied into it. Written only on FS38_OK.
+ * \param[in]  cfg Configuration, copied. The port, keyring, vendor and class ids it points to
+ *                 are kept by pointer and must outlive ctx.
+ * \return FS38_OK; FS38_ERR_ARG when ctx, cfg, cfg->port, cfg->trust, cfg->vendor_id or
+ *         cfg->class_id is NULL, the sector size is 0, the image offset is unaligned or below
+ *         FS38_SLOT_HEADER_SIZE + FS38_ENVELOPE_MAX, a slot is unaligned, not larger than the
+ *         image offset or outside the flash, the slots overlap, or a state region is not two
+ *         aligned sectors inside the flash apart from both slots.
+ */
 FS38_NODISCARD fs38_err fs38_boot_init(fs38_boot_ctx *ctx, const fs38_boot_config *cfg);
 
-/* Verify one slot completely; fills ctx->slot[slot]. */
+/**
+ * \brief Verify one slot completely (header, envelope, signature, manifest, anti-rollback
+ *        counter, validate and invoke sequences with the image digest streamed from flash).
+ *        Changes nothing on flash.
+ *
+ * \param[in,out] ctx  Initialised context.
+ * \param[in]     slot 0..FS38_SLOT_COUNT-1.
+ * \return FS38_OK; FS38_ERR_ARG when ctx is NULL or slot is out of range; otherwise the
+ *         verification error. ctx->slot[slot] is rewritten in every case but FS38_ERR_ARG:
+ *         verdict = the result, reason = its diagnostic, and on FS38_OK the sequence, image
+ *         size and digests, algorithm and signer kid. ctx->counter gets the anti-rollback
+ *         counter when it could be read.
+ */
 FS38_NODISCARD fs38_err fs38_boot_verify_slot(fs38_boot_ctx *ctx, unsigned slot);
 
-/*
- * Verify every slot and choose the one to boot (highest verified sequence). On success
- * *slot is its index. FS38_ERR_NOT_BOOTABLE when none verifies.
+/**
+ * \brief Verify every slot and choose the one to boot. Without a state region: the verified
+ *        slot with the highest sequence (A on a tie). With one: the update protocol of
+ *        fs38_boot_config.state (start a trial, revert an unconfirmed one, complete an
+ *        interrupted confirmation), which may write the state region, invalidate a reverted
+ *        slot and advance the anti-rollback counter. Raises FS38_EV_BOOT_REFUSED per refused
+ *        slot, FS38_EV_BOOT_REVERTED, and FS38_EV_BOOT_OK or FS38_EV_BOOT_NONE.
+ *
+ * \param[in,out] ctx  Initialised context: slot[], counter, chosen, st, reverted(_slot) are
+ *                     updated.
+ * \param[out]    slot The chosen slot on FS38_OK; may be NULL (ctx->chosen has it too).
+ * \return FS38_OK; FS38_ERR_ARG when ctx is NULL; FS38_ERR_NOT_BOOTABLE when no slot can boot
+ *         (each slot's reason in ctx->slot[i].reason); FS38_ERR_POWER when power failed
+ *         during a slot read or a state write (a slot's other verification errors do not
+ *         fail the call, they refuse the slot); FS38_ERR_IO and the port's codes from the
+ *         counter read and the state region (fs38_bootstate_read / _write, slot invalidation);
+ *         FS38_ERR_CRYPTO (state record check value).
  */
 FS38_NODISCARD fs38_err fs38_boot_select(fs38_boot_ctx *ctx, unsigned *slot);
 
-/*
- * Commit a slot as known good: re-verify it, then advance the anti-rollback counter to its
- * sequence number. Afterwards, images with a lower sequence number never boot again.
+/**
+ * \brief Commit a slot as known good: re-verify it, then advance the anti-rollback counter to
+ *        its sequence number. Afterwards images with a lower sequence never boot again.
+ *
+ * \param[in,out] ctx  Initialised context (slot[slot] and counter updated).
+ * \param[in]     slot 0..FS38_SLOT_COUNT-1.
+ * \return FS38_OK; FS38_ERR_ARG when ctx is NULL or slot is out of range; the verification
+ *         error when the slot does not verify (the counter is not touched); the port's
+ *         counter_advance / counter_read errors.
  */
 FS38_NODISCARD fs38_err fs38_boot_commit(fs38_boot_ctx *ctx, unsigned slot);
 
-/*
- * Confirm the image on trial (needs a state region): called by the running firmware after its
- * self-test. Re-verifies the pending slot, records it as confirmed, then commits it (advances
- * the anti-rollback counter). FS38_ERR_STATE when no image is on trial. *slot gets the slot.
- * Power-safe: a cut after the state write is completed by the next fs38_boot_select.
+/**
+ * \brief Confirm the image on trial: called by the running firmware after its self-test.
+ *        Re-verifies the pending slot, records it as confirmed, then commits it (advances the
+ *        anti-rollback counter). Raises FS38_EV_UPDATE_CONFIRMED. Power-safe: a cut after the
+ *        state write is completed by the next fs38_boot_select().
+ *
+ * \param[in,out] ctx  Initialised context with a state region (ctx->st, slot[], counter updated).
+ * \param[out]    slot The confirmed slot on FS38_OK; may be NULL.
+ * \return FS38_OK; FS38_ERR_ARG when ctx is NULL or the configuration has no state region;
+ *         FS38_ERR_STATE when no image is on trial; the verification error when the pending
+ *         slot no longer verifies (nothing recorded); errors of fs38_bootstate_read() /
+ *         fs38_bootstate_write(); the port's counter_advance / counter_read errors.
  */
 FS38_NODISCARD fs38_err fs38_boot_confirm(fs38_boot_ctx *ctx, unsigned *slot);
 
-/*
- * The slot the device is running now, as fs38_boot_select chose it at the last boot, without
- * changing anything (no trial is started or reverted, no counter moves): the image on trial,
- * else the confirmed slot, else the highest verified one. The update agent stages into the
- * other slot. FS38_ERR_NOT_BOOTABLE when nothing verifies.
+/**
+ * \brief The slot the device is running now, as fs38_boot_select() chose it at the last boot,
+ *        without changing anything (no trial started or reverted, no counter moved, no
+ *        events): the image on trial, else the confirmed slot if it verifies, else the highest
+ *        verified one (never the slot a download is going into). The update agent stages into
+ *        the other slot.
+ *
+ * \param[in,out] ctx  Initialised context (slot[] and st are refreshed).
+ * \param[out]    slot Must not be NULL; the running slot on FS38_OK.
+ * \return FS38_OK; FS38_ERR_ARG when ctx or slot is NULL; FS38_ERR_NOT_BOOTABLE when nothing
+ *         verifies; FS38_ERR_POWER from a slot read; errors of fs38_bootstate_read().
  */
 FS38_NODISCARD fs38_err fs38_boot_running(fs38_boot_ctx *ctx, unsigned *slot);
 
-/*
- * Program a slot with an envelope and an image without any check (factory programming,
- * tests): erase the region, program the image, the envelope, then the header last.
+/**
+ * \brief Program a slot with an envelope and an image without any check (factory programming,
+ *        tests): erase the region, program the image, the envelope, then the header last (so a
+ *        cut leaves no slot header: an empty slot).
+ *
+ * \param[in] cfg       Boot configuration (port and slot regions); not kept, not validated
+ *                      beyond what is listed here (use one fs38_boot_init() accepted).
+ * \param[in] slot      0..FS38_SLOT_COUNT-1.
+ * \param[in] env       The SUIT envelope, env_len bytes.
+ * \param[in] env_len   1..FS38_ENVELOPE_MAX.
+ * \param[in] image     The image, image_len bytes (may be NULL when image_len is 0).
+ * \param[in] image_len At most the slot size minus the image offset.
+ * \return FS38_OK; FS38_ERR_ARG when cfg or env is NULL, slot is out of range, env_len is 0 or
+ *         too large, or image is NULL with a length; FS38_ERR_IMAGE_SIZE when the image does
+ *         not fit; FS38_ERR_ARG from the flash wrappers for a region outside the flash;
+ *         FS38_ERR_IO / FS38_ERR_POWER or the port's erase / program code.
  */
 FS38_NODISCARD fs38_err fs38_slot_program(const fs38_boot_config *cfg, unsigned slot, const uint8_t *env, size_t env_len,
                            const uint8_t *image, size_t image_len);
 
-/* Version string of the library ("0.1.0"). */
+/**
+ * \brief Version string of the library.
+ * \return A static semantic-version string ("0.1.0"); never NULL.
+ */
 const char *fs38_version(void);
 
 #ifdef __cplusplus

@@ -8,6 +8,10 @@
  * after a cut the state is the old or the new one. When the active sector is full, the
  * other sector is erased and the next record goes there (the newest valid record always
  * survives any single interrupted operation).
+ *
+ * No context: each call scans the region again (at most two sectors of 64-byte records), so
+ * there is nothing to open or close. Not thread-safe: two writers on one region race (see
+ * fs38/port.h). fs38/boot.h and fs38/update.h are the usual callers.
  */
 #ifndef FS38_BOOTSTATE_H
 #define FS38_BOOTSTATE_H
@@ -42,9 +46,35 @@ typedef struct fs38_bootstate {
     uint8_t dl_digest[32];     /* manifest digest of the update being downloaded */
 } fs38_bootstate;
 
-/* Read the current state ({0, no slots} when the region is empty). */
+/**
+ * \brief Read the current state: the valid record with the highest sequence number.
+ *
+ * \param[in]  p      Port (flash); not kept.
+ * \param[in]  offset Start of the state region, a multiple of p->sector_size.
+ * \param[in]  size   Size of the region: exactly 2 * p->sector_size.
+ * \param[out] st     The state; written only on FS38_OK. An empty (or wholly torn) region
+ *                    reads as seq 0 with confirmed_slot, pending_slot and dl_slot
+ *                    FS38_NO_SLOT and everything else 0.
+ * \return FS38_OK; FS38_ERR_ARG when the geometry is wrong (sector_size 0, size != two
+ *         sectors, offset unaligned, region outside the flash) or p lacks flash_read;
+ *         FS38_ERR_IO / FS38_ERR_POWER (or any code the port's flash_read returns).
+ *         Records whose check fails are skipped, not reported.
+ */
 FS38_NODISCARD fs38_err fs38_bootstate_read(const fs38_port *p, uint32_t offset, uint32_t size, fs38_bootstate *st);
-/* Append a new state (st->seq is set to the next sequence number). */
+
+/**
+ * \brief Append a new state record (power-safe: after a cut the state is the old or the new).
+ *
+ * \param[in]     p      Port (flash); not kept.
+ * \param[in]     offset Start of the state region, as for fs38_bootstate_read().
+ * \param[in]     size   2 * p->sector_size.
+ * \param[in,out] st     The state to record; st->seq is overwritten with the next sequence
+ *                       number (also when the write then fails).
+ * \return FS38_OK; FS38_ERR_ARG for bad geometry (as fs38_bootstate_read) or a port without
+ *         flash_erase/flash_program; FS38_ERR_CRYPTO when the record's check value cannot be
+ *         computed (nothing is written); FS38_ERR_IO / FS38_ERR_POWER (or the port's code) from
+ *         the scan, the erase of the other sector (when the active one is full) or the program.
+ */
 FS38_NODISCARD fs38_err fs38_bootstate_write(const fs38_port *p, uint32_t offset, uint32_t size, fs38_bootstate *st);
 
 #ifdef __cplusplus

@@ -29,6 +29,11 @@
  *     -70011  fs38-erased     { 1: [ * uint PSA key id ], 2: [ * [ tstr name, uint offset, uint size ] ] }
  *     -70012  fs38-cert-sha256  bstr 32: SHA-256 of the device certificate (when one was installed)
  * docs/formats-eat.md §3 is the reference.
+ *
+ * Lifecycle: none. fs38_decommission_ctx is working memory for one call (no set-up, no
+ * teardown, no resource held; it holds nothing secret: the receipt is public).
+ * fs38_decommission_config only points at things the caller owns. Not thread-safe: nothing
+ * else may use the identity, its store or the regions during the call (see fs38/port.h).
  */
 #ifndef FS38_DECOMMISSION_H
 #define FS38_DECOMMISSION_H
@@ -85,18 +90,50 @@ typedef struct fs38_decommission_ctx {
     uint8_t buf[FS38_CERT_MAX];        /* certificate (for its digest), read-back chunks */
 } fs38_decommission_ctx;
 
-/*
- * Decommission (or complete an interrupted decommissioning, or — already decommissioned — give
- * the stored receipt back). The receipt goes to out (FS38_RECEIPT_MAX is enough; *out_len 0
- * when none could be kept). The sealed store must be open and bound (fs38_its_bind); it is open
- * again afterwards. Refused with FS38_ERR_NOT_PROVISIONED on a blank device (no key to sign a
- * receipt). Raises FS38_EV_DECOMMISSIONED.
+/**
+ * \brief Decommission the device (or complete an interrupted decommissioning, or — already
+ *        decommissioned — give the stored receipt back). Raises FS38_EV_DECOMMISSIONED when
+ *        the work completes.
+ *
+ * \param[out] ctx     Working memory, ctx->diag, ctx->outcome (DONE, RESUMED or ALREADY),
+ *                     keys_destroyed and bytes_erased; zeroed first, needs no set-up.
+ * \param[in]  cfg     Identity (its store must be open and bound with fs38_its_bind(); it is
+ *                     wiped and reopened in place, and is open again afterwards), port, extra
+ *                     keys and regions, optional nonce; read during the call only.
+ * \param[out] out     cap bytes for the receipt (may be NULL when cap is 0). FS38_RECEIPT_MAX
+ *                     is enough.
+ * \param[in]  cap     Capacity of out.
+ * \param[out] out_len Must not be NULL. The receipt's length on FS38_OK (0 when ALREADY and no
+ *                     receipt was kept); 0 on every error — a receipt is only valid when the
+ *                     call returned FS38_OK.
+ * \return FS38_OK; FS38_ERR_ARG when ctx, cfg or out_len is NULL, out is NULL with cap > 0, or
+ *         the configuration is invalid (no identity / store / port, too many keys or regions,
+ *         a nonce not 8..64 bytes, a region unaligned, unnamed, outside the flash or
+ *         overlapping the store); FS38_ERR_NOT_PROVISIONED on a blank device (no key to sign a
+ *         receipt) or when the UEID / device key is missing; FS38_ERR_BUFFER when cap is too
+ *         small for the receipt (new or stored); FS38_ERR_ERASE when a region or the store
+ *         does not read back erased; FS38_ERR_CRYPTO (signing, hashing, destroying a key);
+ *         the errors of the identity and its store (fs38/identity.h, fs38/store.h: e.g.
+ *         FS38_ERR_STORE_FULL keeping the receipt, FS38_ERR_STORE_CORRUPT); FS38_ERR_IO /
+ *         FS38_ERR_POWER or the port's code from erasing and reading back. After a failure past
+ *         the commit point the device stays "decommissioning" (key refused): call again or
+ *         fs38_decommission_resume().
  */
 FS38_NODISCARD fs38_err fs38_decommission(fs38_decommission_ctx *ctx, const fs38_decommission_config *cfg, uint8_t *out,
                            size_t cap, size_t *out_len);
 
-/* At start-up: complete an interrupted decommissioning if there is one (outcome RESUMED, the
- * stored receipt in out), else do nothing (outcome NONE, *out_len 0). */
+/**
+ * \brief At start-up: complete an interrupted decommissioning if there is one (outcome
+ *        RESUMED, the stored receipt in out), else do nothing (outcome NONE, *out_len 0, also
+ *        for blank, provisioned, operational and decommissioned devices).
+ *
+ * \param[out] ctx     As for fs38_decommission().
+ * \param[in]  cfg     As for fs38_decommission().
+ * \param[out] out     As for fs38_decommission().
+ * \param[in]  cap     Capacity of out.
+ * \param[out] out_len As for fs38_decommission().
+ * \return FS38_OK; the errors of fs38_decommission() except FS38_ERR_NOT_PROVISIONED.
+ */
 FS38_NODISCARD fs38_err fs38_decommission_resume(fs38_decommission_ctx *ctx, const fs38_decommission_config *cfg, uint8_t *out,
                                   size_t cap, size_t *out_len);
 
@@ -126,11 +163,38 @@ typedef struct fs38_receipt_claims {
     uint8_t cert_digest[32];
 } fs38_receipt_claims;
 
-/* Decode and check receipt claims. */
+/**
+ * \brief Decode and check receipt claims: types, no duplicate keys, the fs38-receipt marker
+ *        and every required claim (ueid, swname, swversion, fs38-lifecycle, fs38-erased);
+ *        an attestation token's claims are refused.
+ *
+ * \param[in]  claims The encoded claims map, len bytes.
+ * \param[in]  len    Bytes.
+ * \param[out] c      Zeroed, then filled (copies, no pointers); partly filled on error.
+ * \param[out] diag   Diagnostic on failure, or NULL.
+ * \return FS38_OK; FS38_ERR_ARG when c is NULL; FS38_ERR_CLAIMS for anything wrong with the
+ *         claims (malformed CBOR included).
+ */
 FS38_NODISCARD fs38_err fs38_receipt_parse(const uint8_t *claims, size_t len, fs38_receipt_claims *c, fs38_diag *diag);
 
-/* Verify a receipt: COSE_Sign1 by a key of kr and well-formed receipt claims; when nonce is not
- * NULL the receipt must carry exactly that nonce (FS38_ERR_NONCE). */
+/**
+ * \brief Verify a receipt: COSE_Sign1 by a key of kr and well-formed receipt claims; when nonce
+ *        is not NULL the receipt must carry exactly that nonce (constant-time comparison).
+ *
+ * \param[in]  receipt   The receipt, len bytes.
+ * \param[in]  len       Bytes.
+ * \param[in]  kr        Trusted keys (the device public key from its certificate).
+ * \param[in]  nonce     Expected nonce, or NULL to skip the check.
+ * \param[in]  nonce_len Its length (0 when nonce is NULL).
+ * \param[out] c         The claims (zeroed first; meaningful on FS38_OK only).
+ * \param[out] info      Which key signed, or NULL; its pointers point into receipt.
+ * \param[out] diag      Diagnostic on failure, or NULL.
+ * \return FS38_OK; FS38_ERR_ARG when c or kr is NULL, receipt is NULL, or nonce is NULL with
+ *         nonce_len > 0; the errors of fs38_cose_sign1_verify() (FS38_ERR_COSE_FORMAT,
+ *         FS38_ERR_UNSUPPORTED_ALG, FS38_ERR_UNSUPPORTED_PARAM, FS38_ERR_BAD_SIGNATURE,
+ *         FS38_ERR_UNTRUSTED_SIGNER, FS38_ERR_CRYPTO); FS38_ERR_CLAIMS; FS38_ERR_NONCE when a
+ *         nonce was expected and the receipt carries another one or none.
+ */
 FS38_NODISCARD fs38_err fs38_receipt_verify(const uint8_t *receipt, size_t len, const fs38_keyring *kr, const uint8_t *nonce,
                              size_t nonce_len, fs38_receipt_claims *c, fs38_cose_info *info, fs38_diag *diag);
 

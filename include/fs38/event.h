@@ -9,6 +9,11 @@
  * `detail` is a short human-readable text (never a secret: no keys, no passwords); `arg`
  * carries a number that matters for the event (a sequence number, a back-off in seconds,
  * an fs38_err). Both are copied by the sink if it keeps them.
+ *
+ * Lifecycle: fs38_event_set_sink() once at start-up (before other fs38 calls), NULL to stop.
+ * The sink registration is process-global state and not thread-safe: register it before any
+ * other thread calls fs38, and serialise fs38 calls (see fs38/port.h): the guard that drops
+ * events raised from inside the sink is a plain global, not a lock.
  */
 #ifndef FS38_EVENT_H
 #define FS38_EVENT_H
@@ -64,11 +69,34 @@ typedef struct fs38_event_rec {
 
 typedef void (*fs38_event_sink)(void *user, const fs38_event_rec *ev);
 
-/* Register the sink (NULL to drop events). */
+/**
+ * \brief Register the one sink every event goes to (replacing the previous one).
+ *
+ * \param[in] sink Called synchronously for each event; NULL drops events from now on.
+ * \param[in] user Passed back to sink unchanged; kept (not copied) until the next call, so
+ *                 it must stay valid as long as the sink is registered (typically an open
+ *                 fs38_log, with fs38_log_sink as the sink).
+ */
 void fs38_event_set_sink(fs38_event_sink sink, void *user);
-/* Report an event. */
+
+/**
+ * \brief Report a security event to the registered sink (dropped when there is none, and
+ *        when called from inside the sink itself).
+ *
+ * \param[in] code     What happened.
+ * \param[in] severity RFC 5424 severity.
+ * \param[in] arg      The number that matters for the event (see fs38_event_code).
+ * \param[in] detail   Short NUL-terminated text, or NULL; never a secret. Borrowed for the
+ *                     duration of the call only: a sink that keeps it copies it.
+ */
 void fs38_event(fs38_event_code code, fs38_severity severity, int64_t arg, const char *detail);
-/* Name of an event code ("update-rejected"), or "unknown". */
+
+/**
+ * \brief Name of an event code for logs and exports.
+ *
+ * \param[in] code An event code.
+ * \return A static string ("update-rejected"), or "unknown"; never NULL.
+ */
 const char *fs38_event_name(fs38_event_code code);
 
 #ifdef __cplusplus

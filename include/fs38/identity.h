@@ -27,7 +27,10 @@
  * only in the provisioned and operational states: once decommissioning has begun nothing can
  * use it, even if the power is cut before it is destroyed.
  *
- * The context is caller-owned and holds no secret. Not thread-safe.
+ * Lifecycle: fs38_identity_init() → calls; the context holds no resource (the key lives in
+ * PSA, the records in the store), so there is no teardown — but the store it points to must
+ * stay open while it is used. The context is caller-owned and holds no secret. Not
+ * thread-safe (nor is the store under it; see fs38/port.h).
  */
 #ifndef FS38_IDENTITY_H
 #define FS38_IDENTITY_H
@@ -62,42 +65,136 @@ typedef struct fs38_identity {
     fs38_diag diag;     /* why the last call failed */
 } fs38_identity;
 
-/* Set up a context; nothing is read yet. key: the persistent PSA key id of the device key. */
+/*
+ * "Store errors" below: what fs38_store_get() / fs38_store_put() / fs38_store_delete() can
+ * return for the records involved (FS38_ERR_STATE for a store that is not open or broken,
+ * FS38_ERR_STORE_CORRUPT, FS38_ERR_STORE_FULL and FS38_ERR_LIMIT on writes, FS38_ERR_CRYPTO,
+ * FS38_ERR_IO / FS38_ERR_POWER or the port's code). After every failed call id->diag says why.
+ */
+
+/**
+ * \brief Set up a context; nothing is read yet.
+ *
+ * \param[out] id    Context to fill (zeroed first).
+ * \param[in]  store Sealed store, kept by pointer: it must be open whenever id is used and
+ *                   outlive id; bind it with fs38_its_bind() so the device key persists.
+ * \param[in]  key   Persistent PSA key id of the device key (non-zero).
+ * \return FS38_OK; FS38_ERR_ARG when id or store is NULL or key is 0.
+ */
 FS38_NODISCARD fs38_err fs38_identity_init(fs38_identity *id, fs38_store *store, psa_key_id_t key);
 
-/* The lifecycle state (blank when never set). */
+/**
+ * \brief Read the lifecycle state.
+ *
+ * \param[in,out] id Context (id->diag written on failure).
+ * \param[out]    lc The state on FS38_OK; FS38_LIFECYCLE_BLANK when no state was ever recorded.
+ * \return FS38_OK; FS38_ERR_ARG when id, its store or lc is NULL; FS38_ERR_STORE_CORRUPT when
+ *         the record is not one valid byte; FS38_ERR_BUFFER when the record is longer than one
+ *         byte (it is only ever written by fs38_identity_set_lifecycle, so this means the record
+ *         was written by something else); store errors.
+ */
 FS38_NODISCARD fs38_err fs38_identity_lifecycle(fs38_identity *id, fs38_lifecycle *lc);
-/* Record a lifecycle state (used by provisioning and decommissioning). */
+
+/**
+ * \brief Record a lifecycle state (used by provisioning and decommissioning; no transition
+ *        rules are checked here).
+ *
+ * \param[in,out] id Context.
+ * \param[in]     lc FS38_LIFECYCLE_BLANK .. FS38_LIFECYCLE_DECOMMISSIONED.
+ * \return FS38_OK; FS38_ERR_ARG when id or its store is NULL or lc is out of range; store
+ *         errors of fs38_store_put().
+ */
 FS38_NODISCARD fs38_err fs38_identity_set_lifecycle(fs38_identity *id, fs38_lifecycle lc);
-/* "blank", "provisioned", "operational", "decommissioning", "decommissioned" or "unknown". */
+
+/**
+ * \brief Name of a lifecycle state.
+ * \param[in] lc A state.
+ * \return A static string: "blank", "provisioned", "operational", "decommissioning",
+ *         "decommissioned" or "unknown"; never NULL.
+ */
 const char *fs38_lifecycle_name(fs38_lifecycle lc);
 
-/*
- * Give the device its identity: a new UEID and a new device key generated inside PSA (any
- * leftover key with the same id, e.g. from an interrupted provisioning or an earlier life of
- * the device, is destroyed first). Allowed when blank or decommissioned; otherwise
- * FS38_ERR_PROVISIONED (or FS38_ERR_DECOMMISSIONED while a decommissioning is unfinished).
- * Raises FS38_EV_PROVISIONED.
+/**
+ * \brief Give the device its identity: a new UEID and a new device key generated inside PSA
+ *        (any leftover key with the same id, e.g. from an interrupted provisioning or an
+ *        earlier life of the device, is destroyed first); any earlier certificate is deleted.
+ *        Allowed when blank or decommissioned. Raises FS38_EV_PROVISIONED.
+ *
+ * \param[in,out] id Context.
+ * \return FS38_OK; FS38_ERR_ARG when id or its store is NULL; FS38_ERR_PROVISIONED when
+ *         provisioned or operational; FS38_ERR_DECOMMISSIONED while a decommissioning is
+ *         unfinished; FS38_ERR_STORE_FULL when PSA has no room for the key
+ *         (PSA_ERROR_INSUFFICIENT_STORAGE) or the store none for the records; FS38_ERR_CRYPTO
+ *         when key or UEID generation fails; errors of fs38_identity_lifecycle(); store errors.
+ * \note Power-safe: the lifecycle record is written last (the commit point).
  */
 FS38_NODISCARD fs38_err fs38_identity_provision(fs38_identity *id);
 
-/* The UEID (FS38_ERR_NOT_PROVISIONED when there is none). */
+/**
+ * \brief Read the UEID.
+ *
+ * \param[in,out] id   Context.
+ * \param[out]    ueid FS38_UEID_LEN bytes (type FS38_UEID_TYPE_RAND + 16 random bytes);
+ *                     its content is undefined on error.
+ * \return FS38_OK; FS38_ERR_ARG when id, its store or ueid is NULL; FS38_ERR_NOT_PROVISIONED
+ *         when there is no UEID record; FS38_ERR_STORE_CORRUPT when the record has the wrong
+ *         length or type; store errors.
+ */
 FS38_NODISCARD fs38_err fs38_identity_ueid(fs38_identity *id, uint8_t ueid[FS38_UEID_LEN]);
-/* The device key's public point (65 bytes). */
+
+/**
+ * \brief The device key's public point (exported from PSA; the lifecycle is not checked).
+ *
+ * \param[in,out] id    Context.
+ * \param[out]    point FS38_P256_POINT_LEN bytes, 04 || x || y.
+ * \return FS38_OK; FS38_ERR_ARG when id or point is NULL; FS38_ERR_NOT_PROVISIONED when the
+ *         key does not exist; FS38_ERR_CRYPTO for any other PSA failure.
+ */
 FS38_NODISCARD fs38_err fs38_identity_public_key(fs38_identity *id, uint8_t point[FS38_P256_POINT_LEN]);
-/* The device key, for signing: only in the provisioned and operational states
- * (FS38_ERR_NOT_PROVISIONED / FS38_ERR_DECOMMISSIONED otherwise). */
+
+/**
+ * \brief The device key id, for signing — only in the provisioned and operational states.
+ *
+ * \param[in,out] id  Context.
+ * \param[out]    key The PSA key id, written on FS38_OK only. The key stays owned by PSA /
+ *                    the identity: do not destroy it.
+ * \return FS38_OK; FS38_ERR_ARG when id or key is NULL; FS38_ERR_NOT_PROVISIONED when blank;
+ *         FS38_ERR_DECOMMISSIONED when decommissioning or decommissioned; errors of
+ *         fs38_identity_lifecycle().
+ */
 FS38_NODISCARD fs38_err fs38_identity_signing_key(fs38_identity *id, psa_key_id_t *key);
 
-/*
- * Install the certificate the CA issued (DER). `point` is the public key the caller's X.509
- * parser found in it; it must be this device's key (FS38_ERR_CERT_MISMATCH otherwise), and the
- * DER must carry that point as a P-256 subjectPublicKey (BIT STRING 03 42 00 04 ..). Allowed in
- * the provisioned and operational (replacement) states. Moves to operational.
+/**
+ * \brief Install the certificate the CA issued (DER) and move to operational. Allowed in the
+ *        provisioned and operational (replacement) states.
+ *
+ * \param[in,out] id    Context.
+ * \param[in]     der   The certificate, len bytes; copied into the store.
+ * \param[in]     len   1..FS38_CERT_MAX.
+ * \param[in]     point The public key the caller's X.509 parser found in der (65 bytes). It
+ *                      must be this device's key, and der must carry it as a P-256
+ *                      subjectPublicKey (BIT STRING 03 42 00 04 ..). The chain and signature
+ *                      are not checked here.
+ * \return FS38_OK; FS38_ERR_ARG when id, der or point is NULL or len is 0; FS38_ERR_LIMIT when
+ *         len > FS38_CERT_MAX; FS38_ERR_NOT_PROVISIONED (blank, or no device key);
+ *         FS38_ERR_DECOMMISSIONED (decommissioning / decommissioned); FS38_ERR_CERT_MISMATCH;
+ *         FS38_ERR_CRYPTO (reading the public key); errors of fs38_identity_lifecycle(); store
+ *         errors.
  */
 FS38_NODISCARD fs38_err fs38_identity_install_cert(fs38_identity *id, const uint8_t *der, size_t len,
                                     const uint8_t point[FS38_P256_POINT_LEN]);
-/* The installed certificate (FS38_ERR_NOT_FOUND when none; FS38_ERR_BUFFER with *len set). */
+
+/**
+ * \brief Read the installed certificate (in any lifecycle state).
+ *
+ * \param[in,out] id  Context.
+ * \param[out]    buf cap bytes; the DER on FS38_OK (may be NULL when cap is 0, to ask the size).
+ * \param[in]     cap Capacity of buf (FS38_CERT_MAX is always enough).
+ * \param[out]    len Must not be NULL; the certificate's length on FS38_OK and FS38_ERR_BUFFER.
+ * \return FS38_OK; FS38_ERR_ARG when id or len is NULL (or buf NULL with cap > 0);
+ *         FS38_ERR_NOT_FOUND when no certificate is installed; FS38_ERR_BUFFER when cap is too
+ *         small (*len set); store errors. NOT_FOUND and BUFFER leave id->diag unset.
+ */
 FS38_NODISCARD fs38_err fs38_identity_cert(fs38_identity *id, uint8_t *buf, size_t cap, size_t *len);
 
 #ifdef __cplusplus

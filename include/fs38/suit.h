@@ -22,6 +22,10 @@
  * Nothing is copied: fs38_suit_manifest points into the caller's envelope buffer, which
  * must stay unchanged while the manifest is used. No allocation; bounded recursion
  * (try-each nesting <= FS38_SUIT_MAX_NESTING).
+ *
+ * Lifecycle: fs38_suit_authenticate() fills a caller-owned fs38_suit_manifest, then
+ * fs38_suit_run() any number of times with a caller-owned fs38_suit_runner. Neither holds a
+ * resource (nothing to free). Not thread-safe per runner; a manifest is only read by runs.
  */
 #ifndef FS38_SUIT_H
 #define FS38_SUIT_H
@@ -161,22 +165,62 @@ typedef struct fs38_suit_manifest {
     fs38_suit_member validate, load, invoke, dependency_resolution, payload_fetch, install, text;
 } fs38_suit_manifest;
 
-/*
- * Authenticate an envelope and decode its manifest (step 1). `keys` holds the trust anchors.
- * Errors: FS38_ERR_SUIT_FORMAT, FS38_ERR_NO_AUTH, COSE errors (FS38_ERR_BAD_SIGNATURE,
- * FS38_ERR_UNSUPPORTED_ALG, FS38_ERR_BAD_MAC, ...), FS38_ERR_MANIFEST_DIGEST,
- * FS38_ERR_MANIFEST_VERSION, FS38_ERR_SEVERED_DIGEST, FS38_ERR_LIMIT, CBOR errors.
+/**
+ * \brief Authenticate an envelope and decode its manifest (step 1).
+ *
+ * \param[out] m       Zeroed, then filled. Every span in it points into env: env must stay
+ *                     valid and unchanged as long as m (or a runner using it) is used.
+ *                     m->authenticated is true only on FS38_OK.
+ * \param[in]  env     The envelope (tag 107 optional), env_len bytes.
+ * \param[in]  env_len Bytes.
+ * \param[in]  keys    Trust anchors; read during the call only.
+ * \param[out] diag    Cleared, then the diagnostic on failure; may be NULL.
+ * \return FS38_OK; FS38_ERR_ARG when m, env or keys is NULL; FS38_ERR_SUIT_FORMAT for any
+ *         structural problem (malformed CBOR of any kind is reported as this, the diag naming
+ *         the CBOR error; duplicate or unknown members, missing manifest / version / sequence
+ *         / common / components, trailing bytes); FS38_ERR_NO_AUTH (no authentication wrapper,
+ *         or no COSE block in it); FS38_ERR_LIMIT (more than FS38_SUIT_MAX_AUTH_BLOCKS blocks,
+ *         FS38_SUIT_MAX_COMPONENTS components, FS38_SUIT_MAX_INTEGRATED payloads, or too many
+ *         severed members); FS38_ERR_UNSUPPORTED_ALG (digest other than SHA-256, COSE algorithm);
+ *         the COSE errors of the first block tried (FS38_ERR_COSE_FORMAT,
+ *         FS38_ERR_UNSUPPORTED_PARAM, FS38_ERR_BAD_SIGNATURE, FS38_ERR_UNTRUSTED_SIGNER,
+ *         FS38_ERR_BAD_MAC); FS38_ERR_MANIFEST_DIGEST; FS38_ERR_MANIFEST_VERSION;
+ *         FS38_ERR_SEVERED_DIGEST (a severed member present with a wrong or no digest);
+ *         FS38_ERR_CRYPTO (PSA failure while hashing or verifying).
  */
 FS38_NODISCARD fs38_err fs38_suit_authenticate(fs38_suit_manifest *m, const uint8_t *env, size_t env_len,
                                 const fs38_keyring *keys, fs38_diag *diag);
 
-/* Anti-rollback: FS38_ERR_ROLLBACK ("sequence 3 < installed 5") when m->sequence < installed. */
+/**
+ * \brief Anti-rollback check of an authenticated manifest.
+ *
+ * \param[in]  m         Manifest (must not be NULL).
+ * \param[in]  installed The lowest sequence allowed (the anti-rollback counter).
+ * \param[out] diag      Diagnostic on failure ("sequence 3 < installed 5"), or NULL.
+ * \return FS38_OK when m->sequence >= installed; FS38_ERR_ROLLBACK otherwise.
+ */
 FS38_NODISCARD fs38_err fs38_suit_check_sequence(const fs38_suit_manifest *m, uint64_t installed, fs38_diag *diag);
 
-/* The member for a sequence, or NULL for an invalid seq. */
+/**
+ * \brief The member holding a command sequence (or the text member for FS38_SUIT_MAN_TEXT).
+ *
+ * \param[in] m   Manifest.
+ * \param[in] seq A sequence key.
+ * \return A pointer into m (valid as long as m), or NULL for a key that names no member.
+ */
 const fs38_suit_member *fs38_suit_member_of(const fs38_suit_manifest *m, fs38_suit_seq seq);
 
-/* Look up an integrated payload (envelope text key, e.g. "#firmware"). */
+/**
+ * \brief Look up an integrated payload by its envelope text key (e.g. "#firmware").
+ *
+ * \param[in]  m        Authenticated manifest (must not be NULL).
+ * \param[in]  name     The key, name_len bytes (compared exactly; no NUL needed).
+ * \param[in]  name_len Bytes.
+ * \param[out] out      Must not be NULL; on FS38_OK the payload, a span into the envelope.
+ *                      Integrated payloads are not covered by the signature: check them
+ *                      against the manifest's image digest before use.
+ * \return FS38_OK; FS38_ERR_NOT_FOUND when the envelope has no such payload.
+ */
 FS38_NODISCARD fs38_err fs38_suit_integrated(const fs38_suit_manifest *m, const char *name, size_t name_len, fs38_span *out);
 
 /* Parameters of one component while a sequence runs. Spans point into the envelope. */
@@ -238,18 +282,49 @@ typedef struct fs38_suit_runner {
     unsigned nesting;
 } fs38_suit_runner;
 
-/*
- * Run the shared sequence and then sequence `seq` of an authenticated manifest.
- * A sequence that is absent returns FS38_ERR_NOT_FOUND; severed and not supplied,
- * FS38_ERR_SEVERED_MISSING. Conditions fail with FS38_ERR_VENDOR_ID, FS38_ERR_CLASS_ID,
- * FS38_ERR_IMAGE_DIGEST, FS38_ERR_IMAGE_SIZE or FS38_ERR_CONDITION; r->checked[] tells
- * which checks passed.
+/**
+ * \brief Run the shared sequence and then sequence `seq` of an authenticated manifest, with
+ *        fresh parameters, component 0 selected.
+ *
+ * \param[in,out] r    Runner: the caller sets vendor_id / class_id / device_id, ops and user
+ *                     (kept only for the call); params, selected, checked and nesting are
+ *                     reset and then written. r->checked[] tells which checks passed, also
+ *                     after a failure. Parameter spans point into the envelope.
+ * \param[in]     m    Manifest from a successful fs38_suit_authenticate() (its envelope still
+ *                     in place).
+ * \param[in]     seq  The sequence to run.
+ * \param[out]    diag Cleared, then the diagnostic on failure; may be NULL.
+ * \return FS38_OK; FS38_ERR_ARG when r or m is NULL or seq is not a command sequence;
+ *         FS38_ERR_STATE when m is not authenticated; FS38_ERR_NOT_FOUND when the manifest has
+ *         no such sequence; FS38_ERR_SEVERED_MISSING when it is severed and not supplied;
+ *         FS38_ERR_SUIT_FORMAT (malformed sequence, parameter or component index);
+ *         FS38_ERR_UNSUPPORTED_COMMAND (unknown command, or a command whose ops entry is NULL);
+ *         FS38_ERR_UNSUPPORTED_PARAM; FS38_ERR_UNSUPPORTED_ALG (image digest algorithm);
+ *         FS38_ERR_COMPONENT (component index out of range); FS38_ERR_MISSING_PARAM;
+ *         FS38_ERR_LIMIT (try-each / run-sequence nested deeper than FS38_SUIT_MAX_NESTING);
+ *         condition failures FS38_ERR_VENDOR_ID, FS38_ERR_CLASS_ID, FS38_ERR_IMAGE_DIGEST,
+ *         FS38_ERR_IMAGE_SIZE, FS38_ERR_CONDITION; and any code a platform callback (r->ops)
+ *         returns, passed through unchanged.
  */
 FS38_NODISCARD fs38_err fs38_suit_run(fs38_suit_runner *r, const fs38_suit_manifest *m, fs38_suit_seq seq, fs38_diag *diag);
 
-/* Names for diagnostics and dumps ("condition-image-match", "image-digest", "install"); NULL if unknown. */
+/**
+ * \brief Name of a command code ("condition-image-match"), for diagnostics and dumps.
+ * \param[in] code A command code.
+ * \return A static string, or NULL when unknown.
+ */
 const char *fs38_suit_command_name(int64_t code);
+/**
+ * \brief Name of a parameter key ("image-digest").
+ * \param[in] key A parameter key.
+ * \return A static string, or NULL when unknown.
+ */
 const char *fs38_suit_param_name(int64_t key);
+/**
+ * \brief Name of a manifest member / sequence key ("install").
+ * \param[in] key A sequence key.
+ * \return A static string, or NULL when unknown.
+ */
 const char *fs38_suit_seq_name(int64_t key);
 
 #ifdef __cplusplus
