@@ -41,6 +41,10 @@ int main(int argc, char **argv)
         usage(stdout);
         return HOST_EXIT_OK;
     }
+    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+        printf("fs38-device %s\n", fs38_version());
+        return HOST_EXIT_OK;
+    }
     if (i < argc && strcmp(argv[i], "--state") == 0 && i + 1 < argc) {
         dir = argv[i + 1];
         i += 2;
