@@ -21,7 +21,7 @@ fail() { echo "install: FAIL: $*" >&2; exit 1; }
   { cat "$tmp/install.log" >&2; fail "cmake --install"; }
 
 # ---- layout -------------------------------------------------------------------------------
-libdir=$(cd "$prefix" && dirname "$(find . -name fs38.pc -path '*/pkgconfig/*' | head -1)")
+libdir=$(cd "$prefix" && dirname "$(find . -name fs38.pc -path '*/pkgconfig/*' -print -quit)")
 libdir=${libdir%/pkgconfig}; libdir=${libdir#./}
 [ -n "$libdir" ] || fail "no fs38.pc installed"
 for f in bin/fs38 bin/fs38-device "$libdir/libfs38.a" "$libdir/libfs38.so" \
@@ -62,8 +62,11 @@ for exe in consumer consumer_shared; do
 done
 # the shared one really runs on the installed libfs38.so
 if command -v ldd >/dev/null; then
-  ldd "$tmp/cm/consumer_shared" | grep -q "$prefix/$libdir/libfs38.so" || fail "consumer_shared does not use the installed libfs38.so"
-  ! ldd "$tmp/cm/consumer" | grep -q libfs38 || fail "static consumer depends on libfs38.so"
+  # (whole outputs first: grep -q closing the pipe early would fail the pipeline)
+  deps_shared=$(ldd "$tmp/cm/consumer_shared")
+  deps_static=$(ldd "$tmp/cm/consumer")
+  grep -q "$prefix/$libdir/libfs38.so" <<<"$deps_shared" || fail "consumer_shared does not use the installed libfs38.so"
+  ! grep -q libfs38 <<<"$deps_static" || fail "static consumer depends on libfs38.so"
 fi
 
 # ---- b. pkg-config consumer ----------------------------------------------------------------------
