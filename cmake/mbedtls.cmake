@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Provides the imported/alias targets fs38_mbedcrypto, fs38_mbedx509, fs38_mbedtls.
 # 1. A system Mbed TLS >= 3.6 (its CMake package) is used when present.
 # 2. Otherwise the source tree fetched by scripts/deps (Debian 13's 3.6 package) is built

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * main.c — `fs38-device`, the reference device on the POSIX port.
  *

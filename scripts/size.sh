@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # scripts/size.sh [OUT_DIR] — cross-compile every src/*.c for a Cortex-M4 and print, per module,
 # the flash (text + data) and RAM (data + bss) it takes, from arm-none-eabi-size on the object
 # files, plus the largest stack frame of the module (-fstack-usage). Used by `make size`.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* boot.c — secure boot: A/B slot verification, selection and anti-rollback commit (control 2). */
 #include <string.h>
 #include "fs38/boot.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fs38/update.h — the device update agent (control 3): authentic, newer firmware meant for
  * this device, decrypted on the fly into the staging slot, never leaving the device without
