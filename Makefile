@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # fs38 — top-level entry points. Each target installs what it needs (scripts/deps) first.
 #   make demo    the reference device's lifecycle, step by step
 #   make test    build and run every test (CTest)

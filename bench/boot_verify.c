@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * boot_verify.c — how close secure-boot verification gets to the physical floor.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log.c — cost of the security log (fs38/log.h) against the HMAC it is built on.
  *

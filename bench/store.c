@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * store.c — cost of the sealed store (fs38/store.h) against the raw AEAD it is built on.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * update.c — what installing an encrypted update costs beyond the raw operations it needs.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_identity.c — fs38-device commands of identity, accounts, attestation and
  * decommissioning (controls 1, 6, 8, 12):

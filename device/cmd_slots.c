@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_slots.c — fs38-device commands of secure boot (control 2): init, flash-slot, boot,
  * commit, status.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_update.c — fs38-device commands of signed + encrypted updates (control 3):
  *   update ENV.suit PAYLOAD [--chunk N] [--power-cut K]

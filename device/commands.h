@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * commands.h — fs38-device's commands. Each: int cmd_x(const char *dir, int argc, char **argv)
  * where argv holds the arguments after the command name. To add a command: write it in its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* device.c — the reference device's ROM file, flash file and boot configuration. */
 #include "device.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * device.h — the reference device's state: its "ROM" (trust anchors, vendor / class ids)
  * and its flash (a POSIX flash file), both kept in a state directory.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* keys.c — the reference device's own keys (persistent PSA keys, generated inside the device). */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * keys.h — the reference device's own keys, as PSA key ids (they never leave the device):
  * the key-agreement key for encrypted updates (ECDH-ES+A128KW) and an optional pre-shared

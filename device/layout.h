@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * layout.h — flash layout of the reference device (fs38-device) on the POSIX port.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * main.c — `fs38-device`, the reference device on the POSIX port.
  *
@@ -43,6 +44,10 @@ int main(int argc, char **argv)
     int i = 1;
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         usage(stdout);
+        return HOST_EXIT_OK;
+    }
+    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+        printf("fs38-device %s\n", fs38_version());
         return HOST_EXIT_OK;
     }
     if (i < argc && strcmp(argv[i], "--state") == 0 && i + 1 < argc) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_cbor.c — libFuzzer target for the bounded CBOR decoder and the encoder (fs38/cbor.h).
  *

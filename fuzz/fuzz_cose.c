@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_cose.c — libFuzzer target for COSE_Sign1 / COSE_Mac0 verification (fs38/cose.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_decrypt.c — the encryption-info (COSE_Encrypt) parser and the streaming decryptor.
  *
  * Input: [1 byte chunk size][2 bytes info length][info][ciphertext]. The info is parsed and,

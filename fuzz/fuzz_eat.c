@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_eat.c — libFuzzer target for the attestation-token and decommissioning-receipt
  * verifiers (fs38/attest.h, fs38/decommission.h).

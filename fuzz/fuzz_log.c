@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_log.c — libFuzzer target for the security-log batch parser and verifier (fs38/log.h).
  *

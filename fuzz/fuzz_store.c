@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_store.c — libFuzzer target for the sealed store's flash parser (fs38/store.h): the input
  * is a corrupted flash image of the store's region.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_suit.c — libFuzzer targets for SUIT processing and secure boot (fs38/suit.h, boot.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_update.c — the update agent's state machine fed random operations and chunks.
  *
  * A RAM-backed device holds a verified factory image in slot A. Two genuine updates (A128CTR

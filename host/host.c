@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* host.c — shared helpers of the host programs: messages, options, files, hex, UUIDs, PEM keys. */
 #include "host.h"
 

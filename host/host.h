@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * host.h — helpers shared by the host programs (fs38, fs38-device): error messages,
  * command-line options, whole-file I/O, hex, UUIDs and P-256 PEM keys.

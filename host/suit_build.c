@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* suit_build.c — signed SUIT envelope for one image (see suit_build.h for the exact shape). */
 #include "suit_build.h"
 

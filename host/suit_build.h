@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * suit_build.h — builds a signed SUIT envelope (draft-ietf-suit-manifest) for one image.
  *

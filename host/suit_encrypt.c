@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* suit_encrypt.c — encrypt a payload and build its COSE_Encrypt encryption-info (host side). */
 #include <string.h>
 #include <mbedtls/nist_kw.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * suit_encrypt.h — host side of SUIT payload encryption (draft-ietf-suit-firmware-encryption):
  * encrypts an image and produces the COSE_Encrypt encryption-info a device needs.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # scripts/bench.sh BUILD_DIR — run every benchmark executable in BUILD_DIR/bench (bench_*), then
 # list the static stack frames (-fstack-usage, the .su files next to libfs38's objects) of fs38's
 # functions along the boot verifier's call chains — also for Cortex-M4 when `make size` has

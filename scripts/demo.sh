@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # scripts/demo.sh BUILD_DIR — the product's main job: the reference device's lifecycle,
 # told step by step. Each capability has a chapter in scripts/demo.d/NN-*.sh, run in order
 # in one shell, sharing the variables below. Every refusal shown is a real refusal by the

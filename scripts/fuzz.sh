@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # scripts/fuzz.sh BUILD_DIR [SECONDS] — build fs38's libFuzzer targets with clang-14 and run each
 # for SECONDS (default 30). Used by `make fuzz` (after scripts/deps).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # scripts/size.sh [OUT_DIR] — cross-compile every src/*.c for a Cortex-M4 and print, per module,
 # the flash (text + data) and RAM (data + bss) it takes, from arm-none-eabi-size on the object
 # files, plus the largest stack frame of the module (-fstack-usage). Used by `make size`.
@@ -43,11 +44,19 @@ warn=$(awk '/^set\(FS38_WARN/{on=1} on{print} on&&/\)/{exit}' "$here/CMakeLists.
 [ -n "${warn// /}" ] || warn="-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2 -Wconversion -Wno-sign-conversion"
 [ "${SIZE_WERROR:-0}" = 1 ] && warn="$warn -Werror"
 version=$(sed -n 's/^project(fs38 VERSION \([0-9.]*\).*/\1/p' "$here/CMakeLists.txt")
+version=${version:-0.0.0}
+# fs38/config.h as CMake would generate it for an MCU build (FS38_UPDATE_CHUNK 512 unless
+# SIZE_UPDATE_CHUNK says otherwise)
+mkdir -p "$out/include/fs38"
+IFS=. read -r vmaj vmin vpat <<<"$version"
+sed -e "s/@PROJECT_VERSION_MAJOR@/${vmaj:-0}/" -e "s/@PROJECT_VERSION_MINOR@/${vmin:-0}/" \
+    -e "s/@PROJECT_VERSION_PATCH@/${vpat:-0}/" -e "s/@PROJECT_VERSION@/$version/" \
+    -e "s/@FS38_UPDATE_CHUNK@/${SIZE_UPDATE_CHUNK:-512}/" \
+    "$here/include/fs38/config.h.in" >"$out/include/fs38/config.h"
 
 cflags=(-Os -mcpu=cortex-m4 -mthumb -ffunction-sections -fdata-sections -std=c11 -fstack-usage
         -DFS38_MBEDTLS_BAREMETAL "-DMBEDTLS_CONFIG_FILE=\"fs38_mbedtls_config.h\""
-        "-DFS38_VERSION=\"${version:-0.0.0}\""
-        -I "$here/include" -I "$here/port/mbedtls" -I "$mbed_inc")
+        -I "$out/include" -I "$here/include" -I "$here/port/mbedtls" -I "$mbed_inc")
 # shellcheck disable=SC2206
 cflags+=($warn)
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # cli.cmake — CTest tests that run the built programs (included by tests/CMakeLists.txt).
 #   cli_*     tests/cli/*.sh against build/tools/fs38 (target fs38_tool) and fs38-device
 #   cross_*   tests/cross/crosscheck.py: an independent Python implementation (Debian's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* support.h — helpers shared by the cmocka tests (host only: uses stdio/malloc). */
 #ifndef FS38_TEST_SUPPORT_H
 #define FS38_TEST_SUPPORT_H

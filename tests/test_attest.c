@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_attest.c — Entity Attestation Tokens (fs38/attest.h): the round trip, the exact claims
  * encoding, nonce and signer checks, every single-byte change and every truncation refused,
  * strict claims parsing (hand-made claim sets signed with the real device key), measurements

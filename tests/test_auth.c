@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_auth.c — no universal default passwords (control 1, fs38/auth.h): per-device setup
  * credentials stored only as PBKDF2 hashes, the forced first change, the password policy
  * (NIST SP 800-63B; the Mirai list checked against the audit vectors), exponential back-off

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_boot.c — secure boot: A/B selection, fallback, refusal, anti-rollback, exhaustive
  * tamper of envelope and image, power cuts while a slot is programmed. */
 #include <fcntl.h>

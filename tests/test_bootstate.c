@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_bootstate.c — the persistent boot/update state: latest record wins, sector rollover,
  * and a power cut at every operation leaves the old or the new state. */
 #include <string.h>

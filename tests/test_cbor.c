@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_cbor.c — the bounded CBOR decoder and the encoder (RFC 8949). */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_cose.c — COSE_Sign1 / COSE_Mac0 sign and verify, header rules, keyring. */
 #include <stdio.h>
 #include <stdlib.h>

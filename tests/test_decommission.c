@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_decommission.c — secure decommissioning (control 12, fs38/decommission.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_decrypt.c — every draft-ietf-suit-firmware-encryption vector decrypts to its
  * plaintext, streamed in chunks of every size; tampering and wrong keys are refused. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_identity.c — the device identity (fs38/identity.h): UEID, a device key generated inside
  * PSA that cannot be exported, the certificate check, lifecycle rules, power cuts during
  * provisioning, and 100 devices (each its own flash and hardware unique key) that must all get

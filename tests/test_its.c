@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_its.c — PSA Internal Trusted Storage (psa_its_*) on the sealed store, and Mbed TLS
  * persistent keys kept there: they survive store close/reopen and PSA re-initialisation, are
  * never on flash in the clear, and a power cut while a key is created leaves it either whole

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_log.c — the security log (control 7): append / export / verify round trips, every byte
  * of an export tampered, records deleted / reordered / duplicated, the tail truncated, an old
  * batch replayed, the ring wrapped (LOST and TRIM markers, resuming from a verified state),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_posix_port.c — the POSIX port: flash file, power cuts, entropy, clocks, counters. */
 #include "support.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_store.c — sealed store: put/get/delete, limits, compaction and wear rotation, full
  * store, tamper (every byte), rollback, wrong HUK, wipe, and a power cut at every
  * program/erase of a scripted sequence with several compactions. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_suit_vectors.c — every SUIT vector in tests/vectors/suit/ reaches the verdict its
  * README gives, plus envelopes built here for what the vectors don't cover. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_update.c — the update agent (control 3): encrypted and plain updates at every chunk
  * size, each rejection with its own error leaving the device as it was, resume after a
  * power cut, and the power-loss proof: a cut at every program/erase operation of a full

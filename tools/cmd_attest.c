@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_attest.c — `fs38 attest`: the verifier's side of attestation (control 8).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_ca.c — `fs38 ca`: the manufacturer's certificate authority for device identities
  * (control 8), with Mbed TLS X.509 writing (PSA has no X.509).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_inspect.c — `fs38 inspect ENV.suit [--json]`: dump a SUIT envelope without a key.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_keygen.c — `fs38 keygen --out KEY.pem [--pub PUB.pem] [--force]`. */
 #include <stdio.h>
 #include <string.h>

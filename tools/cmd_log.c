@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_log.c — `fs38 log`: the fleet / investigator side of the security log (control 7).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_receipt.c — `fs38 receipt verify`: the backend's check of a decommissioning receipt
  * (control 12).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_sign.c — `fs38 sign --key KEY.pem --image IMG --seq N --vendor-id UUID --class-id UUID
  *               [--component NAME] [--alg es256|esp256] --out ENV.suit`.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_verify.c — `fs38 verify --key PUB.pem [--key PUB2.pem ...] [--hmac-key KEY.hex ...]
  *                 ENV.suit [--image IMG] [--vendor-id UUID] [--class-id UUID]`.

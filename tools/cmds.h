@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmds.h — the subcommands of the host tool `fs38`. Each returns the process exit code:
  * 0 success, 1 rejected (verification failed / malformed input), 2 usage or I/O error. */
 #ifndef FS38_TOOLS_CMDS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* emit.c — human-readable / JSON renderings of one output tree (see emit.h). */
 #include "emit.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emit.h — one tree of output, two renderings: indented human-readable text or JSON.
  *

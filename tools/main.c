@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* main.c — `fs38`, the host command line: keygen, sign, verify, inspect. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* suit_dump.c — display decoding of SUIT command sequences, parameters and text (see suit_dump.h). */
 #include "suit_dump.h"
 

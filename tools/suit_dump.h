@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * suit_dump.h — decode SUIT manifest pieces for display (fs38 inspect) without trusting
  * them: every decode is bounded by the CBOR decoder; anything unexpected is shown in CBOR

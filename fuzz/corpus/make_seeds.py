@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Regenerate the committed fuzz seed corpora under fuzz/corpus/ (run: python3 fuzz/corpus/make_seeds.py).
 
   cbor/            small hand-made items covering every major type, the edge heads and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fs38/attest.h — Entity Attestation Tokens (RFC 9711) signed by the device key (control 8).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fs38/auth.h — local accounts without universal default passwords (control 1).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fs38/boot.h — secure boot with A/B slots and anti-rollback (control 2).
  *

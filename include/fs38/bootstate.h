@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fs38/bootstate.h — the persistent boot / update state (which slot is confirmed, which is
  * pending its first trial boot, how far a download got), kept power-safe in flash.

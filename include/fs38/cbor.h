@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fs38/cbor.h — bounded, zero-allocation CBOR (RFC 8949) decoder and encoder.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fs38/cose.h — COSE_Sign1 and COSE_Mac0 (RFC 9052 / RFC 9053) over PSA Crypto keys.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fs38/decommission.h — secure decommissioning (control 12): a receipt signed by the device key,
  * then every PSA key destroyed, the sealed store and the other secret-bearing regions (security

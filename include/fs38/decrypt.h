@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fs38/decrypt.h — streaming payload decryption for SUIT (draft-ietf-suit-firmware-encryption).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fs38/err.h — error codes and rejection diagnostics.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fs38/identity.h — the device's own identity (controls 6 and 8): a UEID, a device key that is
  * generated inside the device and never leaves it, the certificate the manufacturer's CA

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fs38/log.h — the forward-secure, truncation-evident security log (control 7).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fs38/store.h — sealed key/value storage on flash (control 6).
  *

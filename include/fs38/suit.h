@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fs38/suit.h — SUIT manifest processing (draft-ietf-suit-manifest), algorithm profile
  * suit-sha256-esp256-ecdh-a128ctr (draft-ietf-suit-mti).

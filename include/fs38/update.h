@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fs38/update.h — the device update agent (control 3): authentic, newer firmware meant for
  * this device, decrypted on the fly into the staging slot, never leaving the device without
@@ -35,9 +36,9 @@
 extern "C" {
 #endif
 
-#ifndef FS38_UPDATE_CHUNK
-#define FS38_UPDATE_CHUNK 512u                  /* internal work buffer (a build may raise it) */
-#endif
+/* FS38_UPDATE_CHUNK (the internal work buffer, a libfs38 build option) comes from the
+ * generated configuration header, never from a compile definition. */
+#include "fs38/config.h"
 #define FS38_UPDATE_PROGRESS (64u * 1024u)      /* persist progress every 64 KiB */
 
 typedef struct fs38_update_config {
@@ -80,6 +81,10 @@ typedef struct fs38_update_ctx {
         uint8_t work[FS38_UPDATE_CHUNK + 16];
     } u;
 } fs38_update_ctx;
+
+/* sizeof(fs38_update_ctx) as libfs38 was built: a consumer compares it with its own sizeof to
+ * catch a configuration header that does not belong to the library it links. */
+size_t fs38_update_ctx_size(void);
 
 /* Start (or resume) an update with its envelope; see above. */
 FS38_NODISCARD fs38_err fs38_update_begin(fs38_update_ctx *u, const fs38_update_config *cfg, const uint8_t *env, size_t env_len);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fs38/util.h — constant-time comparison, secret wiping, SHA-256 helpers.
  *

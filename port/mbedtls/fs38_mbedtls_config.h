@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fs38_mbedtls_config.h — the Mbed TLS 3.6 configuration fs38 is built with.
  *

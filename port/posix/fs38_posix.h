@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fs38_posix.h — the POSIX port: flash is a file, entropy from the OS, clocks from
  * clock_gettime, monotonic counters kept in flash. Used by fs38-device and by every test.

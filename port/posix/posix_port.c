@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * posix_port.c — the POSIX port (see fs38_posix.h for the contract).
  *

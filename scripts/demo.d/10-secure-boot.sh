@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Chapter 1 — secure boot (control 2) and resilience against malformed input (control 9).
 # Sourced by scripts/demo.sh: $FS38, $DEV, $W, $STATE and the helpers run/refuse/expect.
 

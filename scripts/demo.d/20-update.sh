@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Chapter 2 — signed and encrypted over-the-air updates (control 3).
 
 chapter "2. Updates: signed, encrypted for this device, power-safe, confirmed or reverted"

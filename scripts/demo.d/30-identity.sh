@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Chapter 3 — device identity and attestation (controls 6, 8), no universal default passwords
 # (control 1), secure decommissioning (control 12).
 # Sourced by scripts/demo.sh: $FS38, $DEV, $W, $STATE and the helpers run/refuse/expect.

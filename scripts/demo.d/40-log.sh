@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Chapter 4 — the security log (control 7): forward-secure, truncation-evident, verified off the
 # device. Sourced by scripts/demo.sh: $FS38, $DEV, $W, $STATE and the helpers run/refuse/expect.
 #

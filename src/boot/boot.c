@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* boot.c — secure boot: A/B slot verification, selection and anti-rollback commit (control 2). */
 #include <string.h>
 #include "fs38/boot.h"
@@ -5,13 +6,11 @@
 #include "fs38/event.h"
 #include "fs38/util.h"
 
-#ifndef FS38_VERSION
-#define FS38_VERSION "0.0.0"
-#endif
+#include "fs38/config.h"
 
 const char *fs38_version(void)
 {
-    return FS38_VERSION;
+    return FS38_VERSION_STRING;
 }
 
 uint32_t fs38_slot_image_offset(const fs38_boot_config *cfg)

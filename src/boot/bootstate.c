@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* bootstate.c — power-safe persistent boot/update state: append-only checked records in two sectors. */
 #include <string.h>
 #include "fs38/bootstate.h"

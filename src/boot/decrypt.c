@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* decrypt.c — COSE_Encrypt payload decryption for SUIT: A128CTR / A128GCM content,
  * A128KW / ECDH-ES+A128KW key distribution (draft-ietf-suit-firmware-encryption). */
 #include <string.h>

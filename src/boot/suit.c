@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* suit.c — SUIT envelope authentication and manifest command interpreter
  * (draft-ietf-suit-manifest; profile suit-sha256-esp256-ecdh-a128ctr). */
 #include <string.h>

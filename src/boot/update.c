@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* update.c — the update agent (control 3): begin with the envelope, stream the payload into
  * the staging slot (decrypting and hashing on the fly), finish by verifying and marking the
  * new image pending. Power-safe; resumable for CTR and plaintext payloads. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cbor.c — bounded CBOR decoder and encoder (RFC 8949), no allocation, no recursion. */
 #include <string.h>
 #include "fs38/cbor.h"

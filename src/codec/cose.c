@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cose.c — COSE_Sign1 (ES256 / ESP256) and COSE_Mac0 (HMAC 256/256), RFC 9052/9053, via PSA. */
 #include <string.h>
 #include "fs38/cbor.h"

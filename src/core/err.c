@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* err.c — error strings and the tiny formatter behind rejection diagnostics. */
 #include <stdarg.h>
 #include "fs38/err.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* event.c — the one entry point for security events (control 7). */
 #include <stddef.h>
 #include "fs38/event.h"

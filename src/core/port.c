@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* port.c — argument and geometry checks in front of the platform's flash calls. */
 #include "fs38/port.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* util.c — constant-time compare, wipe, SHA-256 convenience. */
 #include <psa/crypto.h>
 #include "fs38/util.h"

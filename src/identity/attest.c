@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* attest.c — Entity Attestation Tokens (RFC 9711) signed by the device key (control 8).
  * Format: fs38/attest.h and docs/formats-eat.md. */
 #include <string.h>

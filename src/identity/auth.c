@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* auth.c — local accounts without universal default passwords (control 1). See fs38/auth.h.
  *
  * Records (sealed store, little endian):

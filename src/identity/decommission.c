@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * decommission.c — secure decommissioning (control 12). See fs38/decommission.h for the
  * contract and the receipt format.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* identity.c — UEID, device key, certificate and lifecycle state (controls 6, 8). See
  * fs38/identity.h. Everything lives in the sealed store; the key is a persistent PSA key. */
 #include <string.h>

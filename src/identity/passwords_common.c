@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * passwords_common.c — the most common passwords, embedded for the password policy
  * (control 1, fs38/auth.h, NIST SP 800-63B §3.1.1.2: refuse values known to be commonly used):

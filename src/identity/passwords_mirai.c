@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 AND MIT */
 /*
  * passwords_mirai.c — the passwords of the Mirai botnet's telnet credential list, embedded for
  * the password policy (control 1, fs38/auth.h): a new password equal to one of them (ignoring

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log.c — the security log on the device (control 7). Contract in fs38/log.h, formats in
  * docs/log-format.md; the verifier is log_verify.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log_format.c — security-log formats shared by the device (log.c), the verifier
  * (log_verify.c) and the host tools: record framing, payload decoding, batch parsing, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * its.c — PSA Internal Trusted Storage (psa_its_*) on top of the sealed store.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * store.c — sealed key/value store (control 6). See fs38/store.h for the contract.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log_verify.c — verification of security-log batches (control 7), for the fleet / backend
  * side (fs38 log verify) and the fuzzer. Contract in fs38/log.h, formats in docs/log-format.md.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # fs38-device: init, factory programming, A/B boot with fallback, anti-rollback commit.
 . "$(dirname "$0")/lib.sh"
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Identity, accounts, attestation and decommissioning through the programs (controls 1, 6, 8,
 # 12): fs38 ca init/issue, fs38-device provision/install-cert/login/passwd/attest/decommission,
 # fs38 attest verify, fs38 receipt verify. Exit codes and output lines are the documented ones.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # fs38 inspect: human-readable and JSON dumps, without a key.
 . "$(dirname "$0")/lib.sh"
 

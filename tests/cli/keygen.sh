@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # fs38 keygen: private key created with mode 0600, public key PEM, no silent overwrite.
 . "$(dirname "$0")/lib.sh"
 

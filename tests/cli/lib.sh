@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # lib.sh — helpers for the command-line tests (sourced by tests/cli/*.sh).
 # Environment (set by tests/cli.cmake): FS38, FS38_DEVICE, FS38_VECTORS.
 set -u

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The security log (control 7) through the programs: fs38-device log init/export/release/status/
 # append/seal, events of boot and updates landing in it, and fs38 log verify/show on the exports —
 # tampering, truncation, replay, resume, nonce, signed checkpoints, ring wrap, a power cut.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # fs38 sign -> verify: authentic envelopes pass; wrong key, tampering, wrong image are
 # rejected (exit 1, one line on stderr); I/O and usage errors exit 2.
 . "$(dirname "$0")/lib.sh"

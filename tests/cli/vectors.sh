@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # fs38 verify on the IETF SUIT example vectors (tests/vectors/suit, see ORIGIN.md):
 # every signed example (ES256 and ESP256) is authentic with the example key; unsigned and
 # negative vectors are rejected with exactly one line on stderr.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Cross-check fs38's SUIT envelopes with an independent implementation.
 
 Uses Debian's python3-cryptography and python3-cbor2 (run with /usr/bin/python3):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * psa/error.h — for Mbed TLS built without MBEDTLS_PSA_ITS_FILE_C ("native ITS"): the
  * platform supplies the PSA storage headers. The status type and codes are Mbed TLS's own.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * psa/internal_trusted_storage.h — the PSA Internal Trusted Storage API (PSA Certified
  * Secure Storage API 1.0) as fs38 implements it: on top of the sealed store (src/storage/its.c), so

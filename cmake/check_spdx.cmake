@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: Apache-2.0
+# check_spdx.cmake — cmake -DFS38_SOURCE_DIR=<tree> -P cmake/check_spdx.cmake
+# Fails, listing them, when source files lack an SPDX-License-Identifier on their first line
+# (the second after a #! line). Sources: the files git tracks (every file of the tree when it is
+# not a git checkout) that are C, headers, shell, Python, CMake, Makefiles or templates (.in),
+# and scripts with a #! line. Not checked: tests/vectors/ and fuzz/corpus/ (test data, partly
+# third-party: see NOTICE), documentation.
+cmake_policy(VERSION 3.20)
+if(NOT FS38_SOURCE_DIR)
+  message(FATAL_ERROR "usage: cmake -DFS38_SOURCE_DIR=<fs38 tree> -P check_spdx.cmake")
+endif()
+
+find_program(GIT git)
+if(GIT AND EXISTS ${FS38_SOURCE_DIR}/.git)
+  execute_process(COMMAND ${GIT} -c core.quotepath=off ls-files
+                  WORKING_DIRECTORY ${FS38_SOURCE_DIR} OUTPUT_VARIABLE out RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "check_spdx: git ls-files failed in ${FS38_SOURCE_DIR}")
+  endif()
+  string(REGEX REPLACE "\n$" "" out "${out}")
+  string(REPLACE "\n" ";" files "${out}")
+else()
+  file(GLOB_RECURSE files RELATIVE ${FS38_SOURCE_DIR} ${FS38_SOURCE_DIR}/*)
+  list(FILTER files EXCLUDE REGEX "^(build[^/]*|\\.git)/")
+endif()
+list(FILTER files EXCLUDE REGEX "^(tests/vectors/|fuzz/corpus/[^/]+/)")
+
+set(missing "")
+set(checked 0)
+foreach(f IN LISTS files)
+  set(path ${FS38_SOURCE_DIR}/${f})
+  if(IS_DIRECTORY ${path} OR NOT EXISTS ${path})
+    continue()
+  endif()
+  get_filename_component(name ${f} NAME)
+  # the first two lines, from at most 512 bytes (no list splitting: ';' may occur in them)
+  file(READ ${path} head LIMIT 512)
+  set(second "")
+  string(FIND "${head}" "\n" nl)
+  if(nl LESS 0)
+    set(first "${head}")
+  else()
+    string(SUBSTRING "${head}" 0 ${nl} first)
+    math(EXPR nl "${nl} + 1")
+    string(SUBSTRING "${head}" ${nl} -1 rest)
+    string(FIND "${rest}" "\n" nl)
+    if(nl LESS 0)
+      set(second "${rest}")
+    else()
+      string(SUBSTRING "${rest}" 0 ${nl} second)
+    endif()
+  endif()
+  if(NOT (name MATCHES "\\.(c|h|sh|py|cmake|in)$" OR name STREQUAL "CMakeLists.txt"
+          OR name STREQUAL "Makefile" OR first MATCHES "^#!"))
+    continue()
+  endif()
+  math(EXPR checked "${checked} + 1")
+  set(line "${first}")
+  if(first MATCHES "^#!")
+    set(line "${second}")
+  endif()
+  if(NOT line MATCHES "SPDX-License-Identifier: [A-Za-z0-9.+-]+")
+    list(APPEND missing ${f})
+  endif()
+endforeach()
+
+list(LENGTH missing n_missing)
+if(n_missing GREATER 0)
+  list(JOIN missing "\n  " text)
+  message(FATAL_ERROR "check_spdx: ${n_missing} of ${checked} source files lack an SPDX-License-Identifier line "
+                      "on their first line (second after #!):\n  ${text}")
+endif()
+message(STATUS "check_spdx: all ${checked} source files carry an SPDX-License-Identifier")
