@@ -191,8 +191,10 @@ int main(int argc, char **argv)
     const double wrap_erase = (double)(ram.bytes_erased - e0) / steady;
     /* the normal operation: the backend exports every 1000 events and acknowledges (release) */
     static uint8_t ack_buf[160 * 1024];
-    BENCH_MUST(fs38_log_release(&lg, lg.next_seq - 1u));
-    uint32_t since = lg.next_seq;
+    fs38_log_info li;
+    BENCH_MUST(fs38_log_info_get(&lg, &li));
+    BENCH_MUST(fs38_log_release(&lg, li.next_seq - 1u));
+    uint32_t since = li.next_seq;
     for (unsigned i = 0; i < 3000 + steady; i++) {
         if (i == 3000) { /* warmed up: the ring holds only acknowledged records now */
             p0 = ram.bytes_programmed;
@@ -271,7 +273,7 @@ int main(int argc, char **argv)
     const double mb = (double)len / 1e6;
     const double tv = bench_median(t_v, vr) / 1e9, tr = bench_median(t_r, vr) / 1e9, t1s = bench_median(t_1, vr) / 1e9;
     printf("\nverification of an export of the full ring (%zu B, %u records, %u epochs)\n", len, c.records,
-           lg.epoch + 1u - (unsigned)pb.epoch);
+           li.epoch + 1u - (unsigned)pb.epoch);
     printf("  fs38_log_verify_batch            %8.1f MB/s\n", mb / tv);
     printf("  HMAC-SHA-256 per record          %8.1f MB/s  -> verify / HMAC per record: %.2fx the time\n", mb / tr,
            tv / tr);

@@ -52,6 +52,15 @@ static void log_config(device *d, fs38_log_config *c)
     psa_reset_key_attributes(&at);
 }
 
+/* What the open log holds (zeros when it cannot say: not open, broken). */
+static fs38_log_info log_info(fs38_log *log)
+{
+    fs38_log_info in;
+    if (fs38_log_info_get(log, &in) != FS38_OK)
+        memset(&in, 0, sizeof in);
+    return in;
+}
+
 int device_log_open(device *d)
 {
     fs38_log_config c;
@@ -61,12 +70,12 @@ int device_log_open(device *d)
         return 0; /* no log yet: events are dropped */
     if (e) {
         /* a log that cannot be opened must not stop the device: say so, go on without it */
-        host_err("warning: security log not recorded: %s", d->log.diag.msg[0] ? d->log.diag.msg : fs38_strerror(e));
+        host_err("warning: security log not recorded: %s", fs38_log_diag(&d->log)->msg[0] ? fs38_log_diag(&d->log)->msg : fs38_strerror(e));
         return 0;
     }
     d->log_open = true;
     fs38_event_set_sink(fs38_log_sink, &d->log);
-    if (d->log.damaged)
+    if (log_info(&d->log).damaged)
         host_err("warning: records of the security log's current epoch fail their MAC (flash tampered?)");
     return 0;
 }
@@ -86,7 +95,7 @@ void device_log_boot(device *d)
     if (d->port.counter_read(d->port.ctx, FS38_COUNTER_BOOT, &v) == FS38_OK &&
         d->port.counter_advance(d->port.ctx, FS38_COUNTER_BOOT, v + 1u) == FS38_OK && d->log_open &&
         fs38_log_note_boot(&d->log) != FS38_OK)
-        host_err("log: cannot record the boot (%s)", d->log.diag.msg);
+        host_err("log: cannot record the boot (%s)", fs38_log_diag(&d->log)->msg);
 }
 
 /* Write k0 as hex to a new file (never replaces one). */
@@ -120,14 +129,14 @@ int device_log_provision(device *d, const char *k0_path)
         return -1;
     }
     const bool had = d->log_open;
-    const uint32_t prev_next = had ? d->log.next_seq : 0;
+    const uint32_t prev_next = had ? log_info(&d->log).next_seq : 0;
     fs38_event_set_sink(NULL, NULL);
     log_config(d, &c);
     fs38_err e = fs38_log_create(&d->log, &c, k0, out);
     fs38_wipe(k0, sizeof k0);
     fs38_wipe(out, sizeof out);
     if (e) {
-        host_err("log: creating the security log failed: %s", d->log.diag.msg[0] ? d->log.diag.msg : fs38_strerror(e));
+        host_err("log: creating the security log failed: %s", fs38_log_diag(&d->log)->msg[0] ? fs38_log_diag(&d->log)->msg : fs38_strerror(e));
         d->log_open = false;
         if (unlink(k0_path) != 0 && errno != ENOENT)
             host_err("log: remove %s: it holds a key no log uses", k0_path);
@@ -193,14 +202,14 @@ static int log_init(const char *dir, int argc, char **argv)
     if (g_dev.log_open && !force) {
         fprintf(stderr, "log init: the device already has a security log (head seq %" PRIu32
                         "); --force clears it and issues a new k0\n",
-                g_dev.log.next_seq - 1u);
+                log_info(&g_dev.log).next_seq - 1u);
         rc = HOST_EXIT_REJECT;
     } else if (device_log_provision(&g_dev, out)) {
         rc = HOST_EXIT_USAGE;
     } else {
         printf("log init: security log created (%u sectors, %u records per epoch); k0 written to %s: give it to "
                "the verifier and delete it here\n",
-               g_dev.log.nsect, g_dev.log.epoch_records, out);
+               log_info(&g_dev.log).sectors, log_info(&g_dev.log).epoch_records, out);
     }
     device_close(&g_dev);
     return rc;
@@ -259,7 +268,7 @@ static int log_export(const char *dir, int argc, char **argv)
     c.nonce_len = nonce_len;
     fs38_err e = fs38_log_export(&g_dev.log, &c, buf, cap, &len);
     if (e) {
-        host_err("log export: %s", g_dev.log.diag.msg[0] ? g_dev.log.diag.msg : fs38_strerror(e));
+        host_err("log export: %s", fs38_log_diag(&g_dev.log)->msg[0] ? fs38_log_diag(&g_dev.log)->msg : fs38_strerror(e));
         goto out;
     }
     if (host_write_file(out, buf, len, 0644, false))
@@ -304,7 +313,7 @@ static int log_release(const char *dir, int argc, char **argv)
             printf("log release: records up to %" PRIu64 " acknowledged (overwriting them is no loss)\n", upto);
             rc = HOST_EXIT_OK;
         } else {
-            fprintf(stderr, "log release: %s\n", g_dev.log.diag.msg[0] ? g_dev.log.diag.msg : fs38_strerror(e));
+            fprintf(stderr, "log release: %s\n", fs38_log_diag(&g_dev.log)->msg[0] ? fs38_log_diag(&g_dev.log)->msg : fs38_strerror(e));
             rc = e == FS38_ERR_ARG ? HOST_EXIT_REJECT : HOST_EXIT_USAGE;
         }
     }
@@ -332,11 +341,11 @@ static int log_status(const char *dir, int argc, char **argv)
     printf("log: records %" PRIu32 "..%" PRIu32 " on the device (%" PRIu32 "), next seq %" PRIu32 "\n", in.oldest_seq,
            in.next_seq - 1u, in.records, in.next_seq);
     printf("log: epoch %" PRIu32 " (since seq %" PRIu32 "), %u records per epoch\n", in.epoch, in.epoch_first,
-           g_dev.log.epoch_records);
+           in.epoch_records);
     printf("log: ring %" PRIu32 " sectors of %u bytes, %" PRIu32 " in use; released up to %" PRId64 "\n", in.sectors,
            DEV_SECTOR_SIZE, in.sectors_used, (int64_t)in.released - 1);
     printf("log: boot %" PRIu64 "; checkpoints %s\n", in.boot,
-           g_dev.log.cfg.sign_key ? "signed by the device key" : "unsigned (no device key: MAC chain only)");
+           in.signed_checkpoints ? "signed by the device key" : "unsigned (no device key: MAC chain only)");
     if (in.damaged)
         printf("log: WARNING: records of the current epoch fail their MAC\n");
     device_close(&g_dev);
@@ -386,14 +395,14 @@ static int log_append(const char *dir, int argc, char **argv)
         if (cut)
             fs38_posix_cut_at(&g_dev.posix, cut);
         uint64_t i = 0;
-        for (; i < count && !g_dev.log.broken; i++)
+        for (; i < count && !fs38_log_broken(&g_dev.log); i++)
             fs38_event((fs38_event_code)code, (fs38_severity)sev, arg, detail);
-        if (g_dev.log.broken) {
-            fprintf(stderr, "log append: %s after %" PRIu64 " event(s)\n", g_dev.log.diag.msg, i - 1u);
-            rc = g_dev.log.diag.err == FS38_ERR_POWER ? EXIT_POWER : HOST_EXIT_USAGE;
+        if (fs38_log_broken(&g_dev.log)) {
+            fprintf(stderr, "log append: %s after %" PRIu64 " event(s)\n", fs38_log_diag(&g_dev.log)->msg, i - 1u);
+            rc = fs38_log_diag(&g_dev.log)->err == FS38_ERR_POWER ? EXIT_POWER : HOST_EXIT_USAGE;
         } else {
             printf("log append: %" PRIu64 " event(s) %s recorded; next seq %" PRIu32 "\n", count,
-                   fs38_event_name((fs38_event_code)code), g_dev.log.next_seq);
+                   fs38_event_name((fs38_event_code)code), log_info(&g_dev.log).next_seq);
             rc = HOST_EXIT_OK;
         }
     }
@@ -410,11 +419,11 @@ static int log_seal(const char *dir, int argc, char **argv)
     if (!need_log(&g_dev, "seal")) {
         fs38_err e = fs38_log_seal(&g_dev.log);
         if (e) {
-            host_err("log seal: %s", g_dev.log.diag.msg);
+            host_err("log seal: %s", fs38_log_diag(&g_dev.log)->msg);
             rc = HOST_EXIT_USAGE;
         } else {
             printf("log seal: epoch %" PRIu32 " begins at seq %" PRIu32 " (the previous key is gone)\n",
-                   g_dev.log.epoch, g_dev.log.epoch_first);
+                   log_info(&g_dev.log).epoch, log_info(&g_dev.log).epoch_first);
             rc = HOST_EXIT_OK;
         }
     }

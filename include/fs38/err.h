@@ -25,6 +25,19 @@ extern "C" {
  * warning (an error in fs38's own -Werror build). A caller that really does not care says so
  * with an explicit (void) cast.
  */
+/*
+ * FS38_PRIVATE(field) names a field of a context whose layout is the library's own: callers
+ * allocate the context (sizeof works) but reach its state only through the functions of its
+ * header. Outside libfs38 the field is renamed (private_field), so code that touches it
+ * stands out and breaks on purpose; libfs38 (and its white-box tests) define
+ * FS38_ALLOW_PRIVATE_ACCESS. The same idea as Mbed TLS's MBEDTLS_PRIVATE.
+ */
+#if defined(FS38_ALLOW_PRIVATE_ACCESS)
+#define FS38_PRIVATE(field) field
+#else
+#define FS38_PRIVATE(field) private_##field
+#endif
+
 #if defined(__GNUC__) || defined(__clang__)
 #define FS38_NODISCARD __attribute__((warn_unused_result))
 #else

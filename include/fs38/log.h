@@ -96,37 +96,37 @@ typedef struct fs38_log_config {
 
 /* Opaque to callers (fields are the implementation's, see src/log/log.c). */
 typedef struct fs38_log {
-    fs38_log_config cfg;
-    fs38_diag diag;
-    bool open;
-    bool broken;             /* a write failed half-way: reopen */
-    uint32_t sector_size;
-    uint32_t nsect;
-    uint32_t epoch_records;
-    uint8_t key[FS38_LOG_KEY_LEN]; /* k_e (RAM only; sealed in the store) */
-    psa_key_id_t mac_key;    /* k_e as a volatile PSA HMAC key */
-    uint32_t epoch;
-    uint32_t epoch_first;    /* seq of the first record of the epoch */
-    uint64_t epoch_start_ms;
-    uint32_t next_seq;
-    uint8_t head[FS38_LOG_MAC_LEN]; /* MAC of the last record (chain head) */
-    uint32_t cur;            /* sector being written */
-    uint32_t wpos;           /* next free offset in it */
-    bool cur_full;           /* no more records in `cur` (full, or torn bytes after wpos) */
-    uint32_t released;       /* records < released are acknowledged */
-    uint64_t boot;           /* FS38_COUNTER_BOOT as read at open / fs38_log_note_boot */
-    bool have_marker;        /* latest wrap marker (LOST/TRIM): kind, range and link */
-    bool marker_link_known;
-    uint8_t marker_kind;
-    uint32_t marker_from;
-    uint32_t marker_to;
-    uint8_t marker_link[FS38_LOG_MAC_LEN];
-    bool damaged;            /* open found records of the current epoch that fail their MAC */
-    uint32_t first[FS38_LOG_MAX_SECTORS]; /* seq of the first record, or FS38_LOG_FREE */
-    uint32_t end[FS38_LOG_MAX_SECTORS];   /* end of the valid records of each sector */
-    uint64_t bytes_programmed;            /* statistics: ring bytes programmed since open */
-    uint8_t rec[FS38_LOG_REC_MAX];
-    uint8_t pay[FS38_LOG_PAYLOAD_MAX];
+    fs38_log_config FS38_PRIVATE(cfg);
+    fs38_diag FS38_PRIVATE(diag);
+    bool FS38_PRIVATE(open);
+    bool FS38_PRIVATE(broken);             /* a write failed half-way: reopen */
+    uint32_t FS38_PRIVATE(sector_size);
+    uint32_t FS38_PRIVATE(nsect);
+    uint32_t FS38_PRIVATE(epoch_records);
+    uint8_t FS38_PRIVATE(key)[FS38_LOG_KEY_LEN]; /* k_e (RAM only; sealed in the store) */
+    psa_key_id_t FS38_PRIVATE(mac_key);    /* k_e as a volatile PSA HMAC key */
+    uint32_t FS38_PRIVATE(epoch);
+    uint32_t FS38_PRIVATE(epoch_first);    /* seq of the first record of the epoch */
+    uint64_t FS38_PRIVATE(epoch_start_ms);
+    uint32_t FS38_PRIVATE(next_seq);
+    uint8_t FS38_PRIVATE(head)[FS38_LOG_MAC_LEN]; /* MAC of the last record (chain head) */
+    uint32_t FS38_PRIVATE(cur);            /* sector being written */
+    uint32_t FS38_PRIVATE(wpos);           /* next free offset in it */
+    bool FS38_PRIVATE(cur_full);           /* no more records in `cur` (full, or torn bytes after wpos) */
+    uint32_t FS38_PRIVATE(released);       /* records < released are acknowledged */
+    uint64_t FS38_PRIVATE(boot);           /* FS38_COUNTER_BOOT as read at open / fs38_log_note_boot */
+    bool FS38_PRIVATE(have_marker);        /* latest wrap marker (LOST/TRIM): kind, range and link */
+    bool FS38_PRIVATE(marker_link_known);
+    uint8_t FS38_PRIVATE(marker_kind);
+    uint32_t FS38_PRIVATE(marker_from);
+    uint32_t FS38_PRIVATE(marker_to);
+    uint8_t FS38_PRIVATE(marker_link)[FS38_LOG_MAC_LEN];
+    bool FS38_PRIVATE(damaged);            /* open found records of the current epoch that fail their MAC */
+    uint32_t FS38_PRIVATE(first)[FS38_LOG_MAX_SECTORS]; /* seq of the first record, or FS38_LOG_FREE */
+    uint32_t FS38_PRIVATE(end)[FS38_LOG_MAX_SECTORS];   /* end of the valid records of each sector */
+    uint64_t FS38_PRIVATE(bytes_programmed);            /* statistics: ring bytes programmed since open */
+    uint8_t FS38_PRIVATE(rec)[FS38_LOG_REC_MAX];
+    uint8_t FS38_PRIVATE(pay)[FS38_LOG_PAYLOAD_MAX];
 } fs38_log;
 
 #define FS38_LOG_FREE 0xFFFFFFFFu
@@ -190,10 +190,25 @@ size_t fs38_log_export_bound(fs38_log *log, uint32_t since);
 typedef struct fs38_log_info {
     uint32_t next_seq, oldest_seq, released, epoch, epoch_first;
     uint32_t sectors, sectors_used, records;
+    uint32_t epoch_records;     /* records per epoch (cfg.epoch_records, or the default) */
     uint64_t boot;
-    bool damaged;
+    uint64_t bytes_programmed;  /* ring bytes programmed since open (statistics) */
+    bool damaged;               /* open found current-epoch records that fail their MAC */
+    bool signed_checkpoints;    /* checkpoints are signed (a sign key is set) */
 } fs38_log_info;
+/*
+ * What an open log holds, for status displays and callers (the fields of fs38_log are private).
+ * FS38_OK and *info filled; FS38_ERR_STATE when log is NULL or not open (or broken: reopen it);
+ * a lock error of the port. The log is re-read under the device lock first (another context may
+ * have written).
+ */
 FS38_NODISCARD fs38_err fs38_log_info_get(fs38_log *log, fs38_log_info *info);
+/* The context's last diagnostic (what failed, where); owned by the context, valid while it is.
+ * Never NULL for a non-NULL log. */
+const fs38_diag *fs38_log_diag(const fs38_log *log);
+/* true when a write failed half-way (power cut, I/O error): every call but close/open refuses
+ * until the log is reopened. false for NULL. */
+bool fs38_log_broken(const fs38_log *log);
 
 /* ---- formats shared by device, verifier and tools ------------------------------------------- */
 

@@ -1058,6 +1058,9 @@ static FS38_NODISCARD fs38_err log_info_get(fs38_log *log, fs38_log_info *info)
     info->sectors = log->nsect;
     info->boot = log->boot;
     info->damaged = log->damaged;
+    info->epoch_records = log->epoch_records;
+    info->bytes_programmed = log->bytes_programmed;
+    info->signed_checkpoints = log->cfg.sign_key != 0;
     for (uint32_t s = 0; s < log->nsect; s++)
         if (log->first[s] != FS38_LOG_FREE && log->end[s] > 0)
             info->sectors_used++;
@@ -1423,4 +1426,14 @@ size_t fs38_log_export_bound(fs38_log *log, uint32_t since)
     size_t n = log_export_bound(log, since);
     fs38_port_unlock(p);
     return n;
+}
+
+const fs38_diag *fs38_log_diag(const fs38_log *log)
+{
+    return log ? &log->diag : NULL;
+}
+
+bool fs38_log_broken(const fs38_log *log)
+{
+    return log && log->broken;
 }
