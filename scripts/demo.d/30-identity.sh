@@ -48,6 +48,18 @@ refuse "is not this device's own key" "$DEV" --state "$STATE" install-cert "$W/o
 expect "lifecycle operational" "$DEV" --state "$STATE" install-cert "$W/device.crt" --ca "$W/ca/ca.crt"
 run "$DEV" --state "$STATE" identity
 
+step "Secure boot needs only the ROM, the slots and the boot state: a flipped byte in the sealed store stops the commands that need the store, never boot"
+cp "$STATE/flash.bin" "$W/flash-intact.bin"
+printf '\x5a' | dd of="$STATE/flash.bin" bs=1 seek=$((0x602000 + 64 + 10)) conv=notrunc status=none
+show "(one byte of the store region changed on the flash chip)"
+expect "boot: slot" "$DEV" --state "$STATE" boot
+show "$DEV --state $STATE identity"
+set +e; out=$("$DEV" --state "$STATE" identity 2>&1); rc=$?; set -e
+echo "$out" | tidy
+[ $rc -eq 2 ] && grep -qF "cannot open the sealed store" <<<"$out" || { echo "demo: identity should fail on a damaged store" >&2; exit 1; }
+echo "   (refused as expected: exit 2 — the store fails closed; boot went on)"
+cp "$W/flash-intact.bin" "$STATE/flash.bin"
+
 step "No default password: the first login with the setup credential only allows setting a new one"
 echo "   (passwords are typed on standard input; the device never echoes or logs them)"
 expect_exit 4 "password change required" "$DEV" --state "$STATE" login admin <<<"$ADMIN_SETUP"
@@ -62,6 +74,15 @@ password1"
 refuse "UEID" "$DEV" --state "$STATE" passwd admin <<<"$ADMIN_SETUP
 id-${UEID:2:12}"
 
+step "Refusal: the same listed password with spaces around it or in fullwidth letters (passwords are validated as UTF-8 and normalised before every check: spaces, fullwidth forms)"
+refuse "most common" "$DEV" --state "$STATE" passwd admin <<<"$ADMIN_SETUP
+  password1  "
+refuse "most common" "$DEV" --state "$STATE" passwd admin <<<"$ADMIN_SETUP
+ｐａｓｓｗｏｒｄ１"
+step "Refusal: eight characters that are one repeated letter, counted as characters, not bytes"
+refuse "repeated" "$DEV" --state "$STATE" passwd admin <<<"$ADMIN_SETUP
+éééééééééé"
+
 step "A long passphrase is accepted; it logs in"
 ADMIN_PW="sandstone kettle orbit 42"
 expect "password of admin changed" "$DEV" --state "$STATE" passwd admin <<<"$ADMIN_SETUP
@@ -69,9 +90,21 @@ $ADMIN_PW"
 expect "admin logged in" "$DEV" --state "$STATE" login admin <<<"$ADMIN_PW"
 
 step "Back-off: three wrong passwords lock logins for 30 s, doubling with each further failure; each failure and lockout is a security event"
-refuse "login refused" "$DEV" --state "$STATE" login admin <<<"guess-1"
-refuse "login refused" "$DEV" --state "$STATE" login admin <<<"guess-2"
-refuse "locked out for 30 s" "$DEV" --state "$STATE" login admin <<<"guess-3"
+echo "   (16 guesses at once, as an attacker with a script would: the device lock serialises them and"
+echo "    the failure is recorded before each password is checked, so no more than three are checked)"
+show "for i in \$(seq 16); do echo guess-\$i | $DEV --state $STATE login admin & done; wait"
+mkdir -p "$W/guesses"
+for i in $(seq 16); do
+  (rc=0; echo "guess-$i" | "$DEV" --state "$STATE" login admin >"$W/guesses/$i.out" 2>&1 || rc=$?
+   echo "$rc" >"$W/guesses/$i.rc") &
+done
+wait
+checked=$(cat "$W"/guesses/*.out | grep -c -E '^login refused$|locked out for 30 s$' || true)
+waited=$(cat "$W"/guesses/*.out | grep -c 'retry in' || true)
+cat "$W"/guesses/*.out | sort | uniq -c | sed 's/^ */   /' | tidy
+[ "$(cat "$W"/guesses/*.rc | sort -u)" = 1 ] || { echo "demo: a guess was not refused with exit 1" >&2; exit 1; }
+[ "$checked" -eq 3 ] && [ "$waited" -eq 13 ] || { echo "demo: $checked passwords checked (3 allowed), $waited refused unchecked" >&2; exit 1; }
+echo "   (3 passwords checked, 13 refused by the back-off without a check: refused as expected)"
 echo "   (an unknown user gets the same 'login refused', after the same PBKDF2 work)"
 step "Refusal: even the right password waits; a new process (a reboot) does not reset the back-off"
 refuse "retry in" "$DEV" --state "$STATE" login admin <<<"$ADMIN_PW"

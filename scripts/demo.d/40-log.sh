@@ -80,6 +80,11 @@ step "... cuts off the tail to hide the last events: truncation is named (the cl
 head -c $(( $(stat -c %s "$W/log-1.cbor") - 100 )) "$W/log-1.cbor" >"$W/log-cut.cbor"
 refuse "truncated after" "$FS38" log verify --k0 "$LOG_K0" --quiet "$W/log-cut.cbor"
 
+step "... replaces the whole export with an empty batch (48 bytes, no record): nothing is proved, so nothing verifies — it is truncated, and the fleet's fresh challenge is unanswered"
+{ printf '\x86\x68fs38-log\x01\x00\x00\x58\x20'; head -c 32 /dev/zero; printf '\x40'; } >"$W/log-empty.cbor"
+echo "   ($(stat -c %s "$W/log-empty.cbor") bytes: [\"fs38-log\", 1, 0, 0, h'00'*32, h''])"
+refuse "truncated" "$FS38" log verify --k0 "$LOG_K0" "${CERT_ARGS[@]}" --nonce "$CHALLENGE" "$W/log-empty.cbor"
+
 step "The next export continues the chain; replaying yesterday's export after it is named"
 NEXT=$(( $("$FS38" log show "$W/log-1.cbor" | tail -n 1 | awk '{print $2}') + 1 ))
 run "$DEV" --state "$STATE" log append --code attestation --severity 6 --detail "fleet health check"
