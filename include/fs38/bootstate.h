@@ -58,8 +58,10 @@ typedef struct fs38_bootstate {
  *                    FS38_NO_SLOT and everything else 0.
  * \return FS38_OK; FS38_ERR_ARG when the geometry is wrong (sector_size 0, size != two
  *         sectors, offset unaligned, region outside the flash) or p lacks flash_read;
- *         FS38_ERR_IO / FS38_ERR_POWER (or any code the port's flash_read returns).
+ *         FS38_ERR_IO / FS38_ERR_POWER (or any code the port's flash_read returns); the
+ *         error of the port's lock(). FS38_ERR_ARG too when p or st is NULL.
  *         Records whose check fails are skipped, not reported.
+ * \note Runs under the port's device lock (fs38/port.h).
  */
 FS38_NODISCARD fs38_err fs38_bootstate_read(const fs38_port *p, uint32_t offset, uint32_t size, fs38_bootstate *st);
 
@@ -74,7 +76,10 @@ FS38_NODISCARD fs38_err fs38_bootstate_read(const fs38_port *p, uint32_t offset,
  * \return FS38_OK; FS38_ERR_ARG for bad geometry (as fs38_bootstate_read) or a port without
  *         flash_erase/flash_program; FS38_ERR_CRYPTO when the record's check value cannot be
  *         computed (nothing is written); FS38_ERR_IO / FS38_ERR_POWER (or the port's code) from
- *         the scan, the erase of the other sector (when the active one is full) or the program.
+ *         the scan, the erase of the other sector (when the active one is full) or the program;
+ *         the error of the port's lock(). FS38_ERR_ARG too when p or st is NULL.
+ * \note Runs under the port's device lock (fs38/port.h): the scan for the next free slot and
+ *       its programming are one critical section, so two writers never program one slot.
  */
 FS38_NODISCARD fs38_err fs38_bootstate_write(const fs38_port *p, uint32_t offset, uint32_t size, fs38_bootstate *st);
 

@@ -30,7 +30,8 @@
  *     it, for the whole operation: fs38_store_open/put/get/delete/compact/wipe, every
  *     fs38_log call that reads or writes the ring, fs38_auth's lockout check + failure count +
  *     password check + reset (one critical section, so N parallel guesses never check more
- *     passwords than the back-off allows). Under the lock a store or log context re-reads
+ *     passwords than the back-off allows), fs38_bootstate_read/write (scan + program of the
+ *     next record). Under the lock a store or log context re-reads
  *     its write position from flash (the store: its counter, active bank header and next
  *     free byte; the log: the bytes at its head and write position) and reloads its state
  *     when another context wrote since, so contexts never append from a stale position.

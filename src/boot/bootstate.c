@@ -99,7 +99,7 @@ static FS38_NODISCARD fs38_err scan(const fs38_port *p, uint32_t offset, uint32_
     return FS38_OK;
 }
 
-fs38_err fs38_bootstate_read(const fs38_port *p, uint32_t offset, uint32_t size, fs38_bootstate *st)
+static FS38_NODISCARD fs38_err bootstate_read(const fs38_port *p, uint32_t offset, uint32_t size, fs38_bootstate *st)
 {
     scan_result res;
     fs38_err e = scan(p, offset, size, &res);
@@ -114,7 +114,7 @@ fs38_err fs38_bootstate_read(const fs38_port *p, uint32_t offset, uint32_t size,
     return FS38_OK;
 }
 
-fs38_err fs38_bootstate_write(const fs38_port *p, uint32_t offset, uint32_t size, fs38_bootstate *st)
+static FS38_NODISCARD fs38_err bootstate_write(const fs38_port *p, uint32_t offset, uint32_t size, fs38_bootstate *st)
 {
     scan_result res;
     fs38_err e = scan(p, offset, size, &res);
@@ -135,4 +135,31 @@ fs38_err fs38_bootstate_write(const fs38_port *p, uint32_t offset, uint32_t size
     if ((e = encode(st, r)))
         return e;
     return fs38_flash_program(p, offset + (uint32_t)s * ss + slot * FS38_BOOTSTATE_RECORD, r, sizeof r);
+}
+
+/* Both run under the port's device lock (fs38/port.h): a write scans for the newest record and
+ * the next free slot and programs it, so two writers must never interleave (they would program
+ * the same slot, and NOR flash ANDs the two records into a corrupt one). */
+fs38_err fs38_bootstate_read(const fs38_port *p, uint32_t offset, uint32_t size, fs38_bootstate *st)
+{
+    if (!p || !st)
+        return FS38_ERR_ARG;
+    fs38_err e = fs38_port_lock(p);
+    if (e)
+        return e;
+    e = bootstate_read(p, offset, size, st);
+    fs38_port_unlock(p);
+    return e;
+}
+
+fs38_err fs38_bootstate_write(const fs38_port *p, uint32_t offset, uint32_t size, fs38_bootstate *st)
+{
+    if (!p || !st)
+        return FS38_ERR_ARG;
+    fs38_err e = fs38_port_lock(p);
+    if (e)
+        return e;
+    e = bootstate_write(p, offset, size, st);
+    fs38_port_unlock(p);
+    return e;
 }
