@@ -151,7 +151,15 @@ extern "C" {
     /* security log (control 7) */ \
     X(FS38_ERR_LOG_UNINIT, -180, "security log not initialised", "no security log was created (fs38_log_create)") \
     X(FS38_ERR_LOG_BATCH, -181, "malformed log batch", "not a well-formed log record / batch") \
-    X(FS38_ERR_LOG_VERIFY, -182, "log tampering or loss found", "log verification found tampering or loss")
+    X(FS38_ERR_LOG_VERIFY, -182, "log tampering or loss found", "log verification found tampering or loss") \
+    /* secure channel and protocols (TLS / DTLS, CoAP, MQTT) */ \
+    X(FS38_ERR_TIMEOUT, -200, "timed out", "no answer within the time allowed") \
+    X(FS38_ERR_NET, -201, "network unreachable", "cannot connect, or the network failed under the connection") \
+    X(FS38_ERR_TLS, -202, "secure channel refused", \
+      "TLS/DTLS handshake or peer authentication failed (CA, validity, host name, version, suite)") \
+    X(FS38_ERR_CLOSED, -203, "connection closed", "the peer closed the connection") \
+    X(FS38_ERR_PROTOCOL, -204, "protocol error", "a CoAP / MQTT message is malformed, oversized or unexpected") \
+    X(FS38_ERR_PEER, -205, "refused by the peer", "the server answered with a refusal (CoAP 4.xx/5.xx, MQTT return code)")
 
 #define FS38_ERR_ENUMERATOR_(name, value, text, meaning) name = (value),
 typedef enum fs38_err {

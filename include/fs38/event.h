@@ -58,7 +58,15 @@ typedef enum fs38_event_code {
     FS38_EV_ATTESTATION = 41,
     FS38_EV_DECOMMISSIONED = 42,
     FS38_EV_LOG_CLEARED = 50,
-    FS38_EV_LOG_LOST = 51          /* records overwritten before export; arg: count */
+    FS38_EV_LOG_LOST = 51,         /* records overwritten before export; arg: count */
+    FS38_EV_CHANNEL_OPEN = 60,     /* secure channel established; arg: 0 full handshake, 1 resumed */
+    FS38_EV_CHANNEL_REFUSED = 61,  /* handshake or peer authentication failed; arg: fs38_err */
+    FS38_EV_CHANNEL_FAILED = 62,   /* an established channel failed (forged/truncated record,
+                                      timeout); arg: fs38_err */
+    FS38_EV_COAP_REFUSED = 70,     /* a CoAP message refused (malformed, oversized, unexpected);
+                                      arg: fs38_err */
+    FS38_EV_MQTT_REFUSED = 71      /* an MQTT packet refused (malformed, oversized, unexpected);
+                                      arg: fs38_err */
 } fs38_event_code;
 
 typedef struct fs38_event_rec {

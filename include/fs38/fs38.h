@@ -73,5 +73,6 @@
 #include "fs38/attest.h"
 #include "fs38/decommission.h"
 #include "fs38/log.h"
+#include "fs38/net.h"
 
 #endif /* FS38_FS38_H */

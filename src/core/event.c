@@ -47,6 +47,11 @@ const char *fs38_event_name(fs38_event_code code)
     case FS38_EV_DECOMMISSIONED: return "decommissioned";
     case FS38_EV_LOG_CLEARED: return "log-cleared";
     case FS38_EV_LOG_LOST: return "log-lost";
+    case FS38_EV_CHANNEL_OPEN: return "channel-open";
+    case FS38_EV_CHANNEL_REFUSED: return "channel-refused";
+    case FS38_EV_CHANNEL_FAILED: return "channel-failed";
+    case FS38_EV_COAP_REFUSED: return "coap-refused";
+    case FS38_EV_MQTT_REFUSED: return "mqtt-refused";
     }
     return "unknown";
 }
