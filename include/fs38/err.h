@@ -2,9 +2,11 @@
 /*
  * fs38/err.h — error codes and rejection diagnostics.
  *
- * Every fs38 call returns an fs38_err: FS38_OK (0) on success, a negative code otherwise.
- * Calls that reject input (CBOR, COSE, SUIT, boot) also fill an fs38_diag, a short
- * human-readable sentence saying what failed and where, e.g.
+ * Every fs38 call that can fail returns an fs38_err: FS38_OK (0) on success, a negative code
+ * otherwise (each function's comment lists the codes it can return). Calls that reject input
+ * (CBOR, COSE, SUIT, boot, store, log, auth, update) also fill an fs38_diag — a context's own,
+ * or an `fs38_diag *` argument that may be NULL — a short human-readable sentence saying what
+ * failed and where, e.g.
  *     "manifest digest mismatch"
  *     "sequence 3 < installed 5"
  *     "unsupported algorithm -9"
@@ -21,9 +23,11 @@ extern "C" {
 #endif
 
 /*
- * FS38_NODISCARD marks every call that returns an fs38_err: ignoring the result is a compile
- * warning (an error in fs38's own -Werror build). A caller that really does not care says so
- * with an explicit (void) cast.
+ * FS38_NODISCARD marks every call that returns an fs38_err (fs38_diag_set, which only hands
+ * its argument back, excepted): ignoring the result is a compile warning (an error in fs38's
+ * own -Werror build). GCC does not accept a (void) cast as handling it (clang does): a caller
+ * that really does not care tests the result and says why in the empty branch, e.g.
+ *     if (fs38_store_delete(&s, "x") != FS38_OK) { ... best effort: nothing to undo ... }
  */
 /*
  * FS38_PRIVATE(field) names a field of a context whose layout is the library's own: callers
@@ -167,7 +171,12 @@ typedef enum fs38_err {
 } fs38_err;
 #undef FS38_ERR_ENUMERATOR_
 
-/* Short, constant description of an error code (never NULL). */
+/**
+ * \brief Short, constant description of an error code (the `text` of FS38_ERR_LIST).
+ *
+ * \param[in] err Any value.
+ * \return A static string; "unknown error" for a value that is no code; never NULL.
+ */
 const char *fs38_strerror(fs38_err err);
 
 /*
@@ -181,15 +190,29 @@ typedef struct fs38_diag {
     char msg[FS38_DIAG_MAX];
 } fs38_diag;
 
-/* Reset to FS38_OK and an empty message. */
+/**
+ * \brief Reset a diagnostic to FS38_OK and an empty message.
+ *
+ * \param[out] d Diagnostic; NULL is ignored.
+ */
 void fs38_diag_clear(fs38_diag *d);
 
-/*
- * Record err with a printf-like message and return err. Understood conversions:
- * %s (const char *), %d (int), %u (unsigned), %ld (long), %lld / %lu / %llu (long long /
- * unsigned long / unsigned long long), %x (unsigned, hex), %zu (size_t), %% . Output is
- * truncated to FS38_DIAG_MAX-1 bytes. When the message is empty, fs38_strerror(err) is used.
- * d may be NULL (then only err is returned).
+/**
+ * \brief Record err with a printf-like message, and hand err back (so `return
+ *        fs38_diag_set(d, FS38_ERR_ARG, "...")` rejects in one line).
+ *
+ * Understood conversions: %s (const char *; NULL prints "(null)"), %d (int), %u (unsigned),
+ * %ld / %lld (long / long long), %lu / %llu (unsigned long / unsigned long long), %x (unsigned,
+ * hex; also %lx, %llx, %zx), %zu (size_t), %% . No flags, width or precision; an unknown
+ * conversion prints '?'. No stdio, no allocation.
+ *
+ * \param[out] d   Diagnostic; may be NULL (then only err is returned).
+ * \param[in]  err The code to record.
+ * \param[in]  fmt Format; NULL or one that produces an empty message: the message is
+ *                 fs38_strerror(err). Never pass a secret as an argument.
+ * \return err, unchanged.
+ * \note The message is truncated to FS38_DIAG_MAX - 1 bytes and always NUL-terminated. The
+ *       arguments are copied into d->msg; nothing is kept by pointer.
  */
 fs38_err fs38_diag_set(fs38_diag *d, fs38_err err, const char *fmt, ...);
 

@@ -18,6 +18,10 @@
  * (fs38_span, CBOR strings, fs38_cose_info.payload, decoded encryption-info fields) point into
  * the caller's input buffer: valid as long as that buffer is, unchanged. Secrets (key bytes,
  * plaintext copies) are wiped before a call returns; keys live in PSA (Mbed TLS 3.6) as key ids.
+ * The exceptions are the key bytes a context must keep to evolve them — the security log's
+ * epoch key (fs38_log) and the log verifier's keys (fs38_log_verifier) — wiped by
+ * fs38_log_close / fs38_log_verify_free, and the secrets a call hands to its caller (k_0 from
+ * fs38_log_create, a setup credential, a normalised password), which the caller wipes.
  * Unless a comment says "may be NULL", pointer arguments must not be NULL.
  *
  * Lifecycle verbs (a context's start / end):
@@ -49,9 +53,10 @@
  *
  * Exceptions to the naming (kept for compatibility): fs38_attest, fs38_decommission,
  * fs38_event (module without verb); fs38_wipe, fs38_ct_compare, fs38_sha256, fs38_key_id,
- * fs38_esdh_kek, fs38_version, fs38_strerror (no module); fs38_decrypt_init (starts an
- * operation: _begin by the convention); fs38_slot_program (boot.h), fs38_its_bind (store.h),
- * fs38_eat_* (attest.h), fs38_receipt_* (decommission.h), fs38_logv_name (log.h).
+ * fs38_esdh_kek, fs38_version, fs38_strerror, fs38_password_listed, fs38_passwords_* (no
+ * module); fs38_decrypt_init (starts an operation: _begin by the convention);
+ * fs38_slot_program (boot.h), fs38_its_bind (store.h), fs38_eat_* (attest.h), fs38_receipt_*
+ * (decommission.h), fs38_logv_name (log.h).
  */
 #ifndef FS38_FS38_H
 #define FS38_FS38_H

@@ -3,8 +3,11 @@
  * fs38/port.h — the platform interface.
  *
  * Everything fs38's core needs from the platform goes through one fs38_port: NOR-style
- * flash, entropy, clocks and persistent monotonic counters. A port fills the struct once
- * and passes it (by pointer, it must outlive every context using it) to the library.
+ * flash, clocks, the hardware unique key, persistent monotonic counters and the device lock
+ * (random numbers come from PSA's RNG; the entropy callback is for the port and the tools).
+ * A port fills the struct once and passes it (by pointer, it must outlive every context
+ * using it) to the library. Which callbacks are required depends on the modules used: see
+ * each member below.
  *
  * Flash semantics the library relies on (and port/posix emulates exactly):
  *   - erase works on whole sectors and sets every byte to 0xFF;
@@ -67,75 +70,209 @@ typedef enum fs38_counter_id {
     FS38_COUNTER_COUNT = 4
 } fs38_counter_id;
 
+/*
+ * Rules for every callback below: ctx is fs38_port.ctx, handed back unchanged. A callback
+ * returning fs38_err returns FS38_OK on success; any other code is passed on unchanged by the
+ * library call that made it (each call's comment says "the port's code"), so a port returns
+ * the codes of fs38/err.h: FS38_ERR_IO for a device failure, FS38_ERR_POWER after a power cut,
+ * FS38_ERR_ARG for arguments it refuses. Buffers are the caller's, valid during the call only:
+ * a callback keeps no pointer to them. The library calls the callbacks from the calling thread,
+ * with the device lock held where the concurrency contract says so.
+ */
 typedef struct fs38_port {
     void *ctx; /* passed back to every call */
 
-    /* Flash geometry: the whole device flash, [0, flash_size), in sectors of sector_size. */
+    /* Flash geometry: the whole device flash, [0, flash_size), in sectors of sector_size
+     * (non-zero; the log needs at least 512, port/posix a power of two >= 256). */
     uint32_t flash_size;
     uint32_t sector_size;
 
-    /* Read len bytes at off. */
+    /**
+     * \brief Read flash. Required (boot, update, store, log, boot state).
+     * \param[in]  ctx The port's ctx.
+     * \param[in]  off Offset in the flash; [off, off+len) lies inside it (the fs38_flash_*
+     *                 wrappers check that before calling).
+     * \param[out] buf len bytes to fill with what the flash holds (bits programmed so far).
+     * \param[in]  len Bytes, > 0.
+     * \return FS38_OK; FS38_ERR_IO; FS38_ERR_POWER after a cut (the device is off); or another
+     *         code of the port.
+     */
     fs38_err (*flash_read)(void *ctx, uint32_t off, void *buf, size_t len);
-    /*
-     * Optional (may be NULL): the address of [off, off+len) when the flash is memory-mapped
-     * (execute-in-place internal flash on most MCUs; an mmap of the file on POSIX), or NULL
-     * when that range cannot be mapped. Lets verification hash an image in place instead of
-     * copying it through flash_read. The pointer is valid until the next erase/program.
+    /**
+     * \brief Optional (may be NULL): the address of [off, off+len) when the flash is
+     *        memory-mapped (execute-in-place internal flash on most MCUs; an mmap of the file
+     *        on POSIX). Lets verification hash an image in place instead of copying it through
+     *        flash_read. Only boot uses it.
+     * \param[in] ctx The port's ctx.
+     * \param[in] off Offset in the flash.
+     * \param[in] len Bytes.
+     * \return A pointer to len readable bytes showing the current flash contents, valid until
+     *         the next erase / program; NULL when that range cannot be mapped (the library
+     *         then reads it with flash_read).
      */
     const uint8_t *(*flash_map)(void *ctx, uint32_t off, size_t len);
-    /* Erase [off, off+len): both must be multiples of sector_size. */
+    /**
+     * \brief Erase [off, off+len) to 0xFF. Required wherever the library writes.
+     * \param[in] ctx The port's ctx.
+     * \param[in] off Multiple of sector_size (checked by fs38_flash_erase()).
+     * \param[in] len Multiple of sector_size, > 0, inside the flash.
+     * \return FS38_OK; FS38_ERR_IO; FS38_ERR_POWER when power was cut during the erase (sectors
+     *         may be partly erased); or another code of the port.
+     */
     fs38_err (*flash_erase)(void *ctx, uint32_t off, uint32_t len);
-    /* Program len bytes at off (bits can only go from 1 to 0). */
+    /**
+     * \brief Program len bytes at off: new = old & data (bits only go from 1 to 0; no erase).
+     *        Required wherever the library writes. No alignment is asked for: a port whose
+     *        flash has a program unit handles partial units itself.
+     * \param[in] ctx The port's ctx.
+     * \param[in] off Offset; [off, off+len) inside the flash.
+     * \param[in] buf len bytes.
+     * \param[in] len Bytes, > 0.
+     * \return FS38_OK; FS38_ERR_IO; FS38_ERR_POWER when power was cut (a prefix may be
+     *         programmed); or another code of the port.
+     */
     fs38_err (*flash_program)(void *ctx, uint32_t off, const void *buf, size_t len);
 
-    /* Fill buf with len bytes from a true / OS entropy source. */
+    /**
+     * \brief Fill buf with len bytes from a true / OS entropy source. Not called by libfs38
+     *        itself (its keys, salts and nonces come from PSA's RNG, whose entropy the platform
+     *        configures in Mbed TLS); for the port's own and the tools' use. May be NULL.
+     * \return FS38_OK, or the port's code (nothing usable in buf then).
+     */
     fs38_err (*entropy)(void *ctx, uint8_t *buf, size_t len);
 
-    /* Milliseconds since an arbitrary start; never goes backwards while powered. */
+    /**
+     * \brief Milliseconds since an arbitrary start; never goes backwards while powered (it may
+     *        restart at a reboot). Required by fs38_auth (back-off); optional for the log
+     *        (epoch_ms and timestamps are 0 without it).
+     * \return The time; cannot fail.
+     */
     uint64_t (*monotonic_ms)(void *ctx);
-    /* Wall-clock time in seconds since 1970 (FS38_ERR_NOT_FOUND when unknown). */
+    /**
+     * \brief Wall-clock time in seconds since 1970, when known. Optional (may be NULL):
+     *        attestation and decommissioning then omit the time.
+     * \param[in]  ctx          The port's ctx.
+     * \param[out] unix_seconds Written on FS38_OK only.
+     * \return FS38_OK; FS38_ERR_NOT_FOUND when the time is unknown; another code of the port
+     *         (every failure just leaves the time out).
+     */
     fs38_err (*wall_time)(void *ctx, int64_t *unix_seconds);
 
-    /*
-     * The hardware unique key (HUK): len (<= 64) bytes of a device-unique secret that only
-     * this device has (fused key, secure element slot; on POSIX a secret file standing in for
-     * the fuses). The root of all sealing: fs38 derives keys from it and wipes what it read.
-     * NULL when the platform has none (sealed storage is then unavailable).
+    /**
+     * \brief The hardware unique key (HUK): len bytes of a device-unique secret that only this
+     *        device has (fused key, secure element slot; on POSIX a secret file standing in for
+     *        the fuses). The root of all sealing: fs38 derives the store's keys from it and
+     *        wipes what it read. NULL when the platform has none (sealed storage is then
+     *        unavailable: fs38_store_open gives FS38_ERR_STATE).
+     * \param[in]  ctx The port's ctx.
+     * \param[out] out len bytes; the same bytes at every call, on every boot.
+     * \param[in]  len 1..64 (the store asks for 32).
+     * \return FS38_OK; or the port's code, passed on by fs38_store_open / fs38_store_wipe.
      */
     fs38_err (*hardware_key)(void *ctx, uint8_t *out, size_t len);
 
-    /* Read a persistent monotonic counter (0 when never advanced). */
+    /**
+     * \brief Read a persistent monotonic counter. Required by boot, update and the store
+     *        (they call it without a NULL check); optional for the log (boot number 0).
+     * \param[in]  ctx   The port's ctx.
+     * \param[in]  id    0..FS38_COUNTER_COUNT-1.
+     * \param[out] value The counter; 0 when never advanced. Written on FS38_OK only.
+     * \return FS38_OK; FS38_ERR_IO / FS38_ERR_POWER or another code of the port.
+     */
     fs38_err (*counter_read)(void *ctx, fs38_counter_id id, uint64_t *value);
-    /*
-     * Set a counter to max(current, value). It never decreases. Power-safe: after a cut the
-     * counter reads either its old or its new value.
+    /**
+     * \brief Set a counter to max(current, value): it never decreases (a lower value is
+     *        FS38_OK and changes nothing). Power-safe: after a cut the counter reads either its
+     *        old or its new value. Required by boot and the store.
+     * \param[in] ctx   The port's ctx.
+     * \param[in] id    0..FS38_COUNTER_COUNT-1.
+     * \param[in] value Up to INT64_MAX must be accepted (the update agent refuses sequence
+     *                  numbers above it).
+     * \return FS38_OK; FS38_ERR_IO / FS38_ERR_POWER or another code of the port (e.g.
+     *         FS38_ERR_LIMIT when its storage is worn out).
      */
     fs38_err (*counter_advance)(void *ctx, fs38_counter_id id, uint64_t value);
 
-    /*
-     * Optional (both NULL: single-threaded caller): the recursive, exclusive device lock of
-     * the concurrency contract above. lock() blocks until held (or fails: nothing held);
-     * unlock() releases one level.
+    /**
+     * \brief Optional (both NULL: single-threaded caller): take the recursive, exclusive
+     *        device lock of the concurrency contract above. Blocks until held by the calling
+     *        task / thread / process; a task that already holds it gets it again at once
+     *        (depth + 1). A bounded wait is the port's choice.
+     * \param[in] ctx The port's ctx.
+     * \return FS38_OK (held: one more unlock() is owed); or an error, e.g. FS38_ERR_IO on a
+     *         timeout or a failing OS lock, with nothing held. The library's call that asked
+     *         returns that code unchanged.
      */
     fs38_err (*lock)(void *ctx);
+    /**
+     * \brief Release one level of the device lock taken by lock() (the lock is free again when
+     *        every lock() of its holder was paired). Called only by the holder, exactly once
+     *        per successful lock(); cannot fail.
+     * \param[in] ctx The port's ctx.
+     */
     void (*unlock)(void *ctx);
 } fs38_port;
 
-/* Take / release the port's device lock (no-ops when the port has none). Every successful
- * fs38_port_lock() is paired with one fs38_port_unlock(). */
+/**
+ * \brief Take the port's device lock (fs38/port.h, "Concurrency"); a no-op when p is NULL or
+ *        the port has no lock. For callers holding the lock around a multi-call sequence.
+ *
+ * \param[in] p Port, or NULL.
+ * \return FS38_OK (pair it with exactly one fs38_port_unlock()); or the code of p->lock (nothing
+ *         held then).
+ */
 static inline FS38_NODISCARD fs38_err fs38_port_lock(const fs38_port *p)
 {
     return p && p->lock ? p->lock(p->ctx) : FS38_OK;
 }
+/**
+ * \brief Release one level of the port's device lock taken by fs38_port_lock(); a no-op when p
+ *        is NULL or the port has no unlock.
+ *
+ * \param[in] p Port, or NULL.
+ */
 static inline void fs38_port_unlock(const fs38_port *p)
 {
     if (p && p->unlock)
         p->unlock(p->ctx);
 }
 
-/* Convenience wrappers that check arguments and geometry before calling the port. */
+/**
+ * \brief Read flash through the port after checking the arguments and the range.
+ *
+ * \param[in]  p   Port (NULL: FS38_ERR_ARG).
+ * \param[in]  off Offset in the flash.
+ * \param[out] buf len bytes (may be NULL when len is 0).
+ * \param[in]  len Bytes; 0 reads nothing and returns FS38_OK without calling the port.
+ * \return FS38_OK; FS38_ERR_ARG when p is NULL, the port has no flash_read, buf is NULL with a
+ *         length, or [off, off+len) is not inside [0, flash_size); otherwise the code of
+ *         p->flash_read (FS38_ERR_IO, FS38_ERR_POWER, ...).
+ */
 FS38_NODISCARD fs38_err fs38_flash_read(const fs38_port *p, uint32_t off, void *buf, size_t len);
+
+/**
+ * \brief Erase flash through the port after checking the arguments and the geometry.
+ *
+ * \param[in] p   Port (NULL: FS38_ERR_ARG).
+ * \param[in] off Multiple of sector_size.
+ * \param[in] len Multiple of sector_size; 0 erases nothing (FS38_OK, the port is not called).
+ * \return FS38_OK; FS38_ERR_ARG when p is NULL, the port has no flash_erase or a sector_size of
+ *         0, off or len is not a multiple of sector_size, or the range is not inside the flash;
+ *         otherwise the code of p->flash_erase (FS38_ERR_IO, FS38_ERR_POWER, ...).
+ */
 FS38_NODISCARD fs38_err fs38_flash_erase(const fs38_port *p, uint32_t off, uint32_t len);
+
+/**
+ * \brief Program flash through the port after checking the arguments and the range.
+ *
+ * \param[in] p   Port (NULL: FS38_ERR_ARG).
+ * \param[in] off Offset in the flash.
+ * \param[in] buf len bytes (may be NULL when len is 0); read during the call only.
+ * \param[in] len Bytes; 0 programs nothing (FS38_OK, the port is not called).
+ * \return FS38_OK; FS38_ERR_ARG when p is NULL, the port has no flash_program, buf is NULL
+ *         with a length, or the range is not inside the flash; otherwise the code of
+ *         p->flash_program (FS38_ERR_IO, FS38_ERR_POWER, ...).
+ */
 FS38_NODISCARD fs38_err fs38_flash_program(const fs38_port *p, uint32_t off, const void *buf, size_t len);
 
 #ifdef __cplusplus
