@@ -328,6 +328,15 @@ static void test_config_checks(void **state)
     c = r.cfg;
     c.trust = NULL;
     assert_int_equal(fs38_boot_init(&r.ctx, &c), FS38_ERR_ARG);
+    /* a port without the anti-rollback counter is refused, not called through NULL */
+    fs38_port no_counter = r.f.port;
+    no_counter.counter_advance = NULL;
+    c = r.cfg;
+    c.port = &no_counter;
+    assert_int_equal(fs38_boot_init(&r.ctx, &c), FS38_ERR_ARG);
+    no_counter = r.f.port;
+    no_counter.counter_read = NULL;
+    assert_int_equal(fs38_boot_init(&r.ctx, &c), FS38_ERR_ARG);
     uint8_t big[FS38_ENVELOPE_MAX + 1] = { 0 };
     assert_int_equal(fs38_slot_program(&r.cfg, 0, big, sizeof big, NULL, 0), FS38_ERR_ARG);
     ts_flash_free(&r.f);

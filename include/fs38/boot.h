@@ -123,7 +123,8 @@ typedef struct fs38_boot_ctx {
  * \param[in]  cfg Configuration, copied. The port, keyring, vendor and class ids it points to
  *                 are kept by pointer and must outlive ctx.
  * \return FS38_OK; FS38_ERR_ARG when ctx, cfg, cfg->port, cfg->trust, cfg->vendor_id or
- *         cfg->class_id is NULL, the sector size is 0, the image offset is unaligned or below
+ *         cfg->class_id is NULL, the port lacks flash_read, counter_read or counter_advance,
+ *         the sector size is 0, the image offset is unaligned or below
  *         FS38_SLOT_HEADER_SIZE + FS38_ENVELOPE_MAX, a slot is unaligned, not larger than the
  *         image offset or outside the flash, the slots overlap, or a state region is not two
  *         aligned sectors inside the flash apart from both slots.

@@ -121,7 +121,8 @@ size_t fs38_update_ctx_size(void);
  * \param[in]  env_len At most FS38_ENVELOPE_MAX.
  * \return FS38_OK (u->resumed tells a resume; u->offset where the payload continues);
  *         FS38_ERR_ARG when u, cfg, cfg->boot or env is NULL, the boot configuration has no
- *         state region or running_slot is out of range (u untouched, no event);
+ *         state region, its port lacks counter_read, counter_advance, flash_erase or
+ *         flash_program, or running_slot is out of range (u untouched, no event);
  *         FS38_ERR_OVERSIZE when env_len exceeds FS38_ENVELOPE_MAX or the image is larger than
  *         the staging slot; the errors of fs38_suit_authenticate() (FS38_ERR_ARG when
  *         cfg->boot->trust is NULL); the port's counter_read code; FS38_ERR_ROLLBACK when the

@@ -28,7 +28,9 @@ fs38_err fs38_boot_init(fs38_boot_ctx *ctx, const fs38_boot_config *cfg)
     if (!ctx || !cfg || !cfg->port || !cfg->trust || !cfg->vendor_id || !cfg->class_id)
         return FS38_ERR_ARG;
     const fs38_port *p = cfg->port;
-    if (!p->sector_size)
+    /* boot needs the flash and the anti-rollback counter: a port without them is refused here,
+     * not found out by a NULL call later */
+    if (!p->sector_size || !p->flash_read || !p->counter_read || !p->counter_advance)
         return FS38_ERR_ARG;
     uint32_t img_off = fs38_slot_image_offset(cfg);
     if (img_off % p->sector_size || img_off < FS38_SLOT_HEADER_SIZE + FS38_ENVELOPE_MAX)

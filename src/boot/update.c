@@ -213,6 +213,9 @@ fs38_err fs38_update_begin(fs38_update_ctx *u, const fs38_update_config *cfg, co
 {
     if (!u || !cfg || !cfg->boot || !cfg->boot->state.size || !env || cfg->running_slot >= FS38_SLOT_COUNT)
         return FS38_ERR_ARG;
+    const fs38_port *bp = cfg->boot->port; /* a port without counters or writable flash cannot install */
+    if (!bp || !bp->counter_read || !bp->counter_advance || !bp->flash_erase || !bp->flash_program)
+        return FS38_ERR_ARG;
     memset(u, 0, sizeof *u);
     u->cfg = *cfg;
     u->slot = 1u - cfg->running_slot;
