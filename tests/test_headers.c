@@ -14,7 +14,7 @@
 
 /* Headers whose functions carry the full contract comments. The others (log.h, port.h,
  * auth.h, cose.h, err.h, update.h) get theirs in a later change; add them here then. */
-static const char *const documented[] = { "attest.h",   "boot.h",     "bootstate.h", "cbor.h",
+static const char *const documented[] = { "attest.h",   "boot.h",     "coap.h",     "bootstate.h", "cbor.h",
                                           "decommission.h", "decrypt.h", "event.h",   "identity.h",
                                           "store.h",    "suit.h",     "util.h" };
 
