@@ -883,11 +883,10 @@ fs38_err fs38_coap_get(fs38_coap_client *c, const fs38_coap_uri *uri, uint32_t o
                               m->payload_len, bsize, more ? ", more follow" : "");
         }
         uint64_t end = (uint64_t)rpos + m->payload_len;
+        if (!more && end < offset)
+            return REFUSE(c, FS38_ERR_PROTOCOL, "resume offset %u beyond the end of the resource", offset);
         if (have_size2 && end > size2)
             return REFUSE(c, FS38_ERR_PROTOCOL, "more bytes than the Size2 of %u", size2);
-        if (!more && end < offset)
-            return REFUSE(c, FS38_ERR_PROTOCOL, "resume offset %u beyond the resource's %u bytes", offset,
-                          (unsigned)end);
         if (!more && have_size2 && end != size2)
             return REFUSE(c, FS38_ERR_PROTOCOL, "resource of %u bytes, Size2 said %u", (unsigned)end, size2);
         if (end > offset) {
