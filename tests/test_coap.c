@@ -200,6 +200,7 @@ static void decode_refuses_malformed(void **state)
         { "40 01 0000 1d", "option header at byte 4 runs past" },
         { "40 01 0000 e0 fe ff e0 01 00", "beyond 65535 (delta overflow)" },
         { "40 01 0000 b5 6162", "value of 5 bytes runs past" },
+        { "40 01 0000 01 aa", "reserved option number 0" },
         { "40 00 0000 b0", "empty message (0.00)" },
         { "41 00 0000 aa", "empty message (0.00)" },
         { "70 00 0000 ff 00", "empty message (0.00)" },
@@ -218,7 +219,7 @@ static void decode_refuses_malformed(void **state)
     uint8_t many[64];
     memcpy(many, "\x40\x01\x00\x00", 4);
     for (unsigned i = 0; i < FS38_COAP_MAX_OPTIONS + 1u; i++)
-        many[4 + i] = 0x00; /* option delta 0, length 0 (option number 0 repeated) */
+        many[4 + i] = i ? 0x00 : 0x10; /* If-Match (1), then delta 0: If-Match repeated, empty */
     fs38_coap_msg m;
     fs38_diag d;
     assert_int_equal(fs38_coap_decode(many, 4 + FS38_COAP_MAX_OPTIONS + 1u, &m, &d), FS38_ERR_PROTOCOL);

@@ -9,7 +9,7 @@
  *             FS38_COAP_MSG_MAX bytes): it refuses a version other than 1, a token length of
  *             9..15, a reserved code class (1, 6, 7), an empty message (0.00) with a token,
  *             options or payload, the reserved option nibble 15 (outside the payload marker),
- *             an option number beyond 65535 (delta overflow), an option or extended field
+ *             the reserved option number 0, an option number beyond 65535 (delta overflow), an option or extended field
  *             running past the end, and a payload marker followed by no payload. Decoded option
  *             values and the payload point into the caller's buffer.
  *   exchange  fs38_coap_exchange: one confirmable request and its response over an

@@ -237,6 +237,8 @@ fs38_err fs38_coap_decode(const uint8_t *buf, size_t len, fs38_coap_msg *m, fs38
         if (ext_read(buf, len, &pos, dn, &delta) != FS38_OK || ext_read(buf, len, &pos, ln, &olen) != FS38_OK)
             return fs38_diag_set(d, FS38_ERR_PROTOCOL, "option header at byte %zu runs past the end", at);
         number += delta;
+        if (number == 0)
+            return fs38_diag_set(d, FS38_ERR_PROTOCOL, "reserved option number 0 at byte %zu", at);
         if (number > 0xFFFFu)
             return fs38_diag_set(d, FS38_ERR_PROTOCOL, "option number %u at byte %zu beyond 65535 (delta overflow)",
                                  (unsigned)number, at);
