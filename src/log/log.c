@@ -49,17 +49,6 @@ static const uint8_t k_zero_mac[FS38_LOG_MAC_LEN];
 
 /* ---- little helpers ------------------------------------------------------------------------- */
 
-static void put32(uint8_t *b, uint32_t v)
-{
-    for (unsigned i = 0; i < 4; i++)
-        b[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *b)
-{
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
 static int all_ff(const uint8_t *b, size_t n)
 {
     uint8_t acc = 0xFF;
@@ -156,8 +145,8 @@ static FS38_NODISCARD fs38_err store_key(fs38_log *log, const uint8_t k[FS38_LOG
 {
     uint8_t v[STORE_VAL_LEN];
     memcpy(v, k, FS38_LOG_KEY_LEN);
-    put32(v + FS38_LOG_KEY_LEN, epoch);
-    put32(v + FS38_LOG_KEY_LEN + 4u, first);
+    fs38_put_le32(v + FS38_LOG_KEY_LEN, epoch);
+    fs38_put_le32(v + FS38_LOG_KEY_LEN + 4u, first);
     fs38_err e = fs38_store_put(log->cfg.store, FS38_LOG_STORE_NAME, v, sizeof v);
     fs38_wipe(v, sizeof v);
     return e;
@@ -166,7 +155,7 @@ static FS38_NODISCARD fs38_err store_key(fs38_log *log, const uint8_t k[FS38_LOG
 static FS38_NODISCARD fs38_err store_released(fs38_log *log)
 {
     uint8_t v[4];
-    put32(v, log->released);
+    fs38_put_le32(v, log->released);
     return fs38_store_put(log->cfg.store, STORE_REL_NAME, v, sizeof v);
 }
 
@@ -209,7 +198,7 @@ static FS38_NODISCARD fs38_err put_frame(fs38_log *log, uint8_t kind, const uint
     const size_t size = FS38_LOG_OVERHEAD + plen;
     r[0] = (uint8_t)(REC_MAGIC | kind);
     r[1] = (uint8_t)plen;
-    put32(r + 2, log->next_seq);
+    fs38_put_le32(r + 2, log->next_seq);
     if (plen)
         memmove(r + FS38_LOG_HDR_LEN, pay, plen);
     fs38_err e = mac_record(log->mac_key, log->head, r, FS38_LOG_HDR_LEN + plen, r + FS38_LOG_HDR_LEN + plen);
@@ -262,7 +251,7 @@ static FS38_NODISCARD fs38_err last_of(fs38_log *log, uint32_t s, uint32_t *seq,
     fs38_err e = rd(log, s, last, h, sizeof h);
     if (!e)
         e = rd(log, s, last + FS38_LOG_HDR_LEN + h[1], mac, FS38_LOG_MAC_LEN);
-    *seq = get32(h + 2);
+    *seq = fs38_get_le32(h + 2);
     return e;
 }
 
@@ -583,7 +572,7 @@ static FS38_NODISCARD fs38_err scan(fs38_log *log, scan_result *r)
             return e;
         fs38_log_frame f;
         if (!all_ff(h, sizeof h) && fs38_log_frame_parse(h, sizeof h, &f) != FS38_ERR_LOG_BATCH) {
-            log->first[s] = get32(h + 2);
+            log->first[s] = fs38_get_le32(h + 2);
             if (log->first[s] != FS38_LOG_FREE && (!found || log->first[s] > log->first[newest])) {
                 newest = s;
                 found = true;
@@ -719,12 +708,12 @@ static FS38_NODISCARD fs38_err log_open(fs38_log *log, const fs38_log_config *cf
         return fs38_diag_set(&log->diag, e ? e : FS38_ERR_STORE_CORRUPT, "log: cannot read its key from the store");
     }
     memcpy(log->key, v, FS38_LOG_KEY_LEN);
-    log->epoch = get32(v + FS38_LOG_KEY_LEN);
-    log->epoch_first = get32(v + FS38_LOG_KEY_LEN + 4u);
+    log->epoch = fs38_get_le32(v + FS38_LOG_KEY_LEN);
+    log->epoch_first = fs38_get_le32(v + FS38_LOG_KEY_LEN + 4u);
     fs38_wipe(v, sizeof v);
     e = fs38_store_get(cfg->store, STORE_REL_NAME, v, 4, &vl);
     if (e == FS38_OK && vl == 4)
-        log->released = get32(v);
+        log->released = fs38_get_le32(v);
     else if (e != FS38_ERR_NOT_FOUND && e != FS38_OK)
         return fs38_diag_set(&log->diag, e, "log: cannot read the release point from the store");
     const uint32_t stored_released = log->released;
@@ -1032,7 +1021,7 @@ static FS38_NODISCARD fs38_err bytes_from(const fs38_log *log, uint32_t from, si
     *bytes = 0;
     walk_start(log, &w);
     while ((e = walk_next(log, &w, h, &s, &off)) == FS38_OK)
-        if (get32(h + 2) >= from)
+        if (fs38_get_le32(h + 2) >= from)
             *bytes += FS38_LOG_OVERHEAD + h[1];
     return e == FS38_ERR_NOT_FOUND ? FS38_OK : e;
 }
@@ -1136,7 +1125,7 @@ static FS38_NODISCARD fs38_err copy_records(fs38_log *log, uint32_t from, uint32
     fs38_err e;
     walk_start(log, &w);
     while ((e = walk_next(log, &w, h, &s, &off)) == FS38_OK) {
-        const uint32_t seq = get32(h + 2);
+        const uint32_t seq = fs38_get_le32(h + 2);
         if (seq < from)
             continue;
         if (seq > to)
@@ -1196,7 +1185,7 @@ static FS38_NODISCARD fs38_err log_export(fs38_log *log, fs38_log_cursor *c, uin
     bool have_prev = false;
     walk_start(log, &w);
     while ((e = walk_next(log, &w, h, &s, &off)) == FS38_OK) {
-        const uint32_t seq = get32(h + 2);
+        const uint32_t seq = fs38_get_le32(h + 2);
         if (seq + 1u == S) {
             e = rd(log, s, off + FS38_LOG_HDR_LEN + h[1], prev, sizeof prev);
             if (e)
@@ -1319,7 +1308,7 @@ static FS38_NODISCARD fs38_err log_fresh(fs38_log *log, bool *same)
     if (e == FS38_OK && *same) {
         const uint32_t nxt = (log->cur + 1u) % log->nsect;
         e = rd(log, nxt, 0, b, FS38_LOG_HDR_LEN);
-        const uint32_t on_flash = all_ff(b, FS38_LOG_HDR_LEN) ? FS38_LOG_FREE : get32(b + 2);
+        const uint32_t on_flash = all_ff(b, FS38_LOG_HDR_LEN) ? FS38_LOG_FREE : fs38_get_le32(b + 2);
         *same = e == FS38_OK && on_flash == log->first[nxt];
     }
     fs38_wipe(b, sizeof b);

@@ -15,11 +15,6 @@
 static const uint8_t k_epoch_info[] = "fs38 log epoch";
 static const char k_cp_context[] = "fs38-log-checkpoint";
 
-static uint32_t get32(const uint8_t *b)
-{
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
 fs38_err fs38_log_frame_parse(const uint8_t *p, size_t avail, fs38_log_frame *f)
 {
     if (!p || !f)
@@ -32,7 +27,7 @@ fs38_err fs38_log_frame_parse(const uint8_t *p, size_t avail, fs38_log_frame *f)
         return FS38_ERR_LOG_BATCH;
     f->kind = kind;
     f->plen = p[1];
-    f->seq = get32(p + 2);
+    f->seq = fs38_get_le32(p + 2);
     f->start = p;
     f->size = FS38_LOG_OVERHEAD + f->plen;
     f->payload = p + FS38_LOG_HDR_LEN;
