@@ -104,18 +104,6 @@ static FS38_NODISCARD fs38_err ready(fs38_log *log)
 
 /* ---- keys -------------------------------------------------------------------------------------- */
 
-static FS38_NODISCARD fs38_err import_key(const uint8_t k[FS38_LOG_KEY_LEN], psa_key_id_t *id)
-{
-    psa_key_attributes_t a = PSA_KEY_ATTRIBUTES_INIT;
-    psa_set_key_type(&a, PSA_KEY_TYPE_HMAC);
-    psa_set_key_bits(&a, 256);
-    psa_set_key_usage_flags(&a, PSA_KEY_USAGE_SIGN_MESSAGE | PSA_KEY_USAGE_VERIFY_MESSAGE);
-    psa_set_key_algorithm(&a, PSA_ALG_HMAC(PSA_ALG_SHA_256));
-    psa_status_t st = psa_import_key(&a, k, FS38_LOG_KEY_LEN, id);
-    psa_reset_key_attributes(&a);
-    return st == PSA_SUCCESS ? FS38_OK : FS38_ERR_CRYPTO;
-}
-
 static void drop_key(fs38_log *log)
 {
     if (log->mac_key)
@@ -402,7 +390,7 @@ static FS38_NODISCARD fs38_err evolve(fs38_log *log)
     if (!e)
         e = store_key(log, nk, log->epoch + 1u, log->next_seq);
     if (!e)
-        e = import_key(nk, &id);
+        e = fs38_hmac_key_import(nk, FS38_LOG_KEY_LEN, &id);
     if (e) {
         fs38_wipe(nk, sizeof nk);
         return broke(log, e, "epoch key change failed");
@@ -478,7 +466,7 @@ static FS38_NODISCARD fs38_err log_create(fs38_log *log, const fs38_log_config *
         fs38_wipe(log->key, sizeof log->key);
         return fs38_diag_set(&log->diag, FS38_ERR_CRYPTO, "log: no random k0");
     }
-    e = import_key(log->key, &log->mac_key);
+    e = fs38_hmac_key_import(log->key, FS38_LOG_KEY_LEN, &log->mac_key);
     if (e) {
         drop_key(log);
         return fs38_diag_set(&log->diag, e, "log: key import failed");
@@ -717,7 +705,7 @@ static FS38_NODISCARD fs38_err log_open(fs38_log *log, const fs38_log_config *cf
     else if (e != FS38_ERR_NOT_FOUND && e != FS38_OK)
         return fs38_diag_set(&log->diag, e, "log: cannot read the release point from the store");
     const uint32_t stored_released = log->released;
-    e = import_key(log->key, &log->mac_key);
+    e = fs38_hmac_key_import(log->key, FS38_LOG_KEY_LEN, &log->mac_key);
     if (e) {
         drop_key(log);
         return fs38_diag_set(&log->diag, e, "log: key import failed");
