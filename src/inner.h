@@ -127,6 +127,21 @@ FS38_NODISCARD fs38_err fs38_claim_name(fs38_cbor_dec *dec, char out[FS38_EAT_NA
 /* swversion: [ name, ? scheme ]. */
 FS38_NODISCARD fs38_err fs38_claim_swversion(fs38_cbor_dec *dec, char out[FS38_EAT_NAME_MAX], int64_t *scheme);
 
+/*
+ * A signed claims map (an EAT token or a decommissioning receipt): check the COSE_Sign1
+ * signature against kr (info gets the verified message; NULL for none), zero c (c_size bytes)
+ * and parse the payload into it with parse, then, when nonce is given, compare the parsed
+ * nonce (*c_nonce, *c_nonce_len: fields of c, read after parsing) with it in constant time.
+ * FS38_ERR_ARG when c or kr is NULL or nonce is NULL with nonce_len > 0 (c untouched);
+ * FS38_ERR_NONCE with the diagnostic nonce_why when the nonces differ; else what the signature
+ * check or parse returns.
+ */
+typedef fs38_err (*fs38_claims_parse_fn)(const uint8_t *claims, size_t len, void *c, fs38_diag *d);
+FS38_NODISCARD fs38_err fs38_claims_verify(const uint8_t *msg, size_t len, const fs38_keyring *kr, const uint8_t *nonce,
+                                           size_t nonce_len, fs38_claims_parse_fn parse, void *c, size_t c_size,
+                                           const uint8_t *c_nonce, const size_t *c_nonce_len, const char *nonce_why,
+                                           fs38_cose_info *info, fs38_diag *diag);
+
 /* Encode the receipt claims (what fs38_decommission signs); keys / regions as they will be
  * listed. */
 FS38_NODISCARD fs38_err fs38_receipt_encode(const uint8_t *ueid, size_t ueid_len, const int64_t *iat, const uint8_t *nonce,

@@ -4,6 +4,8 @@
  * Contracts in src/inner.h. */
 #include <string.h>
 #include "fs38/cbor.h"
+#include "fs38/cose.h"
+#include "fs38/util.h"
 #include "inner.h"
 
 #define MAX_CLAIMS 32u /* claims in one map (keeps the duplicate check bounded) */
@@ -115,5 +117,23 @@ fs38_err fs38_claim_swversion(fs38_cbor_dec *dec, char out[FS38_EAT_NAME_MAX], i
     *scheme = 0;
     if (e == FS38_OK && n == 2)
         e = fs38_cbor_get_int(dec, scheme);
+    return e;
+}
+
+fs38_err fs38_claims_verify(const uint8_t *msg, size_t len, const fs38_keyring *kr, const uint8_t *nonce, size_t nonce_len,
+                            fs38_claims_parse_fn parse, void *c, size_t c_size, const uint8_t *c_nonce,
+                            const size_t *c_nonce_len, const char *nonce_why, fs38_cose_info *info, fs38_diag *diag)
+{
+    fs38_cose_info local;
+    if (!c || !kr || (!nonce && nonce_len))
+        return FS38_ERR_ARG;
+    memset(c, 0, c_size);
+    if (!info)
+        info = &local;
+    fs38_err e = fs38_cose_sign1_verify(msg, len, NULL, 0, NULL, 0, kr, info, diag);
+    if (e == FS38_OK)
+        e = parse(info->payload, info->payload_len, c, diag);
+    if (e == FS38_OK && nonce && (*c_nonce_len != nonce_len || fs38_ct_compare(c_nonce, nonce, nonce_len) != 0))
+        e = fs38_diag_set(diag, FS38_ERR_NONCE, "%s", nonce_why);
     return e;
 }

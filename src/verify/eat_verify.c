@@ -177,24 +177,17 @@ fs38_err fs38_eat_parse(const uint8_t *claims, size_t len, fs38_eat_claims *c, f
     return fs38_claims_require(w.seen, required, sizeof required / sizeof required[0], diag);
 }
 
+static FS38_NODISCARD fs38_err parse_eat(const uint8_t *claims, size_t len, void *c, fs38_diag *diag)
+{
+    return fs38_eat_parse(claims, len, c, diag);
+}
+
 fs38_err fs38_eat_verify(const uint8_t *token, size_t len, const fs38_keyring *kr, const uint8_t *nonce,
                          size_t nonce_len, fs38_eat_claims *c, fs38_cose_info *info, fs38_diag *diag)
 {
-    fs38_cose_info local;
-    if (!c || !kr || (!nonce && nonce_len))
-        return FS38_ERR_ARG;
-    memset(c, 0, sizeof *c);
-    if (!info)
-        info = &local;
-    fs38_err e = fs38_cose_sign1_verify(token, len, NULL, 0, NULL, 0, kr, info, diag);
-    if (e != FS38_OK)
-        return e;
-    e = fs38_eat_parse(info->payload, info->payload_len, c, diag);
-    if (e != FS38_OK)
-        return e;
-    if (nonce && (c->nonce_len != nonce_len || fs38_ct_compare(c->nonce, nonce, nonce_len) != 0))
-        return fs38_diag_set(diag, FS38_ERR_NONCE, "the token's nonce is not the expected one (replayed or "
-                                                    "made for another challenge)");
-    return FS38_OK;
+    return fs38_claims_verify(token, len, kr, nonce, nonce_len, parse_eat, c, sizeof *c, c ? c->nonce : NULL,
+                              c ? &c->nonce_len : NULL,
+                              "the token's nonce is not the expected one (replayed or made for another challenge)",
+                              info, diag);
 }
 

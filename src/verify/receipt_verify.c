@@ -139,20 +139,15 @@ fs38_err fs38_receipt_parse(const uint8_t *claims, size_t len, fs38_receipt_clai
     return fs38_claims_require(w.seen, required, sizeof required / sizeof required[0], diag);
 }
 
+static FS38_NODISCARD fs38_err parse_receipt(const uint8_t *claims, size_t len, void *c, fs38_diag *diag)
+{
+    return fs38_receipt_parse(claims, len, c, diag);
+}
+
 fs38_err fs38_receipt_verify(const uint8_t *receipt, size_t len, const fs38_keyring *kr, const uint8_t *nonce,
                              size_t nonce_len, fs38_receipt_claims *c, fs38_cose_info *info, fs38_diag *diag)
 {
-    fs38_cose_info local;
-    if (!c || !kr || (!nonce && nonce_len))
-        return FS38_ERR_ARG;
-    memset(c, 0, sizeof *c);
-    if (!info)
-        info = &local;
-    fs38_err e = fs38_cose_sign1_verify(receipt, len, NULL, 0, NULL, 0, kr, info, diag);
-    if (e == FS38_OK)
-        e = fs38_receipt_parse(info->payload, info->payload_len, c, diag);
-    if (e == FS38_OK && nonce && (c->nonce_len != nonce_len || fs38_ct_compare(c->nonce, nonce, nonce_len) != 0))
-        e = fs38_diag_set(diag, FS38_ERR_NONCE, "the receipt's nonce is not the expected one");
-    return e;
+    return fs38_claims_verify(receipt, len, kr, nonce, nonce_len, parse_receipt, c, sizeof *c, c ? c->nonce : NULL,
+                              c ? &c->nonce_len : NULL, "the receipt's nonce is not the expected one", info, diag);
 }
 
