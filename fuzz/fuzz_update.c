@@ -18,15 +18,14 @@
 #include "suit_build.h"
 #include "suit_encrypt.h"
 
-#define CHECK(x) do { if (!(x)) abort(); } while (0)
+#define FUZZ_NAME "fuzz_update"
+#include "fuzz_common.h"
+
 #define SECTOR 4096u
 #define SLOT_SIZE (64u * 1024u)
 #define STATE_OFF (2u * SLOT_SIZE)
 #define FLASH_SIZE (STATE_OFF + 2u * SECTOR)
 #define IMG_LEN 9000u
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* ---- RAM flash with power cuts (port/ram: entropy all 0x5a, clock 0, no wall time) ---- */
 static uint8_t flash[FLASH_SIZE], factory_flash[FLASH_SIZE];
@@ -91,16 +90,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     CHECK(psa_crypto_init() == PSA_SUCCESS);
+    uint8_t pt[65], dpt[65];
+    size_t n;
+    fuzz_p256_signer(&signer, pt, signer_kid);
     psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
     psa_set_key_type(&at, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
     psa_set_key_bits(&at, 256);
-    psa_set_key_usage_flags(&at, PSA_KEY_USAGE_SIGN_HASH);
-    psa_set_key_algorithm(&at, PSA_ALG_ECDSA(PSA_ALG_SHA_256));
-    CHECK(psa_generate_key(&at, &signer) == PSA_SUCCESS);
-    uint8_t pt[65], dpt[65];
-    size_t n;
-    CHECK(psa_export_public_key(signer, pt, sizeof pt, &n) == PSA_SUCCESS);
-    CHECK(fs38_key_id(pt, sizeof pt, signer_kid) == FS38_OK);
     psa_set_key_usage_flags(&at, PSA_KEY_USAGE_DERIVE);
     psa_set_key_algorithm(&at, PSA_ALG_ECDH);
     CHECK(psa_generate_key(&at, &dev_key) == PSA_SUCCESS);
