@@ -243,7 +243,7 @@ size_t ts_boot_manifest(uint64_t seq, const uint8_t vendor[16], const uint8_t cl
 
 /* ---- a device with a sealed store ---------------------------------------------------------- */
 
-void ts_device_new(ts_device *d, uint32_t flash_size, fs38_store_config scfg)
+void ts_device_prepare(ts_device *d, uint32_t flash_size, fs38_store_config scfg)
 {
     memset(d, 0, sizeof *d);
     ts_flash_new(&d->f, flash_size);
@@ -254,6 +254,11 @@ void ts_device_new(ts_device *d, uint32_t flash_size, fs38_store_config scfg)
     assert_int_equal(psa_crypto_init(), PSA_SUCCESS);
     d->scfg = scfg;
     d->scfg.port = &d->f.port;
+}
+
+void ts_device_new(ts_device *d, uint32_t flash_size, fs38_store_config scfg)
+{
+    ts_device_prepare(d, flash_size, scfg);
     ts_device_open(d);
 }
 

@@ -42,7 +42,10 @@ typedef struct {
     fs38_store_config scfg;
     fs38_store s;
 } ts_device;
-/* New device: flash of flash_size bytes, a new HUK, store at scfg (port filled in), opened. */
+/* New device: flash of flash_size bytes, a new HUK, PSA initialised, store configuration scfg
+ * (port filled in); the store is NOT opened (call ts_device_open or open it yourself). */
+void ts_device_prepare(ts_device *d, uint32_t flash_size, fs38_store_config scfg);
+/* New device: ts_device_prepare, then the store opened (ts_device_open). */
 void ts_device_new(ts_device *d, uint32_t flash_size, fs38_store_config scfg);
 /* Open the store and bind it to PSA ITS (fails the test with the store's diagnostic). */
 void ts_device_open(ts_device *d);
