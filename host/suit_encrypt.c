@@ -74,13 +74,7 @@ static FS38_NODISCARD fs38_err encrypt_content(int64_t alg, const uint8_t cek_ra
     } else {
         uint8_t aad[32];
         size_t aad_len;
-        fs38_cbor_enc e;
-        fs38_cbor_enc_init(&e, aad, sizeof aad);
-        fs38_cbor_put_array(&e, 3);
-        fs38_cbor_put_tstr(&e, "Encrypt", 7);
-        fs38_cbor_put_bstr(&e, gcm_protected, sizeof gcm_protected);
-        fs38_cbor_put_bstr(&e, NULL, 0);
-        if (fs38_cbor_enc_finish(&e, &aad_len) != FS38_OK) {
+        if (fs38_enc_structure(gcm_protected, sizeof gcm_protected, aad, sizeof aad, &aad_len) != FS38_OK) {
             psa_destroy_key(cek);
             return FS38_ERR_BUFFER;
         }
