@@ -44,6 +44,20 @@ static inline const uint8_t *fuzz_example_pub(void)
     return pub;
 }
 
+/* The fixed keyring of the SUIT / COSE targets: kr->a[0] the example P-256 key and, when
+ * with_hmac, kr->a[1] the HMAC-SHA-256 key 'a' * 32. PSA must be initialised. */
+static inline void fuzz_example_keyring(fs38_keyring *kr, int with_hmac)
+{
+    fs38_keyring_init(kr);
+    CHECK(fs38_keyring_add_p256(kr, fuzz_example_pub(), FUZZ_EXAMPLE_PUB_LEN) == FS38_OK);
+    if (with_hmac) {
+        uint8_t k[32];
+        for (size_t i = 0; i < sizeof k; i++)
+            k[i] = 'a';
+        CHECK(fs38_keyring_add_hmac(kr, k, sizeof k) == FS38_OK);
+    }
+}
+
 /* A new volatile ECDSA P-256 (SHA-256) signing key: *key, its public point (65 bytes) and kid.
  * PSA must be initialised. */
 static inline void fuzz_p256_signer(psa_key_id_t *key, uint8_t point[65], uint8_t kid[FS38_KID_LEN])

@@ -39,11 +39,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     CHECK(psa_crypto_init() == PSA_SUCCESS);
-    fs38_keyring_init(&kr);
-    CHECK(fs38_keyring_add_p256(&kr, fuzz_example_pub(), FUZZ_EXAMPLE_PUB_LEN) == FS38_OK);
-    uint8_t k[32];
-    memset(k, 'a', sizeof k);
-    CHECK(fs38_keyring_add_hmac(&kr, k, sizeof k) == FS38_OK);
+    fuzz_example_keyring(&kr, 1);
     hmac_key = kr.a[1].key;
     return 0;
 }

@@ -316,8 +316,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     CHECK(psa_crypto_init() == PSA_SUCCESS);
-    fs38_keyring_init(&kr);
-    CHECK(fs38_keyring_add_p256(&kr, fuzz_example_pub(), FUZZ_EXAMPLE_PUB_LEN) == FS38_OK);
+    fuzz_example_keyring(&kr, 0);
     memset(k0, 0x4b, sizeof k0);
     return 0;
 }
