@@ -156,6 +156,33 @@ static FS38_NODISCARD fs38_err change(rig *r, const char *user, const char *cur,
     return e;
 }
 
+typedef struct {
+    const char *pw;
+    const char *why; /* NULL: accepted */
+} policy_case;
+
+/* Each case through fs38_auth_check_policy: accepted when why is NULL, else refused with a
+ * diagnostic saying why (and, with no_echo, not repeating the password). */
+static void check_policy_cases(rig *r, const policy_case *cases, size_t n, bool no_echo)
+{
+    for (size_t i = 0; i < n; i++) {
+        fs38_diag d;
+        fs38_diag_clear(&d);
+        fs38_err e = fs38_auth_check_policy(&r->a, "admin", cases[i].pw, strlen(cases[i].pw), &d);
+        if (!cases[i].why) {
+            if (e != FS38_OK)
+                fail_msg("case %zu refused: %s", i, d.msg);
+            continue;
+        }
+        if (e != FS38_ERR_PASSWORD_POLICY)
+            fail_msg("case %zu accepted, expected a refusal (%s)", i, cases[i].why);
+        if (!strstr(d.msg, cases[i].why))
+            fail_msg("case %zu: refusal '%s' does not say '%s'", i, d.msg, cases[i].why);
+        if (no_echo)
+            assert_null(strstr(d.msg, cases[i].pw));
+    }
+}
+
 /* ---- tests ------------------------------------------------------------------------------------- */
 
 static void test_setup_credential(void **state)
@@ -233,10 +260,7 @@ static void test_policy(void **state)
     (void)state;
     rig r;
     rig_new(&r);
-    static const struct {
-        const char *pw;
-        const char *why; /* NULL: accepted */
-    } cases[] = {
+    static const policy_case cases[] = {
         { "7ujMko0vizxv", "Mirai" },           /* looks strong, but Mirai tried it */
         { "7UJMKO0VIZXV", "Mirai" },           /* case does not help */
         { "admin1234", "Mirai" },
@@ -261,21 +285,7 @@ static void test_policy(void **state)
         { "Tr0ub4dor&3x", NULL },
         { "deadbee!-not-the-ueid", NULL },    /* 7 hex digits only */
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        fs38_diag d;
-        fs38_diag_clear(&d);
-        fs38_err e = fs38_auth_check_policy(&r.a, "admin", cases[i].pw, strlen(cases[i].pw), &d);
-        if (!cases[i].why) {
-            if (e != FS38_OK)
-                fail_msg("'%s' refused: %s", cases[i].pw, d.msg);
-            continue;
-        }
-        if (e != FS38_ERR_PASSWORD_POLICY)
-            fail_msg("'%s' accepted, expected a refusal (%s)", cases[i].pw, cases[i].why);
-        if (!strstr(d.msg, cases[i].why))
-            fail_msg("'%s': refusal '%s' does not say '%s'", cases[i].pw, d.msg, cases[i].why);
-        assert_null(strstr(d.msg, cases[i].pw));
-    }
+    check_policy_cases(&r, cases, sizeof cases / sizeof cases[0], true);
     /* the length limits: 128 bytes accepted, 129 refused */
     char longpw[FS38_AUTH_PASSWORD_MAX + 2];
     for (size_t i = 0; i < sizeof longpw; i++)
@@ -623,10 +633,7 @@ static void test_policy_unicode(void **state)
     (void)state;
     rig r;
     rig_new(&r);
-    static const struct {
-        const char *pw;
-        const char *why; /* NULL: accepted */
-    } cases[] = {
+    static const policy_case cases[] = {
         { "password ", "passwords" },                            /* trailing space */
         { " password", "passwords" },                            /* leading space */
         { "  password  ", "passwords" },
@@ -660,20 +667,7 @@ static void test_policy_unicode(void **state)
         { "\xc3\xa9t\xc3\xa9 \xc3\xa0 la plage", NULL },
         { "correct\xc2\xa0horse battery", NULL },
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        fs38_diag d;
-        fs38_diag_clear(&d);
-        fs38_err e = fs38_auth_check_policy(&r.a, "admin", cases[i].pw, strlen(cases[i].pw), &d);
-        if (!cases[i].why) {
-            if (e != FS38_OK)
-                fail_msg("case %zu refused: %s", i, d.msg);
-            continue;
-        }
-        if (e != FS38_ERR_PASSWORD_POLICY)
-            fail_msg("case %zu accepted, expected a refusal (%s)", i, cases[i].why);
-        if (!strstr(d.msg, cases[i].why))
-            fail_msg("case %zu: refusal '%s' does not say '%s'", i, d.msg, cases[i].why);
-    }
+    check_policy_cases(&r, cases, sizeof cases / sizeof cases[0], false);
     rig_free(&r);
 }
 
