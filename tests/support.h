@@ -31,6 +31,24 @@ void ts_flash_new(ts_flash *f, uint32_t size);
 void ts_flash_reboot(ts_flash *f);
 void ts_flash_free(ts_flash *f);
 
+/* What ts_port_check_nor did to the flash, for checking a port's own accounting. */
+typedef struct {
+    uint64_t ops;        /* programs and erases that reached the flash */
+    uint64_t programmed; /* bytes programmed */
+    uint64_t erased;     /* bytes erased */
+    uint64_t refused;    /* calls the port itself refused (FS38_ERR_ARG) */
+} ts_nor_tally;
+/*
+ * NOR flash semantics of a port, shared by the POSIX and the RAM port tests, on its first six
+ * sectors (erased at the start, erased again at the end; nothing else is written): a program
+ * ANDs bits (across a sector boundary; 0xFF changes nothing), a long program spanning sectors
+ * reads back, an erase sets exactly its sectors to 0xFF and they can be programmed again, an
+ * empty erase is no operation; misaligned, past-the-end, overflowing and NULL-buffer calls are
+ * refused with FS38_ERR_ARG by the port and by fs38's wrappers (which never call the port for
+ * them); a read that ends exactly at the end works. *t gets what was done.
+ */
+void ts_port_check_nor(const fs38_port *p, ts_nor_tally *t);
+
 /*
  * A device with a sealed store: a fresh flash with its own hardware-unique-key file, PSA
  * initialised, the store opened on scfg (its port is set here) and bound to PSA ITS. Tests
