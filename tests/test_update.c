@@ -311,6 +311,19 @@ static void expect_rejected(const release *rl, fs38_err want, const char *msg)
     ts_flash_free(&r.f);
 }
 
+/* rl with payload byte `at` flipped by mask: rejected as expect_rejected says. */
+static void expect_payload_flip_rejected(const release *rl, size_t at, uint8_t mask, fs38_err want, const char *msg)
+{
+    release bad = *rl;
+    uint8_t *p = malloc(rl->payload_len);
+    assert_non_null(p);
+    memcpy(p, rl->payload, rl->payload_len);
+    p[at] ^= mask;
+    bad.payload = p;
+    expect_rejected(&bad, want, msg);
+    free(p);
+}
+
 static void test_rejections(void **state)
 {
     (void)state;
@@ -370,32 +383,20 @@ static void test_rejections(void **state)
     free_release(&rl);
     /* GCM payload tampered: the tag fails */
     make_release(&rl, 2, 30000, 3, GCM_KW, signer, ts_vendor, ts_class, NULL);
-    {
-        release bad = rl;
-        uint8_t *p = malloc(rl.payload_len);
-        memcpy(p, rl.payload, rl.payload_len);
-        p[100] ^= 0x01;
-        bad.payload = p;
-        expect_rejected(&bad, FS38_ERR_DECRYPT, "tag mismatch"); /* the tag is checked first */
-        free(p);
-    }
+    expect_payload_flip_rejected(&rl, 100, 0x01, FS38_ERR_DECRYPT, "tag mismatch"); /* the tag is checked first */
     free_release(&rl);
     /* plain payload tampered: image digest */
     make_release(&rl, 2, 30000, 3, PLAIN, signer, ts_vendor, ts_class, NULL);
+    expect_payload_flip_rejected(&rl, 29999, 0x80, FS38_ERR_IMAGE_DIGEST, "image digest mismatch");
     {
-        release bad = rl;
-        uint8_t *p = malloc(rl.payload_len);
-        memcpy(p, rl.payload, rl.payload_len);
-        p[29999] ^= 0x80;
-        bad.payload = p;
-        expect_rejected(&bad, FS38_ERR_IMAGE_DIGEST, "image digest mismatch");
         /* a payload longer than announced */
+        release bad = rl;
         uint8_t *q = malloc(rl.payload_len + 10);
+        assert_non_null(q);
         memcpy(q, rl.payload, rl.payload_len);
         bad.payload = q;
         bad.payload_len = rl.payload_len + 10;
         expect_rejected(&bad, FS38_ERR_OVERSIZE, "payload exceeds");
-        free(p);
         free(q);
     }
     free_release(&rl);
