@@ -66,7 +66,6 @@ static void make(release *r, uint64_t seq, int gcm, uint8_t seed, const uint8_t 
     sb.key = signer;
     memcpy(sb.kid, signer_kid, sizeof sb.kid);
     uint8_t info[512];
-    size_t info_len = 0;
     if (seq > 1) {
         suit_encrypt_opts o;
         memset(&o, 0, sizeof o);
@@ -75,12 +74,8 @@ static void make(release *r, uint64_t seq, int gcm, uint8_t seed, const uint8_t 
             o.kek = kek;
         else
             o.device_pub = dev_pub;
-        CHECK(suit_encrypt(&o, r->image, IMG_LEN, r->payload, sizeof r->payload, &r->payload_len, info,
-                           sizeof info, &info_len) == FS38_OK);
-        sb.enc_info = info;
-        sb.enc_info_len = info_len;
-        sb.payload = r->payload;
-        sb.payload_len = r->payload_len;
+        CHECK(suit_build_encrypt(&sb, &o, r->payload, sizeof r->payload, &r->payload_len, info, sizeof info) ==
+              FS38_OK);
     }
     CHECK(suit_build_envelope(&sb, &r->env) == FS38_OK);
 }

@@ -138,14 +138,8 @@ static void make_release(release *rl, uint64_t seq, size_t len, uint8_t seed, mo
         else
             o.kek = kek;
         rl->payload = malloc(len + 16);
-        size_t info_len;
-        assert_int_equal(suit_encrypt(&o, rl->image, len, rl->payload, len + 16, &rl->payload_len, info,
-                                      sizeof info, &info_len),
+        assert_int_equal(suit_build_encrypt(&sb, &o, rl->payload, len + 16, &rl->payload_len, info, sizeof info),
                          FS38_OK);
-        sb.enc_info = info;
-        sb.enc_info_len = info_len;
-        sb.payload = rl->payload;
-        sb.payload_len = rl->payload_len;
     } else {
         rl->payload = malloc(len);
         memcpy(rl->payload, rl->image, len);
