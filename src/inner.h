@@ -161,6 +161,11 @@ FS38_NODISCARD fs38_err fs38_cose_kdf_context(const uint8_t *recipient_protected
 /* Check a framed record's MAC, HMAC-SHA-256(key, prev || header || payload), in constant time
  * (PSA): FS38_OK, FS38_ERR_BAD_MAC, or FS38_ERR_CRYPTO. Used by the device and the verifier. */
 FS38_NODISCARD fs38_err fs38_log_mac_check(psa_key_id_t key, const uint8_t prev[FS38_LOG_MAC_LEN], const fs38_log_frame *f);
+/* Compute a record's MAC, HMAC-SHA-256(key, prev || rec[0..n)) (rec: header || payload), into
+ * out: FS38_OK or FS38_ERR_CRYPTO. The writer MACs its records with it; the verifier uses it to
+ * name what a record's MAC should have been. */
+FS38_NODISCARD fs38_err fs38_log_mac(psa_key_id_t key, const uint8_t prev[FS38_LOG_MAC_LEN], const uint8_t *rec, size_t n,
+                                     uint8_t out[FS38_LOG_MAC_LEN]);
 
 /* The detached payload a checkpoint's COSE_Sign1 signs:
  * ["fs38-log-checkpoint", seq, prev-MAC, start, boot, time_ms, nonce|null]. */

@@ -112,22 +112,6 @@ static void drop_key(fs38_log *log)
     fs38_wipe(log->key, sizeof log->key);
 }
 
-static FS38_NODISCARD fs38_err mac_record(psa_key_id_t key, const uint8_t prev[FS38_LOG_MAC_LEN], const uint8_t *rec, size_t n,
-                           uint8_t out[FS38_LOG_MAC_LEN])
-{
-    psa_mac_operation_t op = PSA_MAC_OPERATION_INIT;
-    size_t ol = 0;
-    psa_status_t st = psa_mac_sign_setup(&op, key, PSA_ALG_HMAC(PSA_ALG_SHA_256));
-    if (st == PSA_SUCCESS)
-        st = psa_mac_update(&op, prev, FS38_LOG_MAC_LEN);
-    if (st == PSA_SUCCESS)
-        st = psa_mac_update(&op, rec, n);
-    if (st == PSA_SUCCESS)
-        st = psa_mac_sign_finish(&op, out, FS38_LOG_MAC_LEN, &ol);
-    psa_mac_abort(&op);
-    return st == PSA_SUCCESS && ol == FS38_LOG_MAC_LEN ? FS38_OK : FS38_ERR_CRYPTO;
-}
-
 
 static FS38_NODISCARD fs38_err store_key(fs38_log *log, const uint8_t k[FS38_LOG_KEY_LEN], uint32_t epoch, uint32_t first)
 {
@@ -189,7 +173,7 @@ static FS38_NODISCARD fs38_err put_frame(fs38_log *log, uint8_t kind, const uint
     fs38_put_le32(r + 2, log->next_seq);
     if (plen)
         memmove(r + FS38_LOG_HDR_LEN, pay, plen);
-    fs38_err e = mac_record(log->mac_key, log->head, r, FS38_LOG_HDR_LEN + plen, r + FS38_LOG_HDR_LEN + plen);
+    fs38_err e = fs38_log_mac(log->mac_key, log->head, r, FS38_LOG_HDR_LEN + plen, r + FS38_LOG_HDR_LEN + plen);
     if (e)
         return broke(log, e, "MAC failed");
     e = fs38_flash_program(log->cfg.port, sect_off(log, log->cur) + log->wpos, r, size);

@@ -205,23 +205,6 @@ static FS38_NODISCARD fs38_err set_epoch(fs38_log_verifier *v, uint32_t epoch)
     return FS38_OK;
 }
 
-
-static FS38_NODISCARD fs38_err mac_compute(psa_key_id_t key, const uint8_t prev[FS38_LOG_MAC_LEN], const fs38_log_frame *f,
-                            uint8_t out[FS38_LOG_MAC_LEN])
-{
-    psa_mac_operation_t op = PSA_MAC_OPERATION_INIT;
-    size_t ol = 0;
-    psa_status_t st = psa_mac_sign_setup(&op, key, PSA_ALG_HMAC(PSA_ALG_SHA_256));
-    if (st == PSA_SUCCESS)
-        st = psa_mac_update(&op, prev, FS38_LOG_MAC_LEN);
-    if (st == PSA_SUCCESS)
-        st = psa_mac_update(&op, f->start, FS38_LOG_HDR_LEN + f->plen);
-    if (st == PSA_SUCCESS)
-        st = psa_mac_sign_finish(&op, out, FS38_LOG_MAC_LEN, &ol);
-    psa_mac_abort(&op);
-    return st == PSA_SUCCESS && ol == FS38_LOG_MAC_LEN ? FS38_OK : FS38_ERR_CRYPTO;
-}
-
 /*
  * Does f verify with prev under an epoch in [lo, hi] (lo >= v->epoch)? *found gets the epoch.
  * `first` is tried first when in range. FS38_OK, FS38_ERR_BAD_MAC, or a crypto error.
@@ -814,7 +797,8 @@ static FS38_NODISCARD fs38_err analyse_span(batch_ctx *b, size_t end, bool ancho
         if (!done) {
             const uint8_t *base = n_cand ? cand[0] : (v->any || v->next == 0) ? v->head : NULL;
             if (base && f.seq == expected && fill_ahead(v, 0) == FS38_OK &&
-                mac_compute(v->ahead[0], prev_bad ? base : v->head, &f, computed) == FS38_OK)
+                fs38_log_mac(v->ahead[0], prev_bad ? base : v->head, f.start, FS38_LOG_HDR_LEN + f.plen, computed) ==
+                    FS38_OK)
                 have_computed = true;
             if (f.seq == expected && (!anchored || expected < anchor_seq)) {
                 if (prev_bad)
