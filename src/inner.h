@@ -105,14 +105,6 @@ uint32_t fs38_slot_image_offset(const fs38_boot_config *cfg);
 #define FS38_RECEIPT_ERASED_KEYS 1
 #define FS38_RECEIPT_ERASED_REGIONS 2
 
-/*
- * Walk a claims map (at most 32
- * claims, any duplicate key refused, keys int or text; text-keyed claims are skipped). cb gets
- * every integer key with the decoder at its value; it consumes the value and sets *known, or
- * leaves it (*known = false) to be skipped.
- */
-typedef fs38_err (*fs38_claim_fn)(void *user, int64_t key, fs38_cbor_dec *dec, bool *known, fs38_diag *d);
-FS38_NODISCARD fs38_err fs38_claims_walk(const uint8_t *buf, size_t len, fs38_claim_fn cb, void *user, fs38_diag *d);
 /* A bstr of min..max bytes copied to out. */
 FS38_NODISCARD fs38_err fs38_claim_bytes(fs38_cbor_dec *dec, uint8_t *out, size_t min, size_t max, size_t *len);
 /* A claim a token must carry: its bit in the walker's "seen" mask and its name. */
@@ -120,8 +112,16 @@ typedef struct fs38_claim_required {
     unsigned bit;
     const char *name;
 } fs38_claim_required;
-/* FS38_OK when every required claim was seen, else FS38_ERR_CLAIMS naming the first missing. */
-FS38_NODISCARD fs38_err fs38_claims_require(unsigned seen, const fs38_claim_required *req, size_t n, fs38_diag *d);
+/*
+ * Walk a claims map (at most 32 claims, any duplicate key refused, keys int or text;
+ * text-keyed claims are skipped). cb gets every integer key with the decoder at its value; it
+ * consumes the value and sets *known, or leaves it (*known = false) to be skipped, and sets the
+ * bits of what it saw in *seen (0 at the start). Then every claim of req[0..n) must have been
+ * seen: FS38_ERR_CLAIMS naming the first missing.
+ */
+typedef fs38_err (*fs38_claim_fn)(void *user, int64_t key, fs38_cbor_dec *dec, unsigned *seen, bool *known, fs38_diag *d);
+FS38_NODISCARD fs38_err fs38_claims_walk(const uint8_t *buf, size_t len, fs38_claim_fn cb, void *user,
+                                         const fs38_claim_required *req, size_t n, fs38_diag *d);
 /* A tstr of 1..FS38_EAT_NAME_MAX-1 printable ASCII characters, NUL-terminated in out. */
 FS38_NODISCARD fs38_err fs38_claim_name(fs38_cbor_dec *dec, char out[FS38_EAT_NAME_MAX]);
 /* swversion: [ name, ? scheme ]. */

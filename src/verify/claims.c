@@ -15,7 +15,7 @@ static FS38_NODISCARD fs38_err bad(fs38_diag *d, const char *what)
     return fs38_diag_set(d, FS38_ERR_CLAIMS, "%s", what);
 }
 
-fs38_err fs38_claims_require(unsigned seen, const fs38_claim_required *req, size_t n, fs38_diag *d)
+static FS38_NODISCARD fs38_err claims_require(unsigned seen, const fs38_claim_required *req, size_t n, fs38_diag *d)
 {
     for (size_t i = 0; i < n; i++)
         if (!(seen & req[i].bit))
@@ -72,8 +72,10 @@ static FS38_NODISCARD fs38_err get_key(fs38_cbor_dec *dec, int64_t *key, bool *i
     return FS38_OK;
 }
 
-fs38_err fs38_claims_walk(const uint8_t *buf, size_t len, fs38_claim_fn cb, void *user, fs38_diag *d)
+fs38_err fs38_claims_walk(const uint8_t *buf, size_t len, fs38_claim_fn cb, void *user,
+                          const fs38_claim_required *req, size_t n_req, fs38_diag *d)
 {
+    unsigned seen = 0;
     fs38_cbor_dec dec;
     size_t n;
     const uint8_t *keys[MAX_CLAIMS];
@@ -94,7 +96,7 @@ fs38_err fs38_claims_walk(const uint8_t *buf, size_t len, fs38_claim_fn cb, void
             if (key_len[j] == key_len[i] && memcmp(keys[j], keys[i], key_len[i]) == 0)
                 return fs38_diag_set(d, FS38_ERR_CLAIMS, "duplicate claim %lld", (long long)key);
         if (is_int) {
-            fs38_err e = cb(user, key, &dec, &known, d);
+            fs38_err e = cb(user, key, &dec, &seen, &known, d);
             if (e != FS38_OK)
                 return e;
         }
@@ -103,7 +105,7 @@ fs38_err fs38_claims_walk(const uint8_t *buf, size_t len, fs38_claim_fn cb, void
     }
     if (!fs38_cbor_at_end(&dec))
         return bad(d, "bytes after the claims map");
-    return FS38_OK;
+    return claims_require(seen, req, n_req, d);
 }
 
 fs38_err fs38_claim_swversion(fs38_cbor_dec *dec, char out[FS38_EAT_NAME_MAX], int64_t *scheme)

@@ -77,17 +77,12 @@ static FS38_NODISCARD fs38_err get_measurement(fs38_cbor_dec *dec, fs38_measurem
     return FS38_OK;
 }
 
-typedef struct {
-    fs38_eat_claims *c;
-    unsigned seen;
-} eat_walk;
-
 enum { S_NONCE = 1, S_UEID = 2, S_DBG = 4, S_SWNAME = 8, S_SWVER = 16, S_MEAS = 32, S_LC = 64 };
 
-static FS38_NODISCARD fs38_err eat_claim(void *user, int64_t key, fs38_cbor_dec *dec, bool *known, fs38_diag *d)
+static FS38_NODISCARD fs38_err eat_claim(void *user, int64_t key, fs38_cbor_dec *dec, unsigned *seen, bool *known,
+                                     fs38_diag *d)
 {
-    eat_walk *w = user;
-    fs38_eat_claims *c = w->c;
+    fs38_eat_claims *c = user;
     fs38_err e = FS38_OK;
     uint64_t v = 0;
     size_t n = 0;
@@ -99,11 +94,11 @@ static FS38_NODISCARD fs38_err eat_claim(void *user, int64_t key, fs38_cbor_dec 
         break;
     case FS38_CLAIM_NONCE:
         e = fs38_claim_bytes(dec, c->nonce, FS38_EAT_NONCE_MIN, FS38_EAT_NONCE_MAX, &c->nonce_len);
-        w->seen |= S_NONCE;
+        *seen |= S_NONCE;
         break;
     case FS38_CLAIM_UEID:
         e = fs38_claim_bytes(dec, c->ueid, 7, FS38_EAT_UEID_MAX, &c->ueid_len);
-        w->seen |= S_UEID;
+        *seen |= S_UEID;
         break;
     case FS38_CLAIM_OEMID:
         e = fs38_claim_bytes(dec, c->oemid, 3, 16, &c->oemid_len);
@@ -116,15 +111,15 @@ static FS38_NODISCARD fs38_err eat_claim(void *user, int64_t key, fs38_cbor_dec 
         if (e == FS38_OK && v > FS38_DBG_DISABLED_FULLY_AND_PERMANENTLY)
             e = FS38_ERR_CLAIMS;
         c->dbgstat = (fs38_dbgstat)v;
-        w->seen |= S_DBG;
+        *seen |= S_DBG;
         break;
     case FS38_CLAIM_SWNAME:
         e = fs38_claim_name(dec, c->swname);
-        w->seen |= S_SWNAME;
+        *seen |= S_SWNAME;
         break;
     case FS38_CLAIM_SWVERSION:
         e = fs38_claim_swversion(dec, c->swversion, &c->version_scheme);
-        w->seen |= S_SWVER;
+        *seen |= S_SWVER;
         break;
     case FS38_CLAIM_MEASUREMENTS:
         e = fs38_cbor_get_array(dec, &n);
@@ -141,14 +136,14 @@ static FS38_NODISCARD fs38_err eat_claim(void *user, int64_t key, fs38_cbor_dec 
                     return bad(d, "two measurements of the same slot");
         }
         c->n_meas = n;
-        w->seen |= S_MEAS;
+        *seen |= S_MEAS;
         break;
     case FS38_CLAIM_LIFECYCLE:
         e = fs38_cbor_get_uint(dec, &v);
         if (e == FS38_OK && v > FS38_LIFECYCLE_DECOMMISSIONED)
             e = FS38_ERR_CLAIMS;
         c->lifecycle = (fs38_lifecycle)v;
-        w->seen |= S_LC;
+        *seen |= S_LC;
         break;
     case FS38_CLAIM_RECEIPT:
         return bad(d, "this is a decommissioning receipt, not an attestation token");
@@ -166,15 +161,11 @@ fs38_err fs38_eat_parse(const uint8_t *claims, size_t len, fs38_eat_claims *c, f
     if (!c)
         return FS38_ERR_ARG;
     memset(c, 0, sizeof *c);
-    eat_walk w = { c, 0 };
-    fs38_err e = fs38_claims_walk(claims, len, eat_claim, &w, diag);
-    if (e != FS38_OK)
-        return e;
     static const fs38_claim_required required[] = { { S_NONCE, "nonce" },     { S_UEID, "ueid" },
                                                     { S_DBG, "dbgstat" },     { S_SWNAME, "swname" },
                                                     { S_SWVER, "swversion" }, { S_MEAS, "fs38-measurements" },
                                                     { S_LC, "fs38-lifecycle" } };
-    return fs38_claims_require(w.seen, required, sizeof required / sizeof required[0], diag);
+    return fs38_claims_walk(claims, len, eat_claim, c, required, sizeof required / sizeof required[0], diag);
 }
 
 static FS38_NODISCARD fs38_err parse_eat(const uint8_t *claims, size_t len, void *c, fs38_diag *diag)

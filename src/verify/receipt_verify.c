@@ -10,11 +10,6 @@
 
 enum { R_UEID = 1, R_SWNAME = 2, R_SWVER = 4, R_LC = 8, R_TYPE = 16, R_ERASED = 32 };
 
-typedef struct {
-    fs38_receipt_claims *c;
-    unsigned seen;
-} receipt_walk;
-
 static FS38_NODISCARD fs38_err get_u32(fs38_cbor_dec *dec, uint32_t *v)
 {
     uint64_t x;
@@ -64,10 +59,10 @@ static FS38_NODISCARD fs38_err erased(fs38_cbor_dec *dec, fs38_receipt_claims *c
     return FS38_OK;
 }
 
-static FS38_NODISCARD fs38_err receipt_claim(void *user, int64_t key, fs38_cbor_dec *dec, bool *known, fs38_diag *d)
+static FS38_NODISCARD fs38_err receipt_claim(void *user, int64_t key, fs38_cbor_dec *dec, unsigned *seen, bool *known,
+                                     fs38_diag *d)
 {
-    receipt_walk *w = user;
-    fs38_receipt_claims *c = w->c;
+    fs38_receipt_claims *c = user;
     fs38_err e = FS38_OK;
     uint64_t v = 0;
     size_t n = 0;
@@ -83,31 +78,31 @@ static FS38_NODISCARD fs38_err receipt_claim(void *user, int64_t key, fs38_cbor_
         break;
     case FS38_CLAIM_UEID:
         e = fs38_claim_bytes(dec, c->ueid, 7, FS38_EAT_UEID_MAX, &c->ueid_len);
-        w->seen |= R_UEID;
+        *seen |= R_UEID;
         break;
     case FS38_CLAIM_SWNAME:
         e = fs38_claim_name(dec, c->swname);
-        w->seen |= R_SWNAME;
+        *seen |= R_SWNAME;
         break;
     case FS38_CLAIM_SWVERSION:
         e = fs38_claim_swversion(dec, c->swversion, &c->version_scheme);
-        w->seen |= R_SWVER;
+        *seen |= R_SWVER;
         break;
     case FS38_CLAIM_LIFECYCLE:
         e = fs38_cbor_get_uint(dec, &v);
         if (e == FS38_OK && v != FS38_LIFECYCLE_DECOMMISSIONED)
             e = FS38_ERR_CLAIMS;
         c->lifecycle = (fs38_lifecycle)v;
-        w->seen |= R_LC;
+        *seen |= R_LC;
         break;
     case FS38_CLAIM_RECEIPT:
         e = fs38_cbor_get_tstr(dec, &t, &n);
         if (e == FS38_OK && (n != sizeof FS38_RECEIPT_TYPE - 1u || memcmp(t, FS38_RECEIPT_TYPE, n) != 0))
             return fs38_diag_set(d, FS38_ERR_CLAIMS, "not a decommissioning receipt");
-        w->seen |= R_TYPE;
+        *seen |= R_TYPE;
         break;
     case FS38_CLAIM_ERASED:
-        w->seen |= R_ERASED;
+        *seen |= R_ERASED;
         return erased(dec, c, d);
     case FS38_CLAIM_CERT_DIGEST:
         e = fs38_claim_bytes(dec, c->cert_digest, 32, 32, &n);
@@ -129,14 +124,10 @@ fs38_err fs38_receipt_parse(const uint8_t *claims, size_t len, fs38_receipt_clai
     if (!c)
         return FS38_ERR_ARG;
     memset(c, 0, sizeof *c);
-    receipt_walk w = { c, 0 };
-    fs38_err e = fs38_claims_walk(claims, len, receipt_claim, &w, diag);
-    if (e != FS38_OK)
-        return e;
     static const fs38_claim_required required[] = { { R_TYPE, "fs38-receipt" }, { R_UEID, "ueid" },
                                                     { R_SWNAME, "swname" },       { R_SWVER, "swversion" },
                                                     { R_LC, "fs38-lifecycle" },   { R_ERASED, "fs38-erased" } };
-    return fs38_claims_require(w.seen, required, sizeof required / sizeof required[0], diag);
+    return fs38_claims_walk(claims, len, receipt_claim, c, required, sizeof required / sizeof required[0], diag);
 }
 
 static FS38_NODISCARD fs38_err parse_receipt(const uint8_t *claims, size_t len, void *c, fs38_diag *diag)
