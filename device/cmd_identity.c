@@ -129,6 +129,21 @@ static int auth_open(uint32_t iterations, const uint8_t *ueid)
     return 0;
 }
 
+/* The device opened with its accounts at the recorded cost, bound to the UEID when the device
+ * has one (read into ueid, which the accounts keep using: it must outlive them). 0, or -1 (said
+ * why) with the device closed. */
+static int open_accounts(const char *dir, uint8_t ueid[FS38_UEID_LEN])
+{
+    if (open_identity(dir))
+        return -1;
+    const bool have_ueid = fs38_identity_ueid(&g_id, ueid) == FS38_OK;
+    if (auth_open(0, have_ueid ? ueid : NULL)) {
+        device_close(&g_dev);
+        return -1;
+    }
+    return 0;
+}
+
 static int exit_for(fs38_err e)
 {
     return e == FS38_ERR_IO || e == FS38_ERR_ARG || e == FS38_ERR_CRYPTO || e == FS38_ERR_STATE ||
@@ -605,12 +620,9 @@ static int login_run(const char *dir, const char *user)
         return HOST_EXIT_USAGE;
     }
     int rc = HOST_EXIT_USAGE;
-    if (open_identity(dir))
-        goto wipe;
     uint8_t ueid[FS38_UEID_LEN];
-    const bool have_ueid = fs38_identity_ueid(&g_id, ueid) == FS38_OK;
-    if (auth_open(0, have_ueid ? ueid : NULL))
-        goto close;
+    if (open_accounts(dir, ueid))
+        goto wipe;
     fs38_err e = fs38_auth_login(&g_auth, user, pw, len);
     fs38_wipe(pw, sizeof pw);
     if (e == FS38_OK) {
@@ -625,7 +637,6 @@ static int login_run(const char *dir, const char *user)
     } else {
         host_err("login: %s", g_auth.diag.msg[0] ? g_auth.diag.msg : fs38_strerror(e));
     }
-close:
     device_close(&g_dev);
 wipe:
     fs38_wipe(pw, sizeof pw);
@@ -641,12 +652,9 @@ static int passwd_run(const char *dir, const char *user)
         host_err("passwd: expected the current and the new password on standard input, one line each");
         goto wipe;
     }
-    if (open_identity(dir))
-        goto wipe;
     uint8_t ueid[FS38_UEID_LEN];
-    const bool have_ueid = fs38_identity_ueid(&g_id, ueid) == FS38_OK;
-    if (auth_open(0, have_ueid ? ueid : NULL))
-        goto close;
+    if (open_accounts(dir, ueid))
+        goto wipe;
     fs38_err e = fs38_auth_change(&g_auth, user, cur, cl, nw, nl);
     fs38_wipe(cur, sizeof cur);
     fs38_wipe(nw, sizeof nw);
@@ -662,7 +670,6 @@ static int passwd_run(const char *dir, const char *user)
     } else {
         host_err("passwd: %s", g_auth.diag.msg[0] ? g_auth.diag.msg : fs38_strerror(e));
     }
-close:
     device_close(&g_dev);
 wipe:
     fs38_wipe(cur, sizeof cur);
