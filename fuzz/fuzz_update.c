@@ -55,16 +55,8 @@ static void make(release *r, uint64_t seq, int gcm, uint8_t seed, const uint8_t 
     for (size_t i = 0; i < IMG_LEN; i++)
         r->image[i] = (uint8_t)(i * 13u + seed);
     suit_build sb;
-    memset(&sb, 0, sizeof sb);
-    sb.sequence = seq;
-    memcpy(sb.vendor_id, vendor, 16);
-    memcpy(sb.class_id, class_id, 16);
-    sb.component = "firmware";
-    sb.image = r->image;
-    sb.image_len = IMG_LEN;
-    sb.alg = FS38_COSE_ALG_ESP256;
-    sb.key = signer;
-    memcpy(sb.kid, signer_kid, sizeof sb.kid);
+    suit_build_firmware(&sb, seq, vendor, class_id, r->image, IMG_LEN, FS38_COSE_ALG_ESP256, signer,
+                        signer_kid);
     uint8_t info[512];
     if (seq > 1) {
         suit_encrypt_opts o;

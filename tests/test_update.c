@@ -118,16 +118,8 @@ static void make_release(release *rl, uint64_t seq, size_t len, uint8_t seed, mo
     for (size_t i = 0; i < len; i++)
         rl->image[i] = (uint8_t)(i * 7u + seed + (i >> 8));
     suit_build sb;
-    memset(&sb, 0, sizeof sb);
-    sb.sequence = seq;
-    memcpy(sb.vendor_id, vendor, 16);
-    memcpy(sb.class_id, class_id, 16);
-    sb.component = "firmware";
-    sb.image = rl->image;
-    sb.image_len = len;
-    sb.alg = FS38_COSE_ALG_ESP256;
-    sb.key = key;
-    memcpy(sb.kid, key == signer ? signer_kid : (const uint8_t *)"\0\0\0\0\0\0\0\0", 8);
+    suit_build_firmware(&sb, seq, vendor, class_id, rl->image, len, FS38_COSE_ALG_ESP256, key,
+                        key == signer ? signer_kid : (const uint8_t *)"\0\0\0\0\0\0\0\0");
     uint8_t info[512];
     if (md != PLAIN) {
         suit_encrypt_opts o;
@@ -411,16 +403,8 @@ static void test_gcm_tag_failure(void **state)
     ct[rl.payload_len - 1] ^= 0x01; /* last tag byte */
     /* rebuild the envelope with the same encryption-info but the tampered payload */
     suit_build sb;
-    memset(&sb, 0, sizeof sb);
-    sb.sequence = 2;
-    memcpy(sb.vendor_id, ts_vendor, 16);
-    memcpy(sb.class_id, ts_class, 16);
-    sb.component = "firmware";
-    sb.image = rl.image;
-    sb.image_len = rl.image_len;
-    sb.alg = FS38_COSE_ALG_ESP256;
-    sb.key = signer;
-    memcpy(sb.kid, signer_kid, 8);
+    suit_build_firmware(&sb, 2, ts_vendor, ts_class, rl.image, rl.image_len, FS38_COSE_ALG_ESP256, signer,
+                        signer_kid);
     /* recover the encryption-info from the original envelope */
     fs38_suit_manifest m;
     fs38_diag d;
