@@ -44,10 +44,12 @@ static inline const uint8_t *fuzz_example_pub(void)
     return pub;
 }
 
-/* The fixed keyring of the SUIT / COSE targets: kr->a[0] the example P-256 key and, when
- * with_hmac, kr->a[1] the HMAC-SHA-256 key 'a' * 32. PSA must be initialised. */
-static inline void fuzz_example_keyring(fs38_keyring *kr, int with_hmac)
+/* PSA initialised and the fixed keyring of the SUIT / COSE / log targets: kr->a[0] the example
+ * P-256 key and, when with_hmac, kr->a[1] the HMAC-SHA-256 key 'a' * 32, whose PSA key id is
+ * returned (0 without). */
+static inline psa_key_id_t fuzz_example_keyring(fs38_keyring *kr, int with_hmac)
 {
+    CHECK(psa_crypto_init() == PSA_SUCCESS);
     fs38_keyring_init(kr);
     CHECK(fs38_keyring_add_p256(kr, fuzz_example_pub(), FUZZ_EXAMPLE_PUB_LEN) == FS38_OK);
     if (with_hmac) {
@@ -55,7 +57,9 @@ static inline void fuzz_example_keyring(fs38_keyring *kr, int with_hmac)
         for (size_t i = 0; i < sizeof k; i++)
             k[i] = 'a';
         CHECK(fs38_keyring_add_hmac(kr, k, sizeof k) == FS38_OK);
+        return kr->a[1].key;
     }
+    return 0;
 }
 
 /* A new volatile ECDSA P-256 (SHA-256) signing key: *key, its public point (65 bytes) and kid.

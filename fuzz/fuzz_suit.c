@@ -74,9 +74,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    CHECK(psa_crypto_init() == PSA_SUCCESS);
-    fuzz_example_keyring(&kr, 1);
-    hmac_key = kr.a[1].key;
+    hmac_key = fuzz_example_keyring(&kr, 1);
     for (unsigned i = 0; i < IMAGE_LEN; i++)
         image[i] = (uint8_t)((i * 7u + 3u) & 0xffu);
     CHECK(fs38_sha256(image, IMAGE_LEN, image_digest) == FS38_OK);
