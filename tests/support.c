@@ -408,3 +408,15 @@ void ts_port_check_nor(const fs38_port *p, ts_nor_tally *t)
     nor_erase(p, t, 0, region);
     nor_all(p, 0, region, 0xFF);
 }
+
+/* ---- boot configuration ---------------------------------------------------------------------- */
+
+void ts_boot_config(fs38_boot_config *cfg, const fs38_port *port, const fs38_keyring *trust, uint32_t slot_size)
+{
+    cfg->port = port;
+    cfg->trust = trust;
+    cfg->vendor_id = ts_vendor;
+    cfg->class_id = ts_class;
+    cfg->slot[0] = (fs38_region){ 0, slot_size };
+    cfg->slot[1] = (fs38_region){ slot_size, slot_size };
+}

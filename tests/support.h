@@ -100,3 +100,7 @@ size_t ts_boot_manifest(uint64_t seq, const uint8_t vendor[16], const uint8_t cl
                         const uint8_t digest[32], uint64_t size, uint8_t *out, size_t cap);
 extern const uint8_t ts_vendor[16];
 extern const uint8_t ts_class[16];
+/* The boot configuration the boot and update tests share: port, trust, ts_vendor / ts_class,
+ * slot A at 0 and slot B at slot_size (slot_size bytes each). Other fields are left as they are. */
+#include "fs38/boot.h"
+void ts_boot_config(fs38_boot_config *cfg, const fs38_port *port, const fs38_keyring *trust, uint32_t slot_size);

@@ -82,12 +82,7 @@ typedef struct {
 
 static void rig_open(rig *r)
 {
-    r->cfg.port = &r->f.port;
-    r->cfg.trust = &trust;
-    r->cfg.vendor_id = ts_vendor;
-    r->cfg.class_id = ts_class;
-    r->cfg.slot[0] = (fs38_region){ 0, SLOT_SIZE };
-    r->cfg.slot[1] = (fs38_region){ SLOT_SIZE, SLOT_SIZE };
+    ts_boot_config(&r->cfg, &r->f.port, &trust, SLOT_SIZE);
     r->cfg.state = (fs38_region){ STATE_OFF, 2 * 4096 };
     assert_int_equal(fs38_boot_init(&r->boot, &r->cfg), FS38_OK);
 }
