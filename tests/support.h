@@ -87,6 +87,8 @@ extern const char ts_example_pub[];
 psa_key_id_t ts_import_signer(const char *d_hex);
 /* Generate a fresh P-256 signing key; *point receives its 65-byte public point. */
 psa_key_id_t ts_gen_signer(uint8_t point[65]);
+/* Generate a fresh P-256 key-agreement (ECDH) key; *point receives its 65-byte public point. */
+psa_key_id_t ts_gen_ecdh(uint8_t point[65]);
 /* Keyring holding one P-256 public point given as hex (04||x||y). */
 void ts_keyring_hex(fs38_keyring *kr, const char *point_hex);
 

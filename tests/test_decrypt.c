@@ -179,14 +179,7 @@ static void test_tampering_and_wrong_keys(void **state)
     assert_int_equal(run("aeskw-a128ctr", 8, NULL, 0, &kk, out, &n), FS38_ERR_DECRYPT);
     /* wrong device key for ES-DH */
     uint8_t pt[65];
-    psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
-    psa_set_key_type(&at, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
-    psa_set_key_bits(&at, 256);
-    psa_set_key_usage_flags(&at, PSA_KEY_USAGE_DERIVE);
-    psa_set_key_algorithm(&at, PSA_ALG_ECDH);
-    psa_key_id_t other;
-    assert_int_equal(psa_generate_key(&at, &other), PSA_SUCCESS);
-    (void)pt;
+    psa_key_id_t other = ts_gen_ecdh(pt);
     fs38_decrypt_keys ko = { other, NULL, 0, NULL, 0 };
     assert_int_equal(run("esdh-a128ctr", 8, NULL, 0, &ko, out, &n), FS38_ERR_DECRYPT);
     psa_destroy_key(other);

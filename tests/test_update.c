@@ -34,20 +34,6 @@ static void sink(void *user, const fs38_event_rec *ev)
     ev_last = ev->code;
 }
 
-static psa_key_id_t gen_ecdh(uint8_t pt[65])
-{
-    psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
-    psa_set_key_type(&at, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
-    psa_set_key_bits(&at, 256);
-    psa_set_key_usage_flags(&at, PSA_KEY_USAGE_DERIVE);
-    psa_set_key_algorithm(&at, PSA_ALG_ECDH);
-    psa_key_id_t id;
-    assert_int_equal(psa_generate_key(&at, &id), PSA_SUCCESS);
-    size_t n;
-    assert_int_equal(psa_export_public_key(id, pt, 65, &n), PSA_SUCCESS);
-    return id;
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -56,8 +42,8 @@ static int setup(void **state)
     assert_int_equal(fs38_key_id(signer_pt, 65, signer_kid), FS38_OK);
     uint8_t pt[65];
     other_signer = ts_gen_signer(pt);
-    device_key = gen_ecdh(device_pt);
-    other_device_key = gen_ecdh(other_device_pt);
+    device_key = ts_gen_ecdh(device_pt);
+    other_device_key = ts_gen_ecdh(other_device_pt);
     fs38_keyring_init(&trust);
     assert_int_equal(fs38_keyring_add_p256(&trust, signer_pt, 65), FS38_OK);
     fs38_event_set_sink(sink, NULL);
