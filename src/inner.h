@@ -112,16 +112,36 @@ typedef struct fs38_claim_required {
     unsigned bit;
     const char *name;
 } fs38_claim_required;
+/* Where the claims tokens and receipts share go (the fields of fs38_eat_claims or
+ * fs38_receipt_claims): iat, nonce, ueid, swname, swversion. */
+typedef struct fs38_claims_common {
+    int64_t *iat;
+    bool *has_iat;
+    uint8_t *nonce; /* FS38_EAT_NONCE_MAX bytes */
+    size_t *nonce_len;
+    uint8_t *ueid; /* FS38_EAT_UEID_MAX bytes */
+    size_t *ueid_len;
+    char *swname;    /* FS38_EAT_NAME_MAX */
+    char *swversion; /* FS38_EAT_NAME_MAX */
+    int64_t *version_scheme;
+} fs38_claims_common;
+/* The "seen" bits of the shared claims; a caller's own bits start at FS38_SEEN_OWN. */
+#define FS38_SEEN_NONCE 1u
+#define FS38_SEEN_UEID 2u
+#define FS38_SEEN_SWNAME 4u
+#define FS38_SEEN_SWVER 8u
+#define FS38_SEEN_OWN 16u
 /*
  * Walk a claims map (at most 32 claims, any duplicate key refused, keys int or text;
- * text-keyed claims are skipped). cb gets every integer key with the decoder at its value; it
- * consumes the value and sets *known, or leaves it (*known = false) to be skipped, and sets the
- * bits of what it saw in *seen (0 at the start). Then every claim of req[0..n) must have been
- * seen: FS38_ERR_CLAIMS naming the first missing.
+ * text-keyed claims are skipped). The shared claims are read into *common (their FS38_SEEN_*
+ * bits set); cb gets every other integer key with the decoder at its value; it consumes the
+ * value and sets *known, or leaves it (*known = false) to be skipped, and sets the bits of what
+ * it saw in *seen. Then every claim of req[0..n) must have been seen: FS38_ERR_CLAIMS naming the
+ * first missing.
  */
 typedef fs38_err (*fs38_claim_fn)(void *user, int64_t key, fs38_cbor_dec *dec, unsigned *seen, bool *known, fs38_diag *d);
-FS38_NODISCARD fs38_err fs38_claims_walk(const uint8_t *buf, size_t len, fs38_claim_fn cb, void *user,
-                                         const fs38_claim_required *req, size_t n, fs38_diag *d);
+FS38_NODISCARD fs38_err fs38_claims_walk(const uint8_t *buf, size_t len, const fs38_claims_common *common, fs38_claim_fn cb,
+                                         void *user, const fs38_claim_required *req, size_t n, fs38_diag *d);
 /* A tstr of 1..FS38_EAT_NAME_MAX-1 printable ASCII characters, NUL-terminated in out. */
 FS38_NODISCARD fs38_err fs38_claim_name(fs38_cbor_dec *dec, char out[FS38_EAT_NAME_MAX]);
 /* swversion: [ name, ? scheme ]. */

@@ -72,7 +72,40 @@ static FS38_NODISCARD fs38_err get_key(fs38_cbor_dec *dec, int64_t *key, bool *i
     return FS38_OK;
 }
 
-fs38_err fs38_claims_walk(const uint8_t *buf, size_t len, fs38_claim_fn cb, void *user,
+/* A shared claim (iat, nonce, ueid, swname, swversion) into f: *handled false for any other key. */
+static FS38_NODISCARD fs38_err read_common(const fs38_claims_common *f, int64_t key, fs38_cbor_dec *dec, unsigned *seen,
+                                           bool *handled)
+{
+    fs38_err e = FS38_OK;
+    *handled = true;
+    switch (key) {
+    case FS38_CLAIM_IAT:
+        e = fs38_cbor_get_int(dec, f->iat);
+        *f->has_iat = e == FS38_OK;
+        break;
+    case FS38_CLAIM_NONCE:
+        e = fs38_claim_bytes(dec, f->nonce, FS38_EAT_NONCE_MIN, FS38_EAT_NONCE_MAX, f->nonce_len);
+        *seen |= FS38_SEEN_NONCE;
+        break;
+    case FS38_CLAIM_UEID:
+        e = fs38_claim_bytes(dec, f->ueid, 7, FS38_EAT_UEID_MAX, f->ueid_len);
+        *seen |= FS38_SEEN_UEID;
+        break;
+    case FS38_CLAIM_SWNAME:
+        e = fs38_claim_name(dec, f->swname);
+        *seen |= FS38_SEEN_SWNAME;
+        break;
+    case FS38_CLAIM_SWVERSION:
+        e = fs38_claim_swversion(dec, f->swversion, f->version_scheme);
+        *seen |= FS38_SEEN_SWVER;
+        break;
+    default:
+        *handled = false;
+    }
+    return e;
+}
+
+fs38_err fs38_claims_walk(const uint8_t *buf, size_t len, const fs38_claims_common *common, fs38_claim_fn cb, void *user,
                           const fs38_claim_required *req, size_t n_req, fs38_diag *d)
 {
     unsigned seen = 0;
@@ -96,8 +129,10 @@ fs38_err fs38_claims_walk(const uint8_t *buf, size_t len, fs38_claim_fn cb, void
             if (key_len[j] == key_len[i] && memcmp(keys[j], keys[i], key_len[i]) == 0)
                 return fs38_diag_set(d, FS38_ERR_CLAIMS, "duplicate claim %lld", (long long)key);
         if (is_int) {
-            fs38_err e = cb(user, key, &dec, &seen, &known, d);
-            if (e != FS38_OK)
+            fs38_err e = read_common(common, key, &dec, &seen, &known);
+            if (known && e != FS38_OK)
+                return fs38_diag_set(d, FS38_ERR_CLAIMS, "claim %lld has an invalid value", (long long)key);
+            if (!known && (e = cb(user, key, &dec, &seen, &known, d)) != FS38_OK)
                 return e;
         }
         if (!known && fs38_cbor_skip(&dec) != FS38_OK)

@@ -77,7 +77,15 @@ static FS38_NODISCARD fs38_err get_measurement(fs38_cbor_dec *dec, fs38_measurem
     return FS38_OK;
 }
 
-enum { S_NONCE = 1, S_UEID = 2, S_DBG = 4, S_SWNAME = 8, S_SWVER = 16, S_MEAS = 32, S_LC = 64 };
+enum {
+    S_NONCE = FS38_SEEN_NONCE,
+    S_UEID = FS38_SEEN_UEID,
+    S_SWNAME = FS38_SEEN_SWNAME,
+    S_SWVER = FS38_SEEN_SWVER,
+    S_DBG = FS38_SEEN_OWN,
+    S_MEAS = FS38_SEEN_OWN << 1,
+    S_LC = FS38_SEEN_OWN << 2
+};
 
 static FS38_NODISCARD fs38_err eat_claim(void *user, int64_t key, fs38_cbor_dec *dec, unsigned *seen, bool *known,
                                      fs38_diag *d)
@@ -88,18 +96,6 @@ static FS38_NODISCARD fs38_err eat_claim(void *user, int64_t key, fs38_cbor_dec 
     size_t n = 0;
     *known = true;
     switch (key) {
-    case FS38_CLAIM_IAT:
-        e = fs38_cbor_get_int(dec, &c->iat);
-        c->has_iat = e == FS38_OK;
-        break;
-    case FS38_CLAIM_NONCE:
-        e = fs38_claim_bytes(dec, c->nonce, FS38_EAT_NONCE_MIN, FS38_EAT_NONCE_MAX, &c->nonce_len);
-        *seen |= S_NONCE;
-        break;
-    case FS38_CLAIM_UEID:
-        e = fs38_claim_bytes(dec, c->ueid, 7, FS38_EAT_UEID_MAX, &c->ueid_len);
-        *seen |= S_UEID;
-        break;
     case FS38_CLAIM_OEMID:
         e = fs38_claim_bytes(dec, c->oemid, 3, 16, &c->oemid_len);
         break;
@@ -112,14 +108,6 @@ static FS38_NODISCARD fs38_err eat_claim(void *user, int64_t key, fs38_cbor_dec 
             e = FS38_ERR_CLAIMS;
         c->dbgstat = (fs38_dbgstat)v;
         *seen |= S_DBG;
-        break;
-    case FS38_CLAIM_SWNAME:
-        e = fs38_claim_name(dec, c->swname);
-        *seen |= S_SWNAME;
-        break;
-    case FS38_CLAIM_SWVERSION:
-        e = fs38_claim_swversion(dec, c->swversion, &c->version_scheme);
-        *seen |= S_SWVER;
         break;
     case FS38_CLAIM_MEASUREMENTS:
         e = fs38_cbor_get_array(dec, &n);
@@ -165,7 +153,9 @@ fs38_err fs38_eat_parse(const uint8_t *claims, size_t len, fs38_eat_claims *c, f
                                                     { S_DBG, "dbgstat" },     { S_SWNAME, "swname" },
                                                     { S_SWVER, "swversion" }, { S_MEAS, "fs38-measurements" },
                                                     { S_LC, "fs38-lifecycle" } };
-    return fs38_claims_walk(claims, len, eat_claim, c, required, sizeof required / sizeof required[0], diag);
+    const fs38_claims_common common = { &c->iat,      &c->has_iat, c->nonce,     &c->nonce_len,     c->ueid,
+                                        &c->ueid_len, c->swname,   c->swversion, &c->version_scheme };
+    return fs38_claims_walk(claims, len, &common, eat_claim, c, required, sizeof required / sizeof required[0], diag);
 }
 
 static FS38_NODISCARD fs38_err parse_eat(const uint8_t *claims, size_t len, void *c, fs38_diag *diag)

@@ -8,7 +8,14 @@
 #include "fs38/util.h"
 #include "inner.h"
 
-enum { R_UEID = 1, R_SWNAME = 2, R_SWVER = 4, R_LC = 8, R_TYPE = 16, R_ERASED = 32 };
+enum {
+    R_UEID = FS38_SEEN_UEID,
+    R_SWNAME = FS38_SEEN_SWNAME,
+    R_SWVER = FS38_SEEN_SWVER,
+    R_LC = FS38_SEEN_OWN,
+    R_TYPE = FS38_SEEN_OWN << 1,
+    R_ERASED = FS38_SEEN_OWN << 2
+};
 
 static FS38_NODISCARD fs38_err get_u32(fs38_cbor_dec *dec, uint32_t *v)
 {
@@ -69,25 +76,6 @@ static FS38_NODISCARD fs38_err receipt_claim(void *user, int64_t key, fs38_cbor_
     const char *t;
     *known = true;
     switch (key) {
-    case FS38_CLAIM_IAT:
-        e = fs38_cbor_get_int(dec, &c->iat);
-        c->has_iat = e == FS38_OK;
-        break;
-    case FS38_CLAIM_NONCE:
-        e = fs38_claim_bytes(dec, c->nonce, FS38_EAT_NONCE_MIN, FS38_EAT_NONCE_MAX, &c->nonce_len);
-        break;
-    case FS38_CLAIM_UEID:
-        e = fs38_claim_bytes(dec, c->ueid, 7, FS38_EAT_UEID_MAX, &c->ueid_len);
-        *seen |= R_UEID;
-        break;
-    case FS38_CLAIM_SWNAME:
-        e = fs38_claim_name(dec, c->swname);
-        *seen |= R_SWNAME;
-        break;
-    case FS38_CLAIM_SWVERSION:
-        e = fs38_claim_swversion(dec, c->swversion, &c->version_scheme);
-        *seen |= R_SWVER;
-        break;
     case FS38_CLAIM_LIFECYCLE:
         e = fs38_cbor_get_uint(dec, &v);
         if (e == FS38_OK && v != FS38_LIFECYCLE_DECOMMISSIONED)
@@ -127,7 +115,10 @@ fs38_err fs38_receipt_parse(const uint8_t *claims, size_t len, fs38_receipt_clai
     static const fs38_claim_required required[] = { { R_TYPE, "fs38-receipt" }, { R_UEID, "ueid" },
                                                     { R_SWNAME, "swname" },       { R_SWVER, "swversion" },
                                                     { R_LC, "fs38-lifecycle" },   { R_ERASED, "fs38-erased" } };
-    return fs38_claims_walk(claims, len, receipt_claim, c, required, sizeof required / sizeof required[0], diag);
+    const fs38_claims_common common = { &c->iat,      &c->has_iat, c->nonce,     &c->nonce_len,     c->ueid,
+                                        &c->ueid_len, c->swname,   c->swversion, &c->version_scheme };
+    return fs38_claims_walk(claims, len, &common, receipt_claim, c, required, sizeof required / sizeof required[0],
+                            diag);
 }
 
 static FS38_NODISCARD fs38_err parse_receipt(const uint8_t *claims, size_t len, void *c, fs38_diag *diag)
