@@ -120,13 +120,14 @@ psa_key_id_t ts_import_signer(const char *d_hex)
     return id;
 }
 
-psa_key_id_t ts_gen_ecdh(uint8_t point[65])
+/* A fresh P-256 key pair for usage / alg; point gets its public point. */
+static psa_key_id_t gen_p256(psa_key_usage_t usage, psa_algorithm_t alg, uint8_t point[65])
 {
     psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
     psa_set_key_type(&at, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
     psa_set_key_bits(&at, 256);
-    psa_set_key_usage_flags(&at, PSA_KEY_USAGE_DERIVE);
-    psa_set_key_algorithm(&at, PSA_ALG_ECDH);
+    psa_set_key_usage_flags(&at, usage);
+    psa_set_key_algorithm(&at, alg);
     psa_key_id_t id = 0;
     assert_int_equal(psa_generate_key(&at, &id), PSA_SUCCESS);
     size_t n = 0;
@@ -135,19 +136,14 @@ psa_key_id_t ts_gen_ecdh(uint8_t point[65])
     return id;
 }
 
+psa_key_id_t ts_gen_ecdh(uint8_t point[65])
+{
+    return gen_p256(PSA_KEY_USAGE_DERIVE, PSA_ALG_ECDH, point);
+}
+
 psa_key_id_t ts_gen_signer(uint8_t point[65])
 {
-    psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
-    psa_set_key_type(&at, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
-    psa_set_key_bits(&at, 256);
-    psa_set_key_usage_flags(&at, PSA_KEY_USAGE_SIGN_HASH);
-    psa_set_key_algorithm(&at, PSA_ALG_ECDSA(PSA_ALG_SHA_256));
-    psa_key_id_t id = 0;
-    assert_int_equal(psa_generate_key(&at, &id), PSA_SUCCESS);
-    size_t n = 0;
-    assert_int_equal(psa_export_public_key(id, point, 65, &n), PSA_SUCCESS);
-    assert_int_equal(n, 65);
-    return id;
+    return gen_p256(PSA_KEY_USAGE_SIGN_HASH, PSA_ALG_ECDSA(PSA_ALG_SHA_256), point);
 }
 
 void ts_keyring_hex(fs38_keyring *kr, const char *point_hex)
