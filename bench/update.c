@@ -301,16 +301,7 @@ static void make_release(release_t *rl, size_t n, const uint8_t kid[FS38_KID_LEN
     if (rl->ct_len != n)
         bench_die("suit_encrypt (CTR payload size)", (long)rl->ct_len);
     suit_build sb;
-    memset(&sb, 0, sizeof sb);
-    sb.sequence = 2;
-    memcpy(sb.vendor_id, VENDOR, 16);
-    memcpy(sb.class_id, CLASS, 16);
-    sb.component = "firmware";
-    sb.image = image;
-    sb.image_len = n;
-    sb.alg = FS38_COSE_ALG_ES256;
-    sb.key = signer;
-    memcpy(sb.kid, kid, FS38_KID_LEN);
+    suit_build_firmware(&sb, 2, VENDOR, CLASS, image, n, FS38_COSE_ALG_ES256, signer, kid);
     sb.enc_info = rl->info;
     sb.enc_info_len = rl->info_len;
     sb.payload = rl->ct;

@@ -129,6 +129,21 @@ static int auth_open(uint32_t iterations, const uint8_t *ueid)
     return 0;
 }
 
+/* The device opened with its accounts at the recorded cost, bound to the UEID when the device
+ * has one (read into ueid, which the accounts keep using: it must outlive them). 0, or -1 (said
+ * why) with the device closed. */
+static int open_accounts(const char *dir, uint8_t ueid[FS38_UEID_LEN])
+{
+    if (open_identity(dir))
+        return -1;
+    const bool have_ueid = fs38_identity_ueid(&g_id, ueid) == FS38_OK;
+    if (auth_open(0, have_ueid ? ueid : NULL)) {
+        device_close(&g_dev);
+        return -1;
+    }
+    return 0;
+}
+
 static int exit_for(fs38_err e)
 {
     return e == FS38_ERR_IO || e == FS38_ERR_ARG || e == FS38_ERR_CRYPTO || e == FS38_ERR_STATE ||
@@ -138,37 +153,6 @@ static int exit_for(fs38_err e)
 }
 
 /* ---- X.509 helpers (legacy Mbed TLS API: PSA has no X.509) ---------------------------------- */
-
-/* Public point of a parsed P-256 key. 0 or -1. */
-static int pk_point(const mbedtls_pk_context *pk, uint8_t point[FS38_P256_POINT_LEN])
-{
-    psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
-    psa_key_id_t k = 0;
-    size_t n = 0;
-    int rc = -1;
-    if (mbedtls_pk_get_psa_attributes(pk, PSA_KEY_USAGE_VERIFY_HASH, &at) == 0 &&
-        PSA_KEY_TYPE_ECC_GET_FAMILY(psa_get_key_type(&at)) == PSA_ECC_FAMILY_SECP_R1 &&
-        PSA_KEY_TYPE_IS_ECC(psa_get_key_type(&at)) && psa_get_key_bits(&at) == 256 &&
-        mbedtls_pk_import_into_psa(pk, &at, &k) == 0 &&
-        psa_export_public_key(k, point, FS38_P256_POINT_LEN, &n) == PSA_SUCCESS && n == FS38_P256_POINT_LEN)
-        rc = 0;
-    if (k)
-        psa_destroy_key(k);
-    psa_reset_key_attributes(&at);
-    return rc;
-}
-
-/* The subject's serialNumber attribute (the UEID in hex), NUL-terminated in out. */
-static int subject_serial(const mbedtls_x509_name *n, char *out, size_t cap)
-{
-    for (; n; n = n->next)
-        if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_SERIAL_NUMBER, &n->oid) == 0 && n->val.len < cap) {
-            memcpy(out, n->val.p, n->val.len);
-            out[n->val.len] = 0;
-            return 0;
-        }
-    return -1;
-}
 
 static void mbed_err(const char *what, int ret)
 {
@@ -375,7 +359,7 @@ static int install_cert_run(const char *dir, const char *path, const char *ca_pa
             goto out;
         }
     }
-    if (pk_point(&crt.pk, point)) {
+    if (host_pk_point(&crt.pk, point)) {
         fprintf(stderr, "install-cert: refused: the certificate's key is not a P-256 key\n");
         rc = HOST_EXIT_REJECT;
         goto out;
@@ -401,7 +385,8 @@ static int install_cert_run(const char *dir, const char *path, const char *ca_pa
         host_hex(own_kid, sizeof own_kid, own_hex);
         e = fs38_diag_set(&g_id.diag, FS38_ERR_CERT_MISMATCH,
                           "its public key (key id %s) is not this device's own key (key id %s)", kid_hex, own_hex);
-    } else if (e == FS38_OK && (subject_serial(&crt.subject, serial, sizeof serial) || strcmp(serial, hex) != 0)) {
+    } else if (e == FS38_OK &&
+               (host_x509_serial_number(&crt.subject, serial, sizeof serial) || strcmp(serial, hex) != 0)) {
         e = fs38_diag_set(&g_id.diag, FS38_ERR_CERT_MISMATCH, "its subject does not name this device's UEID %s", hex);
     } else if (e == FS38_OK) {
         e = fs38_identity_install_cert(&g_id, crt.raw.p, crt.raw.len, point); /* checks the key again */
@@ -635,12 +620,9 @@ static int login_run(const char *dir, const char *user)
         return HOST_EXIT_USAGE;
     }
     int rc = HOST_EXIT_USAGE;
-    if (open_identity(dir))
-        goto wipe;
     uint8_t ueid[FS38_UEID_LEN];
-    const bool have_ueid = fs38_identity_ueid(&g_id, ueid) == FS38_OK;
-    if (auth_open(0, have_ueid ? ueid : NULL))
-        goto close;
+    if (open_accounts(dir, ueid))
+        goto wipe;
     fs38_err e = fs38_auth_login(&g_auth, user, pw, len);
     fs38_wipe(pw, sizeof pw);
     if (e == FS38_OK) {
@@ -655,7 +637,6 @@ static int login_run(const char *dir, const char *user)
     } else {
         host_err("login: %s", g_auth.diag.msg[0] ? g_auth.diag.msg : fs38_strerror(e));
     }
-close:
     device_close(&g_dev);
 wipe:
     fs38_wipe(pw, sizeof pw);
@@ -671,12 +652,9 @@ static int passwd_run(const char *dir, const char *user)
         host_err("passwd: expected the current and the new password on standard input, one line each");
         goto wipe;
     }
-    if (open_identity(dir))
-        goto wipe;
     uint8_t ueid[FS38_UEID_LEN];
-    const bool have_ueid = fs38_identity_ueid(&g_id, ueid) == FS38_OK;
-    if (auth_open(0, have_ueid ? ueid : NULL))
-        goto close;
+    if (open_accounts(dir, ueid))
+        goto wipe;
     fs38_err e = fs38_auth_change(&g_auth, user, cur, cl, nw, nl);
     fs38_wipe(cur, sizeof cur);
     fs38_wipe(nw, sizeof nw);
@@ -692,7 +670,6 @@ static int passwd_run(const char *dir, const char *user)
     } else {
         host_err("passwd: %s", g_auth.diag.msg[0] ? g_auth.diag.msg : fs38_strerror(e));
     }
-close:
     device_close(&g_dev);
 wipe:
     fs38_wipe(cur, sizeof cur);

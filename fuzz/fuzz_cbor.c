@@ -24,15 +24,8 @@
 #include <string.h>
 #include "fs38/cbor.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        if (!(cond)) {                                                                            \
-            fprintf(stderr, "fuzz_cbor: invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-            abort();                                                                              \
-        }                                                                                         \
-    } while (0)
+#define FUZZ_NAME "fuzz_cbor"
+#include "fuzz_common.h"
 
 #define MAX_NEST 3 /* bstr-in-bstr re-walks */
 

@@ -21,23 +21,8 @@
 #include <psa/crypto.h>
 #include "fs38/cose.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        if (!(cond)) {                                                                            \
-            fprintf(stderr, "fuzz_cose: invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-            abort();                                                                              \
-        }                                                                                         \
-    } while (0)
-
-static const uint8_t example_pub[65] = {
-    0x04, 0x84, 0x96, 0x81, 0x1a, 0xae, 0x0b, 0xaa, 0xab, 0xd2, 0x61, 0x57, 0x18, 0x9e, 0xec, 0xda, 0x26,
-    0xbe, 0xaa, 0x8b, 0xf1, 0x1b, 0x6f, 0x3f, 0xe6, 0xe2, 0xb5, 0x65, 0x9c, 0x85, 0xdb, 0xc0, 0xad, 0x3b,
-    0x1f, 0x2a, 0x4b, 0x6c, 0x09, 0x81, 0x31, 0xc0, 0xa3, 0x6d, 0xac, 0xd1, 0xd7, 0x8b, 0xd3, 0x81, 0xdc,
-    0xdf, 0xb0, 0x9c, 0x05, 0x2d, 0xb3, 0x39, 0x91, 0xdb, 0x73, 0x38, 0xb4, 0xa8, 0x96
-};
+#define FUZZ_NAME "fuzz_cose"
+#include "fuzz_common.h"
 
 /* [-16, h'6658ea56...'] — the SUIT_Digest example 0's COSE_Sign1 signs (detached). */
 static const uint8_t DETACHED[36] = {
@@ -53,13 +38,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    CHECK(psa_crypto_init() == PSA_SUCCESS);
-    fs38_keyring_init(&kr);
-    CHECK(fs38_keyring_add_p256(&kr, example_pub, sizeof example_pub) == FS38_OK);
-    uint8_t k[32];
-    memset(k, 'a', sizeof k);
-    CHECK(fs38_keyring_add_hmac(&kr, k, sizeof k) == FS38_OK);
-    hmac_key = kr.a[1].key;
+    hmac_key = fuzz_example_keyring(&kr, 1);
     return 0;
 }
 

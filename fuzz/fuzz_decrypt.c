@@ -10,13 +10,11 @@
 #include <string.h>
 #include "fs38/decrypt.h"
 
-#define CHECK(x) do { if (!(x)) abort(); } while (0)
+#define FUZZ_NAME "fuzz_decrypt"
+#include "fuzz_common.h"
 
 static psa_key_id_t ecdh;
 static const uint8_t kek[16] = "aaaaaaaaaaaaaaaa";
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

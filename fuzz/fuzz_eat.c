@@ -24,16 +24,8 @@
 #include "fs38/attest.h"
 #include "fs38/decommission.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        if (!(cond)) {                                                                            \
-            fprintf(stderr, "fuzz_eat: invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-            abort();                                                                              \
-        }                                                                                         \
-    } while (0)
+#define FUZZ_NAME "fuzz_eat"
+#include "fuzz_common.h"
 
 /* the nonce of the seed tokens (fuzz/corpus/eat/) */
 static const uint8_t NONCE[32] = { 0x2e, 0x97, 0x59, 0xab, 0xde, 0x82, 0xf5, 0x48, 0xc2, 0x80, 0x44,
@@ -49,16 +41,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     uint8_t point[65];
-    size_t n = 0;
     CHECK(psa_crypto_init() == PSA_SUCCESS);
-    psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
-    psa_set_key_type(&at, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
-    psa_set_key_bits(&at, 256);
-    psa_set_key_usage_flags(&at, PSA_KEY_USAGE_SIGN_HASH);
-    psa_set_key_algorithm(&at, PSA_ALG_ECDSA(PSA_ALG_SHA_256));
-    CHECK(psa_generate_key(&at, &g_key) == PSA_SUCCESS);
-    CHECK(psa_export_public_key(g_key, point, sizeof point, &n) == PSA_SUCCESS && n == 65);
-    CHECK(fs38_key_id(point, sizeof point, g_kid) == FS38_OK);
+    fuzz_p256_signer(&g_key, point, g_kid);
     fs38_keyring_init(&g_kr);
     CHECK(fs38_keyring_add_p256(&g_kr, point, sizeof point) == FS38_OK);
     return 0;

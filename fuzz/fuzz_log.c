@@ -35,23 +35,8 @@
 #include <psa/crypto.h>
 #include "fs38/log.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        if (!(cond)) {                                                                            \
-            fprintf(stderr, "fuzz_log: invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-            abort();                                                                              \
-        }                                                                                         \
-    } while (0)
-
-static const uint8_t example_pub[65] = {
-    0x04, 0x84, 0x96, 0x81, 0x1a, 0xae, 0x0b, 0xaa, 0xab, 0xd2, 0x61, 0x57, 0x18, 0x9e, 0xec, 0xda, 0x26,
-    0xbe, 0xaa, 0x8b, 0xf1, 0x1b, 0x6f, 0x3f, 0xe6, 0xe2, 0xb5, 0x65, 0x9c, 0x85, 0xdb, 0xc0, 0xad, 0x3b,
-    0x1f, 0x2a, 0x4b, 0x6c, 0x09, 0x81, 0x31, 0xc0, 0xa3, 0x6d, 0xac, 0xd1, 0xd7, 0x8b, 0xd3, 0x81, 0xdc,
-    0xdf, 0xb0, 0x9c, 0x05, 0x2d, 0xb3, 0x39, 0x91, 0xdb, 0x73, 0x38, 0xb4, 0xa8, 0x96
-};
+#define FUZZ_NAME "fuzz_log"
+#include "fuzz_common.h"
 
 static fs38_keyring kr;
 static uint8_t k0[FS38_LOG_KEY_LEN];
@@ -330,9 +315,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    CHECK(psa_crypto_init() == PSA_SUCCESS);
-    fs38_keyring_init(&kr);
-    CHECK(fs38_keyring_add_p256(&kr, example_pub, sizeof example_pub) == FS38_OK);
+    (void)fuzz_example_keyring(&kr, 0);
     memset(k0, 0x4b, sizeof k0);
     return 0;
 }

@@ -38,15 +38,8 @@
 #include "fs38/store.h"
 #include "fs38_ram.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        if (!(cond)) {                                                                            \
-            fprintf(stderr, "fuzz_store: invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-            abort();                                                                              \
-        }                                                                                         \
-    } while (0)
+#define FUZZ_NAME "fuzz_store"
+#include "fuzz_common.h"
 
 #define SECTOR 4096u
 #define BANKS 3u

@@ -43,23 +43,9 @@
 #include "fs38/util.h"
 #include "fs38_ram.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerInitialize(int *argc, char ***argv);
+#define FUZZ_NAME "fuzz_suit"
+#include "fuzz_common.h"
 
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        if (!(cond)) {                                                                            \
-            fprintf(stderr, "fuzz_suit: invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-            abort();                                                                              \
-        }                                                                                         \
-    } while (0)
-
-static const uint8_t example_pub[65] = {
-    0x04, 0x84, 0x96, 0x81, 0x1a, 0xae, 0x0b, 0xaa, 0xab, 0xd2, 0x61, 0x57, 0x18, 0x9e, 0xec, 0xda, 0x26,
-    0xbe, 0xaa, 0x8b, 0xf1, 0x1b, 0x6f, 0x3f, 0xe6, 0xe2, 0xb5, 0x65, 0x9c, 0x85, 0xdb, 0xc0, 0xad, 0x3b,
-    0x1f, 0x2a, 0x4b, 0x6c, 0x09, 0x81, 0x31, 0xc0, 0xa3, 0x6d, 0xac, 0xd1, 0xd7, 0x8b, 0xd3, 0x81, 0xdc,
-    0xdf, 0xb0, 0x9c, 0x05, 0x2d, 0xb3, 0x39, 0x91, 0xdb, 0x73, 0x38, 0xb4, 0xa8, 0x96
-};
 /* The draft examples' vendor and class ids (also tests/support.c's ts_vendor / ts_class). */
 static const uint8_t VENDOR[16] = { 0xfa, 0x6b, 0x4a, 0x53, 0xd5, 0xad, 0x5f, 0xdf,
                                     0xbe, 0x9d, 0xe6, 0x63, 0xe4, 0xd4, 0x1f, 0xfe };
@@ -88,13 +74,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    CHECK(psa_crypto_init() == PSA_SUCCESS);
-    fs38_keyring_init(&kr);
-    CHECK(fs38_keyring_add_p256(&kr, example_pub, sizeof example_pub) == FS38_OK);
-    uint8_t k[32];
-    memset(k, 'a', sizeof k);
-    CHECK(fs38_keyring_add_hmac(&kr, k, sizeof k) == FS38_OK);
-    hmac_key = kr.a[1].key;
+    hmac_key = fuzz_example_keyring(&kr, 1);
     for (unsigned i = 0; i < IMAGE_LEN; i++)
         image[i] = (uint8_t)((i * 7u + 3u) & 0xffu);
     CHECK(fs38_sha256(image, IMAGE_LEN, image_digest) == FS38_OK);

@@ -18,15 +18,14 @@
 #include "suit_build.h"
 #include "suit_encrypt.h"
 
-#define CHECK(x) do { if (!(x)) abort(); } while (0)
+#define FUZZ_NAME "fuzz_update"
+#include "fuzz_common.h"
+
 #define SECTOR 4096u
 #define SLOT_SIZE (64u * 1024u)
 #define STATE_OFF (2u * SLOT_SIZE)
 #define FLASH_SIZE (STATE_OFF + 2u * SECTOR)
 #define IMG_LEN 9000u
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* ---- RAM flash with power cuts (port/ram: entropy all 0x5a, clock 0, no wall time) ---- */
 static uint8_t flash[FLASH_SIZE], factory_flash[FLASH_SIZE];
@@ -56,18 +55,9 @@ static void make(release *r, uint64_t seq, int gcm, uint8_t seed, const uint8_t 
     for (size_t i = 0; i < IMG_LEN; i++)
         r->image[i] = (uint8_t)(i * 13u + seed);
     suit_build sb;
-    memset(&sb, 0, sizeof sb);
-    sb.sequence = seq;
-    memcpy(sb.vendor_id, vendor, 16);
-    memcpy(sb.class_id, class_id, 16);
-    sb.component = "firmware";
-    sb.image = r->image;
-    sb.image_len = IMG_LEN;
-    sb.alg = FS38_COSE_ALG_ESP256;
-    sb.key = signer;
-    memcpy(sb.kid, signer_kid, sizeof sb.kid);
+    suit_build_firmware(&sb, seq, vendor, class_id, r->image, IMG_LEN, FS38_COSE_ALG_ESP256, signer,
+                        signer_kid);
     uint8_t info[512];
-    size_t info_len = 0;
     if (seq > 1) {
         suit_encrypt_opts o;
         memset(&o, 0, sizeof o);
@@ -76,12 +66,8 @@ static void make(release *r, uint64_t seq, int gcm, uint8_t seed, const uint8_t 
             o.kek = kek;
         else
             o.device_pub = dev_pub;
-        CHECK(suit_encrypt(&o, r->image, IMG_LEN, r->payload, sizeof r->payload, &r->payload_len, info,
-                           sizeof info, &info_len) == FS38_OK);
-        sb.enc_info = info;
-        sb.enc_info_len = info_len;
-        sb.payload = r->payload;
-        sb.payload_len = r->payload_len;
+        CHECK(suit_build_encrypt(&sb, &o, r->payload, sizeof r->payload, &r->payload_len, info, sizeof info) ==
+              FS38_OK);
     }
     CHECK(suit_build_envelope(&sb, &r->env) == FS38_OK);
 }
@@ -91,16 +77,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     CHECK(psa_crypto_init() == PSA_SUCCESS);
+    uint8_t pt[65], dpt[65];
+    size_t n;
+    fuzz_p256_signer(&signer, pt, signer_kid);
     psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
     psa_set_key_type(&at, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
     psa_set_key_bits(&at, 256);
-    psa_set_key_usage_flags(&at, PSA_KEY_USAGE_SIGN_HASH);
-    psa_set_key_algorithm(&at, PSA_ALG_ECDSA(PSA_ALG_SHA_256));
-    CHECK(psa_generate_key(&at, &signer) == PSA_SUCCESS);
-    uint8_t pt[65], dpt[65];
-    size_t n;
-    CHECK(psa_export_public_key(signer, pt, sizeof pt, &n) == PSA_SUCCESS);
-    CHECK(fs38_key_id(pt, sizeof pt, signer_kid) == FS38_OK);
     psa_set_key_usage_flags(&at, PSA_KEY_USAGE_DERIVE);
     psa_set_key_algorithm(&at, PSA_ALG_ECDH);
     CHECK(psa_generate_key(&at, &dev_key) == PSA_SUCCESS);

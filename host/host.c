@@ -13,8 +13,10 @@
 #include <unistd.h>
 
 #include <mbedtls/error.h>
+#include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/psa_util.h>
+#include <mbedtls/x509.h>
 
 #include "fs38/util.h"
 
@@ -645,6 +647,35 @@ out:
     psa_reset_key_attributes(&at);
     mbedtls_pk_free(&pk);
     return rc;
+}
+
+int host_pk_point(const mbedtls_pk_context *pk, uint8_t point[HOST_P256_POINT_LEN])
+{
+    psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
+    psa_key_id_t k = 0;
+    size_t n = 0;
+    int rc = -1;
+    if (mbedtls_pk_get_psa_attributes(pk, PSA_KEY_USAGE_VERIFY_HASH, &at) == 0 &&
+        PSA_KEY_TYPE_IS_ECC(psa_get_key_type(&at)) &&
+        PSA_KEY_TYPE_ECC_GET_FAMILY(psa_get_key_type(&at)) == PSA_ECC_FAMILY_SECP_R1 && psa_get_key_bits(&at) == 256 &&
+        mbedtls_pk_import_into_psa(pk, &at, &k) == 0 &&
+        psa_export_public_key(k, point, HOST_P256_POINT_LEN, &n) == PSA_SUCCESS && n == HOST_P256_POINT_LEN)
+        rc = 0;
+    if (k)
+        psa_destroy_key(k);
+    psa_reset_key_attributes(&at);
+    return rc;
+}
+
+int host_x509_serial_number(const mbedtls_x509_name *name, char *out, size_t cap)
+{
+    for (const mbedtls_x509_name *n = name; n; n = n->next)
+        if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_SERIAL_NUMBER, &n->oid) == 0 && n->val.len < cap) {
+            memcpy(out, n->val.p, n->val.len);
+            out[n->val.len] = 0;
+            return 0;
+        }
+    return -1;
 }
 
 int host_write_public_pem(const char *path, const uint8_t point[HOST_P256_POINT_LEN])

@@ -134,5 +134,13 @@ int host_load_private_key(const char *path, psa_key_id_t *key, uint8_t point[HOS
 
 /* Write a P-256 public point as a SubjectPublicKeyInfo PEM file (path NULL: stdout). */
 int host_write_public_pem(const char *path, const uint8_t point[HOST_P256_POINT_LEN]);
+/* The uncompressed public point of a parsed key (an mbedtls_pk_context *) that must be P-256.
+ * 0, or -1 (nothing printed) when it is not a P-256 key or cannot be exported. */
+struct mbedtls_pk_context;
+int host_pk_point(const struct mbedtls_pk_context *pk, uint8_t point[HOST_P256_POINT_LEN]);
+/* The serialNumber attribute of an X.509 name (an mbedtls_x509_name *), NUL-terminated in out.
+ * 0, or -1 when there is none shorter than cap. */
+struct mbedtls_asn1_named_data;
+int host_x509_serial_number(const struct mbedtls_asn1_named_data *name, char *out, size_t cap);
 
 #endif /* FS38_TOOLS_HOST_H */

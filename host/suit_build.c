@@ -261,3 +261,19 @@ fs38_err suit_build_envelope(const suit_build *sb, suit_buf *out)
     fs38_cbor_put_bstr(&e, manifest.b, manifest.len);
     return enc_done(&e, out);
 }
+
+void suit_build_firmware(suit_build *sb, uint64_t sequence, const uint8_t vendor_id[16], const uint8_t class_id[16],
+                         const uint8_t *image, size_t image_len, int64_t alg, psa_key_id_t key,
+                         const uint8_t kid[FS38_KID_LEN])
+{
+    memset(sb, 0, sizeof *sb);
+    sb->sequence = sequence;
+    memcpy(sb->vendor_id, vendor_id, sizeof sb->vendor_id);
+    memcpy(sb->class_id, class_id, sizeof sb->class_id);
+    sb->component = "firmware";
+    sb->image = image;
+    sb->image_len = image_len;
+    sb->alg = alg;
+    sb->key = key;
+    memcpy(sb->kid, kid, sizeof sb->kid);
+}

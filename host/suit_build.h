@@ -64,6 +64,12 @@ typedef struct suit_buf {
     size_t len;
 } suit_buf;
 
+/* sb zeroed, then set for one image in component "firmware" (plain payload, default URI): the
+ * caller may then add an encryption (suit_build_encrypt) or change any field. */
+void suit_build_firmware(suit_build *sb, uint64_t sequence, const uint8_t vendor_id[16], const uint8_t class_id[16],
+                         const uint8_t *image, size_t image_len, int64_t alg, psa_key_id_t key,
+                         const uint8_t kid[FS38_KID_LEN]);
+
 /* The manifest (map content, not bstr-wrapped). */
 fs38_err suit_build_manifest(const suit_build *sb, suit_buf *out);
 /* The authentication wrapper content for an encoded manifest. */

@@ -6,6 +6,7 @@
 #include "fs38/cbor.h"
 #include "fs38/decrypt.h"
 #include "fs38/util.h"
+#include "suit_build.h"
 #include "suit_encrypt.h"
 
 static const uint8_t esdh_protected[] = { 0xa1, 0x01, 0x38, 0x1c }; /* {1: -29} */
@@ -74,13 +75,7 @@ static FS38_NODISCARD fs38_err encrypt_content(int64_t alg, const uint8_t cek_ra
     } else {
         uint8_t aad[32];
         size_t aad_len;
-        fs38_cbor_enc e;
-        fs38_cbor_enc_init(&e, aad, sizeof aad);
-        fs38_cbor_put_array(&e, 3);
-        fs38_cbor_put_tstr(&e, "Encrypt", 7);
-        fs38_cbor_put_bstr(&e, gcm_protected, sizeof gcm_protected);
-        fs38_cbor_put_bstr(&e, NULL, 0);
-        if (fs38_cbor_enc_finish(&e, &aad_len) != FS38_OK) {
+        if (fs38_enc_structure(gcm_protected, sizeof gcm_protected, aad, sizeof aad, &aad_len) != FS38_OK) {
             psa_destroy_key(cek);
             return FS38_ERR_BUFFER;
         }
@@ -156,4 +151,20 @@ fs38_err suit_encrypt(const suit_encrypt_opts *o, const uint8_t *plain, size_t n
     }
     fs38_cbor_put_bstr(&enc, wrapped, sizeof wrapped);
     return fs38_cbor_enc_finish(&enc, info_len);
+}
+
+fs38_err suit_build_encrypt(suit_build *sb, const suit_encrypt_opts *o, uint8_t *payload, size_t cap,
+                            size_t *payload_len, uint8_t *info, size_t info_cap)
+{
+    if (!sb || !payload_len)
+        return FS38_ERR_ARG;
+    size_t info_len = 0;
+    fs38_err e = suit_encrypt(o, sb->image, sb->image_len, payload, cap, payload_len, info, info_cap, &info_len);
+    if (e != FS38_OK)
+        return e;
+    sb->enc_info = info;
+    sb->enc_info_len = info_len;
+    sb->payload = payload;
+    sb->payload_len = *payload_len;
+    return FS38_OK;
 }

@@ -31,4 +31,14 @@ typedef struct suit_encrypt_opts {
 fs38_err suit_encrypt(const suit_encrypt_opts *o, const uint8_t *plain, size_t n, uint8_t *ct, size_t ct_cap,
                       size_t *ct_len, uint8_t *info, size_t info_cap, size_t *info_len);
 
+struct suit_build;
+/*
+ * Encrypt sb->image with o into payload (cap >= sb->image_len + 16; *payload_len bytes) and
+ * the encryption-info into info (info_cap bytes), then point sb at both (enc_info, payload):
+ * suit_build_envelope() then builds the encrypted form. Errors as suit_encrypt(); sb is
+ * changed only on FS38_OK.
+ */
+fs38_err suit_build_encrypt(struct suit_build *sb, const suit_encrypt_opts *o, uint8_t *payload, size_t cap,
+                            size_t *payload_len, uint8_t *info, size_t info_cap);
+
 #endif

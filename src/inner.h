@@ -105,14 +105,6 @@ uint32_t fs38_slot_image_offset(const fs38_boot_config *cfg);
 #define FS38_RECEIPT_ERASED_KEYS 1
 #define FS38_RECEIPT_ERASED_REGIONS 2
 
-/*
- * Walk a claims map (at most 32
- * claims, any duplicate key refused, keys int or text; text-keyed claims are skipped). cb gets
- * every integer key with the decoder at its value; it consumes the value and sets *known, or
- * leaves it (*known = false) to be skipped.
- */
-typedef fs38_err (*fs38_claim_fn)(void *user, int64_t key, fs38_cbor_dec *dec, bool *known, fs38_diag *d);
-FS38_NODISCARD fs38_err fs38_claims_walk(const uint8_t *buf, size_t len, fs38_claim_fn cb, void *user, fs38_diag *d);
 /* A bstr of min..max bytes copied to out. */
 FS38_NODISCARD fs38_err fs38_claim_bytes(fs38_cbor_dec *dec, uint8_t *out, size_t min, size_t max, size_t *len);
 /* A claim a token must carry: its bit in the walker's "seen" mask and its name. */
@@ -120,12 +112,55 @@ typedef struct fs38_claim_required {
     unsigned bit;
     const char *name;
 } fs38_claim_required;
-/* FS38_OK when every required claim was seen, else FS38_ERR_CLAIMS naming the first missing. */
-FS38_NODISCARD fs38_err fs38_claims_require(unsigned seen, const fs38_claim_required *req, size_t n, fs38_diag *d);
+/* Where the claims tokens and receipts share go (the fields of fs38_eat_claims or
+ * fs38_receipt_claims): iat, nonce, ueid, swname, swversion. */
+typedef struct fs38_claims_common {
+    int64_t *iat;
+    bool *has_iat;
+    uint8_t *nonce; /* FS38_EAT_NONCE_MAX bytes */
+    size_t *nonce_len;
+    uint8_t *ueid; /* FS38_EAT_UEID_MAX bytes */
+    size_t *ueid_len;
+    char *swname;    /* FS38_EAT_NAME_MAX */
+    char *swversion; /* FS38_EAT_NAME_MAX */
+    int64_t *version_scheme;
+} fs38_claims_common;
+/* The "seen" bits of the shared claims; a caller's own bits start at FS38_SEEN_OWN. */
+#define FS38_SEEN_NONCE 1u
+#define FS38_SEEN_UEID 2u
+#define FS38_SEEN_SWNAME 4u
+#define FS38_SEEN_SWVER 8u
+#define FS38_SEEN_OWN 16u
+/*
+ * Walk a claims map (at most 32 claims, any duplicate key refused, keys int or text;
+ * text-keyed claims are skipped). The shared claims are read into *common (their FS38_SEEN_*
+ * bits set); cb gets every other integer key with the decoder at its value; it consumes the
+ * value and sets *known, or leaves it (*known = false) to be skipped, and sets the bits of what
+ * it saw in *seen. Then every claim of req[0..n) must have been seen: FS38_ERR_CLAIMS naming the
+ * first missing.
+ */
+typedef fs38_err (*fs38_claim_fn)(void *user, int64_t key, fs38_cbor_dec *dec, unsigned *seen, bool *known, fs38_diag *d);
+FS38_NODISCARD fs38_err fs38_claims_walk(const uint8_t *buf, size_t len, const fs38_claims_common *common, fs38_claim_fn cb,
+                                         void *user, const fs38_claim_required *req, size_t n, fs38_diag *d);
 /* A tstr of 1..FS38_EAT_NAME_MAX-1 printable ASCII characters, NUL-terminated in out. */
 FS38_NODISCARD fs38_err fs38_claim_name(fs38_cbor_dec *dec, char out[FS38_EAT_NAME_MAX]);
 /* swversion: [ name, ? scheme ]. */
 FS38_NODISCARD fs38_err fs38_claim_swversion(fs38_cbor_dec *dec, char out[FS38_EAT_NAME_MAX], int64_t *scheme);
+
+/*
+ * A signed claims map (an EAT token or a decommissioning receipt): check the COSE_Sign1
+ * signature against kr (info gets the verified message; NULL for none), zero c (c_size bytes)
+ * and parse the payload into it with parse, then, when nonce is given, compare the parsed
+ * nonce (*c_nonce, *c_nonce_len: fields of c, read after parsing) with it in constant time.
+ * FS38_ERR_ARG when c or kr is NULL or nonce is NULL with nonce_len > 0 (c untouched);
+ * FS38_ERR_NONCE with the diagnostic nonce_why when the nonces differ; else what the signature
+ * check or parse returns.
+ */
+typedef fs38_err (*fs38_claims_parse_fn)(const uint8_t *claims, size_t len, void *c, fs38_diag *d);
+FS38_NODISCARD fs38_err fs38_claims_verify(const uint8_t *msg, size_t len, const fs38_keyring *kr, const uint8_t *nonce,
+                                           size_t nonce_len, fs38_claims_parse_fn parse, void *c, size_t c_size,
+                                           const uint8_t *c_nonce, const size_t *c_nonce_len, const char *nonce_why,
+                                           fs38_cose_info *info, fs38_diag *diag);
 
 /* Encode the receipt claims (what fs38_decommission signs); keys / regions as they will be
  * listed. */
@@ -146,6 +181,11 @@ FS38_NODISCARD fs38_err fs38_cose_kdf_context(const uint8_t *recipient_protected
 /* Check a framed record's MAC, HMAC-SHA-256(key, prev || header || payload), in constant time
  * (PSA): FS38_OK, FS38_ERR_BAD_MAC, or FS38_ERR_CRYPTO. Used by the device and the verifier. */
 FS38_NODISCARD fs38_err fs38_log_mac_check(psa_key_id_t key, const uint8_t prev[FS38_LOG_MAC_LEN], const fs38_log_frame *f);
+/* Compute a record's MAC, HMAC-SHA-256(key, prev || rec[0..n)) (rec: header || payload), into
+ * out: FS38_OK or FS38_ERR_CRYPTO. The writer MACs its records with it; the verifier uses it to
+ * name what a record's MAC should have been. */
+FS38_NODISCARD fs38_err fs38_log_mac(psa_key_id_t key, const uint8_t prev[FS38_LOG_MAC_LEN], const uint8_t *rec, size_t n,
+                                     uint8_t out[FS38_LOG_MAC_LEN]);
 
 /* The detached payload a checkpoint's COSE_Sign1 signs:
  * ["fs38-log-checkpoint", seq, prev-MAC, start, boot, time_ms, nonce|null]. */

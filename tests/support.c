@@ -120,19 +120,30 @@ psa_key_id_t ts_import_signer(const char *d_hex)
     return id;
 }
 
-psa_key_id_t ts_gen_signer(uint8_t point[65])
+/* A fresh P-256 key pair for usage / alg; point gets its public point. */
+static psa_key_id_t gen_p256(psa_key_usage_t usage, psa_algorithm_t alg, uint8_t point[65])
 {
     psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
     psa_set_key_type(&at, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
     psa_set_key_bits(&at, 256);
-    psa_set_key_usage_flags(&at, PSA_KEY_USAGE_SIGN_HASH);
-    psa_set_key_algorithm(&at, PSA_ALG_ECDSA(PSA_ALG_SHA_256));
+    psa_set_key_usage_flags(&at, usage);
+    psa_set_key_algorithm(&at, alg);
     psa_key_id_t id = 0;
     assert_int_equal(psa_generate_key(&at, &id), PSA_SUCCESS);
     size_t n = 0;
     assert_int_equal(psa_export_public_key(id, point, 65, &n), PSA_SUCCESS);
     assert_int_equal(n, 65);
     return id;
+}
+
+psa_key_id_t ts_gen_ecdh(uint8_t point[65])
+{
+    return gen_p256(PSA_KEY_USAGE_DERIVE, PSA_ALG_ECDH, point);
+}
+
+psa_key_id_t ts_gen_signer(uint8_t point[65])
+{
+    return gen_p256(PSA_KEY_USAGE_SIGN_HASH, PSA_ALG_ECDSA(PSA_ALG_SHA_256), point);
 }
 
 void ts_keyring_hex(fs38_keyring *kr, const char *point_hex)
@@ -243,7 +254,7 @@ size_t ts_boot_manifest(uint64_t seq, const uint8_t vendor[16], const uint8_t cl
 
 /* ---- a device with a sealed store ---------------------------------------------------------- */
 
-void ts_device_new(ts_device *d, uint32_t flash_size, fs38_store_config scfg)
+void ts_device_prepare(ts_device *d, uint32_t flash_size, fs38_store_config scfg)
 {
     memset(d, 0, sizeof *d);
     ts_flash_new(&d->f, flash_size);
@@ -254,6 +265,11 @@ void ts_device_new(ts_device *d, uint32_t flash_size, fs38_store_config scfg)
     assert_int_equal(psa_crypto_init(), PSA_SUCCESS);
     d->scfg = scfg;
     d->scfg.port = &d->f.port;
+}
+
+void ts_device_new(ts_device *d, uint32_t flash_size, fs38_store_config scfg)
+{
+    ts_device_prepare(d, flash_size, scfg);
     ts_device_open(d);
 }
 
@@ -282,4 +298,136 @@ void ts_device_free(ts_device *d, bool keep_huk)
     ts_flash_free(&d->f);
     if (!keep_huk)
         unlink(d->huk);
+}
+
+/* ---- NOR semantics of a port ---------------------------------------------------------------- */
+
+static void nor_all(const fs38_port *p, uint32_t off, uint32_t len, uint8_t v)
+{
+    uint8_t b[256];
+    for (uint32_t done = 0; done < len;) {
+        const uint32_t n = len - done < sizeof b ? len - done : (uint32_t)sizeof b;
+        assert_int_equal(p->flash_read(p->ctx, off + done, b, n), FS38_OK);
+        for (uint32_t i = 0; i < n; i++)
+            if (b[i] != v)
+                fail_msg("flash byte %u is 0x%02x, expected 0x%02x", off + done + i, b[i], v);
+        done += n;
+    }
+}
+
+static void nor_program(const fs38_port *p, ts_nor_tally *t, uint32_t off, const uint8_t *b, uint32_t len)
+{
+    assert_int_equal(p->flash_program(p->ctx, off, b, len), FS38_OK);
+    t->ops++;
+    t->programmed += len;
+}
+
+static void nor_erase(const fs38_port *p, ts_nor_tally *t, uint32_t off, uint32_t len)
+{
+    assert_int_equal(p->flash_erase(p->ctx, off, len), FS38_OK);
+    t->ops++;
+    t->erased += len;
+}
+
+void ts_port_check_nor(const fs38_port *p, ts_nor_tally *t)
+{
+    memset(t, 0, sizeof *t);
+    const uint32_t ss = p->sector_size, fs = p->flash_size, region = 6u * ss;
+    assert_true(ss >= 16 && fs >= region);
+    nor_all(p, 0, region, 0xFF);
+
+    /* a program ANDs: across the boundary of sectors 0 and 1 */
+    const uint8_t a[4] = { 0xF0, 0x0F, 0xAA, 0x00 }, b[4] = { 0x3C, 0xFF, 0x55, 0xFF }, ff[2] = { 0xFF, 0xFF };
+    const uint8_t want_a[6] = { 0xFF, 0xF0, 0x0F, 0xAA, 0x00, 0xFF }, want_ab[6] = { 0xFF, 0x30, 0x0F, 0x00, 0x00, 0xFF };
+    uint8_t got[6];
+    nor_program(p, t, ss - 2, a, 4);
+    assert_int_equal(p->flash_read(p->ctx, ss - 3, got, 6), FS38_OK);
+    assert_memory_equal(got, want_a, 6);
+    nor_program(p, t, ss - 2, b, 4);
+    assert_int_equal(p->flash_read(p->ctx, ss - 3, got, 6), FS38_OK);
+    assert_memory_equal(got, want_ab, 6);
+    nor_program(p, t, ss - 1, ff, 2); /* 0xFF over programmed bits does not set them again */
+    assert_int_equal(p->flash_read(p->ctx, ss - 3, got, 6), FS38_OK);
+    assert_memory_equal(got, want_ab, 6);
+
+    /* a program spanning sectors (and larger than one sector) reads back */
+    uint8_t *big = malloc(3u * ss), *rb = malloc(3u * ss);
+    assert_non_null(big);
+    assert_non_null(rb);
+    for (size_t i = 0; i < 3u * ss; i++)
+        big[i] = (uint8_t)(i * 7u + 3u);
+    nor_program(p, t, 2u * ss + 10u, big, 3u * ss);
+    assert_int_equal(fs38_flash_read(p, 2u * ss + 10u, rb, 3u * ss), FS38_OK);
+    assert_memory_equal(rb, big, 3u * ss);
+
+    /* an erase sets exactly its sectors to 0xFF; they can be programmed again */
+    nor_erase(p, t, 0, region);
+    nor_all(p, 0, region, 0xFF);
+    memset(big, 0, 3u * ss);
+    nor_program(p, t, 0, big, 3u * ss);
+    nor_program(p, t, 3u * ss, big, ss);
+    nor_erase(p, t, ss, 2u * ss);
+    nor_all(p, 0, ss, 0x00);
+    nor_all(p, ss, 2u * ss, 0xFF);
+    nor_all(p, 3u * ss, ss, 0x00);
+    nor_all(p, 4u * ss, 2u * ss, 0xFF);
+    const uint8_t x[3] = { 1, 2, 3 };
+    nor_program(p, t, ss, x, 3);
+    assert_int_equal(p->flash_read(p->ctx, ss, got, 3), FS38_OK);
+    assert_memory_equal(got, x, 3);
+    assert_int_equal(p->flash_erase(p->ctx, 0, 0), FS38_OK); /* empty: no operation */
+    assert_int_equal(fs38_flash_erase(p, 0, 0), FS38_OK);
+    free(big);
+    free(rb);
+
+    /* refused by the port: misaligned, past the end, overflowing, no buffer */
+    uint8_t buf[16] = { 0 };
+    const fs38_err refused[] = {
+        p->flash_erase(p->ctx, 1, ss),
+        p->flash_erase(p->ctx, 0, ss + 1),
+        p->flash_erase(p->ctx, 0, ss - 1),
+        p->flash_erase(p->ctx, fs, ss),
+        p->flash_erase(p->ctx, fs - ss, 2u * ss),
+        p->flash_erase(p->ctx, 0xFFFFF000u, 0x2000u),
+        p->flash_read(p->ctx, fs - 8, buf, 16),
+        p->flash_read(p->ctx, 0xFFFFFFF8u, buf, 16),
+        p->flash_read(p->ctx, 0, NULL, 16),
+        p->flash_program(p->ctx, fs - 8, buf, 16),
+        p->flash_program(p->ctx, 0xFFFFFFF8u, buf, 16),
+        p->flash_program(p->ctx, 0, NULL, 16),
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        if (refused[i] != FS38_ERR_ARG)
+            fail_msg("refused call %zu gave %s", i, fs38_strerror(refused[i]));
+    t->refused += sizeof refused / sizeof refused[0];
+    /* refused by fs38's wrappers before the port is called */
+    assert_int_equal(fs38_flash_erase(p, 1, ss), FS38_ERR_ARG);
+    assert_int_equal(fs38_flash_erase(p, 0, ss - 1), FS38_ERR_ARG);
+    assert_int_equal(fs38_flash_erase(p, ss / 2, ss), FS38_ERR_ARG);
+    assert_int_equal(fs38_flash_erase(p, fs, ss), FS38_ERR_ARG);
+    assert_int_equal(fs38_flash_erase(p, fs - ss, 2u * ss), FS38_ERR_ARG);
+    assert_int_equal(fs38_flash_read(p, fs - 8, buf, 16), FS38_ERR_ARG);
+    assert_int_equal(fs38_flash_read(p, fs + 1, buf, 0), FS38_ERR_ARG);
+    assert_int_equal(fs38_flash_program(p, fs - 8, buf, 16), FS38_ERR_ARG);
+    /* exactly at the end is fine */
+    assert_int_equal(fs38_flash_read(p, fs - 16, buf, 16), FS38_OK);
+    /* the refusals changed nothing */
+    nor_all(p, 0, ss, 0x00);
+    nor_all(p, ss + 3, 2u * ss - 3, 0xFF);
+    nor_all(p, 3u * ss, ss, 0x00);
+
+    nor_erase(p, t, 0, region);
+    nor_all(p, 0, region, 0xFF);
+}
+
+/* ---- boot configuration ---------------------------------------------------------------------- */
+
+void ts_boot_config(fs38_boot_config *cfg, const fs38_port *port, const fs38_keyring *trust, uint32_t slot_size)
+{
+    cfg->port = port;
+    cfg->trust = trust;
+    cfg->vendor_id = ts_vendor;
+    cfg->class_id = ts_class;
+    cfg->slot[0] = (fs38_region){ 0, slot_size };
+    cfg->slot[1] = (fs38_region){ slot_size, slot_size };
 }

@@ -31,6 +31,24 @@ void ts_flash_new(ts_flash *f, uint32_t size);
 void ts_flash_reboot(ts_flash *f);
 void ts_flash_free(ts_flash *f);
 
+/* What ts_port_check_nor did to the flash, for checking a port's own accounting. */
+typedef struct {
+    uint64_t ops;        /* programs and erases that reached the flash */
+    uint64_t programmed; /* bytes programmed */
+    uint64_t erased;     /* bytes erased */
+    uint64_t refused;    /* calls the port itself refused (FS38_ERR_ARG) */
+} ts_nor_tally;
+/*
+ * NOR flash semantics of a port, shared by the POSIX and the RAM port tests, on its first six
+ * sectors (erased at the start, erased again at the end; nothing else is written): a program
+ * ANDs bits (across a sector boundary; 0xFF changes nothing), a long program spanning sectors
+ * reads back, an erase sets exactly its sectors to 0xFF and they can be programmed again, an
+ * empty erase is no operation; misaligned, past-the-end, overflowing and NULL-buffer calls are
+ * refused with FS38_ERR_ARG by the port and by fs38's wrappers (which never call the port for
+ * them); a read that ends exactly at the end works. *t gets what was done.
+ */
+void ts_port_check_nor(const fs38_port *p, ts_nor_tally *t);
+
 /*
  * A device with a sealed store: a fresh flash with its own hardware-unique-key file, PSA
  * initialised, the store opened on scfg (its port is set here) and bound to PSA ITS. Tests
@@ -42,7 +60,10 @@ typedef struct {
     fs38_store_config scfg;
     fs38_store s;
 } ts_device;
-/* New device: flash of flash_size bytes, a new HUK, store at scfg (port filled in), opened. */
+/* New device: flash of flash_size bytes, a new HUK, PSA initialised, store configuration scfg
+ * (port filled in); the store is NOT opened (call ts_device_open or open it yourself). */
+void ts_device_prepare(ts_device *d, uint32_t flash_size, fs38_store_config scfg);
+/* New device: ts_device_prepare, then the store opened (ts_device_open). */
 void ts_device_new(ts_device *d, uint32_t flash_size, fs38_store_config scfg);
 /* Open the store and bind it to PSA ITS (fails the test with the store's diagnostic). */
 void ts_device_open(ts_device *d);
@@ -66,6 +87,8 @@ extern const char ts_example_pub[];
 psa_key_id_t ts_import_signer(const char *d_hex);
 /* Generate a fresh P-256 signing key; *point receives its 65-byte public point. */
 psa_key_id_t ts_gen_signer(uint8_t point[65]);
+/* Generate a fresh P-256 key-agreement (ECDH) key; *point receives its 65-byte public point. */
+psa_key_id_t ts_gen_ecdh(uint8_t point[65]);
 /* Keyring holding one P-256 public point given as hex (04||x||y). */
 void ts_keyring_hex(fs38_keyring *kr, const char *point_hex);
 
@@ -79,3 +102,7 @@ size_t ts_boot_manifest(uint64_t seq, const uint8_t vendor[16], const uint8_t cl
                         const uint8_t digest[32], uint64_t size, uint8_t *out, size_t cap);
 extern const uint8_t ts_vendor[16];
 extern const uint8_t ts_class[16];
+/* The boot configuration the boot and update tests share: port, trust, ts_vendor / ts_class,
+ * slot A at 0 and slot B at slot_size (slot_size bytes each). Other fields are left as they are. */
+#include "fs38/boot.h"
+void ts_boot_config(fs38_boot_config *cfg, const fs38_port *port, const fs38_keyring *trust, uint32_t slot_size);

@@ -89,20 +89,19 @@ static void assert_not_leaked(const fs38_auth *a, const char *pw)
 /* ---- rig -------------------------------------------------------------------------------------- */
 
 typedef struct {
-    ts_flash f;
-    char huk[256];
+    ts_device d;    /* flash, HUK, sealed store (tests/support.h) */
     fs38_port port; /* the flash port with the fake clock */
-    fs38_store_config scfg;
-    fs38_store s;
     fs38_auth a;
     uint8_t ueid[17];
 } rig;
 
 static void rig_auth(rig *r, uint32_t iterations)
 {
+    r->port = r->d.f.port;
+    r->port.monotonic_ms = fake_ms;
     fs38_auth_config ac;
     memset(&ac, 0, sizeof ac);
-    ac.store = &r->s;
+    ac.store = &r->d.s;
     ac.port = &r->port;
     ac.iterations = iterations;
     ac.ueid = r->ueid;
@@ -113,49 +112,33 @@ static void rig_auth(rig *r, uint32_t iterations)
         fail_msg("auth init: %s", r->a.diag.msg);
 }
 
-static void rig_open(rig *r, uint32_t iterations)
-{
-    r->port = r->f.port;
-    r->port.monotonic_ms = fake_ms;
-    assert_int_equal(fs38_store_open(&r->s, &r->scfg), FS38_OK);
-    rig_auth(r, iterations);
-}
-
 static void rig_new(rig *r)
 {
     memset(r, 0, sizeof *r);
-    ts_flash_new(&r->f, FLASH_SIZE);
-    snprintf(r->huk, sizeof r->huk, "%s", ts_tmp_path("huk"));
-    unlink(r->huk);
-    r->f.cfg.huk_path = r->huk;
-    ts_flash_reboot(&r->f);
-    assert_int_equal(psa_crypto_init(), PSA_SUCCESS);
-    r->scfg = (fs38_store_config){ &r->f.port, 0, 4u * SS, SS };
+    ts_device_new(&r->d, FLASH_SIZE, (fs38_store_config){ NULL, 0, 4u * SS, SS });
     static const uint8_t ueid[17] = { 0x01, 0xde, 0xad, 0xbe, 0xef, 0x01, 0x23, 0x45, 0x67,
                                       0x89, 0xab, 0xcd, 0xef, 0x10, 0x32, 0x54, 0x76 };
     memcpy(r->ueid, ueid, sizeof ueid);
-    rig_open(r, COST);
+    rig_auth(r, COST);
     g_now_ms = 1000000;
     g_nev = 0;
     fs38_event_set_sink(sink, NULL);
 }
 
-/* Reboot: store closed and reopened from flash, a fresh auth context (nothing kept in RAM). */
-static void rig_reboot(rig *r)
+/* Reboot (a full power cycle): store reopened from flash, a fresh auth context configured with
+ * iterations (0: the device's recorded cost); nothing kept in RAM. */
+static void rig_reboot(rig *r, uint32_t iterations)
 {
-    fs38_store_close(&r->s);
-    ts_flash_reboot(&r->f);
-    r->scfg.port = &r->f.port;
+    ts_device_power_off_on(&r->d);
+    ts_device_open(&r->d);
     memset(&r->a, 0, sizeof r->a);
-    rig_open(r, 0);
+    rig_auth(r, iterations);
 }
 
 static void rig_free(rig *r)
 {
     fs38_event_set_sink(NULL, NULL);
-    fs38_store_close(&r->s);
-    ts_flash_free(&r->f);
-    unlink(r->huk);
+    ts_device_free(&r->d, false);
 }
 
 static FS38_NODISCARD fs38_err login(rig *r, const char *user, const char *pw)
@@ -171,6 +154,33 @@ static FS38_NODISCARD fs38_err change(rig *r, const char *user, const char *cur,
     assert_not_leaked(&r->a, cur);
     assert_not_leaked(&r->a, nw);
     return e;
+}
+
+typedef struct {
+    const char *pw;
+    const char *why; /* NULL: accepted */
+} policy_case;
+
+/* Each case through fs38_auth_check_policy: accepted when why is NULL, else refused with a
+ * diagnostic saying why (and, with no_echo, not repeating the password). */
+static void check_policy_cases(rig *r, const policy_case *cases, size_t n, bool no_echo)
+{
+    for (size_t i = 0; i < n; i++) {
+        fs38_diag d;
+        fs38_diag_clear(&d);
+        fs38_err e = fs38_auth_check_policy(&r->a, "admin", cases[i].pw, strlen(cases[i].pw), &d);
+        if (!cases[i].why) {
+            if (e != FS38_OK)
+                fail_msg("case %zu refused: %s", i, d.msg);
+            continue;
+        }
+        if (e != FS38_ERR_PASSWORD_POLICY)
+            fail_msg("case %zu accepted, expected a refusal (%s)", i, cases[i].why);
+        if (!strstr(d.msg, cases[i].why))
+            fail_msg("case %zu: refusal '%s' does not say '%s'", i, d.msg, cases[i].why);
+        if (no_echo)
+            assert_null(strstr(d.msg, cases[i].pw));
+    }
 }
 
 /* ---- tests ------------------------------------------------------------------------------------- */
@@ -192,7 +202,7 @@ static void test_setup_credential(void **state)
             assert_non_null(strchr("0123456789abcdefghjkmnpqrstvwxyz", s1[i]));
     }
     /* stored only as salt + PBKDF2-HMAC-SHA-256 (recomputed here through Mbed TLS's PKCS#5) */
-    assert_int_equal(fs38_store_get(&r.s, "au/u/admin", rec, sizeof rec, &n), FS38_OK);
+    assert_int_equal(fs38_store_get(&r.d.s, "au/u/admin", rec, sizeof rec, &n), FS38_OK);
     assert_int_equal(n, 54);
     assert_int_equal(rec[0], 2); /* record version 2: the normalised password is hashed */
     assert_int_equal(rec[1] & 1, 1); /* must change */
@@ -206,7 +216,7 @@ static void test_setup_credential(void **state)
     assert_int_equal(login(&r, "admin", s2), FS38_ERR_AUTH_CHANGE);
     /* the credential is in no byte of the flash */
     size_t fl;
-    uint8_t *img = ts_read_file(r.f.path, &fl);
+    uint8_t *img = ts_read_file(r.d.f.path, &fl);
     assert_non_null(img);
     assert_null(find(img, fl, s2, strlen(s2)));
     free(img);
@@ -238,7 +248,7 @@ static void test_first_login_forces_change(void **state)
     assert_int_equal(login(&r, "admin", setup), FS38_ERR_AUTH_REFUSED);
     assert_int_equal(login(&r, "admin", "a fine new passphrase"), FS38_OK); /* the failure was cleared */
     /* survives a reboot */
-    rig_reboot(&r);
+    rig_reboot(&r, 0);
     assert_int_equal(login(&r, "admin", "a fine new passphrase"), FS38_OK);
     assert_int_equal(change(&r, "admin", "a fine new passphrase", "another fine one!"), FS38_OK);
     assert_int_equal(login(&r, "admin", "another fine one!"), FS38_OK);
@@ -250,10 +260,7 @@ static void test_policy(void **state)
     (void)state;
     rig r;
     rig_new(&r);
-    static const struct {
-        const char *pw;
-        const char *why; /* NULL: accepted */
-    } cases[] = {
+    static const policy_case cases[] = {
         { "7ujMko0vizxv", "Mirai" },           /* looks strong, but Mirai tried it */
         { "7UJMKO0VIZXV", "Mirai" },           /* case does not help */
         { "admin1234", "Mirai" },
@@ -278,21 +285,7 @@ static void test_policy(void **state)
         { "Tr0ub4dor&3x", NULL },
         { "deadbee!-not-the-ueid", NULL },    /* 7 hex digits only */
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        fs38_diag d;
-        fs38_diag_clear(&d);
-        fs38_err e = fs38_auth_check_policy(&r.a, "admin", cases[i].pw, strlen(cases[i].pw), &d);
-        if (!cases[i].why) {
-            if (e != FS38_OK)
-                fail_msg("'%s' refused: %s", cases[i].pw, d.msg);
-            continue;
-        }
-        if (e != FS38_ERR_PASSWORD_POLICY)
-            fail_msg("'%s' accepted, expected a refusal (%s)", cases[i].pw, cases[i].why);
-        if (!strstr(d.msg, cases[i].why))
-            fail_msg("'%s': refusal '%s' does not say '%s'", cases[i].pw, d.msg, cases[i].why);
-        assert_null(strstr(d.msg, cases[i].pw));
-    }
+    check_policy_cases(&r, cases, sizeof cases / sizeof cases[0], true);
     /* the length limits: 128 bytes accepted, 129 refused */
     char longpw[FS38_AUTH_PASSWORD_MAX + 2];
     for (size_t i = 0; i < sizeof longpw; i++)
@@ -402,7 +395,7 @@ static void test_backoff(void **state)
     assert_int_equal(login(&r, "admin", "a fine new passphrase"), FS38_ERR_AUTH_LOCKED);
     assert_int_equal(r.a.retry_after_s, 20);
     /* a reboot does not reset it (fresh context, store reopened) */
-    rig_reboot(&r);
+    rig_reboot(&r, 0);
     assert_int_equal(login(&r, "admin", "a fine new passphrase"), FS38_ERR_AUTH_LOCKED);
     assert_int_equal(r.a.retry_after_s, 20);
     uint32_t f, left;
@@ -411,7 +404,7 @@ static void test_backoff(void **state)
     assert_int_equal(left, 20);
     /* a reboot that restarts the monotonic clock restarts the back-off: never shorter */
     g_now_ms = 5000;
-    rig_reboot(&r);
+    rig_reboot(&r, 0);
     assert_int_equal(login(&r, "admin", "a fine new passphrase"), FS38_ERR_AUTH_LOCKED);
     assert_int_equal(r.a.retry_after_s, 30);
     g_now_ms += 29000;
@@ -452,15 +445,15 @@ static void test_failure_survives_power_cut(void **state)
     unsigned silent = 0;
     for (uint64_t k = 1;; k++) {
         uint32_t f0, f1, left;
-        rig_reboot(&r);
+        rig_reboot(&r, 0);
         assert_int_equal(fs38_auth_status(&r.a, &f0, &left), FS38_OK);
         g_now_ms += 3600u * 1000u; /* past any back-off */
-        const uint64_t before = fs38_posix_ops(&r.f.posix);
-        fs38_posix_cut_at(&r.f.posix, k);
+        const uint64_t before = fs38_posix_ops(&r.d.f.posix);
+        fs38_posix_cut_at(&r.d.f.posix, k);
         fs38_err e = login(&r, "admin", "wrong guess");
-        const bool cut = fs38_posix_ops(&r.f.posix) - before >= k;
-        fs38_posix_cut_at(&r.f.posix, 0);
-        rig_reboot(&r);
+        const bool cut = fs38_posix_ops(&r.d.f.posix) - before >= k;
+        fs38_posix_cut_at(&r.d.f.posix, 0);
+        rig_reboot(&r, 0);
         assert_int_equal(fs38_auth_status(&r.a, &f1, &left), FS38_OK);
         if (e == FS38_ERR_AUTH_REFUSED) { /* an answer: the failure is on flash */
             assert_int_equal(f1, f0 + 1);
@@ -492,10 +485,8 @@ static void test_unknown_user_indistinguishable(void **state)
     (void)state;
     rig r;
     char setup[FS38_AUTH_SETUP_LEN + 1];
-    memset(&r, 0, sizeof r);
     rig_new(&r);
-    fs38_store_close(&r.s);
-    rig_open(&r, 20000);
+    rig_reboot(&r, 20000);
     assert_int_equal(fs38_auth_provision(&r.a, "admin", setup), FS38_OK);
     char d_known[FS38_DIAG_MAX], d_unknown[FS38_DIAG_MAX];
     double t_known = 0, t_unknown = 0;
@@ -532,26 +523,25 @@ static void test_cost_and_upgrade(void **state)
     assert_int_equal(fs38_auth_provision(&r.a, "admin", setup), FS38_OK);
     assert_int_equal(change(&r, "admin", setup, "a fine new passphrase"), FS38_OK);
     /* the device's recorded cost is used by a context configured with 0 */
-    rig_reboot(&r);
+    rig_reboot(&r, 0);
     assert_int_equal(r.a.iterations, COST);
     /* raising the cost: the record is re-hashed at the next successful login */
-    fs38_store_close(&r.s);
-    rig_open(&r, 2 * COST);
+    rig_reboot(&r, 2 * COST);
     assert_int_equal(login(&r, "admin", "a fine new passphrase"), FS38_OK);
-    assert_int_equal(fs38_store_get(&r.s, "au/u/admin", rec, sizeof rec, &n), FS38_OK);
+    assert_int_equal(fs38_store_get(&r.d.s, "au/u/admin", rec, sizeof rec, &n), FS38_OK);
     assert_int_equal((uint32_t)rec[2] | (uint32_t)rec[3] << 8 | (uint32_t)rec[4] << 16, 2 * COST);
     assert_int_equal(login(&r, "admin", "a fine new passphrase"), FS38_OK);
     /* the same password for two users: different salts, different hashes */
     uint8_t rec2[64];
     assert_int_equal(fs38_auth_provision(&r.a, "operator", setup), FS38_OK);
     assert_int_equal(change(&r, "operator", setup, "a fine new passphrase"), FS38_OK);
-    assert_int_equal(fs38_store_get(&r.s, "au/u/operator", rec2, sizeof rec2, &n), FS38_OK);
+    assert_int_equal(fs38_store_get(&r.d.s, "au/u/operator", rec2, sizeof rec2, &n), FS38_OK);
     assert_memory_not_equal(rec + 6, rec2 + 6, 48);
     /* configuration limits */
     fs38_auth b;
     fs38_auth_config ac;
     memset(&ac, 0, sizeof ac);
-    ac.store = &r.s;
+    ac.store = &r.d.s;
     ac.port = &r.port;
     ac.iterations = FS38_AUTH_ITERATIONS_MIN - 1;
     assert_int_equal(fs38_auth_init(&b, &ac), FS38_ERR_ARG);
@@ -643,10 +633,7 @@ static void test_policy_unicode(void **state)
     (void)state;
     rig r;
     rig_new(&r);
-    static const struct {
-        const char *pw;
-        const char *why; /* NULL: accepted */
-    } cases[] = {
+    static const policy_case cases[] = {
         { "password ", "passwords" },                            /* trailing space */
         { " password", "passwords" },                            /* leading space */
         { "  password  ", "passwords" },
@@ -680,20 +667,7 @@ static void test_policy_unicode(void **state)
         { "\xc3\xa9t\xc3\xa9 \xc3\xa0 la plage", NULL },
         { "correct\xc2\xa0horse battery", NULL },
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        fs38_diag d;
-        fs38_diag_clear(&d);
-        fs38_err e = fs38_auth_check_policy(&r.a, "admin", cases[i].pw, strlen(cases[i].pw), &d);
-        if (!cases[i].why) {
-            if (e != FS38_OK)
-                fail_msg("case %zu refused: %s", i, d.msg);
-            continue;
-        }
-        if (e != FS38_ERR_PASSWORD_POLICY)
-            fail_msg("case %zu accepted, expected a refusal (%s)", i, cases[i].why);
-        if (!strstr(d.msg, cases[i].why))
-            fail_msg("case %zu: refusal '%s' does not say '%s'", i, d.msg, cases[i].why);
-    }
+    check_policy_cases(&r, cases, sizeof cases / sizeof cases[0], false);
     rig_free(&r);
 }
 
@@ -748,7 +722,7 @@ static void test_normalised_login_and_old_records(void **state)
         assert_int_equal(mbedtls_pkcs5_pbkdf2_hmac_ext(MBEDTLS_MD_SHA256, (const unsigned char *)old[i].stored,
                                                        strlen(old[i].stored), rec + 6, 16, COST, 32, rec + 22),
                          0);
-        assert_int_equal(fs38_store_put(&r.s, "au/u/legacy", rec, sizeof rec), FS38_OK);
+        assert_int_equal(fs38_store_put(&r.d.s, "au/u/legacy", rec, sizeof rec), FS38_OK);
         g_now_ms += 3600u * 1000u;
         fs38_err e = login(&r, "legacy", old[i].login);
         if (e != old[i].want)
@@ -757,12 +731,11 @@ static void test_normalised_login_and_old_records(void **state)
     /* a version 1 record upgraded (higher cost) is rewritten normalised and keeps working */
     uint8_t rec[54];
     size_t n = 0;
-    assert_int_equal(fs38_store_get(&r.s, "au/u/legacy", rec, sizeof rec, &n), FS38_OK);
+    assert_int_equal(fs38_store_get(&r.d.s, "au/u/legacy", rec, sizeof rec, &n), FS38_OK);
     assert_int_equal(rec[0], 1);
-    fs38_store_close(&r.s);
-    rig_open(&r, 2 * COST);
+    rig_reboot(&r, 2 * COST);
     assert_int_equal(login(&r, "legacy", "p\xc3\xa4sswort-alt"), FS38_OK);
-    assert_int_equal(fs38_store_get(&r.s, "au/u/legacy", rec, sizeof rec, &n), FS38_OK);
+    assert_int_equal(fs38_store_get(&r.d.s, "au/u/legacy", rec, sizeof rec, &n), FS38_OK);
     assert_int_equal(rec[0], 2);
     assert_int_equal(login(&r, "legacy", "p\xc3\xa4sswort-alt"), FS38_OK);
     assert_int_equal(login(&r, "legacy", " p\xc3\xa4sswort-alt\xc2\xa0"), FS38_OK);

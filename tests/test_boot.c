@@ -46,12 +46,7 @@ static void rig_new(rig *r)
 {
     memset(r, 0, sizeof *r);
     ts_flash_new(&r->f, FLASH_SIZE);
-    r->cfg.port = &r->f.port;
-    r->cfg.trust = &trust;
-    r->cfg.vendor_id = ts_vendor;
-    r->cfg.class_id = ts_class;
-    r->cfg.slot[0] = (fs38_region){ 0, SLOT_SIZE };
-    r->cfg.slot[1] = (fs38_region){ SLOT_SIZE, SLOT_SIZE };
+    ts_boot_config(&r->cfg, &r->f.port, &trust, SLOT_SIZE);
     assert_int_equal(fs38_boot_init(&r->ctx, &r->cfg), FS38_OK);
 }
 

@@ -15,14 +15,30 @@ static int setup(void **state)
 
 static const uint8_t payload[] = "the quick brown fox";
 
+/* A new signing key (its point in pt) and a keyring holding just its public key. */
+static psa_key_id_t signer_in_ring(uint8_t pt[65], fs38_keyring *kr)
+{
+    psa_key_id_t k = ts_gen_signer(pt);
+    fs38_keyring_init(kr);
+    assert_int_equal(fs38_keyring_add_p256(kr, pt, 65), FS38_OK);
+    return k;
+}
+
+/* An unprotected header {4: h'<kid>'} (11 bytes) at un. */
+static void kid_header(uint8_t *un, const uint8_t kid[8])
+{
+    un[0] = 0xa1;
+    un[1] = 0x04;
+    un[2] = 0x48;
+    memcpy(un + 3, kid, 8);
+}
+
 static void test_sign_verify_roundtrip(void **state)
 {
     (void)state;
     uint8_t pt[65], msg[256];
-    psa_key_id_t k = ts_gen_signer(pt);
     fs38_keyring kr;
-    fs38_keyring_init(&kr);
-    assert_int_equal(fs38_keyring_add_p256(&kr, pt, sizeof pt), FS38_OK);
+    psa_key_id_t k = signer_in_ring(pt, &kr);
     uint8_t kid[8];
     assert_int_equal(fs38_key_id(pt, sizeof pt, kid), FS38_OK);
     assert_memory_equal(kr.a[0].kid, kid, 8);
@@ -198,20 +214,14 @@ static void test_kid_rule(void **state)
     }
     /* altered (each byte in turn) */
     for (size_t i = 0; i < 8; i++) {
-        un[0] = 0xa1;
-        un[1] = 0x04;
-        un[2] = 0x48;
-        memcpy(un + 3, kid, 8);
+        kid_header(un, kid);
         un[3 + i] ^= 0x80;
         vn = reheader(msg, n, NULL, 0, un, 11, v, sizeof v);
         assert_int_equal(fs38_cose_sign1_verify(v, vn, NULL, 0, NULL, 0, &kr, &info, &d), FS38_ERR_UNTRUSTED_SIGNER);
         assert_non_null(strstr(d.msg, "is not trusted"));
     }
     /* the key id of another trusted key: only that key is tried, and it does not verify */
-    un[0] = 0xa1;
-    un[1] = 0x04;
-    un[2] = 0x48;
-    memcpy(un + 3, other_kid, 8);
+    kid_header(un, other_kid);
     vn = reheader(msg, n, NULL, 0, un, 11, v, sizeof v);
     assert_int_equal(fs38_cose_sign1_verify(v, vn, NULL, 0, NULL, 0, &kr, &info, &d), FS38_ERR_BAD_SIGNATURE);
     /* kid twice in the unprotected map, or in both maps */
@@ -226,10 +236,7 @@ static void test_kid_rule(void **state)
     assert_non_null(strstr(d.msg, "kid appears more than once"));
     uint8_t prot[16] = { 0xa2, 0x01, 0x28, 0x04, 0x48 };
     memcpy(prot + 5, kid, 8);
-    un[0] = 0xa1;
-    un[1] = 0x04;
-    un[2] = 0x48;
-    memcpy(un + 3, kid, 8);
+    kid_header(un, kid);
     vn = reheader(msg, n, prot, 13, un, 11, v, sizeof v);
     assert_int_equal(fs38_cose_sign1_verify(v, vn, NULL, 0, NULL, 0, &kr, &info, &d), FS38_ERR_COSE_FORMAT);
     assert_non_null(strstr(d.msg, "kid appears more than once"));
@@ -242,10 +249,8 @@ static void test_header_rules(void **state)
 {
     (void)state;
     uint8_t pt[65], msg[256];
-    psa_key_id_t k = ts_gen_signer(pt);
     fs38_keyring kr;
-    fs38_keyring_init(&kr);
-    assert_int_equal(fs38_keyring_add_p256(&kr, pt, 65), FS38_OK);
+    psa_key_id_t k = signer_in_ring(pt, &kr);
     fs38_diag d;
     size_t n = handmade("", "a10126", msg, sizeof msg); /* alg only unprotected */
     assert_int_equal(fs38_cose_sign1_verify(msg, n, NULL, 0, NULL, 0, &kr, NULL, &d), FS38_ERR_COSE_FORMAT);

@@ -120,6 +120,29 @@ static void test_kdf_context_matches_vector(void **state)
     free(ctx);
 }
 
+/* The GCM AAD: Enc_structure ["Encrypt", protected, h''] byte for byte (RFC 9052 5.3). */
+static void test_enc_structure(void **state)
+{
+    (void)state;
+    static const uint8_t prot[] = { 0xa1, 0x01, 0x01 }; /* {1: 1} */
+    static const uint8_t want[] = { 0x83, 0x67, 'E', 'n', 'c', 'r', 'y', 'p', 't', 0x43, 0xa1, 0x01, 0x01, 0x40 };
+    uint8_t out[64];
+    size_t n = 0;
+    assert_int_equal(fs38_enc_structure(prot, sizeof prot, out, sizeof out, &n), FS38_OK);
+    assert_int_equal(n, sizeof want);
+    assert_memory_equal(out, want, sizeof want);
+    /* an empty protected header is h'' */
+    assert_int_equal(fs38_enc_structure(NULL, 0, out, sizeof out, &n), FS38_OK);
+    assert_int_equal(n, 11);
+    assert_int_equal(out[9], 0x40);
+    assert_int_equal(out[10], 0x40);
+    /* too small, bad arguments */
+    assert_int_equal(fs38_enc_structure(prot, sizeof prot, out, sizeof want - 1, &n), FS38_ERR_BUFFER);
+    assert_int_equal(fs38_enc_structure(prot, sizeof prot, out, sizeof out, NULL), FS38_ERR_ARG);
+    assert_int_equal(fs38_enc_structure(NULL, 1, out, sizeof out, &n), FS38_ERR_ARG);
+    assert_int_equal(fs38_enc_structure(prot, sizeof prot, NULL, sizeof out, &n), FS38_ERR_ARG);
+}
+
 static void test_tampering_and_wrong_keys(void **state)
 {
     (void)state;
@@ -156,14 +179,7 @@ static void test_tampering_and_wrong_keys(void **state)
     assert_int_equal(run("aeskw-a128ctr", 8, NULL, 0, &kk, out, &n), FS38_ERR_DECRYPT);
     /* wrong device key for ES-DH */
     uint8_t pt[65];
-    psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
-    psa_set_key_type(&at, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
-    psa_set_key_bits(&at, 256);
-    psa_set_key_usage_flags(&at, PSA_KEY_USAGE_DERIVE);
-    psa_set_key_algorithm(&at, PSA_ALG_ECDH);
-    psa_key_id_t other;
-    assert_int_equal(psa_generate_key(&at, &other), PSA_SUCCESS);
-    (void)pt;
+    psa_key_id_t other = ts_gen_ecdh(pt);
     fs38_decrypt_keys ko = { other, NULL, 0, NULL, 0 };
     assert_int_equal(run("esdh-a128ctr", 8, NULL, 0, &ko, out, &n), FS38_ERR_DECRYPT);
     psa_destroy_key(other);
@@ -236,6 +252,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vectors_every_chunk_size),
         cmocka_unit_test(test_kdf_context_matches_vector),
+        cmocka_unit_test(test_enc_structure),
         cmocka_unit_test(test_tampering_and_wrong_keys),
         cmocka_unit_test(test_ctr_seek_resumes),
         cmocka_unit_test(test_malformed_encryption_info),

@@ -21,11 +21,8 @@
 #define STORE_SECTORS 4u
 
 typedef struct {
-    ts_flash f;
-    char huk[256];
+    ts_device d; /* flash, HUK, sealed store (tests/support.h) */
     uint32_t log_sectors;
-    fs38_store_config scfg;
-    fs38_store store;
     fs38_log_config lcfg;
     fs38_log log;
     uint8_t k0[32];
@@ -38,14 +35,10 @@ static void rig_flash(rig *r, uint32_t log_sectors, uint32_t epoch_records)
     fs38_log_close(&r->log);
     memset(r, 0, sizeof *r);
     r->log_sectors = log_sectors;
-    ts_flash_new(&r->f, (STORE_SECTORS + log_sectors + FS38_POSIX_COUNTER_SECTORS) * SS);
-    snprintf(r->huk, sizeof r->huk, "%s", ts_tmp_path("huk"));
-    unlink(r->huk);
-    r->f.cfg.huk_path = r->huk;
-    ts_flash_reboot(&r->f);
-    r->scfg = (fs38_store_config){ &r->f.port, 0, STORE_SECTORS * SS, 0 };
-    r->lcfg.port = &r->f.port;
-    r->lcfg.store = &r->store;
+    ts_device_prepare(&r->d, (STORE_SECTORS + log_sectors + FS38_POSIX_COUNTER_SECTORS) * SS,
+                      (fs38_store_config){ NULL, 0, STORE_SECTORS * SS, 0 });
+    r->lcfg.port = &r->d.f.port;
+    r->lcfg.store = &r->d.s;
     r->lcfg.offset = STORE_SECTORS * SS;
     r->lcfg.size = log_sectors * SS;
     r->lcfg.epoch_records = epoch_records;
@@ -54,21 +47,19 @@ static void rig_flash(rig *r, uint32_t log_sectors, uint32_t epoch_records)
 static void rig_new(rig *r, uint32_t log_sectors, uint32_t epoch_records)
 {
     rig_flash(r, log_sectors, epoch_records);
-    assert_int_equal(fs38_store_open(&r->store, &r->scfg), FS38_OK);
+    ts_device_open(&r->d);
     fs38_err e = fs38_log_create(&r->log, &r->lcfg, NULL, r->k0);
     if (e)
         fail_msg("create: %s", r->log.diag.msg);
 }
 
+/* A full power cycle; the store and the log are reopened from flash. */
 static void rig_reboot(rig *r)
 {
     fs38_log_close(&r->log);
-    fs38_store_close(&r->store);
-    ts_flash_reboot(&r->f);
-    fs38_err e = fs38_store_open(&r->store, &r->scfg);
-    if (e)
-        fail_msg("store reopen: %s", r->store.diag.msg);
-    e = fs38_log_open(&r->log, &r->lcfg);
+    ts_device_power_off_on(&r->d);
+    ts_device_open(&r->d);
+    fs38_err e = fs38_log_open(&r->log, &r->lcfg);
     if (e)
         fail_msg("log reopen: %s (%s)", fs38_strerror(e), r->log.diag.msg);
 }
@@ -76,9 +67,7 @@ static void rig_reboot(rig *r)
 static void rig_free(rig *r)
 {
     fs38_log_close(&r->log);
-    fs38_store_close(&r->store);
-    ts_flash_free(&r->f);
-    unlink(r->huk);
+    ts_device_free(&r->d, false);
 }
 
 static FS38_NODISCARD fs38_err ev(rig *r, unsigned i)
@@ -271,6 +260,53 @@ static void split(const uint8_t *b, size_t len, frames *fr)
     }
 }
 
+/* split() into a new malloc'd frames. */
+static frames *split_new(const uint8_t *b, size_t len)
+{
+    frames *fr = malloc(sizeof *fr);
+    assert_non_null(fr);
+    split(b, len, fr);
+    return fr;
+}
+
+/* Record i of fr, parsed and decoded. */
+static void entry_at(const frames *fr, size_t i, fs38_log_frame *f, fs38_log_entry *en)
+{
+    assert_int_equal(fs38_log_frame_parse(fr->pb.records + fr->off[i], fr->size[i], f), FS38_OK);
+    assert_int_equal(fs38_log_decode(f, en), FS38_OK);
+}
+
+/* The test's own record MAC: HMAC-SHA-256(k, prev || rec[0..n)) (PSA) written at rec + n. */
+static void remac(const uint8_t k[32], const uint8_t prev[32], uint8_t *rec, size_t n)
+{
+    psa_key_attributes_t a = PSA_KEY_ATTRIBUTES_INIT;
+    psa_set_key_type(&a, PSA_KEY_TYPE_HMAC);
+    psa_set_key_bits(&a, 256);
+    psa_set_key_usage_flags(&a, PSA_KEY_USAGE_SIGN_MESSAGE);
+    psa_set_key_algorithm(&a, PSA_ALG_HMAC(PSA_ALG_SHA_256));
+    psa_key_id_t id = 0;
+    assert_int_equal(psa_import_key(&a, k, 32, &id), PSA_SUCCESS);
+    psa_mac_operation_t op = PSA_MAC_OPERATION_INIT;
+    size_t ml = 0;
+    assert_int_equal(psa_mac_sign_setup(&op, id, PSA_ALG_HMAC(PSA_ALG_SHA_256)), PSA_SUCCESS);
+    assert_int_equal(psa_mac_update(&op, prev, 32), PSA_SUCCESS);
+    assert_int_equal(psa_mac_update(&op, rec, n), PSA_SUCCESS);
+    assert_int_equal(psa_mac_sign_finish(&op, rec + n, 32, &ml), PSA_SUCCESS);
+    psa_destroy_key(id);
+    assert_int_equal(ml, 32);
+}
+
+/* A new log (8 sectors, 8 records per epoch) with `events` events, exported whole (malloc'd,
+ * *len bytes) and split into *fr (malloc'd). */
+static uint8_t *new_log_exported(unsigned events, size_t *len, frames **fr)
+{
+    rig_new(&R, 8, 8);
+    append_n(&R, 0, events);
+    uint8_t *b = export_from(&R, 0, len, NULL, 0);
+    *fr = split_new(b, *len);
+    return b;
+}
+
 /* A batch with the given header hints and the given records (order of indexes into fr). */
 static size_t rebuild_hdr(const frames *fr, const size_t *idx, size_t n, uint64_t start, uint64_t epoch,
                           const uint8_t prev[32], uint8_t *out, size_t cap)
@@ -321,14 +357,12 @@ static void test_roundtrip(void **state)
     EXPECT_CLEAN(&res);
     assert_true(res.count[FS38_LOGV_OK] > 220);
     /* the events come back, in order, with their details */
-    frames *fr = malloc(sizeof *fr);
-    split(b, len, fr);
+    frames *fr = split_new(b, len);
     unsigned next_ev = 0;
     for (size_t i = 0; i < fr->n; i++) {
         fs38_log_frame f;
         fs38_log_entry en;
-        assert_int_equal(fs38_log_frame_parse(fr->pb.records + fr->off[i], fr->size[i], &f), FS38_OK);
-        assert_int_equal(fs38_log_decode(&f, &en), FS38_OK);
+        entry_at(fr, i, &f, &en);
         assert_int_equal(f.seq, i);
         if (en.kind == FS38_LOG_EVENT) {
             char want[48];
@@ -384,14 +418,12 @@ static void test_two_contexts(void **state)
     vres res = { 0 };
     assert_int_equal(verify1(R.k0, b, len, &res), FS38_OK);
     EXPECT_CLEAN(&res);
-    frames *fr = malloc(sizeof *fr);
-    split(b, len, fr);
+    frames *fr = split_new(b, len);
     unsigned next_ev = 0;
     for (size_t i = 0; i < fr->n; i++) {
         fs38_log_frame f;
         fs38_log_entry en;
-        assert_int_equal(fs38_log_frame_parse(fr->pb.records + fr->off[i], fr->size[i], &f), FS38_OK);
-        assert_int_equal(fs38_log_decode(&f, &en), FS38_OK);
+        entry_at(fr, i, &f, &en);
         if (en.kind == FS38_LOG_EVENT) {
             assert_int_equal(en.arg, next_ev);
             next_ev++;
@@ -419,12 +451,9 @@ static long owner(const frames *fr, size_t at)
 static void test_tamper_every_byte(void **state)
 {
     (void)state;
-    rig_new(&R, 8, 8);
-    append_n(&R, 0, 20);
     size_t len;
-    uint8_t *b = export_from(&R, 0, &len, NULL, 0);
-    frames *fr = malloc(sizeof *fr);
-    split(b, len, fr);
+    frames *fr;
+    uint8_t *b = new_log_exported(20, &len, &fr);
     uint8_t *t = malloc(len);
     const uint8_t masks[] = { 0x01, 0x80, 0xff };
     unsigned named = 0, header = 0;
@@ -465,12 +494,9 @@ static void test_tamper_every_byte(void **state)
 static void test_delete_reorder_duplicate_truncate(void **state)
 {
     (void)state;
-    rig_new(&R, 8, 8);
-    append_n(&R, 0, 40);
     size_t len;
-    uint8_t *b = export_from(&R, 0, &len, NULL, 0);
-    frames *fr = malloc(sizeof *fr);
-    split(b, len, fr);
+    frames *fr;
+    uint8_t *b = new_log_exported(40, &len, &fr);
     const size_t n = fr->n;
     size_t *idx = malloc((n + 4) * sizeof *idx);
     uint8_t *out = malloc(len + 1024);
@@ -577,8 +603,7 @@ static void test_replay_and_resume(void **state)
     append_n(&R, 0, 30);
     size_t l1, l2, l3;
     uint8_t *b1 = export_from(&R, 0, &l1, NULL, 0);
-    frames *fr = malloc(sizeof *fr);
-    split(b1, l1, fr);
+    frames *fr = split_new(b1, l1);
     uint32_t next = fr->seq[fr->n - 1] + 1u;
     append_n(&R, 30, 25);
     uint8_t *b2 = export_from(&R, next, &l2, NULL, 0);
@@ -688,8 +713,7 @@ static void test_ring_wrap(void **state)
     for (unsigned round = 0; round < 12; round++) {
         append_n(&R, round * 50, 50);
         uint8_t *bb = export_from(&R, since, &len, NULL, 0);
-        frames *fr = malloc(sizeof *fr);
-        split(bb, len, fr);
+        frames *fr = split_new(bb, len);
         since = fr->seq[fr->n - 1] + 1u;
         vopts o = { .resume = have ? &st : NULL, .state_out = &st };
         fs38_err e = verify(R.k0, (const uint8_t *const *)&bb, &len, 1, &o, &res);
@@ -731,8 +755,7 @@ static void test_forward_security(void **state)
     const uint32_t stolen_epoch = R.log.epoch;
     size_t len;
     uint8_t *b = export_from(&R, 0, &len, NULL, 0);
-    frames *fr = malloc(sizeof *fr);
-    split(b, len, fr);
+    frames *fr = split_new(b, len);
     assert_true(fr->n > 501);
     uint8_t *t = malloc(len);
     memcpy(t, b, len);
@@ -745,20 +768,7 @@ static void test_forward_security(void **state)
     memcpy(k, stolen, 32);
     for (unsigned step = 0; step < 4; step++) {
         rec[FS38_LOG_HDR_LEN + 10] ^= 0x20; /* change the event */
-        psa_key_attributes_t a = PSA_KEY_ATTRIBUTES_INIT;
-        psa_set_key_type(&a, PSA_KEY_TYPE_HMAC);
-        psa_set_key_bits(&a, 256);
-        psa_set_key_usage_flags(&a, PSA_KEY_USAGE_SIGN_MESSAGE);
-        psa_set_key_algorithm(&a, PSA_ALG_HMAC(PSA_ALG_SHA_256));
-        psa_key_id_t id;
-        assert_int_equal(psa_import_key(&a, k, 32, &id), PSA_SUCCESS);
-        psa_mac_operation_t op = PSA_MAC_OPERATION_INIT;
-        size_t ml;
-        assert_int_equal(psa_mac_sign_setup(&op, id, PSA_ALG_HMAC(PSA_ALG_SHA_256)), PSA_SUCCESS);
-        assert_int_equal(psa_mac_update(&op, rec - 32, 32), PSA_SUCCESS); /* MAC of 399 */
-        assert_int_equal(psa_mac_update(&op, rec, FS38_LOG_HDR_LEN + f.plen), PSA_SUCCESS);
-        assert_int_equal(psa_mac_sign_finish(&op, rec + FS38_LOG_HDR_LEN + f.plen, 32, &ml), PSA_SUCCESS);
-        psa_destroy_key(id);
+        remac(k, rec - 32 /* MAC of 399 */, rec, FS38_LOG_HDR_LEN + f.plen);
         vres res = { 0 };
         assert_int_equal(verify1(R.k0, t, len, &res), FS38_ERR_LOG_VERIFY);
         EXPECT(&res, FS38_LOGV_MODIFIED, 400, 400);
@@ -844,13 +854,13 @@ static void test_time_epochs(void **state)
 {
     (void)state;
     rig_flash(&R, 8, 1000);
-    fs38_port p = R.f.port;
+    fs38_port p = R.d.f.port;
     p.monotonic_ms = fake_clock;
     R.lcfg.port = &p;
     R.lcfg.epoch_ms = 1000;
-    R.scfg.port = &p;
+    R.d.scfg.port = &p;
     fake_ms = 5;
-    assert_int_equal(fs38_store_open(&R.store, &R.scfg), FS38_OK);
+    assert_int_equal(fs38_store_open(&R.d.s, &R.d.scfg), FS38_OK);
     assert_int_equal(fs38_log_create(&R.log, &R.lcfg, NULL, R.k0), FS38_OK);
     append_n(&R, 0, 3);
     /* idle: each tick after an epoch's time closes it, even with no record in it */
@@ -873,8 +883,8 @@ static void test_time_epochs(void **state)
     vres_free(&res);
     free(b);
     fs38_log_close(&R.log);
-    fs38_store_close(&R.store);
-    R.lcfg.port = &R.f.port;
+    fs38_store_close(&R.d.s);
+    R.lcfg.port = &R.d.f.port;
     rig_free(&R);
 }
 
@@ -891,7 +901,7 @@ static void test_device_detects_truncation(void **state)
     /* erase the sector being written and the one before (the attacker) */
     for (uint32_t k = 0; k < 2; k++) {
         uint32_t s = (cur + 8u - k) % 8u;
-        assert_int_equal(fs38_flash_erase(&R.f.port, R.lcfg.offset + s * SS, SS), FS38_OK);
+        assert_int_equal(fs38_flash_erase(&R.d.f.port, R.lcfg.offset + s * SS, SS), FS38_OK);
     }
     rig_reboot(&R);
     append_n(&R, 100, 5);
@@ -914,7 +924,7 @@ static void test_api(void **state)
 {
     (void)state;
     rig_flash(&R, 8, 8);
-    assert_int_equal(fs38_store_open(&R.store, &R.scfg), FS38_OK);
+    assert_int_equal(fs38_store_open(&R.d.s, &R.d.scfg), FS38_OK);
     assert_int_equal(fs38_log_open(&R.log, &R.lcfg), FS38_ERR_LOG_UNINIT);
     fs38_log_config bad = R.lcfg;
     bad.size = 2 * SS;
@@ -950,15 +960,12 @@ static void test_api(void **state)
     uint8_t *b = export_from(&R, 0, &len, NULL, 0);
     vres res = { 0 };
     assert_int_equal(verify1(k0, b, len, &res), FS38_OK);
-    frames *fr = malloc(sizeof *fr);
-    split(b, len, fr);
+    frames *fr = split_new(b, len);
     fs38_log_frame f;
     fs38_log_entry en;
-    assert_int_equal(fs38_log_frame_parse(fr->pb.records + fr->off[1], fr->size[1], &f), FS38_OK);
-    assert_int_equal(fs38_log_decode(&f, &en), FS38_OK);
+    entry_at(fr, 1, &f, &en);
     assert_int_equal(en.detail_len, FS38_LOG_DETAIL_MAX - 1);
-    assert_int_equal(fs38_log_frame_parse(fr->pb.records + fr->off[2], fr->size[2], &f), FS38_OK);
-    assert_int_equal(fs38_log_decode(&f, &en), FS38_OK);
+    entry_at(fr, 2, &f, &en);
     assert_int_equal(en.code, FS38_EV_UPDATE_REJECTED);
     assert_int_equal(en.arg, FS38_ERR_ROLLBACK);
     vres_free(&res);
@@ -1003,9 +1010,9 @@ static FS38_NODISCARD fs38_err workload(rig *r, unsigned *done, uint8_t *exp, si
  * acknowledged event still in the ring, and keeps working. */
 static void check_after_cut(rig *r, unsigned done, uint64_t k)
 {
-    fs38_err e = fs38_store_open(&r->store, &r->scfg);
+    fs38_err e = fs38_store_open(&r->d.s, &r->d.scfg);
     if (e)
-        fail_msg("cut %llu: store open: %s", (unsigned long long)k, r->store.diag.msg);
+        fail_msg("cut %llu: store open: %s", (unsigned long long)k, r->d.s.diag.msg);
     e = fs38_log_open(&r->log, &r->lcfg);
     if (e == FS38_ERR_LOG_UNINIT && done == 0)
         return; /* cut inside create */
@@ -1041,8 +1048,7 @@ static void check_after_cut(rig *r, unsigned done, uint64_t k)
         }
         /* the last acknowledged event is there */
         bool found = done == 0;
-        frames *fr = malloc(sizeof *fr);
-        split(b, len, fr);
+        frames *fr = split_new(b, len);
         for (size_t i = 0; i < fr->n && !found; i++) {
             fs38_log_frame f;
             fs38_log_entry en;
@@ -1065,19 +1071,19 @@ static void test_power_cut_sweep(void **state)
     (void)state;
     static uint8_t exp[64 * 1024];
     rig_flash(&R, 4, 8);
-    assert_int_equal(fs38_store_open(&R.store, &R.scfg), FS38_OK);
+    assert_int_equal(fs38_store_open(&R.d.s, &R.d.scfg), FS38_OK);
     uint8_t k0[32];
     memset(k0, 0x33, sizeof k0);
-    uint64_t before = fs38_posix_ops(&R.f.posix);
+    uint64_t before = fs38_posix_ops(&R.d.f.posix);
     assert_int_equal(fs38_log_create(&R.log, &R.lcfg, k0, R.k0), FS38_OK);
     unsigned done;
     assert_int_equal(workload(&R, &done, exp, sizeof exp), FS38_OK);
-    const uint64_t total = fs38_posix_ops(&R.f.posix) - before;
+    const uint64_t total = fs38_posix_ops(&R.d.f.posix) - before;
     rig_free(&R);
     for (uint64_t k = 1; k <= total; k++) {
         rig_flash(&R, 4, 8);
-        assert_int_equal(fs38_store_open(&R.store, &R.scfg), FS38_OK);
-        fs38_posix_cut_at(&R.f.posix, k);
+        assert_int_equal(fs38_store_open(&R.d.s, &R.d.scfg), FS38_OK);
+        fs38_posix_cut_at(&R.d.f.posix, k);
         done = 0;
         fs38_err e = fs38_log_create(&R.log, &R.lcfg, k0, R.k0);
         if (!e)
@@ -1085,8 +1091,8 @@ static void test_power_cut_sweep(void **state)
         assert_int_equal(e, FS38_ERR_POWER);
         memcpy(R.k0, k0, 32);
         fs38_log_close(&R.log);
-        fs38_store_close(&R.store);
-        ts_flash_reboot(&R.f);
+        fs38_store_close(&R.d.s);
+        ts_flash_reboot(&R.d.f);
         check_after_cut(&R, done, k);
         rig_free(&R);
     }
@@ -1149,8 +1155,7 @@ static void test_empty_and_unclosed_batches(void **state)
     append_n(&R, 0, 12);
     size_t len;
     uint8_t *b = export_from(&R, 0, &len, nonce, sizeof nonce);
-    frames *fr = malloc(sizeof *fr);
-    split(b, len, fr);
+    frames *fr = split_new(b, len);
     size_t idx[64];
     for (size_t i = 0; i < fr->n; i++)
         idx[i] = i;
@@ -1213,12 +1218,9 @@ static void test_empty_and_unclosed_batches(void **state)
 static void test_header_hints(void **state)
 {
     (void)state;
-    rig_new(&R, 8, 8);
-    append_n(&R, 0, 20);
     size_t l1;
-    uint8_t *b1 = export_from(&R, 0, &l1, NULL, 0);
-    frames *fr = malloc(sizeof *fr);
-    split(b1, l1, fr);
+    frames *fr;
+    uint8_t *b1 = new_log_exported(20, &l1, &fr);
     const uint32_t next = fr->seq[fr->n - 1] + 1u;
     fs38_log_vstate st;
     vopts o1 = { .state_out = &st };
@@ -1276,22 +1278,7 @@ static size_t forge(const uint8_t k[32], uint8_t kind, uint32_t seq, const uint8
     out[4] = (uint8_t)(seq >> 16);
     out[5] = (uint8_t)(seq >> 24);
     memcpy(out + 6, pay, plen);
-    uint8_t msg[32 + FS38_LOG_HDR_LEN + 255];
-    memcpy(msg, prev, 32);
-    memcpy(msg + 32, out, FS38_LOG_HDR_LEN + plen);
-    psa_key_attributes_t a = PSA_KEY_ATTRIBUTES_INIT;
-    psa_set_key_type(&a, PSA_KEY_TYPE_HMAC);
-    psa_set_key_bits(&a, 256);
-    psa_set_key_usage_flags(&a, PSA_KEY_USAGE_SIGN_MESSAGE);
-    psa_set_key_algorithm(&a, PSA_ALG_HMAC(PSA_ALG_SHA_256));
-    psa_key_id_t id = 0;
-    assert_int_equal(psa_import_key(&a, k, 32, &id), PSA_SUCCESS);
-    size_t ml = 0;
-    assert_int_equal(psa_mac_compute(id, PSA_ALG_HMAC(PSA_ALG_SHA_256), msg, 32 + FS38_LOG_HDR_LEN + plen,
-                                     out + FS38_LOG_HDR_LEN + plen, 32, &ml),
-                     PSA_SUCCESS);
-    psa_destroy_key(id);
-    assert_int_equal(ml, 32);
+    remac(k, prev, out, FS38_LOG_HDR_LEN + plen);
     return FS38_LOG_OVERHEAD + plen;
 }
 
@@ -1330,8 +1317,7 @@ static void test_malformed_payload(void **state)
     rig_new(&R, 8, 8);
     size_t len;
     uint8_t *b = export_from(&R, 0, &len, NULL, 0);
-    frames *fr = malloc(sizeof *fr);
-    split(b, len, fr);
+    frames *fr = split_new(b, len);
     uint8_t out[1024];
     vres res = { 0 };
     /* control: a well-formed forged event verifies (the forging is right) */

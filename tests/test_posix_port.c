@@ -155,104 +155,20 @@ static void test_close_twice(void **state)
 
 /* ---- flash semantics ---------------------------------------------------------------- */
 
-static void test_program_ands(void **state)
+/* NOR semantics (tests/support.c, shared with the RAM port), counted exactly by the port. */
+static void test_nor_semantics(void **state)
 {
     (void)state;
     ts_flash f;
     ts_flash_new(&f, FLASH_SIZE);
-    const uint8_t a[4] = {0xF0, 0x0F, 0xAA, 0x00};
-    const uint8_t b[4] = {0x3C, 0xFF, 0x55, 0xFF};
-    uint8_t r[6];
-    assert_int_equal(fs38_flash_program(&f.port, 101, a, 4), FS38_OK);
-    assert_int_equal(fs38_flash_read(&f.port, 100, r, 6), FS38_OK);
-    assert_memory_equal(r, ((const uint8_t[]){0xFF, 0xF0, 0x0F, 0xAA, 0x00, 0xFF}), 6);
-    assert_int_equal(fs38_flash_program(&f.port, 101, b, 4), FS38_OK);
-    assert_int_equal(fs38_flash_read(&f.port, 100, r, 6), FS38_OK);
-    assert_memory_equal(r, ((const uint8_t[]){0xFF, 0x30, 0x0F, 0x00, 0x00, 0xFF}), 6);
-    /* programming 0xFF changes nothing */
-    const uint8_t ff[2] = {0xFF, 0xFF};
-    assert_int_equal(fs38_flash_program(&f.port, 102, ff, 2), FS38_OK);
-    assert_int_equal(fs38_flash_read(&f.port, 100, r, 6), FS38_OK);
-    assert_memory_equal(r, ((const uint8_t[]){0xFF, 0x30, 0x0F, 0x00, 0x00, 0xFF}), 6);
-    assert_int_equal(fs38_posix_ops(&f.posix), 3);
-    assert_int_equal(f.posix.bytes_programmed, 10);
-    assert_int_equal(f.posix.bytes_erased, 0);
-
-    /* a program spanning sectors and larger than one I/O chunk */
-    uint8_t *big = malloc(3u * SS), *rb = malloc(3u * SS);
-    assert_non_null(big);
-    assert_non_null(rb);
-    for (size_t i = 0; i < 3u * SS; i++)
-        big[i] = (uint8_t)(i * 7u + 3u);
-    assert_int_equal(fs38_flash_program(&f.port, SS + 10, big, 3u * SS), FS38_OK);
-    assert_int_equal(fs38_flash_read(&f.port, SS + 10, rb, 3u * SS), FS38_OK);
-    assert_memory_equal(rb, big, 3u * SS);
-    free(big);
-    free(rb);
-    ts_flash_free(&f);
-}
-
-static void test_erase(void **state)
-{
-    (void)state;
-    ts_flash f;
-    ts_flash_new(&f, FLASH_SIZE);
-    uint8_t *buf = malloc(4u * SS);
-    assert_non_null(buf);
-    memset(buf, 0x00, 4u * SS);
-    assert_int_equal(fs38_flash_program(&f.port, 0, buf, 4u * SS), FS38_OK);
-    assert_int_equal(fs38_flash_erase(&f.port, SS, 2u * SS), FS38_OK);
-    assert_int_equal(fs38_flash_read(&f.port, 0, buf, 4u * SS), FS38_OK);
-    assert_all(buf, SS, 0x00);
-    assert_all(buf + SS, 2u * SS, 0xFF);
-    assert_all(buf + 3u * SS, SS, 0x00);
-    assert_int_equal(f.posix.bytes_erased, 2u * SS);
-    /* erased bytes can be programmed again */
-    const uint8_t x[3] = {1, 2, 3};
-    assert_int_equal(fs38_flash_program(&f.port, SS, x, 3), FS38_OK);
-    assert_int_equal(fs38_flash_read(&f.port, SS, buf, 3), FS38_OK);
-    assert_memory_equal(buf, x, 3);
-    /* zero-length erase is a no-op */
-    uint64_t ops = fs38_posix_ops(&f.posix);
-    assert_int_equal(fs38_flash_erase(&f.port, 0, 0), FS38_OK);
-    assert_int_equal(fs38_posix_ops(&f.posix), ops);
-    free(buf);
-    ts_flash_free(&f);
-}
-
-static void test_misaligned_and_out_of_range(void **state)
-{
-    (void)state;
-    ts_flash f;
-    ts_flash_new(&f, FLASH_SIZE);
-    uint8_t b[16] = {0};
-    void *ctx = f.port.ctx;
-    /* misaligned erase: through the wrapper and directly */
-    assert_int_equal(fs38_flash_erase(&f.port, 1, SS), FS38_ERR_ARG);
-    assert_int_equal(fs38_flash_erase(&f.port, 0, SS - 1), FS38_ERR_ARG);
-    assert_int_equal(fs38_flash_erase(&f.port, SS / 2, SS), FS38_ERR_ARG);
-    assert_int_equal(f.port.flash_erase(ctx, 1, SS), FS38_ERR_ARG);
-    assert_int_equal(f.port.flash_erase(ctx, 0, 100), FS38_ERR_ARG);
-    /* out of range */
-    assert_int_equal(fs38_flash_erase(&f.port, FLASH_SIZE, SS), FS38_ERR_ARG);
-    assert_int_equal(fs38_flash_erase(&f.port, FLASH_SIZE - SS, 2u * SS), FS38_ERR_ARG);
-    assert_int_equal(f.port.flash_erase(ctx, FLASH_SIZE, SS), FS38_ERR_ARG);
-    assert_int_equal(f.port.flash_erase(ctx, 0xFFFFF000u, 0x2000u), FS38_ERR_ARG);
-    assert_int_equal(fs38_flash_read(&f.port, FLASH_SIZE - 8, b, 16), FS38_ERR_ARG);
-    assert_int_equal(fs38_flash_read(&f.port, FLASH_SIZE + 1, b, 0), FS38_ERR_ARG);
-    assert_int_equal(f.port.flash_read(ctx, FLASH_SIZE - 8, b, 16), FS38_ERR_ARG);
-    assert_int_equal(f.port.flash_read(ctx, 0xFFFFFFF8u, b, 16), FS38_ERR_ARG);
-    assert_int_equal(fs38_flash_program(&f.port, FLASH_SIZE - 8, b, 16), FS38_ERR_ARG);
-    assert_int_equal(f.port.flash_program(ctx, FLASH_SIZE - 8, b, 16), FS38_ERR_ARG);
-    assert_int_equal(f.port.flash_program(ctx, 0xFFFFFFF8u, b, 16), FS38_ERR_ARG);
-    assert_int_equal(f.port.flash_program(ctx, 0, NULL, 16), FS38_ERR_ARG);
-    assert_int_equal(f.port.flash_read(ctx, 0, NULL, 16), FS38_ERR_ARG);
-    /* exactly at the end is fine */
-    assert_int_equal(fs38_flash_read(&f.port, FLASH_SIZE - 16, b, 16), FS38_OK);
+    ts_nor_tally t;
+    ts_port_check_nor(&f.port, &t);
+    assert_int_equal(fs38_posix_ops(&f.posix), t.ops);
+    assert_int_equal(f.posix.bytes_programmed, t.programmed);
+    assert_int_equal(f.posix.bytes_erased, t.erased);
+    /* the last sector can be erased; the file keeps its size */
     assert_int_equal(fs38_flash_erase(&f.port, FLASH_SIZE - SS, SS), FS38_OK);
-    /* rejected calls did nothing and counted no operation */
-    assert_int_equal(fs38_posix_ops(&f.posix), 1);
-    assert_int_equal(f.posix.bytes_programmed, 0);
+    assert_int_equal(fs38_posix_ops(&f.posix), t.ops + 1);
     struct stat sb;
     assert_int_equal(stat(f.path, &sb), 0);
     assert_int_equal((uint64_t)sb.st_size, FLASH_SIZE);
@@ -842,9 +758,7 @@ int main(void)
         cmocka_unit_test(test_open_bad_geometry),
         cmocka_unit_test(test_open_wrong_size_file),
         cmocka_unit_test(test_close_twice),
-        cmocka_unit_test(test_program_ands),
-        cmocka_unit_test(test_erase),
-        cmocka_unit_test(test_misaligned_and_out_of_range),
+        cmocka_unit_test(test_nor_semantics),
         cmocka_unit_test(test_persist_across_reboot),
         cmocka_unit_test(test_several_flashes),
         cmocka_unit_test(test_cut_program),

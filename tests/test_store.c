@@ -17,12 +17,7 @@
 #define FLASH_SIZE (24u * SS)     /* 16 data sectors + 8 counter sectors */
 #define REGION_OFF (2u * SS)
 
-typedef struct {
-    ts_flash f;
-    char huk[256];
-    fs38_store_config cfg;
-    fs38_store s;
-} rig;
+typedef ts_device rig; /* flash, HUK, sealed store (tests/support.h) */
 
 /* ---- event sink -------------------------------------------------------------------------- */
 
@@ -39,41 +34,28 @@ static void sink(void *user, const fs38_event_rec *ev)
 
 /* ---- rig --------------------------------------------------------------------------------- */
 
+/* A new device whose store (banks of bank_size, 0: one sector) is not opened yet. */
 static void rig_flash(rig *r, uint32_t banks, uint32_t bank_size)
 {
-    memset(r, 0, sizeof *r);
-    ts_flash_new(&r->f, FLASH_SIZE);
-    snprintf(r->huk, sizeof r->huk, "%s", ts_tmp_path("huk"));
-    unlink(r->huk);
-    r->f.cfg.huk_path = r->huk;
-    ts_flash_reboot(&r->f);
-    r->cfg.port = &r->f.port;
-    r->cfg.offset = REGION_OFF;
-    r->cfg.bank_size = bank_size;
-    r->cfg.size = banks * (bank_size ? bank_size : SS);
+    ts_device_prepare(r, FLASH_SIZE, (fs38_store_config){ NULL, REGION_OFF, banks * (bank_size ? bank_size : SS), bank_size });
 }
 
 static void rig_new(rig *r, uint32_t banks)
 {
     rig_flash(r, banks, 0);
-    assert_int_equal(fs38_store_open(&r->s, &r->cfg), FS38_OK);
+    ts_device_open(r);
 }
 
 /* Power off (the store's RAM and keys are gone) and on again; open must succeed. */
 static void rig_reboot(rig *r)
 {
-    fs38_store_close(&r->s);
-    ts_flash_reboot(&r->f);
-    fs38_err e = fs38_store_open(&r->s, &r->cfg);
-    if (e != FS38_OK)
-        fail_msg("reopen: %s (%s)", fs38_strerror(e), r->s.diag.msg);
+    ts_device_power_off_on(r);
+    ts_device_open(r);
 }
 
 static void rig_free(rig *r)
 {
-    fs38_store_close(&r->s);
-    ts_flash_free(&r->f);
-    unlink(r->huk);
+    ts_device_free(r, false);
 }
 
 static void file_rw(const char *path, uint32_t off, void *buf, size_t len, int write)
@@ -158,7 +140,7 @@ static void test_put_get_delete_overwrite(void **state)
     want_value(&r, "k", v1, sizeof v1);
     /* reopen with the store's own copy of its configuration */
     fs38_store_close(&r.s);
-    assert_int_equal(fs38_store_open(&r.s, &r.cfg), FS38_OK);
+    assert_int_equal(fs38_store_open(&r.s, &r.scfg), FS38_OK);
     fs38_store_config own = r.s.cfg;
     r.s.open = false; /* as after a failed open: keys destroyed, cfg kept */
     psa_destroy_key(r.s.key);
@@ -211,24 +193,24 @@ static void test_limits_and_config(void **state)
 
     /* geometry */
     fs38_store t;
-    fs38_store_config c = r.cfg;
+    fs38_store_config c = r.scfg;
     c.size = SS; /* one bank */
     assert_int_equal(fs38_store_open(&t, &c), FS38_ERR_ARG);
-    c = r.cfg;
+    c = r.scfg;
     c.offset = REGION_OFF + 16; /* unaligned */
     assert_int_equal(fs38_store_open(&t, &c), FS38_ERR_ARG);
-    c = r.cfg;
+    c = r.scfg;
     c.offset = FLASH_SIZE - SS; /* past the end */
     assert_int_equal(fs38_store_open(&t, &c), FS38_ERR_ARG);
-    c = r.cfg;
+    c = r.scfg;
     c.bank_size = 1000; /* not a multiple of the sector */
     assert_int_equal(fs38_store_open(&t, &c), FS38_ERR_ARG);
-    c = r.cfg;
+    c = r.scfg;
     c.size = 3 * SS;
     c.bank_size = 2 * SS; /* not a multiple of the bank */
     assert_int_equal(fs38_store_open(&t, &c), FS38_ERR_ARG);
     assert_int_equal(fs38_store_open(&t, NULL), FS38_ERR_ARG);
-    assert_int_equal(fs38_store_open(NULL, &r.cfg), FS38_ERR_ARG);
+    assert_int_equal(fs38_store_open(NULL, &r.scfg), FS38_ERR_ARG);
     rig_free(&r);
 
     /* no hardware unique key: sealed storage unavailable */
@@ -393,7 +375,7 @@ static void test_tamper_every_byte(void **state)
             file_rw(r.f.path, base + i, &b, 1, 1);
             ts_flash_reboot(&r.f);
             ev_corrupt = 0;
-            fs38_err e = fs38_store_open(&r.s, &r.cfg);
+            fs38_err e = fs38_store_open(&r.s, &r.scfg);
             if (e != FS38_ERR_STORE_CORRUPT)
                 fail_msg("byte %u ^ %u: open gave %s (%s)", i, m ? 0x80 : 1, fs38_strerror(e), r.s.diag.msg);
             assert_int_equal(ev_corrupt, 1);
@@ -408,7 +390,7 @@ static void test_tamper_every_byte(void **state)
     uint8_t z = 0x00;
     file_rw(r.f.path, base + used + 100, &z, 1, 1);
     ts_flash_reboot(&r.f);
-    assert_int_equal(fs38_store_open(&r.s, &r.cfg), FS38_OK);
+    assert_int_equal(fs38_store_open(&r.s, &r.scfg), FS38_OK);
     assert_true(r.s.dirty);
     uint8_t v[64];
     fill(v, sizeof v, 1);
@@ -426,10 +408,10 @@ static void test_tamper_every_byte(void **state)
     z ^= 0x10;
     file_rw(r.f.path, base2 + 70, &z, 1, 1);
     ts_flash_reboot(&r.f);
-    assert_int_equal(fs38_store_open(&r.s, &r.cfg), FS38_ERR_STORE_CORRUPT);
+    assert_int_equal(fs38_store_open(&r.s, &r.scfg), FS38_ERR_STORE_CORRUPT);
     assert_int_equal(fs38_store_wipe(&r.s), FS38_OK);
     ts_flash_reboot(&r.f);
-    assert_int_equal(fs38_store_open(&r.s, &r.cfg), FS38_OK);
+    assert_int_equal(fs38_store_open(&r.s, &r.scfg), FS38_OK);
     want_absent(&r, "alpha");
     rig_free(&r);
 }
@@ -441,7 +423,7 @@ static void test_rollback(void **state)
     (void)state;
     rig r;
     rig_new(&r, 3);
-    const uint32_t rs = r.cfg.size;
+    const uint32_t rs = r.scfg.size;
     uint8_t *copy = malloc(rs), *copy2 = malloc(rs);
     assert_non_null(copy);
     assert_non_null(copy2);
@@ -451,7 +433,7 @@ static void test_rollback(void **state)
     file_rw(r.f.path, REGION_OFF, copy, rs, 0); /* the attacker's copy */
 
     ts_flash_reboot(&r.f);
-    assert_int_equal(fs38_store_open(&r.s, &r.cfg), FS38_OK);
+    assert_int_equal(fs38_store_open(&r.s, &r.scfg), FS38_OK);
     assert_int_equal(fs38_store_put(&r.s, "pin", (const uint8_t *)"9876", 4), FS38_OK);
     fs38_store_close(&r.s);
 
@@ -459,40 +441,40 @@ static void test_rollback(void **state)
     ev_rollback = 0;
     file_rw(r.f.path, REGION_OFF, copy, rs, 1); /* written back */
     ts_flash_reboot(&r.f);
-    assert_int_equal(fs38_store_open(&r.s, &r.cfg), FS38_ERR_STORE_ROLLBACK);
+    assert_int_equal(fs38_store_open(&r.s, &r.scfg), FS38_ERR_STORE_ROLLBACK);
     assert_non_null(strstr(r.s.diag.msg, "store rolled back"));
     assert_int_equal(ev_rollback, 1);
 
     /* a delete is a state change too */
     assert_int_equal(fs38_store_wipe(&r.s), FS38_OK);
     ts_flash_reboot(&r.f);
-    assert_int_equal(fs38_store_open(&r.s, &r.cfg), FS38_OK);
+    assert_int_equal(fs38_store_open(&r.s, &r.scfg), FS38_OK);
     want_absent(&r, "pin");
     assert_int_equal(fs38_store_put(&r.s, "a", (const uint8_t *)"1", 1), FS38_OK);
     fs38_store_close(&r.s);
     file_rw(r.f.path, REGION_OFF, copy, rs, 0);
     ts_flash_reboot(&r.f);
-    assert_int_equal(fs38_store_open(&r.s, &r.cfg), FS38_OK);
+    assert_int_equal(fs38_store_open(&r.s, &r.scfg), FS38_OK);
     assert_int_equal(fs38_store_delete(&r.s, "a"), FS38_OK);
     fs38_store_close(&r.s);
     file_rw(r.f.path, REGION_OFF, copy, rs, 1);
     ts_flash_reboot(&r.f);
-    assert_int_equal(fs38_store_open(&r.s, &r.cfg), FS38_ERR_STORE_ROLLBACK);
+    assert_int_equal(fs38_store_open(&r.s, &r.scfg), FS38_ERR_STORE_ROLLBACK);
 
     /* the copy of a state that only differs by a compaction is the same state: accepted */
     assert_int_equal(fs38_store_wipe(&r.s), FS38_OK);
     ts_flash_reboot(&r.f);
-    assert_int_equal(fs38_store_open(&r.s, &r.cfg), FS38_OK);
+    assert_int_equal(fs38_store_open(&r.s, &r.scfg), FS38_OK);
     assert_int_equal(fs38_store_put(&r.s, "a", (const uint8_t *)"1", 1), FS38_OK);
     fs38_store_close(&r.s);
     file_rw(r.f.path, REGION_OFF, copy, rs, 0);
     ts_flash_reboot(&r.f);
-    assert_int_equal(fs38_store_open(&r.s, &r.cfg), FS38_OK);
+    assert_int_equal(fs38_store_open(&r.s, &r.scfg), FS38_OK);
     assert_int_equal(fs38_store_compact(&r.s), FS38_OK);
     fs38_store_close(&r.s);
     file_rw(r.f.path, REGION_OFF, copy, rs, 1);
     ts_flash_reboot(&r.f);
-    assert_int_equal(fs38_store_open(&r.s, &r.cfg), FS38_OK);
+    assert_int_equal(fs38_store_open(&r.s, &r.scfg), FS38_OK);
     want_value(&r, "a", "1", 1);
 
     /* splicing: newest bank from now, plus an older record appended from the copy */
@@ -500,7 +482,7 @@ static void test_rollback(void **state)
     fs38_store_close(&r.s);
     file_rw(r.f.path, REGION_OFF, copy2, rs, 0);
     ts_flash_reboot(&r.f);
-    assert_int_equal(fs38_store_open(&r.s, &r.cfg), FS38_OK);
+    assert_int_equal(fs38_store_open(&r.s, &r.scfg), FS38_OK);
     assert_int_equal(fs38_store_put(&r.s, "a", (const uint8_t *)"3", 1), FS38_OK);
     fs38_store_close(&r.s);
     /* region now: ... a=1, a=2, a=3 appended; copy2 has ... a=1, a=2. Replace the tail record
@@ -511,7 +493,7 @@ static void test_rollback(void **state)
     assert_memory_not_equal(now, copy2, rs);
     file_rw(r.f.path, REGION_OFF, copy2, rs, 1);
     ts_flash_reboot(&r.f);
-    assert_int_equal(fs38_store_open(&r.s, &r.cfg), FS38_ERR_STORE_ROLLBACK);
+    assert_int_equal(fs38_store_open(&r.s, &r.scfg), FS38_ERR_STORE_ROLLBACK);
 
     /* an erased region with a counter that has moved: rolled back too */
     uint8_t *ff = malloc(rs);
@@ -519,11 +501,11 @@ static void test_rollback(void **state)
     memset(ff, 0xFF, rs);
     file_rw(r.f.path, REGION_OFF, ff, rs, 1);
     ts_flash_reboot(&r.f);
-    assert_int_equal(fs38_store_open(&r.s, &r.cfg), FS38_ERR_STORE_ROLLBACK);
+    assert_int_equal(fs38_store_open(&r.s, &r.scfg), FS38_ERR_STORE_ROLLBACK);
     /* recovery */
     assert_int_equal(fs38_store_wipe(&r.s), FS38_OK);
     ts_flash_reboot(&r.f);
-    assert_int_equal(fs38_store_open(&r.s, &r.cfg), FS38_OK);
+    assert_int_equal(fs38_store_open(&r.s, &r.scfg), FS38_OK);
     want_absent(&r, "a");
     fs38_event_set_sink(NULL, NULL);
     free(copy);
@@ -565,16 +547,16 @@ static void test_wrong_huk_and_no_clear_text(void **state)
     unlink(other);
     r.f.cfg.huk_path = other;
     ts_flash_reboot(&r.f);
-    assert_int_equal(fs38_store_open(&r.s, &r.cfg), FS38_ERR_STORE_CORRUPT);
+    assert_int_equal(fs38_store_open(&r.s, &r.scfg), FS38_ERR_STORE_CORRUPT);
     assert_non_null(strstr(r.s.diag.msg, "no authentic store bank"));
 
     /* a HUK file others may read is refused */
     r.f.cfg.huk_path = r.huk;
     ts_flash_reboot(&r.f);
     assert_int_equal(chmod(r.huk, 0644), 0);
-    assert_int_equal(fs38_store_open(&r.s, &r.cfg), FS38_ERR_IO);
+    assert_int_equal(fs38_store_open(&r.s, &r.scfg), FS38_ERR_IO);
     assert_int_equal(chmod(r.huk, 0600), 0);
-    assert_int_equal(fs38_store_open(&r.s, &r.cfg), FS38_OK);
+    assert_int_equal(fs38_store_open(&r.s, &r.scfg), FS38_OK);
     want_value(&r, name, secret, sizeof secret);
     uint8_t k[33];
     assert_int_equal(r.f.port.hardware_key(r.f.port.ctx, k, 33), FS38_ERR_ARG);
@@ -740,10 +722,10 @@ static void parse_nonces(const uint8_t *img, uint32_t size, uint32_t bank, nonce
 
 static void collect_nonces(rig *r, nonce_set *ns)
 {
-    uint8_t *img = malloc(r->cfg.size);
+    uint8_t *img = malloc(r->scfg.size);
     assert_non_null(img);
-    file_rw(r->f.path, r->cfg.offset, img, r->cfg.size, 0);
-    parse_nonces(img, r->cfg.size, r->cfg.bank_size ? r->cfg.bank_size : SS, ns);
+    file_rw(r->f.path, r->scfg.offset, img, r->scfg.size, 0);
+    parse_nonces(img, r->scfg.size, r->scfg.bank_size ? r->scfg.bank_size : SS, ns);
     free(img);
 }
 
@@ -785,11 +767,11 @@ static void test_nonce_parser(void **state)
         assert_int_equal(fs38_store_put(&r.s, name, v, sizeof v), FS38_OK);
     }
     fs38_store_close(&r.s);
-    const uint32_t bank = SS, size = r.cfg.size;
+    const uint32_t bank = SS, size = r.scfg.size;
     uint8_t *img = malloc(size), *copy = malloc(size);
     assert_non_null(img);
     assert_non_null(copy);
-    file_rw(r.f.path, r.cfg.offset, img, size, 0);
+    file_rw(r.f.path, r.scfg.offset, img, size, 0);
     parse_nonces(img, size, bank, &a);
     assert_int_equal(a.n, puts); /* exact: one entry per record written */
     for (unsigned i = 0; i < a.n; i++) /* the store never repeats a nonce in one image */
@@ -855,7 +837,7 @@ static void test_power_cut_sweep(void **state)
     /* dry run: count the operations, check the script compacts several times */
     rig_flash(&r, 3, 0);
     uint64_t ops0 = fs38_posix_ops(&r.f.posix);
-    assert_int_equal(fs38_store_open(&r.s, &r.cfg), FS38_OK);
+    assert_int_equal(fs38_store_open(&r.s, &r.scfg), FS38_OK);
     uint64_t gen0 = r.s.generation;
     memset(&before_all, 0, sizeof before_all);
     for (unsigned i = 0; i < SWEEP_STEPS; i++)
@@ -874,7 +856,7 @@ static void test_power_cut_sweep(void **state)
         memset(&m, 0, sizeof m);
         int pending = -1;
         unsigned i = 0;
-        fs38_err e = fs38_store_open(&r.s, &r.cfg);
+        fs38_err e = fs38_store_open(&r.s, &r.scfg);
         if (e == FS38_OK) {
             for (; i < SWEEP_STEPS; i++) {
                 e = run_step(&r.s, i);
@@ -895,7 +877,7 @@ static void test_power_cut_sweep(void **state)
         ts_flash_reboot(&r.f);
         uint64_t c_before;
         assert_int_equal(r.f.port.counter_read(r.f.port.ctx, FS38_COUNTER_STORE, &c_before), FS38_OK);
-        e = fs38_store_open(&r.s, &r.cfg);
+        e = fs38_store_open(&r.s, &r.scfg);
         if (e != FS38_OK)
             fail_msg("cut at op %llu (step %u): reopen %s (%s)", (unsigned long long)k, i, fs38_strerror(e),
                      r.s.diag.msg);
@@ -952,7 +934,7 @@ static void test_power_cut_during_recovery(void **state)
             fs38_posix_cut_at(&r.f.posix, k);
             memset(&m, 0, sizeof m);
             unsigned i = 0;
-            fs38_err e = fs38_store_open(&r.s, &r.cfg);
+            fs38_err e = fs38_store_open(&r.s, &r.scfg);
             for (; e == FS38_OK && i < SWEEP_STEPS; i++) {
                 e = run_step(&r.s, i);
                 if (e == FS38_OK)
@@ -967,13 +949,13 @@ static void test_power_cut_during_recovery(void **state)
             fs38_store_close(&r.s);
             ts_flash_reboot(&r.f);
             fs38_posix_cut_at(&r.f.posix, j); /* cut again, during open or the next write */
-            e = fs38_store_open(&r.s, &r.cfg);
+            e = fs38_store_open(&r.s, &r.scfg);
             if (e == FS38_OK)
                 e = fs38_store_put(&r.s, "after", (const uint8_t *)"x", 1);
             fs38_store_close(&r.s);
             fs38_posix_cut_at(&r.f.posix, 0);
             ts_flash_reboot(&r.f);
-            e = fs38_store_open(&r.s, &r.cfg);
+            e = fs38_store_open(&r.s, &r.scfg);
             if (e != FS38_OK)
                 fail_msg("cut %llu then %llu: %s (%s)", (unsigned long long)k, (unsigned long long)j,
                          fs38_strerror(e), r.s.diag.msg);
@@ -994,7 +976,7 @@ static void test_multi_sector_banks_and_wipe(void **state)
     (void)state;
     rig r;
     rig_flash(&r, 2, 2 * SS);
-    assert_int_equal(fs38_store_open(&r.s, &r.cfg), FS38_OK);
+    assert_int_equal(fs38_store_open(&r.s, &r.scfg), FS38_OK);
     uint8_t v[1000];
     char name[16];
     for (unsigned i = 0; i < 6; i++) {
@@ -1020,16 +1002,16 @@ static void test_multi_sector_banks_and_wipe(void **state)
     assert_int_equal(fs38_store_wipe(&r.s), FS38_OK);
     assert_false(r.s.open);
     /* physically gone: only one bank header remains in the region */
-    uint8_t *img = malloc(r.cfg.size);
+    uint8_t *img = malloc(r.scfg.size);
     assert_non_null(img);
-    file_rw(r.f.path, r.cfg.offset, img, r.cfg.size, 0);
+    file_rw(r.f.path, r.scfg.offset, img, r.scfg.size, 0);
     size_t nonff = 0;
-    for (uint32_t i = 0; i < r.cfg.size; i++)
+    for (uint32_t i = 0; i < r.scfg.size; i++)
         nonff += img[i] != 0xFF;
     assert_true(nonff <= FS38_STORE_BANK_HDR);
     free(img);
     ts_flash_reboot(&r.f);
-    assert_int_equal(fs38_store_open(&r.s, &r.cfg), FS38_OK);
+    assert_int_equal(fs38_store_open(&r.s, &r.scfg), FS38_OK);
     want_absent(&r, "big0");
     assert_int_equal(fs38_store_put(&r.s, "big0", v, 10), FS38_OK);
     rig_reboot(&r);
@@ -1052,11 +1034,11 @@ static void test_two_contexts_one_flash(void **state)
     fs38_store *b = malloc(sizeof *b), *c = malloc(sizeof *c);
     assert_non_null(b);
     assert_non_null(c);
-    assert_int_equal(fs38_store_open(b, &r.cfg), FS38_OK);
+    assert_int_equal(fs38_store_open(b, &r.scfg), FS38_OK);
     fs38_posix p2;
     fs38_port port2;
     assert_int_equal(fs38_posix_open(&p2, &r.f.cfg, &port2), FS38_OK);
-    fs38_store_config cfg2 = r.cfg;
+    fs38_store_config cfg2 = r.scfg;
     cfg2.port = &port2;
     assert_int_equal(fs38_store_open(c, &cfg2), FS38_OK);
     fs38_store *ctx[3] = { &r.s, b, c };

@@ -34,20 +34,6 @@ static void sink(void *user, const fs38_event_rec *ev)
     ev_last = ev->code;
 }
 
-static psa_key_id_t gen_ecdh(uint8_t pt[65])
-{
-    psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
-    psa_set_key_type(&at, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
-    psa_set_key_bits(&at, 256);
-    psa_set_key_usage_flags(&at, PSA_KEY_USAGE_DERIVE);
-    psa_set_key_algorithm(&at, PSA_ALG_ECDH);
-    psa_key_id_t id;
-    assert_int_equal(psa_generate_key(&at, &id), PSA_SUCCESS);
-    size_t n;
-    assert_int_equal(psa_export_public_key(id, pt, 65, &n), PSA_SUCCESS);
-    return id;
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -56,8 +42,8 @@ static int setup(void **state)
     assert_int_equal(fs38_key_id(signer_pt, 65, signer_kid), FS38_OK);
     uint8_t pt[65];
     other_signer = ts_gen_signer(pt);
-    device_key = gen_ecdh(device_pt);
-    other_device_key = gen_ecdh(other_device_pt);
+    device_key = ts_gen_ecdh(device_pt);
+    other_device_key = ts_gen_ecdh(other_device_pt);
     fs38_keyring_init(&trust);
     assert_int_equal(fs38_keyring_add_p256(&trust, signer_pt, 65), FS38_OK);
     fs38_event_set_sink(sink, NULL);
@@ -82,12 +68,7 @@ typedef struct {
 
 static void rig_open(rig *r)
 {
-    r->cfg.port = &r->f.port;
-    r->cfg.trust = &trust;
-    r->cfg.vendor_id = ts_vendor;
-    r->cfg.class_id = ts_class;
-    r->cfg.slot[0] = (fs38_region){ 0, SLOT_SIZE };
-    r->cfg.slot[1] = (fs38_region){ SLOT_SIZE, SLOT_SIZE };
+    ts_boot_config(&r->cfg, &r->f.port, &trust, SLOT_SIZE);
     r->cfg.state = (fs38_region){ STATE_OFF, 2 * 4096 };
     assert_int_equal(fs38_boot_init(&r->boot, &r->cfg), FS38_OK);
 }
@@ -118,16 +99,8 @@ static void make_release(release *rl, uint64_t seq, size_t len, uint8_t seed, mo
     for (size_t i = 0; i < len; i++)
         rl->image[i] = (uint8_t)(i * 7u + seed + (i >> 8));
     suit_build sb;
-    memset(&sb, 0, sizeof sb);
-    sb.sequence = seq;
-    memcpy(sb.vendor_id, vendor, 16);
-    memcpy(sb.class_id, class_id, 16);
-    sb.component = "firmware";
-    sb.image = rl->image;
-    sb.image_len = len;
-    sb.alg = FS38_COSE_ALG_ESP256;
-    sb.key = key;
-    memcpy(sb.kid, key == signer ? signer_kid : (const uint8_t *)"\0\0\0\0\0\0\0\0", 8);
+    suit_build_firmware(&sb, seq, vendor, class_id, rl->image, len, FS38_COSE_ALG_ESP256, key,
+                        key == signer ? signer_kid : (const uint8_t *)"\0\0\0\0\0\0\0\0");
     uint8_t info[512];
     if (md != PLAIN) {
         suit_encrypt_opts o;
@@ -138,14 +111,8 @@ static void make_release(release *rl, uint64_t seq, size_t len, uint8_t seed, mo
         else
             o.kek = kek;
         rl->payload = malloc(len + 16);
-        size_t info_len;
-        assert_int_equal(suit_encrypt(&o, rl->image, len, rl->payload, len + 16, &rl->payload_len, info,
-                                      sizeof info, &info_len),
+        assert_int_equal(suit_build_encrypt(&sb, &o, rl->payload, len + 16, &rl->payload_len, info, sizeof info),
                          FS38_OK);
-        sb.enc_info = info;
-        sb.enc_info_len = info_len;
-        sb.payload = rl->payload;
-        sb.payload_len = rl->payload_len;
     } else {
         rl->payload = malloc(len);
         memcpy(rl->payload, rl->image, len);
@@ -311,6 +278,19 @@ static void expect_rejected(const release *rl, fs38_err want, const char *msg)
     ts_flash_free(&r.f);
 }
 
+/* rl with payload byte `at` flipped by mask: rejected as expect_rejected says. */
+static void expect_payload_flip_rejected(const release *rl, size_t at, uint8_t mask, fs38_err want, const char *msg)
+{
+    release bad = *rl;
+    uint8_t *p = malloc(rl->payload_len);
+    assert_non_null(p);
+    memcpy(p, rl->payload, rl->payload_len);
+    p[at] ^= mask;
+    bad.payload = p;
+    expect_rejected(&bad, want, msg);
+    free(p);
+}
+
 static void test_rejections(void **state)
 {
     (void)state;
@@ -370,32 +350,20 @@ static void test_rejections(void **state)
     free_release(&rl);
     /* GCM payload tampered: the tag fails */
     make_release(&rl, 2, 30000, 3, GCM_KW, signer, ts_vendor, ts_class, NULL);
-    {
-        release bad = rl;
-        uint8_t *p = malloc(rl.payload_len);
-        memcpy(p, rl.payload, rl.payload_len);
-        p[100] ^= 0x01;
-        bad.payload = p;
-        expect_rejected(&bad, FS38_ERR_DECRYPT, "tag mismatch"); /* the tag is checked first */
-        free(p);
-    }
+    expect_payload_flip_rejected(&rl, 100, 0x01, FS38_ERR_DECRYPT, "tag mismatch"); /* the tag is checked first */
     free_release(&rl);
     /* plain payload tampered: image digest */
     make_release(&rl, 2, 30000, 3, PLAIN, signer, ts_vendor, ts_class, NULL);
+    expect_payload_flip_rejected(&rl, 29999, 0x80, FS38_ERR_IMAGE_DIGEST, "image digest mismatch");
     {
-        release bad = rl;
-        uint8_t *p = malloc(rl.payload_len);
-        memcpy(p, rl.payload, rl.payload_len);
-        p[29999] ^= 0x80;
-        bad.payload = p;
-        expect_rejected(&bad, FS38_ERR_IMAGE_DIGEST, "image digest mismatch");
         /* a payload longer than announced */
+        release bad = rl;
         uint8_t *q = malloc(rl.payload_len + 10);
+        assert_non_null(q);
         memcpy(q, rl.payload, rl.payload_len);
         bad.payload = q;
         bad.payload_len = rl.payload_len + 10;
         expect_rejected(&bad, FS38_ERR_OVERSIZE, "payload exceeds");
-        free(p);
         free(q);
     }
     free_release(&rl);
@@ -416,16 +384,8 @@ static void test_gcm_tag_failure(void **state)
     ct[rl.payload_len - 1] ^= 0x01; /* last tag byte */
     /* rebuild the envelope with the same encryption-info but the tampered payload */
     suit_build sb;
-    memset(&sb, 0, sizeof sb);
-    sb.sequence = 2;
-    memcpy(sb.vendor_id, ts_vendor, 16);
-    memcpy(sb.class_id, ts_class, 16);
-    sb.component = "firmware";
-    sb.image = rl.image;
-    sb.image_len = rl.image_len;
-    sb.alg = FS38_COSE_ALG_ESP256;
-    sb.key = signer;
-    memcpy(sb.kid, signer_kid, 8);
+    suit_build_firmware(&sb, 2, ts_vendor, ts_class, rl.image, rl.image_len, FS38_COSE_ALG_ESP256, signer,
+                        signer_kid);
     /* recover the encryption-info from the original envelope */
     fs38_suit_manifest m;
     fs38_diag d;

@@ -121,35 +121,6 @@ static int random_serial(uint8_t serial[16])
     return 0;
 }
 
-static int ca_public_point(const mbedtls_pk_context *pk, uint8_t point[HOST_P256_POINT_LEN])
-{
-    psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
-    psa_key_id_t k = 0;
-    size_t n = 0;
-    int rc = -1;
-    if (mbedtls_pk_get_psa_attributes(pk, PSA_KEY_USAGE_VERIFY_HASH, &at) == 0 &&
-        PSA_KEY_TYPE_IS_ECC(psa_get_key_type(&at)) &&
-        PSA_KEY_TYPE_ECC_GET_FAMILY(psa_get_key_type(&at)) == PSA_ECC_FAMILY_SECP_R1 && psa_get_key_bits(&at) == 256 &&
-        mbedtls_pk_import_into_psa(pk, &at, &k) == 0 &&
-        psa_export_public_key(k, point, HOST_P256_POINT_LEN, &n) == PSA_SUCCESS && n == HOST_P256_POINT_LEN)
-        rc = 0;
-    if (k)
-        psa_destroy_key(k);
-    psa_reset_key_attributes(&at);
-    return rc;
-}
-
-static int ca_subject_ueid(const mbedtls_x509_name *n, char *out, size_t cap)
-{
-    for (; n; n = n->next)
-        if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_SERIAL_NUMBER, &n->oid) == 0 && n->val.len < cap) {
-            memcpy(out, n->val.p, n->val.len);
-            out[n->val.len] = 0;
-            return 0;
-        }
-    return -1;
-}
-
 /*
  * subjectKeyIdentifier / authorityKeyIdentifier by RFC 7093 §2 method 1: the leftmost 160 bits of
  * SHA-256 of the subjectPublicKey (Mbed TLS's own setters need SHA-1, not in this build).
@@ -158,13 +129,13 @@ static int key_ids(mbedtls_x509write_cert *crt, const mbedtls_pk_context *subjec
 {
     uint8_t point[HOST_P256_POINT_LEN], h[32], ski[2 + 20], aki[4 + 20];
     size_t hl = 0;
-    if (ca_public_point(subject, point) ||
+    if (host_pk_point(subject, point) ||
         psa_hash_compute(PSA_ALG_SHA_256, point, sizeof point, h, sizeof h, &hl) != PSA_SUCCESS)
         return MBEDTLS_ERR_X509_BAD_INPUT_DATA;
     ski[0] = MBEDTLS_ASN1_OCTET_STRING;
     ski[1] = 20;
     memcpy(ski + 2, h, 20);
-    if (ca_public_point(issuer, point) ||
+    if (host_pk_point(issuer, point) ||
         psa_hash_compute(PSA_ALG_SHA_256, point, sizeof point, h, sizeof h, &hl) != PSA_SUCCESS)
         return MBEDTLS_ERR_X509_BAD_INPUT_DATA;
     aki[0] = MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE;
@@ -667,7 +638,7 @@ static int ca_issue(const issue_args *a)
         rc = HOST_EXIT_REJECT;
         goto out;
     }
-    if (ca_public_point(&csr.pk, point) || fs38_key_id(point, sizeof point, kid)) {
+    if (host_pk_point(&csr.pk, point) || fs38_key_id(point, sizeof point, kid)) {
         if (csr_key_type(buf, len, key_type, sizeof key_type) != 0)
             snprintf(key_type, sizeof key_type, "not a P-256 key");
         fprintf(stderr, "ca issue: refused: %s: the CSR's key is %s; fs38 devices use P-256 (ES256)\n", a->csr,
@@ -676,7 +647,7 @@ static int ca_issue(const issue_args *a)
         goto out;
     }
     host_hex(kid, sizeof kid, kid_hex);
-    if (ca_subject_ueid(&csr.subject, ueid, sizeof ueid) || !valid_ueid_hex(ueid)) {
+    if (host_x509_serial_number(&csr.subject, ueid, sizeof ueid) || !valid_ueid_hex(ueid)) {
         fprintf(stderr, "ca issue: refused: the CSR's subject has no serialNumber holding a device UEID "
                         "(34 lower-case hex digits, type 01)\n");
         rc = HOST_EXIT_REJECT;
@@ -963,7 +934,7 @@ int ca_find_signer(const char *ca_dir, const char *cert_path, const uint8_t *msg
         rc = HOST_EXIT_REJECT;
         goto done;
     }
-    if (ca_subject_ueid(&dev.subject, out->ueid, sizeof out->ueid) || ca_public_point(&dev.pk, point)) {
+    if (host_x509_serial_number(&dev.subject, out->ueid, sizeof out->ueid) || host_pk_point(&dev.pk, point)) {
         snprintf(out->reason, sizeof out->reason, "the certificate names no UEID or has no P-256 key");
         rc = HOST_EXIT_REJECT;
         goto done;

@@ -129,9 +129,7 @@ static int encrypt_image(const sign_args *a, suit_build *sb, uint8_t **payload, 
         o.kek = kek;
     }
     *payload = malloc(sb->image_len + 16);
-    size_t info_len = 0;
-    fs38_err err = *payload ? suit_encrypt(&o, sb->image, sb->image_len, *payload, sb->image_len + 16, payload_len,
-                                           info, info_cap, &info_len)
+    fs38_err err = *payload ? suit_build_encrypt(sb, &o, *payload, sb->image_len + 16, payload_len, info, info_cap)
                             : FS38_ERR_BUFFER;
     fs38_wipe(kek, sizeof kek);
     if (err) {
@@ -139,10 +137,6 @@ static int encrypt_image(const sign_args *a, suit_build *sb, uint8_t **payload, 
                                                                              : fs38_strerror(err));
         return -1;
     }
-    sb->enc_info = info;
-    sb->enc_info_len = info_len;
-    sb->payload = *payload;
-    sb->payload_len = *payload_len;
     return 0;
 }
 

@@ -135,6 +135,18 @@ def sig_structure(context, prot, payload, aad=b""):
     return enc([context, prot, aad, payload])
 
 
+def vector_members(paths):
+    """(path, envelope_members) of each file that is a SUIT envelope; the others are skipped."""
+    for path in paths:
+        with open(path, "rb") as f:
+            env = f.read()
+        try:
+            members = envelope_members(env)
+        except (AssertionError, IndexError):
+            continue
+        yield path, members
+
+
 def mac0(payload, detached=False, aad=b"", tagged=True):
     prot = enc({1: 5})
     tag = hmac.new(HMAC_KEY, sig_structure("MAC0", prot, payload, aad), hashlib.sha256).digest()
@@ -278,12 +290,7 @@ def main():
     # COSE: every vector's authentication blocks, and messages the fuzz keyring accepts
     seen = set()
     envs = sorted(glob.glob(os.path.join(VECTORS, "**", "*.cbor"), recursive=True))
-    for path in envs:
-        env = open(path, "rb").read()
-        try:
-            members = envelope_members(env)
-        except (AssertionError, IndexError):
-            continue
+    for path, members in vector_members(envs):
         stem = os.path.basename(path)[:-5]
         for key, _, raw in members:
             if key != 2:
@@ -320,12 +327,7 @@ def main():
 
     # fuzz_suit_manifest: each vector's manifest + its other envelope members
     seen = set()
-    for path in envs:
-        env = open(path, "rb").read()
-        try:
-            members = envelope_members(env)
-        except (AssertionError, IndexError):
-            continue
+    for path, members in vector_members(envs):
         man = [raw for key, _, raw in members if key == 3]
         if not man:
             continue

@@ -188,6 +188,23 @@ FS38_NODISCARD fs38_err fs38_esdh_kek(const uint8_t *z, size_t z_len, const uint
                        uint8_t kek[16]);
 
 /**
+ * \brief The AAD of an A128GCM content layer, shared by the device and the host tools: the
+ *        COSE Enc_structure ["Encrypt", protected, h''] (RFC 9052 section 5.3, empty external
+ *        AAD), CBOR-encoded.
+ *
+ * \param[in]  prot     The content layer's protected header bytes (the bstr's contents), len
+ *                      bytes (may be NULL when len is 0).
+ * \param[in]  len      Bytes.
+ * \param[out] out      cap bytes for the encoding.
+ * \param[in]  cap      Bytes available at out.
+ * \param[out] out_len  Must not be NULL; the encoding's length on FS38_OK.
+ * \return FS38_OK; FS38_ERR_ARG when out_len is NULL, prot is NULL with len > 0 or out is NULL
+ *         with cap > 0; FS38_ERR_BUFFER when the encoding does not fit in cap bytes (out then
+ *         holds a truncated prefix).
+ */
+FS38_NODISCARD fs38_err fs38_enc_structure(const uint8_t *prot, size_t len, uint8_t *out, size_t cap, size_t *out_len);
+
+/**
  * \brief Ciphertext bytes that a plaintext of n bytes becomes.
  * \param[in] content_alg FS38_COSE_ALG_A128GCM or FS38_COSE_ALG_A128CTR.
  * \param[in] n           Plaintext bytes.

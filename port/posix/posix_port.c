@@ -234,13 +234,9 @@ static FS38_NODISCARD fs38_err port_flash_program(void *ctx, uint32_t off, const
 
 /* ---- entropy and clocks ------------------------------------------------------- */
 
-static FS38_NODISCARD fs38_err port_entropy(void *ctx, uint8_t *buf, size_t len)
+/* len bytes from the kernel's CSPRNG (getrandom, retried on EINTR). */
+static FS38_NODISCARD fs38_err fill_random(uint8_t *buf, size_t len)
 {
-    fs38_posix *p = ctx;
-    if (!p || (!buf && len))
-        return FS38_ERR_ARG;
-    if (p->off)
-        return FS38_ERR_POWER;
     while (len) {
         ssize_t n = getrandom(buf, len, 0);
         if (n < 0) {
@@ -252,6 +248,16 @@ static FS38_NODISCARD fs38_err port_entropy(void *ctx, uint8_t *buf, size_t len)
         len -= (size_t)n;
     }
     return FS38_OK;
+}
+
+static FS38_NODISCARD fs38_err port_entropy(void *ctx, uint8_t *buf, size_t len)
+{
+    fs38_posix *p = ctx;
+    if (!p || (!buf && len))
+        return FS38_ERR_ARG;
+    if (p->off)
+        return FS38_ERR_POWER;
+    return fill_random(buf, len);
 }
 
 static uint64_t port_monotonic_ms(void *ctx)
@@ -282,21 +288,6 @@ static void wipe(void *p, size_t len)
     volatile uint8_t *v = p;
     while (len--)
         *v++ = 0;
-}
-
-static FS38_NODISCARD fs38_err fill_random(uint8_t *buf, size_t len)
-{
-    while (len) {
-        ssize_t n = getrandom(buf, len, 0);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return FS38_ERR_IO;
-        }
-        buf += n;
-        len -= (size_t)n;
-    }
-    return FS38_OK;
 }
 
 /* Create the HUK file if missing (atomically, see the top of this file). */

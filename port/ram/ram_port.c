@@ -42,15 +42,22 @@ static void and_bytes(uint8_t *dst, const uint8_t *src, size_t len)
 
 /* ---- flash -------------------------------------------------------------------------------- */
 
-static FS38_NODISCARD fs38_err ram_read(void *ctx, uint32_t off, void *buf, size_t len)
+/* The checks of a read or a program: no context, a refused call (counted), or power off. */
+static FS38_NODISCARD fs38_err rw_check(fs38_ram *r, uint32_t off, const void *buf, size_t len)
 {
-    fs38_ram *r = ctx;
     if (!r)
         return FS38_ERR_ARG;
     if ((!buf && len) || !in_flash(r, off, len))
         return refuse(r);
-    if (r->off)
-        return FS38_ERR_POWER;
+    return r->off ? FS38_ERR_POWER : FS38_OK;
+}
+
+static FS38_NODISCARD fs38_err ram_read(void *ctx, uint32_t off, void *buf, size_t len)
+{
+    fs38_ram *r = ctx;
+    fs38_err e = rw_check(r, off, buf, len);
+    if (e != FS38_OK)
+        return e;
     if (len)
         memcpy(buf, r->cfg.flash + off, len);
     return FS38_OK;
@@ -91,12 +98,9 @@ static FS38_NODISCARD fs38_err ram_erase(void *ctx, uint32_t off, uint32_t len)
 static FS38_NODISCARD fs38_err ram_program(void *ctx, uint32_t off, const void *buf, size_t len)
 {
     fs38_ram *r = ctx;
-    if (!r)
-        return FS38_ERR_ARG;
-    if ((!buf && len) || !in_flash(r, off, len))
-        return refuse(r);
-    if (r->off)
-        return FS38_ERR_POWER;
+    fs38_err e = rw_check(r, off, buf, len);
+    if (e != FS38_OK)
+        return e;
     if (len == 0)
         return FS38_OK;
     r->bytes_programmed += len;

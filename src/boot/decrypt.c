@@ -217,6 +217,19 @@ fs38_err fs38_cose_kdf_context(const uint8_t *recipient_protected, size_t len, u
     return fs38_cbor_enc_finish(&e, out_len);
 }
 
+fs38_err fs38_enc_structure(const uint8_t *prot, size_t len, uint8_t *out, size_t cap, size_t *out_len)
+{
+    if (!out_len || (!prot && len) || (!out && cap))
+        return FS38_ERR_ARG;
+    fs38_cbor_enc e;
+    fs38_cbor_enc_init(&e, out, cap);
+    fs38_cbor_put_array(&e, 3);
+    fs38_cbor_put_tstr(&e, "Encrypt", 7);
+    fs38_cbor_put_bstr(&e, prot, len);
+    fs38_cbor_put_bstr(&e, NULL, 0);
+    return fs38_cbor_enc_finish(&e, out_len);
+}
+
 fs38_err fs38_esdh_kek(const uint8_t *z, size_t z_len, const uint8_t *recipient_protected, size_t len,
                        uint8_t kek[16])
 {
@@ -280,16 +293,9 @@ static FS38_NODISCARD fs38_err start_stream(fs38_decryptor *d, const uint8_t *iv
         if (st == PSA_SUCCESS)
             st = psa_cipher_set_iv(&d->cipher, iv, 16);
     } else {
-        /* AAD = Enc_structure ["Encrypt", protected, h''] */
         uint8_t aad[64];
         size_t aad_len;
-        fs38_cbor_enc e;
-        fs38_cbor_enc_init(&e, aad, sizeof aad);
-        fs38_cbor_put_array(&e, 3);
-        fs38_cbor_put_tstr(&e, "Encrypt", 7);
-        fs38_cbor_put_bstr(&e, d->info.content_protected, d->info.content_protected_len);
-        fs38_cbor_put_bstr(&e, NULL, 0);
-        if (fs38_cbor_enc_finish(&e, &aad_len))
+        if (fs38_enc_structure(d->info.content_protected, d->info.content_protected_len, aad, sizeof aad, &aad_len))
             return fs38_diag_set(diag, FS38_ERR_COSE_FORMAT, "encryption-info: protected header too large");
         d->aead = psa_aead_operation_init();
         st = psa_aead_decrypt_setup(&d->aead, d->cek, PSA_ALG_GCM);

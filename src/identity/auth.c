@@ -17,6 +17,7 @@
 #include "fs38/auth.h"
 #include "fs38/event.h"
 #include "fs38/util.h"
+#include "inner.h"
 
 #define REC_VERSION 1u
 #define REC_VERSION_NORM 2u /* credential records hashing the normalised password */
@@ -34,22 +35,6 @@ typedef struct {
     uint8_t salt[FS38_AUTH_SALT_LEN];
     uint8_t hash[FS38_AUTH_HASH_LEN];
 } cred;
-
-static void put32(uint8_t *b, uint32_t v)
-{
-    for (unsigned i = 0; i < 4; i++)
-        b[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *b)
-{
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *b)
-{
-    return (uint64_t)get32(b) | (uint64_t)get32(b + 4) << 32;
-}
 
 static char lower(char c)
 {
@@ -92,13 +77,13 @@ static FS38_NODISCARD fs38_err load_cred(fs38_auth *a, const char *user, cred *c
     if (e == FS38_ERR_BUFFER)
         e = FS38_ERR_STORE_CORRUPT;
     if (e == FS38_OK && (n != REC_LEN || (b[0] != REC_VERSION && b[0] != REC_VERSION_NORM) ||
-                         get32(b + 2) < FS38_AUTH_ITERATIONS_MIN ||
-                         get32(b + 2) > FS38_AUTH_ITERATIONS_MAX))
+                         fs38_get_le32(b + 2) < FS38_AUTH_ITERATIONS_MIN ||
+                         fs38_get_le32(b + 2) > FS38_AUTH_ITERATIONS_MAX))
         e = FS38_ERR_STORE_CORRUPT;
     if (e == FS38_OK) {
         c->version = b[0];
         c->flags = b[1];
-        c->iterations = get32(b + 2);
+        c->iterations = fs38_get_le32(b + 2);
         memcpy(c->salt, b + 6, FS38_AUTH_SALT_LEN);
         memcpy(c->hash, b + 6 + FS38_AUTH_SALT_LEN, FS38_AUTH_HASH_LEN);
     }
@@ -144,7 +129,7 @@ static FS38_NODISCARD fs38_err store_cred(fs38_auth *a, const char *user, const 
     size_t nl = 0;
     b[0] = REC_VERSION_NORM;
     b[1] = flags;
-    put32(b + 2, a->iterations);
+    fs38_put_le32(b + 2, a->iterations);
     fs38_err e = fs38_auth_normalize(pw, len, norm, &nl, NULL);
     if (e != FS38_OK) {
         fs38_wipe(b, sizeof b);
@@ -178,8 +163,8 @@ static FS38_NODISCARD fs38_err load_fail(fs38_auth *a, uint32_t *failures, uint6
         e = FS38_ERR_STORE_CORRUPT;
     if (e != FS38_OK)
         return fs38_diag_set(&a->diag, e, "cannot read the failure counter (%s)", fs38_strerror(e));
-    *failures = get32(b + 1);
-    *last_ms = get64(b + 5);
+    *failures = fs38_get_le32(b + 1);
+    *last_ms = fs38_get_le64(b + 5);
     return FS38_OK;
 }
 
@@ -187,9 +172,9 @@ static FS38_NODISCARD fs38_err save_fail(fs38_auth *a, uint32_t failures, uint64
 {
     uint8_t b[FAIL_LEN];
     b[0] = REC_VERSION;
-    put32(b + 1, failures);
-    put32(b + 5, (uint32_t)last_ms);
-    put32(b + 9, (uint32_t)(last_ms >> 32));
+    fs38_put_le32(b + 1, failures);
+    fs38_put_le32(b + 5, (uint32_t)last_ms);
+    fs38_put_le32(b + 9, (uint32_t)(last_ms >> 32));
     fs38_err e = failures ? fs38_store_put(a->cfg.store, REC_FAIL, b, sizeof b)
                           : fs38_store_delete(a->cfg.store, REC_FAIL);
     if (e != FS38_OK)
@@ -217,7 +202,7 @@ fs38_err fs38_auth_init(fs38_auth *a, const fs38_auth_config *cfg)
         size_t n = 0;
         fs38_err e = fs38_store_get(cfg->store, REC_COST, b, sizeof b, &n);
         if (e == FS38_OK && n == 4)
-            a->iterations = get32(b);
+            a->iterations = fs38_get_le32(b);
         else if (e != FS38_OK && e != FS38_ERR_NOT_FOUND)
             return fs38_diag_set(&a->diag, e, "cannot read the password cost (%s)", fs38_strerror(e));
         if (!a->iterations)
@@ -259,7 +244,7 @@ fs38_err fs38_auth_provision(fs38_auth *a, const char *user, char setup[FS38_AUT
     }
     setup[o] = 0;
     fs38_wipe(rnd, sizeof rnd);
-    put32(cost, a->iterations);
+    fs38_put_le32(cost, a->iterations);
     fs38_err e = fs38_store_put(a->cfg.store, REC_COST, cost, sizeof cost);
     if (e != FS38_OK)
         fs38_diag_set(&a->diag, e, "cannot record the password cost (%s)", fs38_strerror(e));

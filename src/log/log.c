@@ -49,17 +49,6 @@ static const uint8_t k_zero_mac[FS38_LOG_MAC_LEN];
 
 /* ---- little helpers ------------------------------------------------------------------------- */
 
-static void put32(uint8_t *b, uint32_t v)
-{
-    for (unsigned i = 0; i < 4; i++)
-        b[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *b)
-{
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
 static int all_ff(const uint8_t *b, size_t n)
 {
     uint8_t acc = 0xFF;
@@ -115,18 +104,6 @@ static FS38_NODISCARD fs38_err ready(fs38_log *log)
 
 /* ---- keys -------------------------------------------------------------------------------------- */
 
-static FS38_NODISCARD fs38_err import_key(const uint8_t k[FS38_LOG_KEY_LEN], psa_key_id_t *id)
-{
-    psa_key_attributes_t a = PSA_KEY_ATTRIBUTES_INIT;
-    psa_set_key_type(&a, PSA_KEY_TYPE_HMAC);
-    psa_set_key_bits(&a, 256);
-    psa_set_key_usage_flags(&a, PSA_KEY_USAGE_SIGN_MESSAGE | PSA_KEY_USAGE_VERIFY_MESSAGE);
-    psa_set_key_algorithm(&a, PSA_ALG_HMAC(PSA_ALG_SHA_256));
-    psa_status_t st = psa_import_key(&a, k, FS38_LOG_KEY_LEN, id);
-    psa_reset_key_attributes(&a);
-    return st == PSA_SUCCESS ? FS38_OK : FS38_ERR_CRYPTO;
-}
-
 static void drop_key(fs38_log *log)
 {
     if (log->mac_key)
@@ -135,29 +112,13 @@ static void drop_key(fs38_log *log)
     fs38_wipe(log->key, sizeof log->key);
 }
 
-static FS38_NODISCARD fs38_err mac_record(psa_key_id_t key, const uint8_t prev[FS38_LOG_MAC_LEN], const uint8_t *rec, size_t n,
-                           uint8_t out[FS38_LOG_MAC_LEN])
-{
-    psa_mac_operation_t op = PSA_MAC_OPERATION_INIT;
-    size_t ol = 0;
-    psa_status_t st = psa_mac_sign_setup(&op, key, PSA_ALG_HMAC(PSA_ALG_SHA_256));
-    if (st == PSA_SUCCESS)
-        st = psa_mac_update(&op, prev, FS38_LOG_MAC_LEN);
-    if (st == PSA_SUCCESS)
-        st = psa_mac_update(&op, rec, n);
-    if (st == PSA_SUCCESS)
-        st = psa_mac_sign_finish(&op, out, FS38_LOG_MAC_LEN, &ol);
-    psa_mac_abort(&op);
-    return st == PSA_SUCCESS && ol == FS38_LOG_MAC_LEN ? FS38_OK : FS38_ERR_CRYPTO;
-}
-
 
 static FS38_NODISCARD fs38_err store_key(fs38_log *log, const uint8_t k[FS38_LOG_KEY_LEN], uint32_t epoch, uint32_t first)
 {
     uint8_t v[STORE_VAL_LEN];
     memcpy(v, k, FS38_LOG_KEY_LEN);
-    put32(v + FS38_LOG_KEY_LEN, epoch);
-    put32(v + FS38_LOG_KEY_LEN + 4u, first);
+    fs38_put_le32(v + FS38_LOG_KEY_LEN, epoch);
+    fs38_put_le32(v + FS38_LOG_KEY_LEN + 4u, first);
     fs38_err e = fs38_store_put(log->cfg.store, FS38_LOG_STORE_NAME, v, sizeof v);
     fs38_wipe(v, sizeof v);
     return e;
@@ -166,7 +127,7 @@ static FS38_NODISCARD fs38_err store_key(fs38_log *log, const uint8_t k[FS38_LOG
 static FS38_NODISCARD fs38_err store_released(fs38_log *log)
 {
     uint8_t v[4];
-    put32(v, log->released);
+    fs38_put_le32(v, log->released);
     return fs38_store_put(log->cfg.store, STORE_REL_NAME, v, sizeof v);
 }
 
@@ -209,10 +170,10 @@ static FS38_NODISCARD fs38_err put_frame(fs38_log *log, uint8_t kind, const uint
     const size_t size = FS38_LOG_OVERHEAD + plen;
     r[0] = (uint8_t)(REC_MAGIC | kind);
     r[1] = (uint8_t)plen;
-    put32(r + 2, log->next_seq);
+    fs38_put_le32(r + 2, log->next_seq);
     if (plen)
         memmove(r + FS38_LOG_HDR_LEN, pay, plen);
-    fs38_err e = mac_record(log->mac_key, log->head, r, FS38_LOG_HDR_LEN + plen, r + FS38_LOG_HDR_LEN + plen);
+    fs38_err e = fs38_log_mac(log->mac_key, log->head, r, FS38_LOG_HDR_LEN + plen, r + FS38_LOG_HDR_LEN + plen);
     if (e)
         return broke(log, e, "MAC failed");
     e = fs38_flash_program(log->cfg.port, sect_off(log, log->cur) + log->wpos, r, size);
@@ -262,7 +223,7 @@ static FS38_NODISCARD fs38_err last_of(fs38_log *log, uint32_t s, uint32_t *seq,
     fs38_err e = rd(log, s, last, h, sizeof h);
     if (!e)
         e = rd(log, s, last + FS38_LOG_HDR_LEN + h[1], mac, FS38_LOG_MAC_LEN);
-    *seq = get32(h + 2);
+    *seq = fs38_get_le32(h + 2);
     return e;
 }
 
@@ -413,7 +374,7 @@ static FS38_NODISCARD fs38_err evolve(fs38_log *log)
     if (!e)
         e = store_key(log, nk, log->epoch + 1u, log->next_seq);
     if (!e)
-        e = import_key(nk, &id);
+        e = fs38_hmac_key_import(nk, FS38_LOG_KEY_LEN, &id);
     if (e) {
         fs38_wipe(nk, sizeof nk);
         return broke(log, e, "epoch key change failed");
@@ -489,7 +450,7 @@ static FS38_NODISCARD fs38_err log_create(fs38_log *log, const fs38_log_config *
         fs38_wipe(log->key, sizeof log->key);
         return fs38_diag_set(&log->diag, FS38_ERR_CRYPTO, "log: no random k0");
     }
-    e = import_key(log->key, &log->mac_key);
+    e = fs38_hmac_key_import(log->key, FS38_LOG_KEY_LEN, &log->mac_key);
     if (e) {
         drop_key(log);
         return fs38_diag_set(&log->diag, e, "log: key import failed");
@@ -583,7 +544,7 @@ static FS38_NODISCARD fs38_err scan(fs38_log *log, scan_result *r)
             return e;
         fs38_log_frame f;
         if (!all_ff(h, sizeof h) && fs38_log_frame_parse(h, sizeof h, &f) != FS38_ERR_LOG_BATCH) {
-            log->first[s] = get32(h + 2);
+            log->first[s] = fs38_get_le32(h + 2);
             if (log->first[s] != FS38_LOG_FREE && (!found || log->first[s] > log->first[newest])) {
                 newest = s;
                 found = true;
@@ -719,16 +680,16 @@ static FS38_NODISCARD fs38_err log_open(fs38_log *log, const fs38_log_config *cf
         return fs38_diag_set(&log->diag, e ? e : FS38_ERR_STORE_CORRUPT, "log: cannot read its key from the store");
     }
     memcpy(log->key, v, FS38_LOG_KEY_LEN);
-    log->epoch = get32(v + FS38_LOG_KEY_LEN);
-    log->epoch_first = get32(v + FS38_LOG_KEY_LEN + 4u);
+    log->epoch = fs38_get_le32(v + FS38_LOG_KEY_LEN);
+    log->epoch_first = fs38_get_le32(v + FS38_LOG_KEY_LEN + 4u);
     fs38_wipe(v, sizeof v);
     e = fs38_store_get(cfg->store, STORE_REL_NAME, v, 4, &vl);
     if (e == FS38_OK && vl == 4)
-        log->released = get32(v);
+        log->released = fs38_get_le32(v);
     else if (e != FS38_ERR_NOT_FOUND && e != FS38_OK)
         return fs38_diag_set(&log->diag, e, "log: cannot read the release point from the store");
     const uint32_t stored_released = log->released;
-    e = import_key(log->key, &log->mac_key);
+    e = fs38_hmac_key_import(log->key, FS38_LOG_KEY_LEN, &log->mac_key);
     if (e) {
         drop_key(log);
         return fs38_diag_set(&log->diag, e, "log: key import failed");
@@ -1032,7 +993,7 @@ static FS38_NODISCARD fs38_err bytes_from(const fs38_log *log, uint32_t from, si
     *bytes = 0;
     walk_start(log, &w);
     while ((e = walk_next(log, &w, h, &s, &off)) == FS38_OK)
-        if (get32(h + 2) >= from)
+        if (fs38_get_le32(h + 2) >= from)
             *bytes += FS38_LOG_OVERHEAD + h[1];
     return e == FS38_ERR_NOT_FOUND ? FS38_OK : e;
 }
@@ -1136,7 +1097,7 @@ static FS38_NODISCARD fs38_err copy_records(fs38_log *log, uint32_t from, uint32
     fs38_err e;
     walk_start(log, &w);
     while ((e = walk_next(log, &w, h, &s, &off)) == FS38_OK) {
-        const uint32_t seq = get32(h + 2);
+        const uint32_t seq = fs38_get_le32(h + 2);
         if (seq < from)
             continue;
         if (seq > to)
@@ -1196,7 +1157,7 @@ static FS38_NODISCARD fs38_err log_export(fs38_log *log, fs38_log_cursor *c, uin
     bool have_prev = false;
     walk_start(log, &w);
     while ((e = walk_next(log, &w, h, &s, &off)) == FS38_OK) {
-        const uint32_t seq = get32(h + 2);
+        const uint32_t seq = fs38_get_le32(h + 2);
         if (seq + 1u == S) {
             e = rd(log, s, off + FS38_LOG_HDR_LEN + h[1], prev, sizeof prev);
             if (e)
@@ -1319,7 +1280,7 @@ static FS38_NODISCARD fs38_err log_fresh(fs38_log *log, bool *same)
     if (e == FS38_OK && *same) {
         const uint32_t nxt = (log->cur + 1u) % log->nsect;
         e = rd(log, nxt, 0, b, FS38_LOG_HDR_LEN);
-        const uint32_t on_flash = all_ff(b, FS38_LOG_HDR_LEN) ? FS38_LOG_FREE : get32(b + 2);
+        const uint32_t on_flash = all_ff(b, FS38_LOG_HDR_LEN) ? FS38_LOG_FREE : fs38_get_le32(b + 2);
         *same = e == FS38_OK && on_flash == log->first[nxt];
     }
     fs38_wipe(b, sizeof b);

@@ -15,11 +15,6 @@
 static const uint8_t k_epoch_info[] = "fs38 log epoch";
 static const char k_cp_context[] = "fs38-log-checkpoint";
 
-static uint32_t get32(const uint8_t *b)
-{
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
 fs38_err fs38_log_frame_parse(const uint8_t *p, size_t avail, fs38_log_frame *f)
 {
     if (!p || !f)
@@ -32,7 +27,7 @@ fs38_err fs38_log_frame_parse(const uint8_t *p, size_t avail, fs38_log_frame *f)
         return FS38_ERR_LOG_BATCH;
     f->kind = kind;
     f->plen = p[1];
-    f->seq = get32(p + 2);
+    f->seq = fs38_get_le32(p + 2);
     f->start = p;
     f->size = FS38_LOG_OVERHEAD + f->plen;
     f->payload = p + FS38_LOG_HDR_LEN;
@@ -69,6 +64,22 @@ static FS38_NODISCARD fs38_err get_bstr_or_null(fs38_cbor_dec *d, const uint8_t 
         return fs38_cbor_get_null(d);
     }
     return fs38_cbor_get_bstr(d, p, len);
+}
+
+fs38_err fs38_log_mac(psa_key_id_t key, const uint8_t prev[FS38_LOG_MAC_LEN], const uint8_t *rec, size_t n,
+                      uint8_t out[FS38_LOG_MAC_LEN])
+{
+    psa_mac_operation_t op = PSA_MAC_OPERATION_INIT;
+    size_t ol = 0;
+    psa_status_t st = psa_mac_sign_setup(&op, key, PSA_ALG_HMAC(PSA_ALG_SHA_256));
+    if (st == PSA_SUCCESS)
+        st = psa_mac_update(&op, prev, FS38_LOG_MAC_LEN);
+    if (st == PSA_SUCCESS)
+        st = psa_mac_update(&op, rec, n);
+    if (st == PSA_SUCCESS)
+        st = psa_mac_sign_finish(&op, out, FS38_LOG_MAC_LEN, &ol);
+    psa_mac_abort(&op);
+    return st == PSA_SUCCESS && ol == FS38_LOG_MAC_LEN ? FS38_OK : FS38_ERR_CRYPTO;
 }
 
 fs38_err fs38_log_mac_check(psa_key_id_t key, const uint8_t prev[FS38_LOG_MAC_LEN], const fs38_log_frame *f)

@@ -97,6 +97,7 @@
 #include "fs38/store.h"
 #include "fs38/event.h"
 #include "fs38/util.h"
+#include "inner.h"
 
 #define BANK_HDR FS38_STORE_BANK_HDR
 #define REC_HDR FS38_STORE_REC_HDR
@@ -121,42 +122,6 @@
 static const uint8_t k_info[] = "fs38 store v1";
 
 /* ---- little helpers ------------------------------------------------------------------------ */
-
-static void put16(uint8_t *b, uint32_t v)
-{
-    b[0] = (uint8_t)v;
-    b[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *b, uint32_t v)
-{
-    for (unsigned i = 0; i < 4; i++)
-        b[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *b, uint64_t v)
-{
-    for (unsigned i = 0; i < 8; i++)
-        b[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get16(const uint8_t *b)
-{
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8;
-}
-
-static uint32_t get32(const uint8_t *b)
-{
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *b)
-{
-    uint64_t v = 0;
-    for (unsigned i = 8; i-- > 0;)
-        v = v << 8 | b[i];
-    return v;
-}
 
 static int all_ff(const uint8_t *b, size_t n)
 {
@@ -365,10 +330,10 @@ static int parse_rec(const fs38_store *s, const uint8_t *h, uint32_t off, rec_hd
     if (all_ff(h, REC_HDR))
         return HDR_ERASED;
     r->kind = h[1];
-    r->ct_len = get16(h + 2);
-    r->seq = get32(h + 4);
-    r->nonce = get64(h + 8);
-    r->prev = get64(h + 16);
+    r->ct_len = fs38_get_le16(h + 2);
+    r->seq = fs38_get_le32(h + 4);
+    r->nonce = fs38_get_le64(h + 8);
+    r->prev = fs38_get_le64(h + 16);
     memcpy(r->tag, h + 24, NAME_TAG);
     if (h[0] != REC_MAGIC || (r->kind != KIND_VALUE && r->kind != KIND_TOMB) || r->ct_len < 2u ||
         r->ct_len > FS38_STORE_PLAIN_MAX)
@@ -477,22 +442,22 @@ static void fill_bank_hdr(uint8_t h[BANK_HDR], const bank_hdr *b)
 {
     memset(h, 0xFF, BANK_HDR);
     memcpy(h, BANK_MAGIC, 4);
-    put32(h + 4, BANK_VERSION);
-    put64(h + 8, b->gen);
-    put32(h + 16, b->seq_hw);
-    put32(h + 20, b->body_end);
-    put64(h + 24, b->hw_nonce);
+    fs38_put_le32(h + 4, BANK_VERSION);
+    fs38_put_le64(h + 8, b->gen);
+    fs38_put_le32(h + 16, b->seq_hw);
+    fs38_put_le32(h + 20, b->body_end);
+    fs38_put_le64(h + 24, b->hw_nonce);
 }
 
 /* Parse a bank header's fields (not its MAC): 1 when plausible. */
 static int parse_bank_hdr(const fs38_store *s, const uint8_t h[BANK_HDR], bank_hdr *b)
 {
-    if (memcmp(h, BANK_MAGIC, 4) != 0 || get32(h + 4) != BANK_VERSION)
+    if (memcmp(h, BANK_MAGIC, 4) != 0 || fs38_get_le32(h + 4) != BANK_VERSION)
         return 0;
-    b->gen = get64(h + 8);
-    b->seq_hw = get32(h + 16);
-    b->body_end = get32(h + 20);
-    b->hw_nonce = get64(h + 24);
+    b->gen = fs38_get_le64(h + 8);
+    b->seq_hw = fs38_get_le32(h + 16);
+    b->body_end = fs38_get_le32(h + 20);
+    b->hw_nonce = fs38_get_le64(h + 24);
     return b->gen != 0 && b->gen != UINT64_MAX && b->body_end >= BANK_HDR &&
            b->body_end <= s->bank_size && b->body_end % ALIGN == 0;
 }
@@ -1088,10 +1053,10 @@ static FS38_NODISCARD fs38_err append(fs38_store *s, uint32_t kind, const char *
     uint8_t *h = s->buf;
     h[0] = REC_MAGIC;
     h[1] = (uint8_t)kind;
-    put16(h + 2, ct_len);
-    put32(h + 4, s->level + 1u);
-    put64(h + 8, n);
-    put64(h + 16, s->last_nonce);
+    fs38_put_le16(h + 2, ct_len);
+    fs38_put_le32(h + 4, s->level + 1u);
+    fs38_put_le64(h + 8, n);
+    fs38_put_le64(h + 16, s->last_nonce);
     memcpy(h + 24, tag, NAME_TAG);
     s->plain[0] = (uint8_t)nl;
     memcpy(s->plain + 1, name, nl);

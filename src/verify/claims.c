@@ -4,6 +4,8 @@
  * Contracts in src/inner.h. */
 #include <string.h>
 #include "fs38/cbor.h"
+#include "fs38/cose.h"
+#include "fs38/util.h"
 #include "inner.h"
 
 #define MAX_CLAIMS 32u /* claims in one map (keeps the duplicate check bounded) */
@@ -13,7 +15,7 @@ static FS38_NODISCARD fs38_err bad(fs38_diag *d, const char *what)
     return fs38_diag_set(d, FS38_ERR_CLAIMS, "%s", what);
 }
 
-fs38_err fs38_claims_require(unsigned seen, const fs38_claim_required *req, size_t n, fs38_diag *d)
+static FS38_NODISCARD fs38_err claims_require(unsigned seen, const fs38_claim_required *req, size_t n, fs38_diag *d)
 {
     for (size_t i = 0; i < n; i++)
         if (!(seen & req[i].bit))
@@ -70,8 +72,43 @@ static FS38_NODISCARD fs38_err get_key(fs38_cbor_dec *dec, int64_t *key, bool *i
     return FS38_OK;
 }
 
-fs38_err fs38_claims_walk(const uint8_t *buf, size_t len, fs38_claim_fn cb, void *user, fs38_diag *d)
+/* A shared claim (iat, nonce, ueid, swname, swversion) into f: *handled false for any other key. */
+static FS38_NODISCARD fs38_err read_common(const fs38_claims_common *f, int64_t key, fs38_cbor_dec *dec, unsigned *seen,
+                                           bool *handled)
 {
+    fs38_err e = FS38_OK;
+    *handled = true;
+    switch (key) {
+    case FS38_CLAIM_IAT:
+        e = fs38_cbor_get_int(dec, f->iat);
+        *f->has_iat = e == FS38_OK;
+        break;
+    case FS38_CLAIM_NONCE:
+        e = fs38_claim_bytes(dec, f->nonce, FS38_EAT_NONCE_MIN, FS38_EAT_NONCE_MAX, f->nonce_len);
+        *seen |= FS38_SEEN_NONCE;
+        break;
+    case FS38_CLAIM_UEID:
+        e = fs38_claim_bytes(dec, f->ueid, 7, FS38_EAT_UEID_MAX, f->ueid_len);
+        *seen |= FS38_SEEN_UEID;
+        break;
+    case FS38_CLAIM_SWNAME:
+        e = fs38_claim_name(dec, f->swname);
+        *seen |= FS38_SEEN_SWNAME;
+        break;
+    case FS38_CLAIM_SWVERSION:
+        e = fs38_claim_swversion(dec, f->swversion, f->version_scheme);
+        *seen |= FS38_SEEN_SWVER;
+        break;
+    default:
+        *handled = false;
+    }
+    return e;
+}
+
+fs38_err fs38_claims_walk(const uint8_t *buf, size_t len, const fs38_claims_common *common, fs38_claim_fn cb, void *user,
+                          const fs38_claim_required *req, size_t n_req, fs38_diag *d)
+{
+    unsigned seen = 0;
     fs38_cbor_dec dec;
     size_t n;
     const uint8_t *keys[MAX_CLAIMS];
@@ -92,8 +129,10 @@ fs38_err fs38_claims_walk(const uint8_t *buf, size_t len, fs38_claim_fn cb, void
             if (key_len[j] == key_len[i] && memcmp(keys[j], keys[i], key_len[i]) == 0)
                 return fs38_diag_set(d, FS38_ERR_CLAIMS, "duplicate claim %lld", (long long)key);
         if (is_int) {
-            fs38_err e = cb(user, key, &dec, &known, d);
-            if (e != FS38_OK)
+            fs38_err e = read_common(common, key, &dec, &seen, &known);
+            if (known && e != FS38_OK)
+                return fs38_diag_set(d, FS38_ERR_CLAIMS, "claim %lld has an invalid value", (long long)key);
+            if (!known && (e = cb(user, key, &dec, &seen, &known, d)) != FS38_OK)
                 return e;
         }
         if (!known && fs38_cbor_skip(&dec) != FS38_OK)
@@ -101,7 +140,7 @@ fs38_err fs38_claims_walk(const uint8_t *buf, size_t len, fs38_claim_fn cb, void
     }
     if (!fs38_cbor_at_end(&dec))
         return bad(d, "bytes after the claims map");
-    return FS38_OK;
+    return claims_require(seen, req, n_req, d);
 }
 
 fs38_err fs38_claim_swversion(fs38_cbor_dec *dec, char out[FS38_EAT_NAME_MAX], int64_t *scheme)
@@ -115,5 +154,23 @@ fs38_err fs38_claim_swversion(fs38_cbor_dec *dec, char out[FS38_EAT_NAME_MAX], i
     *scheme = 0;
     if (e == FS38_OK && n == 2)
         e = fs38_cbor_get_int(dec, scheme);
+    return e;
+}
+
+fs38_err fs38_claims_verify(const uint8_t *msg, size_t len, const fs38_keyring *kr, const uint8_t *nonce, size_t nonce_len,
+                            fs38_claims_parse_fn parse, void *c, size_t c_size, const uint8_t *c_nonce,
+                            const size_t *c_nonce_len, const char *nonce_why, fs38_cose_info *info, fs38_diag *diag)
+{
+    fs38_cose_info local;
+    if (!c || !kr || (!nonce && nonce_len))
+        return FS38_ERR_ARG;
+    memset(c, 0, c_size);
+    if (!info)
+        info = &local;
+    fs38_err e = fs38_cose_sign1_verify(msg, len, NULL, 0, NULL, 0, kr, info, diag);
+    if (e == FS38_OK)
+        e = parse(info->payload, info->payload_len, c, diag);
+    if (e == FS38_OK && nonce && (*c_nonce_len != nonce_len || fs38_ct_compare(c_nonce, nonce, nonce_len) != 0))
+        e = fs38_diag_set(diag, FS38_ERR_NONCE, "%s", nonce_why);
     return e;
 }

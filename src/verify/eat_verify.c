@@ -77,34 +77,25 @@ static FS38_NODISCARD fs38_err get_measurement(fs38_cbor_dec *dec, fs38_measurem
     return FS38_OK;
 }
 
-typedef struct {
-    fs38_eat_claims *c;
-    unsigned seen;
-} eat_walk;
+enum {
+    S_NONCE = FS38_SEEN_NONCE,
+    S_UEID = FS38_SEEN_UEID,
+    S_SWNAME = FS38_SEEN_SWNAME,
+    S_SWVER = FS38_SEEN_SWVER,
+    S_DBG = FS38_SEEN_OWN,
+    S_MEAS = FS38_SEEN_OWN << 1,
+    S_LC = FS38_SEEN_OWN << 2
+};
 
-enum { S_NONCE = 1, S_UEID = 2, S_DBG = 4, S_SWNAME = 8, S_SWVER = 16, S_MEAS = 32, S_LC = 64 };
-
-static FS38_NODISCARD fs38_err eat_claim(void *user, int64_t key, fs38_cbor_dec *dec, bool *known, fs38_diag *d)
+static FS38_NODISCARD fs38_err eat_claim(void *user, int64_t key, fs38_cbor_dec *dec, unsigned *seen, bool *known,
+                                     fs38_diag *d)
 {
-    eat_walk *w = user;
-    fs38_eat_claims *c = w->c;
+    fs38_eat_claims *c = user;
     fs38_err e = FS38_OK;
     uint64_t v = 0;
     size_t n = 0;
     *known = true;
     switch (key) {
-    case FS38_CLAIM_IAT:
-        e = fs38_cbor_get_int(dec, &c->iat);
-        c->has_iat = e == FS38_OK;
-        break;
-    case FS38_CLAIM_NONCE:
-        e = fs38_claim_bytes(dec, c->nonce, FS38_EAT_NONCE_MIN, FS38_EAT_NONCE_MAX, &c->nonce_len);
-        w->seen |= S_NONCE;
-        break;
-    case FS38_CLAIM_UEID:
-        e = fs38_claim_bytes(dec, c->ueid, 7, FS38_EAT_UEID_MAX, &c->ueid_len);
-        w->seen |= S_UEID;
-        break;
     case FS38_CLAIM_OEMID:
         e = fs38_claim_bytes(dec, c->oemid, 3, 16, &c->oemid_len);
         break;
@@ -116,15 +107,7 @@ static FS38_NODISCARD fs38_err eat_claim(void *user, int64_t key, fs38_cbor_dec 
         if (e == FS38_OK && v > FS38_DBG_DISABLED_FULLY_AND_PERMANENTLY)
             e = FS38_ERR_CLAIMS;
         c->dbgstat = (fs38_dbgstat)v;
-        w->seen |= S_DBG;
-        break;
-    case FS38_CLAIM_SWNAME:
-        e = fs38_claim_name(dec, c->swname);
-        w->seen |= S_SWNAME;
-        break;
-    case FS38_CLAIM_SWVERSION:
-        e = fs38_claim_swversion(dec, c->swversion, &c->version_scheme);
-        w->seen |= S_SWVER;
+        *seen |= S_DBG;
         break;
     case FS38_CLAIM_MEASUREMENTS:
         e = fs38_cbor_get_array(dec, &n);
@@ -141,14 +124,14 @@ static FS38_NODISCARD fs38_err eat_claim(void *user, int64_t key, fs38_cbor_dec 
                     return bad(d, "two measurements of the same slot");
         }
         c->n_meas = n;
-        w->seen |= S_MEAS;
+        *seen |= S_MEAS;
         break;
     case FS38_CLAIM_LIFECYCLE:
         e = fs38_cbor_get_uint(dec, &v);
         if (e == FS38_OK && v > FS38_LIFECYCLE_DECOMMISSIONED)
             e = FS38_ERR_CLAIMS;
         c->lifecycle = (fs38_lifecycle)v;
-        w->seen |= S_LC;
+        *seen |= S_LC;
         break;
     case FS38_CLAIM_RECEIPT:
         return bad(d, "this is a decommissioning receipt, not an attestation token");
@@ -166,35 +149,26 @@ fs38_err fs38_eat_parse(const uint8_t *claims, size_t len, fs38_eat_claims *c, f
     if (!c)
         return FS38_ERR_ARG;
     memset(c, 0, sizeof *c);
-    eat_walk w = { c, 0 };
-    fs38_err e = fs38_claims_walk(claims, len, eat_claim, &w, diag);
-    if (e != FS38_OK)
-        return e;
     static const fs38_claim_required required[] = { { S_NONCE, "nonce" },     { S_UEID, "ueid" },
                                                     { S_DBG, "dbgstat" },     { S_SWNAME, "swname" },
                                                     { S_SWVER, "swversion" }, { S_MEAS, "fs38-measurements" },
                                                     { S_LC, "fs38-lifecycle" } };
-    return fs38_claims_require(w.seen, required, sizeof required / sizeof required[0], diag);
+    const fs38_claims_common common = { &c->iat,      &c->has_iat, c->nonce,     &c->nonce_len,     c->ueid,
+                                        &c->ueid_len, c->swname,   c->swversion, &c->version_scheme };
+    return fs38_claims_walk(claims, len, &common, eat_claim, c, required, sizeof required / sizeof required[0], diag);
+}
+
+static FS38_NODISCARD fs38_err parse_eat(const uint8_t *claims, size_t len, void *c, fs38_diag *diag)
+{
+    return fs38_eat_parse(claims, len, c, diag);
 }
 
 fs38_err fs38_eat_verify(const uint8_t *token, size_t len, const fs38_keyring *kr, const uint8_t *nonce,
                          size_t nonce_len, fs38_eat_claims *c, fs38_cose_info *info, fs38_diag *diag)
 {
-    fs38_cose_info local;
-    if (!c || !kr || (!nonce && nonce_len))
-        return FS38_ERR_ARG;
-    memset(c, 0, sizeof *c);
-    if (!info)
-        info = &local;
-    fs38_err e = fs38_cose_sign1_verify(token, len, NULL, 0, NULL, 0, kr, info, diag);
-    if (e != FS38_OK)
-        return e;
-    e = fs38_eat_parse(info->payload, info->payload_len, c, diag);
-    if (e != FS38_OK)
-        return e;
-    if (nonce && (c->nonce_len != nonce_len || fs38_ct_compare(c->nonce, nonce, nonce_len) != 0))
-        return fs38_diag_set(diag, FS38_ERR_NONCE, "the token's nonce is not the expected one (replayed or "
-                                                    "made for another challenge)");
-    return FS38_OK;
+    return fs38_claims_verify(token, len, kr, nonce, nonce_len, parse_eat, c, sizeof *c, c ? c->nonce : NULL,
+                              c ? &c->nonce_len : NULL,
+                              "the token's nonce is not the expected one (replayed or made for another challenge)",
+                              info, diag);
 }
 

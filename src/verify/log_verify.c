@@ -103,18 +103,6 @@ static void report(batch_ctx *b, fs38_logv_kind kind, bool has_seq, uint64_t fro
 
 /* ---- keys -------------------------------------------------------------------------------------- */
 
-static FS38_NODISCARD fs38_err import_key(const uint8_t k[FS38_LOG_KEY_LEN], psa_key_id_t *id)
-{
-    psa_key_attributes_t a = PSA_KEY_ATTRIBUTES_INIT;
-    psa_set_key_type(&a, PSA_KEY_TYPE_HMAC);
-    psa_set_key_bits(&a, 256);
-    psa_set_key_usage_flags(&a, PSA_KEY_USAGE_SIGN_MESSAGE | PSA_KEY_USAGE_VERIFY_MESSAGE);
-    psa_set_key_algorithm(&a, PSA_ALG_HMAC(PSA_ALG_SHA_256));
-    psa_status_t st = psa_import_key(&a, k, FS38_LOG_KEY_LEN, id);
-    psa_reset_key_attributes(&a);
-    return st == PSA_SUCCESS ? FS38_OK : FS38_ERR_CRYPTO;
-}
-
 static void drop_ahead(fs38_log_verifier *v)
 {
     for (unsigned i = 0; i < v->n_ahead; i++) {
@@ -140,7 +128,7 @@ static FS38_NODISCARD fs38_err fill_ahead(fs38_log_verifier *v, unsigned want)
             if (e)
                 return e;
         }
-        fs38_err e = import_key(v->ahead_bytes[i], &v->ahead[i]);
+        fs38_err e = fs38_hmac_key_import(v->ahead_bytes[i], FS38_LOG_KEY_LEN, &v->ahead[i]);
         if (e)
             return e;
         v->n_ahead++;
@@ -217,23 +205,6 @@ static FS38_NODISCARD fs38_err set_epoch(fs38_log_verifier *v, uint32_t epoch)
     return FS38_OK;
 }
 
-
-static FS38_NODISCARD fs38_err mac_compute(psa_key_id_t key, const uint8_t prev[FS38_LOG_MAC_LEN], const fs38_log_frame *f,
-                            uint8_t out[FS38_LOG_MAC_LEN])
-{
-    psa_mac_operation_t op = PSA_MAC_OPERATION_INIT;
-    size_t ol = 0;
-    psa_status_t st = psa_mac_sign_setup(&op, key, PSA_ALG_HMAC(PSA_ALG_SHA_256));
-    if (st == PSA_SUCCESS)
-        st = psa_mac_update(&op, prev, FS38_LOG_MAC_LEN);
-    if (st == PSA_SUCCESS)
-        st = psa_mac_update(&op, f->start, FS38_LOG_HDR_LEN + f->plen);
-    if (st == PSA_SUCCESS)
-        st = psa_mac_sign_finish(&op, out, FS38_LOG_MAC_LEN, &ol);
-    psa_mac_abort(&op);
-    return st == PSA_SUCCESS && ol == FS38_LOG_MAC_LEN ? FS38_OK : FS38_ERR_CRYPTO;
-}
-
 /*
  * Does f verify with prev under an epoch in [lo, hi] (lo >= v->epoch)? *found gets the epoch.
  * `first` is tried first when in range. FS38_OK, FS38_ERR_BAD_MAC, or a crypto error.
@@ -251,7 +222,7 @@ static FS38_NODISCARD fs38_err auth(fs38_log_verifier *v, const fs38_log_frame *
         psa_key_id_t id = 0;
         fs38_err e = derive_to(v, first, k);
         if (!e)
-            e = import_key(k, &id);
+            e = fs38_hmac_key_import(k, FS38_LOG_KEY_LEN, &id);
         fs38_wipe(k, sizeof k);
         if (!e) {
             e = fs38_log_mac_check(id, prev, f);
@@ -294,7 +265,7 @@ static FS38_NODISCARD fs38_err auth(fs38_log_verifier *v, const fs38_log_frame *
                 goto out;
             }
             psa_key_id_t id = 0;
-            e = import_key(k, &id);
+            e = fs38_hmac_key_import(k, FS38_LOG_KEY_LEN, &id);
             if (e)
                 goto out;
             e = fs38_log_mac_check(id, prev, f);
@@ -323,7 +294,7 @@ static bool auth_past(fs38_log_verifier *v, const fs38_log_frame *f, const uint8
 {
     for (unsigned i = 0; i < v->n_past; i++) {
         psa_key_id_t id = 0;
-        if (import_key(v->past[i], &id) != FS38_OK)
+        if (fs38_hmac_key_import(v->past[i], FS38_LOG_KEY_LEN, &id) != FS38_OK)
             return false;
         fs38_err e = fs38_log_mac_check(id, prev, f);
         psa_destroy_key(id);
@@ -826,7 +797,8 @@ static FS38_NODISCARD fs38_err analyse_span(batch_ctx *b, size_t end, bool ancho
         if (!done) {
             const uint8_t *base = n_cand ? cand[0] : (v->any || v->next == 0) ? v->head : NULL;
             if (base && f.seq == expected && fill_ahead(v, 0) == FS38_OK &&
-                mac_compute(v->ahead[0], prev_bad ? base : v->head, &f, computed) == FS38_OK)
+                fs38_log_mac(v->ahead[0], prev_bad ? base : v->head, f.start, FS38_LOG_HDR_LEN + f.plen, computed) ==
+                    FS38_OK)
                 have_computed = true;
             if (f.seq == expected && (!anchored || expected < anchor_seq)) {
                 if (prev_bad)

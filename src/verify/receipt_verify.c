@@ -8,12 +8,14 @@
 #include "fs38/util.h"
 #include "inner.h"
 
-enum { R_UEID = 1, R_SWNAME = 2, R_SWVER = 4, R_LC = 8, R_TYPE = 16, R_ERASED = 32 };
-
-typedef struct {
-    fs38_receipt_claims *c;
-    unsigned seen;
-} receipt_walk;
+enum {
+    R_UEID = FS38_SEEN_UEID,
+    R_SWNAME = FS38_SEEN_SWNAME,
+    R_SWVER = FS38_SEEN_SWVER,
+    R_LC = FS38_SEEN_OWN,
+    R_TYPE = FS38_SEEN_OWN << 1,
+    R_ERASED = FS38_SEEN_OWN << 2
+};
 
 static FS38_NODISCARD fs38_err get_u32(fs38_cbor_dec *dec, uint32_t *v)
 {
@@ -64,50 +66,31 @@ static FS38_NODISCARD fs38_err erased(fs38_cbor_dec *dec, fs38_receipt_claims *c
     return FS38_OK;
 }
 
-static FS38_NODISCARD fs38_err receipt_claim(void *user, int64_t key, fs38_cbor_dec *dec, bool *known, fs38_diag *d)
+static FS38_NODISCARD fs38_err receipt_claim(void *user, int64_t key, fs38_cbor_dec *dec, unsigned *seen, bool *known,
+                                     fs38_diag *d)
 {
-    receipt_walk *w = user;
-    fs38_receipt_claims *c = w->c;
+    fs38_receipt_claims *c = user;
     fs38_err e = FS38_OK;
     uint64_t v = 0;
     size_t n = 0;
     const char *t;
     *known = true;
     switch (key) {
-    case FS38_CLAIM_IAT:
-        e = fs38_cbor_get_int(dec, &c->iat);
-        c->has_iat = e == FS38_OK;
-        break;
-    case FS38_CLAIM_NONCE:
-        e = fs38_claim_bytes(dec, c->nonce, FS38_EAT_NONCE_MIN, FS38_EAT_NONCE_MAX, &c->nonce_len);
-        break;
-    case FS38_CLAIM_UEID:
-        e = fs38_claim_bytes(dec, c->ueid, 7, FS38_EAT_UEID_MAX, &c->ueid_len);
-        w->seen |= R_UEID;
-        break;
-    case FS38_CLAIM_SWNAME:
-        e = fs38_claim_name(dec, c->swname);
-        w->seen |= R_SWNAME;
-        break;
-    case FS38_CLAIM_SWVERSION:
-        e = fs38_claim_swversion(dec, c->swversion, &c->version_scheme);
-        w->seen |= R_SWVER;
-        break;
     case FS38_CLAIM_LIFECYCLE:
         e = fs38_cbor_get_uint(dec, &v);
         if (e == FS38_OK && v != FS38_LIFECYCLE_DECOMMISSIONED)
             e = FS38_ERR_CLAIMS;
         c->lifecycle = (fs38_lifecycle)v;
-        w->seen |= R_LC;
+        *seen |= R_LC;
         break;
     case FS38_CLAIM_RECEIPT:
         e = fs38_cbor_get_tstr(dec, &t, &n);
         if (e == FS38_OK && (n != sizeof FS38_RECEIPT_TYPE - 1u || memcmp(t, FS38_RECEIPT_TYPE, n) != 0))
             return fs38_diag_set(d, FS38_ERR_CLAIMS, "not a decommissioning receipt");
-        w->seen |= R_TYPE;
+        *seen |= R_TYPE;
         break;
     case FS38_CLAIM_ERASED:
-        w->seen |= R_ERASED;
+        *seen |= R_ERASED;
         return erased(dec, c, d);
     case FS38_CLAIM_CERT_DIGEST:
         e = fs38_claim_bytes(dec, c->cert_digest, 32, 32, &n);
@@ -129,30 +112,24 @@ fs38_err fs38_receipt_parse(const uint8_t *claims, size_t len, fs38_receipt_clai
     if (!c)
         return FS38_ERR_ARG;
     memset(c, 0, sizeof *c);
-    receipt_walk w = { c, 0 };
-    fs38_err e = fs38_claims_walk(claims, len, receipt_claim, &w, diag);
-    if (e != FS38_OK)
-        return e;
     static const fs38_claim_required required[] = { { R_TYPE, "fs38-receipt" }, { R_UEID, "ueid" },
                                                     { R_SWNAME, "swname" },       { R_SWVER, "swversion" },
                                                     { R_LC, "fs38-lifecycle" },   { R_ERASED, "fs38-erased" } };
-    return fs38_claims_require(w.seen, required, sizeof required / sizeof required[0], diag);
+    const fs38_claims_common common = { &c->iat,      &c->has_iat, c->nonce,     &c->nonce_len,     c->ueid,
+                                        &c->ueid_len, c->swname,   c->swversion, &c->version_scheme };
+    return fs38_claims_walk(claims, len, &common, receipt_claim, c, required, sizeof required / sizeof required[0],
+                            diag);
+}
+
+static FS38_NODISCARD fs38_err parse_receipt(const uint8_t *claims, size_t len, void *c, fs38_diag *diag)
+{
+    return fs38_receipt_parse(claims, len, c, diag);
 }
 
 fs38_err fs38_receipt_verify(const uint8_t *receipt, size_t len, const fs38_keyring *kr, const uint8_t *nonce,
                              size_t nonce_len, fs38_receipt_claims *c, fs38_cose_info *info, fs38_diag *diag)
 {
-    fs38_cose_info local;
-    if (!c || !kr || (!nonce && nonce_len))
-        return FS38_ERR_ARG;
-    memset(c, 0, sizeof *c);
-    if (!info)
-        info = &local;
-    fs38_err e = fs38_cose_sign1_verify(receipt, len, NULL, 0, NULL, 0, kr, info, diag);
-    if (e == FS38_OK)
-        e = fs38_receipt_parse(info->payload, info->payload_len, c, diag);
-    if (e == FS38_OK && nonce && (c->nonce_len != nonce_len || fs38_ct_compare(c->nonce, nonce, nonce_len) != 0))
-        e = fs38_diag_set(diag, FS38_ERR_NONCE, "the receipt's nonce is not the expected one");
-    return e;
+    return fs38_claims_verify(receipt, len, kr, nonce, nonce_len, parse_receipt, c, sizeof *c, c ? c->nonce : NULL,
+                              c ? &c->nonce_len : NULL, "the receipt's nonce is not the expected one", info, diag);
 }
 
