@@ -15,3 +15,4 @@ fs38_fuzz_target(fuzz_store fuzz_store.c)       # input = corrupted flash image 
 fs38_fuzz_target(fuzz_eat fuzz_eat.c)           # attestation token / decommissioning receipt verifiers and claims parsers
 fs38_fuzz_target(fuzz_log fuzz_log.c)           # security-log batches: parser, verifier (tamper naming), show rendering
 fs38_fuzz_target(fuzz_coap fuzz_coap.c)           # CoAP codec (decode/re-encode byte-exact) and the client's response handling (Block2 GET, Block1 upload)
+fs38_fuzz_target(fuzz_mqtt fuzz_mqtt.c)           # MQTT 3.1.1 decoder (re-encode oracle) and the client fed a server byte stream in chunks

@@ -17,7 +17,7 @@
  * every_header_is_checked that none is missing here). */
 static const char *const documented[] = { "attest.h", "auth.h",   "boot.h",  "bootstate.h", "cbor.h",
                                           "coap.h",   "cose.h",   "decommission.h", "decrypt.h", "err.h", "event.h",
-                                          "identity.h", "log.h",  "net.h",   "port.h",  "store.h",     "suit.h",
+                                          "identity.h", "log.h",  "mqtt.h",  "net.h",   "port.h",  "store.h",     "suit.h",
                                           "update.h", "util.h" };
 
 static size_t read_file(const char *path, char *buf, size_t cap)

@@ -80,5 +80,6 @@
 #include "fs38/log.h"
 #include "fs38/net.h"
 #include "fs38/coap.h"
+#include "fs38/mqtt.h"
 
 #endif /* FS38_FS38_H */
