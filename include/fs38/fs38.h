@@ -74,5 +74,6 @@
 #include "fs38/decommission.h"
 #include "fs38/log.h"
 #include "fs38/net.h"
+#include "fs38/channel.h"
 
 #endif /* FS38_FS38_H */
