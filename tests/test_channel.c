@@ -490,6 +490,28 @@ static void tls13_mutual(void **state)
     assert_int_equal(ev.arg, 0);
     assert_false(fs38_channel_resumed(&ch));
     exchange(&ch, &s, true);
+    /* a receive that times out is not a failure: no event, the channel stays usable */
+    fs38_transport t;
+    assert_int_equal(fs38_channel_transport(&ch, &t), FS38_OK);
+    uint8_t buf[8];
+    size_t n;
+    unsigned events = ev.n;
+    assert_int_equal(t.recv(t.ctx, buf, sizeof buf, &n, 50), FS38_ERR_TIMEOUT);
+    assert_int_equal(t.recv(t.ctx, buf, sizeof buf, &n, 0), FS38_ERR_TIMEOUT);
+    assert_int_equal(ev.n, events);
+    exchange(&ch, &s, true);
+    /* a stream send larger than one record goes out as several */
+    static uint8_t big[10000];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\n';
+    assert_int_equal(t.send(t.ctx, big, sizeof big), FS38_OK);
+    size_t have = 0;
+    while (have < sizeof big) {
+        uint8_t in[4096];
+        assert_int_equal(t.recv(t.ctx, in, sizeof in, &n, 3000), FS38_OK);
+        have += n;
+    }
+    assert_int_equal(have, sizeof big);
     fs38_channel_close(&ch);
     /* the server saw our certificate: its subject is the UEID */
     assert_true(file_has(s.log, g.ueid_hex, 2000));
@@ -518,6 +540,13 @@ static void dtls12_mutual(void **state)
     fs38_channel_config c = cfg_cert(FS38_CHANNEL_DTLS, s.port);
     expect_open(&ch, &c, "DTLSv1.2");
     assert_false(fs38_channel_cid(&ch)); /* OpenSSL 3.0 has no RFC 9146: the channel works without */
+    exchange(&ch, &s, false);
+    /* a datagram larger than one record is refused, not split; the channel stays open */
+    fs38_transport t;
+    assert_int_equal(fs38_channel_transport(&ch, &t), FS38_OK);
+    assert_true(t.datagram);
+    static uint8_t big[20000];
+    assert_int_equal(t.send(t.ctx, big, sizeof big), FS38_ERR_BUFFER);
     exchange(&ch, &s, false);
     fs38_channel_close(&ch);
     srv_stop(&s);
@@ -774,6 +803,14 @@ static void bad_config(void **state)
     /* nobody listening: a network failure, raised as an event */
     c = cfg_cert(FS38_CHANNEL_TLS, free_port(false));
     expect_refused(&ch, &c, FS38_ERR_NET, "cannot connect", FS38_EV_CHANNEL_FAILED);
+    /* DTLS to a port nobody listens on: ICMP port unreachable ends it (no endless retries) */
+    c = cfg_cert(FS38_CHANNEL_DTLS, free_port(true));
+    memset(&ev, 0, sizeof ev);
+    fs38_err e = fs38_channel_open(&ch, &c);
+    assert_true(e == FS38_ERR_NET || e == FS38_ERR_TIMEOUT);
+    assert_int_equal(ev.code, FS38_EV_CHANNEL_FAILED);
+    assert_int_equal(ev.arg, (int64_t)e);
+    fs38_channel_close(&ch);
 }
 
 int main(void)
