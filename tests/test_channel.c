@@ -552,6 +552,41 @@ static void dtls12_mutual(void **state)
     srv_stop(&s);
 }
 
+/* Each policy suite works with a server that insists on it; a TLS 1.3 suite outside the policy
+ * is refused. */
+static void policy_suites(void **state)
+{
+    (void)state;
+    struct {
+        const char *ver, *opt, *val, *version, *suite;
+    } v[] = {
+        { "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-CCM8", "TLSv1.2", "TLS-ECDHE-ECDSA-WITH-AES-128-CCM-8" },
+        { "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256", "TLSv1.2", "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256" },
+        { "-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256", "TLSv1.3", "TLS1-3-AES-128-GCM-SHA256" },
+        { "-tls1_3", "-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256", "TLSv1.3", "TLS1-3-CHACHA20-POLY1305-SHA256" },
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        srv s;
+        srv_start(&s, false, SRV_PKI(v[i].ver, "srv.crt", "srv.key"), "-Verify", "1", v[i].opt, v[i].val, "-rev", NULL);
+        fs38_channel ch;
+        fs38_channel_config c = cfg_cert(FS38_CHANNEL_TLS, s.port);
+        expect_open(&ch, &c, v[i].version);
+        const char *suite;
+        fs38_channel_info(&ch, NULL, &suite);
+        assert_string_equal(suite, v[i].suite);
+        exchange(&ch, &s, true);
+        fs38_channel_close(&ch);
+        srv_stop(&s);
+    }
+    srv s;
+    srv_start(&s, false, SRV_PKI("-tls1_3", "srv.crt", "srv.key"), "-ciphersuites", "TLS_AES_256_GCM_SHA384", "-rev",
+              NULL);
+    fs38_channel ch;
+    fs38_channel_config c = cfg_cert(FS38_CHANNEL_TLS, s.port);
+    expect_refused(&ch, &c, FS38_ERR_TLS, "downgrade refused", FS38_EV_CHANNEL_REFUSED);
+    srv_stop(&s);
+}
+
 /* ---- refusals ---- */
 
 static void unknown_ca(void **state)
@@ -819,6 +854,7 @@ int main(void)
         cmocka_unit_test_setup(tls13_mutual, each),
         cmocka_unit_test_setup(tls12_mutual, each),
         cmocka_unit_test_setup(dtls12_mutual, each),
+        cmocka_unit_test_setup(policy_suites, each),
         cmocka_unit_test_setup(unknown_ca, each),
         cmocka_unit_test_setup(expired_and_not_yet_valid, each),
         cmocka_unit_test_setup(host_mismatch, each),
