@@ -430,7 +430,10 @@ static FS38_NODISCARD fs38_err setup(fs38_channel *ch, const fs38_channel_config
     if (ret)
         return fs38_diag_set(&ch->diag, FS38_ERR_ARG, "channel: host name '%s' not usable", c->host);
     if (ch->datagram && !c->dtls_no_cid) {
-        ret = mbedtls_ssl_set_cid(&ch->ssl, MBEDTLS_SSL_CID_ENABLED, NULL, 0);
+        /* our own CID is empty (the server's one is what survives our NAT rebinding); a
+         * non-NULL pointer because Mbed TLS memcpy()s it even for 0 bytes */
+        static const unsigned char no_cid[1] = { 0 };
+        ret = mbedtls_ssl_set_cid(&ch->ssl, MBEDTLS_SSL_CID_ENABLED, no_cid, 0);
         if (ret)
             return fs38_diag_set(&ch->diag, FS38_ERR_CRYPTO, "channel: CID set-up failed (-0x%x)", (unsigned)-ret);
     }
