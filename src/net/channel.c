@@ -382,6 +382,14 @@ static FS38_NODISCARD fs38_err setup(fs38_channel *ch, const fs38_channel_config
     mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(&ch->conf,
                                                               MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
     mbedtls_ssl_conf_read_timeout(&ch->conf, 1000);
+#if defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH) && MBEDTLS_SSL_IN_CONTENT_LEN < 16384
+    /* a small-MCU build with short record buffers asks the server for records that fit
+     * (RFC 6066 max_fragment_length; TLS 1.3 also sends record_size_limit, RFC 8449) */
+    mbedtls_ssl_conf_max_frag_len(&ch->conf, MBEDTLS_SSL_IN_CONTENT_LEN >= 4096   ? MBEDTLS_SSL_MAX_FRAG_LEN_4096
+                                             : MBEDTLS_SSL_IN_CONTENT_LEN >= 2048 ? MBEDTLS_SSL_MAX_FRAG_LEN_2048
+                                             : MBEDTLS_SSL_IN_CONTENT_LEN >= 1024 ? MBEDTLS_SSL_MAX_FRAG_LEN_1024
+                                                                                  : MBEDTLS_SSL_MAX_FRAG_LEN_512);
+#endif
 
     if (ch->psk_mode) {
         ret = mbedtls_ssl_conf_psk_opaque(&ch->conf, c->psk, c->psk_identity, c->psk_identity_len);
