@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -164,6 +165,7 @@ static void srv_start(srv *s, bool udp, const char *const *args)
         bench_die("pipe", -1);
     s->pid = fork();
     if (s->pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM); /* bench_die() exits: the server goes with us */
         int fd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         dup2(pp[0], 0);
         dup2(fd, 1);

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -156,6 +157,32 @@ typedef struct {
     char log[128];
 } srv;
 
+/* Every server still running, so a test that fails half-way (cmocka jumps out of it) does not
+ * leave its server behind: each test's set-up and the group's teardown stop them by PID; the
+ * servers also get SIGTERM when this process dies (PR_SET_PDEATHSIG). */
+static pid_t g_running[8];
+
+static void stop_pid(pid_t pid)
+{
+    kill(pid, SIGTERM);
+    int st;
+    for (int i = 0; i < 100 && waitpid(pid, &st, WNOHANG) == 0; i++)
+        usleep(10000);
+    if (waitpid(pid, &st, WNOHANG) == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+    }
+}
+
+static void stop_all(void)
+{
+    for (size_t i = 0; i < sizeof g_running / sizeof g_running[0]; i++)
+        if (g_running[i] > 0) {
+            stop_pid(g_running[i]);
+            g_running[i] = 0;
+        }
+}
+
 static bool file_has(const char *path, const char *what, int wait_ms)
 {
     for (int i = 0; i <= wait_ms / 20; i++) {
@@ -194,6 +221,7 @@ static void srv_start(srv *s, bool udp, const char *arg0, ...)
     s->pid = fork();
     assert_true(s->pid >= 0);
     if (s->pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
         int fd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         dup2(p[0], 0);
         dup2(fd, 1);
@@ -204,23 +232,21 @@ static void srv_start(srv *s, bool udp, const char *arg0, ...)
     }
     close(p[0]);
     s->in = p[1];
-    if (!file_has(s->log, "ACCEPT", 5000)) {
-        kill(s->pid, SIGKILL);
-        waitpid(s->pid, NULL, 0);
-        fail_msg("s_server did not start (see %s)", s->log);
-    }
+    for (size_t i = 0; i < sizeof g_running / sizeof g_running[0]; i++)
+        if (g_running[i] == 0) {
+            g_running[i] = s->pid;
+            break;
+        }
+    if (!file_has(s->log, "ACCEPT", 5000))
+        fail_msg("s_server did not start (see %s)", s->log); /* stopped by the next set-up */
 }
 
 static void srv_stop(srv *s)
 {
-    kill(s->pid, SIGTERM);
-    int st;
-    for (int i = 0; i < 100 && waitpid(s->pid, &st, WNOHANG) == 0; i++)
-        usleep(10000);
-    if (waitpid(s->pid, &st, WNOHANG) == 0) {
-        kill(s->pid, SIGKILL);
-        waitpid(s->pid, &st, 0);
-    }
+    for (size_t i = 0; i < sizeof g_running / sizeof g_running[0]; i++)
+        if (g_running[i] == s->pid)
+            g_running[i] = 0;
+    stop_pid(s->pid);
     close(s->in);
 }
 
@@ -359,6 +385,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
+    stop_all();
     fs38_event_set_sink(NULL, NULL);
     ts_device_free(&g.d, false);
     if (g.dir[0])
@@ -370,6 +397,7 @@ static int teardown(void **state)
 static int each(void **state)
 {
     (void)state;
+    stop_all(); /* a server a failed test left */
     memset(&ev, 0, sizeof ev);
     g.fake_now = 0;
     g_tamper = T_NONE;
