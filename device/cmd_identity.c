@@ -175,7 +175,7 @@ static int write_csr(host_out *o, int i)
         return exit_for(e);
     }
     host_hex(ueid, sizeof ueid, hex);
-    snprintf(subject, sizeof subject, "CN=fs38 device %s,serialNumber=%s,O=fs38", hex, hex);
+    snprintf(subject, sizeof subject, "CN=%s,serialNumber=%s,O=fs38", hex, hex); /* CN = UEID (broker user name) */
     mbedtls_pk_context pk;
     mbedtls_x509write_csr req;
     mbedtls_pk_init(&pk);

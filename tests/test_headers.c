@@ -16,6 +16,7 @@
  * none; umbrella_includes_every_header checks that no header is missing from it, and
  * every_header_is_checked that none is missing here). */
 static const char *const documented[] = { "attest.h", "auth.h",   "boot.h",  "bootstate.h", "cbor.h",
+                                          "channel.h",
                                           "coap.h",   "cose.h",   "decommission.h", "decrypt.h", "err.h", "event.h",
                                           "identity.h", "log.h",  "mqtt.h",  "net.h",   "port.h",  "store.h",     "suit.h",
                                           "update.h", "util.h" };

@@ -6,6 +6,7 @@
  *   fs38 ca init --out CA_DIR [--subject DN] [--days N]
  *   fs38 ca issue CA_DIR CSR.pem [--out CERT.pem] [--days N] [--reissue]
  *   fs38 ca list CA_DIR
+ *   fs38 ca server CA_DIR --name HOST --out CERT.pem --key-out KEY.pem [--days N]
  *
  * CA_DIR (mode 0700):
  *   ca.key      the CA's P-256 private key, PEM, mode 0600 (refused when group/others may read it)
@@ -20,12 +21,21 @@
  * `issue` checks the CSR's signature (proof of possession of the device key), that the key is
  * P-256, and that the subject's serialNumber is a RAND UEID (34 hex digits starting 01); it
  * refuses a UEID or key already issued (unless --reissue). The certificate: random 127-bit
- * serial unique in the index; subject "CN=fs38 device UEID, serialNumber=UEID, O=fs38";
+ * serial unique in the index; subject "CN=UEID, serialNumber=UEID, O=fs38" (UEID in lower-case
+ * hex, so a broker mapping the certificate's CN to a user name, e.g. Mosquitto's
+ * use_identity_as_username, sees the UEID);
  * basicConstraints CA:false; keyUsage digitalSignature; extendedKeyUsage clientAuth; subject and
  * authority key identifiers; ECDSA-SHA256 by the CA key. Its notAfter is now + --days, capped at
  * the CA certificate's notAfter (a certificate never outlives its issuer; the cap is reported
  * on stderr); an expired CA issues nothing. A CSR whose key is not P-256 (P-384, Ed25519, RSA,
  * ...) is refused with the key type it has.
+ *
+ * `server` issues a TLS server certificate for test servers and the fleet broker: a new P-256
+ * key (KEY.pem, PEM, mode 0600), subject "CN=HOST,O=fs38", subjectAltName dNSName HOST (or
+ * iPAddress when HOST is an IPv4 / IPv6 literal such as 127.0.0.1), basicConstraints CA:false,
+ * keyUsage digitalSignature, extendedKeyUsage serverAuth, valid --days N (default 825), capped at
+ * the CA's notAfter. Both files are written together or not at all. Not recorded in the index
+ * (which lists device identities).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +46,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 
 #include <mbedtls/asn1.h>
 #include <mbedtls/oid.h>
@@ -62,6 +73,7 @@ void usage_ca(int to_stderr)
             "usage: fs38 ca init --out CA_DIR [--subject DN] [--days N]\n"
             "       fs38 ca issue CA_DIR CSR.pem [--out CERT.pem] [--days N] [--reissue]\n"
             "       fs38 ca list CA_DIR\n"
+            "       fs38 ca server CA_DIR --name HOST --out CERT.pem --key-out KEY.pem [--days N]\n"
             "  init   create a manufacturer CA: P-256 key (CA_DIR/ca.key, mode 0600), self-signed\n"
             "         certificate (ca.crt), empty index (index.txt)\n"
             "  issue  sign a device certificate for a CSR from 'fs38-device provision': checks the CSR's\n"
@@ -70,6 +82,8 @@ void usage_ca(int to_stderr)
             "         (default 7300), but never after the CA certificate's notAfter: capped there (with\n"
             "         a note on stderr when --days asked for more)\n"
             "  list   print the index\n"
+            "  server issue a TLS server certificate for HOST (subjectAltName dNSName, or iPAddress for\n"
+            "         an IP literal; extendedKeyUsage serverAuth) with a new P-256 key (KEY.pem, mode 0600)\n"
             "exit status: 0 success, 1 refused (bad CSR, UEID or key already issued), 2 usage or I/O error.\n");
 }
 
@@ -677,7 +691,7 @@ static int ca_issue(const issue_args *a)
         if (!f)
             break;
     }
-    snprintf(subject, sizeof subject, "CN=fs38 device %s,serialNumber=%s,O=fs38", ueid, ueid);
+    snprintf(subject, sizeof subject, "CN=%s,serialNumber=%s,O=fs38", ueid, ueid);
     x509_time(0, nb);
     x509_time(days, na);
     char ca_na[15];
@@ -769,6 +783,156 @@ static int ca_list(const char *dir)
     return HOST_EXIT_OK;
 }
 
+/* ---- server ------------------------------------------------------------------------------- */
+
+#define SERVER_DAYS 825u
+
+typedef struct server_args {
+    const char *dir, *name, *out, *key_out, *days_s;
+} server_args;
+
+/* HOST as a DNS name (letters, digits, '-', '.', a leading "*." wildcard) or an IP literal. */
+static int server_name(const char *name, uint8_t ip[16], size_t *ip_len)
+{
+    *ip_len = 0;
+    if (inet_pton(AF_INET, name, ip) == 1) {
+        *ip_len = 4;
+        return 0;
+    }
+    if (inet_pton(AF_INET6, name, ip) == 1) {
+        *ip_len = 16;
+        return 0;
+    }
+    size_t n = strlen(name);
+    if (n == 0 || n > 253 || name[0] == '.' || name[0] == '-' || name[n - 1] == '.')
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                  c == '.' || (c == '*' && i == 0 && name[1] == '.');
+        if (!ok)
+            return -1;
+    }
+    return 0;
+}
+
+static int ca_server(const server_args *a)
+{
+    mbedtls_x509_crt ca;
+    mbedtls_pk_context ca_key, pk;
+    mbedtls_x509write_cert crt;
+    psa_key_id_t key = 0;
+    uint8_t serial[16], ip[16];
+    size_t ip_len = 0;
+    unsigned days;
+    char dn[600], subject[300], nb[15], na[15], ca_na[15];
+    unsigned char pem[4096], key_pem[1024];
+    int rc = HOST_EXIT_USAGE, ret;
+    if (server_name(a->name, ip, &ip_len)) {
+        host_err("ca server: --name '%s' is neither a DNS name (letters, digits, '-', '.') nor an IP address", a->name);
+        return HOST_EXIT_USAGE;
+    }
+    if (parse_days(a->days_s, SERVER_DAYS, &days))
+        return HOST_EXIT_USAGE;
+    host_out o;
+    host_out_init(&o);
+    const int i_key = host_out_add(&o, a->key_out, 0600, false);
+    const int i_crt = i_key < 0 ? -1 : host_out_add(&o, a->out, 0644, false);
+    if (i_crt < 0)
+        return HOST_EXIT_USAGE;
+    mbedtls_x509_crt_init(&ca);
+    mbedtls_pk_init(&ca_key);
+    mbedtls_pk_init(&pk);
+    mbedtls_x509write_crt_init(&crt);
+    psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
+    if (host_psa_init() || ca_load_cert(a->dir, &ca) || load_ca_key(a->dir, &ca_key) || load_dn(a->dir, dn, sizeof dn))
+        goto out;
+    x509_time(0, nb);
+    x509_time(days, na);
+    ca_not_after(&ca, ca_na);
+    if (strcmp(ca_na, nb) <= 0) {
+        fprintf(stderr, "ca server: refused: the CA certificate expired (notAfter %sZ); it issues nothing\n", ca_na);
+        rc = HOST_EXIT_REJECT;
+        goto out;
+    }
+    if (strcmp(na, ca_na) > 0)
+        memcpy(na, ca_na, sizeof na);
+    psa_set_key_type(&at, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
+    psa_set_key_bits(&at, 256);
+    psa_set_key_usage_flags(&at, PSA_KEY_USAGE_SIGN_HASH | PSA_KEY_USAGE_EXPORT);
+    psa_set_key_algorithm(&at, PSA_ALG_ECDSA(PSA_ALG_SHA_256));
+    if (psa_generate_key(&at, &key) != PSA_SUCCESS || random_serial(serial)) {
+        host_err("ca server: key or serial generation failed");
+        goto out;
+    }
+    ret = mbedtls_pk_copy_from_psa(key, &pk);
+    if (!ret)
+        ret = mbedtls_pk_write_key_pem(&pk, key_pem, sizeof key_pem);
+    if (ret) {
+        mbed_fail("ca server: encoding the key", ret);
+        goto out;
+    }
+    snprintf(subject, sizeof subject, "CN=%s,O=fs38", a->name);
+    mbedtls_x509_san_list san;
+    memset(&san, 0, sizeof san);
+    san.node.type = ip_len ? MBEDTLS_X509_SAN_IP_ADDRESS : MBEDTLS_X509_SAN_DNS_NAME;
+    san.node.san.unstructured_name.p = ip_len ? ip : (unsigned char *)a->name;
+    san.node.san.unstructured_name.len = ip_len ? ip_len : strlen(a->name);
+    mbedtls_x509write_crt_set_version(&crt, MBEDTLS_X509_CRT_VERSION_3);
+    mbedtls_x509write_crt_set_md_alg(&crt, MBEDTLS_MD_SHA256);
+    mbedtls_x509write_crt_set_subject_key(&crt, &pk);
+    mbedtls_x509write_crt_set_issuer_key(&crt, &ca_key);
+    ret = mbedtls_x509write_crt_set_serial_raw(&crt, serial, sizeof serial);
+    if (!ret)
+        ret = mbedtls_x509write_crt_set_subject_name(&crt, subject);
+    if (!ret)
+        ret = mbedtls_x509write_crt_set_issuer_name(&crt, dn);
+    if (!ret)
+        ret = mbedtls_x509write_crt_set_validity(&crt, nb, na);
+    if (!ret)
+        ret = mbedtls_x509write_crt_set_basic_constraints(&crt, 0, -1);
+    if (!ret)
+        ret = mbedtls_x509write_crt_set_key_usage(&crt, MBEDTLS_X509_KU_DIGITAL_SIGNATURE);
+    if (!ret)
+        ret = mbedtls_x509write_crt_set_subject_alternative_name(&crt, &san);
+    if (!ret) {
+        mbedtls_asn1_sequence eku;
+        memset(&eku, 0, sizeof eku);
+        eku.buf.tag = MBEDTLS_ASN1_OID;
+        eku.buf.p = (unsigned char *)MBEDTLS_OID_SERVER_AUTH;
+        eku.buf.len = MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH);
+        ret = mbedtls_x509write_crt_set_ext_key_usage(&crt, &eku);
+    }
+    if (!ret)
+        ret = key_ids(&crt, &pk, &ca_key);
+    if (!ret)
+        ret = mbedtls_x509write_crt_pem(&crt, pem, sizeof pem, mbedtls_psa_get_random, MBEDTLS_PSA_RANDOM_STATE);
+    if (ret) {
+        mbed_fail(ret == MBEDTLS_ERR_X509_INVALID_NAME ? "ca server: --name" : "ca server: writing the certificate",
+                  ret);
+        goto out;
+    }
+    if (host_out_write(&o, i_key, key_pem, strlen((char *)key_pem)) ||
+        host_out_write(&o, i_crt, pem, strlen((char *)pem)) || host_out_commit(&o))
+        goto out;
+    char hex[33];
+    host_hex(serial, sizeof serial, hex);
+    printf("ca server: certificate serial %s for %s %s (serverAuth), valid until %sZ, in %s; key (mode 0600) in %s\n",
+           hex, ip_len ? "IP address" : "DNS name", a->name, na, a->out, a->key_out);
+    rc = HOST_EXIT_OK;
+out:
+    host_out_abort(&o);
+    if (key)
+        psa_destroy_key(key);
+    psa_reset_key_attributes(&at);
+    fs38_wipe(key_pem, sizeof key_pem);
+    mbedtls_x509_crt_free(&ca);
+    mbedtls_pk_free(&ca_key);
+    mbedtls_pk_free(&pk);
+    mbedtls_x509write_crt_free(&crt);
+    return rc;
+}
+
 int cmd_ca(int argc, char **argv)
 {
     if (argc < 1) {
@@ -829,7 +993,27 @@ int cmd_ca(int argc, char **argv)
         }
         return ca_list(pos[0]);
     }
-    host_err("ca: unknown subcommand '%s' (init, issue, list)", sub);
+    if (strcmp(sub, "server") == 0) {
+        server_args a;
+        memset(&a, 0, sizeof a);
+        const host_opt opts[] = { { .name = "--name", .value = &a.name },
+                                  { .name = "--out", .value = &a.out },
+                                  { .name = "--key-out", .value = &a.key_out },
+                                  { .name = "--days", .value = &a.days_s },
+                                  { .name = NULL } };
+        int r = host_parse_args(argc - 1, argv + 1, opts, pos, 2, &npos);
+        if (r == 1) {
+            usage_ca(0);
+            return HOST_EXIT_OK;
+        }
+        if (r || npos != 1 || !a.name || !a.out || !a.key_out) {
+            host_err("ca server: expected CA_DIR --name HOST --out CERT.pem --key-out KEY.pem");
+            return HOST_EXIT_USAGE;
+        }
+        a.dir = pos[0];
+        return ca_server(&a);
+    }
+    host_err("ca: unknown subcommand '%s' (init, issue, list, server)", sub);
     usage_ca(1);
     return HOST_EXIT_USAGE;
 }

@@ -79,6 +79,7 @@
 #include "fs38/decommission.h"
 #include "fs38/log.h"
 #include "fs38/net.h"
+#include "fs38/channel.h"
 #include "fs38/coap.h"
 #include "fs38/mqtt.h"
 

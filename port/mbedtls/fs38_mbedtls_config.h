@@ -9,7 +9,10 @@
  *   - SHA-256, HMAC, HKDF, ECDSA and ECDH on P-256, AES-128 GCM/CTR, NIST key wrap, CTR-DRBG;
  *   - PK / PEM / X.509 for the host tools (key files, CSRs, certificates);
  *   - PBKDF2 (PKCS#5) for the setup-credential hash;
- *   - SSL/TLS 1.2 and DTLS 1.2 with Connection ID for the connectivity work.
+ *   - the secure channel (src/net/channel.c): TLS 1.3 and 1.2 over TCP, DTLS 1.2 over UDP with
+ *     Connection ID (RFC 9146 form), X.509 verification with SNI and host name check, session
+ *     tickets (TLS 1.3 / 1.2) and session resumption, PSK (TLS 1.2 / DTLS 1.2), AEAD suites only
+ *     (AES-128-GCM, AES-128-CCM(-8), ChaCha20-Poly1305), no renegotiation, no compression.
  * Selected with the CMake variable MBEDTLS_CONFIG_FILE when Mbed TLS is built from source.
  */
 #ifndef FS38_MBEDTLS_CONFIG_H
@@ -56,6 +59,10 @@
 #define MBEDTLS_CIPHER_C
 #define MBEDTLS_CIPHER_MODE_CTR
 #define MBEDTLS_GCM_C
+#define MBEDTLS_CCM_C          /* TLS 1.2 / DTLS *-AES128-CCM-8 */
+#define MBEDTLS_CHACHA20_C     /* TLS 1.3 CHACHA20-POLY1305-SHA256 */
+#define MBEDTLS_POLY1305_C
+#define MBEDTLS_CHACHAPOLY_C
 #define MBEDTLS_NIST_KW_C
 
 /* Elliptic curves: P-256 only */
@@ -84,23 +91,48 @@
 #define MBEDTLS_X509_CSR_PARSE_C
 #define MBEDTLS_X509_CSR_WRITE_C
 
-/* TLS 1.2 / DTLS 1.2 with ECDHE-ECDSA, Connection ID (RFC 9146) */
+/* Secure channel: TLS 1.3 + 1.2 over TCP, DTLS 1.2 over UDP with Connection ID (RFC 9146).
+ * The policy (AEAD suites only, minimum TLS 1.2, no renegotiation) is set per connection by
+ * src/net/channel.c; renegotiation and compression are not even compiled in. */
 #define MBEDTLS_SSL_TLS_C
 #define MBEDTLS_SSL_CLI_C
-#define MBEDTLS_SSL_SRV_C
+#define MBEDTLS_SSL_SRV_C                 /* the in-process servers of tests and bench/channel */
 #define MBEDTLS_SSL_PROTO_TLS1_2
+#define MBEDTLS_SSL_PROTO_TLS1_3
+#define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL_ENABLED
+#define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_ENABLED            /* resumption with tickets */
+#define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL_ENABLED
+#define MBEDTLS_SSL_TLS1_3_COMPATIBILITY_MODE                       /* middlebox-friendly */
+#define MBEDTLS_SSL_SESSION_TICKETS       /* TLS 1.3 tickets; TLS 1.2 RFC 5077 tickets */
+#define MBEDTLS_SSL_TICKET_C              /* server-side tickets (test / bench servers) */
+#define MBEDTLS_SSL_CACHE_C               /* server-side session cache (test / bench servers) */
 #define MBEDTLS_SSL_PROTO_DTLS
 #define MBEDTLS_SSL_DTLS_ANTI_REPLAY
 #define MBEDTLS_SSL_DTLS_HELLO_VERIFY
 #define MBEDTLS_SSL_COOKIE_C
 #define MBEDTLS_SSL_DTLS_CONNECTION_ID
+#define MBEDTLS_SSL_DTLS_CONNECTION_ID_COMPAT 0 /* RFC 9146 record format, not the draft's */
 #define MBEDTLS_SSL_SERVER_NAME_INDICATION
 #define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE
 #define MBEDTLS_SSL_ENCRYPT_THEN_MAC
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
 #define MBEDTLS_SSL_MAX_FRAGMENT_LENGTH
+#define MBEDTLS_SSL_RECORD_SIZE_LIMIT     /* TLS 1.3 record size limit (RFC 8449) */
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_PSK_ENABLED
 #define MBEDTLS_KEY_EXCHANGE_PSK_ENABLED
+/* Record buffers: 16 KiB in (what a standard server may send), 4 KiB out (what the device sends
+ * in one record; larger writes are split). A small MCU reduces both (and asks the server for a
+ * record size limit / max fragment length). */
+#ifndef MBEDTLS_SSL_IN_CONTENT_LEN
+#define MBEDTLS_SSL_IN_CONTENT_LEN 16384
+#endif
+#ifndef MBEDTLS_SSL_OUT_CONTENT_LEN
+#define MBEDTLS_SSL_OUT_CONTENT_LEN 4096
+#endif
+#define MBEDTLS_SSL_CIPHERSUITES \
+    MBEDTLS_TLS1_3_AES_128_GCM_SHA256, MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256, \
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8, \
+    MBEDTLS_TLS_PSK_WITH_AES_128_CCM_8, MBEDTLS_TLS_PSK_WITH_AES_128_GCM_SHA256
 
 #endif /* FS38_MBEDTLS_CONFIG_H */

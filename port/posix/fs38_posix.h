@@ -41,6 +41,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "fs38/port.h"
+#include "fs38/net.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -87,6 +88,16 @@ void fs38_posix_cut_at(fs38_posix *p, uint64_t k);
 unsigned fs38_posix_lock_depth(const fs38_posix *p);
 /* Program/erase operations performed since open (a cut operation counts). */
 uint64_t fs38_posix_ops(const fs38_posix *p);
+
+/*
+ * The platform sockets (fs38/net.h) with BSD sockets: getaddrinfo (numeric or DNS names,
+ * IPv4 and IPv6), a non-blocking connect bounded by its timeout, poll() for every send and
+ * receive timeout, connected UDP sockets for DTLS (datagrams from any other address are
+ * dropped by the kernel), MSG_TRUNC to detect a datagram longer than the caller's buffer.
+ * SIGPIPE is never raised (MSG_NOSIGNAL). The handle is the socket's file descriptor. The
+ * struct holds no state (ctx is NULL); fill it once.
+ */
+void fs38_posix_net(fs38_net *net);
 
 #ifdef __cplusplus
 }

@@ -42,6 +42,11 @@ for d in d1 d2 d3; do
     sed -n 's/^ueid: //p' "$T/out" >"$T/$d.ueid"
     expect_rc 0 "issue $d" "$FS38" ca issue "$CA" "$T/$d.csr" --out "$T/$d.crt"
     expect_grep "$T/out" "^ca issue: certificate serial [0-9a-f]{32} for UEID $(cat "$T/$d.ueid")" "$d: issue line"
+    # the CSR and the certificate name the device by its UEID in the CN (a broker's user name)
+    openssl req -in "$T/$d.csr" -noout -subject -nameopt RFC2253 >"$T/subj" 2>/dev/null || fail "$d: openssl req"
+    expect_grep "$T/subj" "^subject=O=fs38,serialNumber=$(cat "$T/$d.ueid"),CN=$(cat "$T/$d.ueid")$" "$d: CSR CN is the UEID"
+    openssl x509 -in "$T/$d.crt" -noout -subject -nameopt RFC2253 >"$T/subj" 2>/dev/null || fail "$d: openssl x509"
+    expect_grep "$T/subj" "^subject=O=fs38,serialNumber=$(cat "$T/$d.ueid"),CN=$(cat "$T/$d.ueid")$" "$d: certificate CN is the UEID"
 done
 expect_rc 0 "flash a slot of d1" dev d1 flash-slot A "$T/fw.suit" "$T/fw.img"
 expect_rc 1 "provision twice" dev d1 provision --csr "$T/again.csr" --cost $COST
