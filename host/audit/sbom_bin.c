@@ -27,8 +27,10 @@ static const banner banners[] = {
     { "openssl", "OpenSSL ", "OpenSSL ([0-9]+\\.[0-9]+\\.[0-9]+[a-z]{0,2})( |$)", 1 },
     { "dropbear", "dropbear_", "SSH-2\\.0-dropbear_([0-9]+\\.[0-9]+)", 1 },
     { "dropbear", "Dropbear", "^([0-9]{4}\\.[0-9]+)\nDropbear", 1 },
-    { "dnsmasq", "dnsmasq-", "(^|[^a-zA-Z])dnsmasq-([0-9]+\\.[0-9]+)", 2 },
+    { "dnsmasq", "dnsmasq-", "(^|[^a-zA-Z])dnsmasq-(gen_)?([0-9]+\\.[0-9]+)", 3 },
     { "dnsmasq", "Dnsmasq version", "^([0-9]+\\.[0-9]+)\nDnsmasq version", 1 },
+    { "dnsmasq", "Dnsmasq version", "Dnsmasq version %s.*\n([0-9]+\\.[0-9]+)$", 1 },
+    { "dnsmasq", "started, version %s", "^([0-9]+\\.[0-9]+)\nstarted, version %s", 1 },
     { "curl", "curl", "(^|[^a-zA-Z])curl[ /-]([0-9]+\\.[0-9]+\\.[0-9]+)", 2 },
     { "libcurl", "libcurl", "libcurl[ /-]([0-9]+\\.[0-9]+\\.[0-9]+)", 1 },
     { "openssh", "OpenSSH_", "OpenSSH_([0-9]+\\.[0-9]+(p[0-9]+)?)", 1 },
@@ -52,6 +54,7 @@ static const banner banners[] = {
     { "libssh2", "libssh2_", "SSH-2\\.0-libssh2_([0-9]+\\.[0-9]+\\.[0-9]+)", 1 },
     { "linux", "vermagic=", "vermagic=([0-9]+\\.[0-9]+\\.[0-9]+)", 1 },
     { "linux", "Linux version ", "Linux version ([0-9]+\\.[0-9]+\\.[0-9]+)", 1 },
+    { "linux", ") #", "^([0-9]+\\.[0-9]+\\.[0-9]+)[^ ]* \\([^)]*@[^)]*\\) #[0-9]+", 1 },
 };
 #define N_BANNERS (sizeof banners / sizeof banners[0])
 #define BANNERS_PER_FILE 16
