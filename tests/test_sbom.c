@@ -239,7 +239,8 @@ static void test_opkg_openwrt_and_yocto(void **state)
     assert_null(find(&r, "removed-pkg", SBOM_FROM_OPKG));
     assert_false(find(&r, "busybox", SBOM_FROM_OPKG)->backports);
     /* an unowned binary: its banners are components of their own */
-    expect(&r, "openssh", SBOM_FROM_BANNER, "7.4", "pkg:generic/openssh@7.4", "usr/bin/vendor-daemon", 0);
+    /* "SSH-2.0-OpenSSH_7.4" first, then "OpenSSH_7.4p1": the more precise one */
+    expect(&r, "openssh", SBOM_FROM_BANNER, "7.4p1", "pkg:generic/openssh@7.4p1", "usr/bin/vendor-daemon", 0);
     expect(&r, "openssl", SBOM_FROM_BANNER, "1.0.2q", "pkg:generic/openssl@1.0.2q", "usr/bin/vendor-daemon", 0);
     assert_int_equal(r.n_comp, 9);
     sbom_result_free(&r);

@@ -151,8 +151,11 @@ size_t sbom_scan_banners(sbom_result *res, const char *path, const uint8_t *data
             done = seen[j] && !strcmp(banners[j].name, bn->name);
         if (done)
             continue;
+        /* every anchor occurrence (bounded): keep the most precise version, "7.4p1" over the
+         * "7.4" of an earlier, shorter banner of the same release */
+        char best[64] = "";
         const char *p = blob;
-        for (int tries = 0; tries < ANCHORS_PER_PATTERN && !seen[k]; tries++) {
+        for (int tries = 0; tries < ANCHORS_PER_PATTERN; tries++) {
             const char *a = find(p, blen - (size_t)(p - blob), bn->anchor);
             if (!a)
                 break;
@@ -179,17 +182,25 @@ size_t sbom_scan_banners(sbom_result *res, const char *path, const uint8_t *data
             }
             memcpy(win, s, wl);
             win[wl] = '\0';
+            /* every match inside the window */
+            size_t off = 0;
             regmatch_t m[6];
-            if (regexec(&compiled[k], win, 6, m, 0) != 0 || m[bn->group].rm_so < 0)
-                continue;
-            char ver[64];
-            size_t vl = (size_t)(m[bn->group].rm_eo - m[bn->group].rm_so);
-            if (vl == 0 || vl >= sizeof ver)
-                continue;
-            memcpy(ver, win + m[bn->group].rm_so, vl);
-            ver[vl] = '\0';
-            int r = add_banner(res, bn->name, ver, path);
-            if (r < 0)
+            while (off < wl && regexec(&compiled[k], win + off, 6, m, off && win[off - 1] != '\n' ? REG_NOTBOL : 0) == 0) {
+                size_t next = off + (size_t)(m[0].rm_eo > m[0].rm_so ? m[0].rm_eo : m[0].rm_so + 1);
+                if (m[bn->group].rm_so >= 0) {
+                    const char *v = win + off + m[bn->group].rm_so;
+                    size_t vl = (size_t)(m[bn->group].rm_eo - m[bn->group].rm_so);
+                    if (vl && vl < sizeof best &&
+                        (!best[0] || (vl > strlen(best) && !strncmp(v, best, strlen(best))))) {
+                        memcpy(best, v, vl);
+                        best[vl] = '\0';
+                    }
+                }
+                off = next;
+            }
+        }
+        if (best[0]) {
+            if (add_banner(res, bn->name, best, path) < 0)
                 break;
             seen[k] = true;
             found++;
