@@ -17,7 +17,7 @@ if(TARGET fs38_tool AND FS38_BASH)
     list(APPEND _fs38_cli_env FS38_DEVICE=$<TARGET_FILE:fs38-device>)
   endif()
 
-  set(_fs38_cli_tests keygen sign_verify vectors inspect)
+  set(_fs38_cli_tests keygen sign_verify vectors inspect sbom)
   if(TARGET fs38-device)
     list(APPEND _fs38_cli_tests device)
     # identity, accounts, attestation, decommissioning (its independent token check uses the
