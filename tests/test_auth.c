@@ -223,6 +223,23 @@ static void test_setup_credential(void **state)
     rig_free(&r);
 }
 
+/* Bad input changes nothing: an invalid user name is refused before the cost, the failure
+ * counter or any credential is written. */
+static void test_provision_refusal_writes_nothing(void **state)
+{
+    (void)state;
+    rig r;
+    char setup[FS38_AUTH_SETUP_LEN + 1];
+    rig_new(&r);
+    uint8_t buf[64];
+    size_t len = 0;
+    assert_int_equal(fs38_store_get(&r.d.s, "au/cost", buf, sizeof buf, &len), FS38_ERR_NOT_FOUND);
+    assert_int_equal(fs38_auth_provision(&r.a, "Admin With Spaces", setup), FS38_ERR_ARG);
+    assert_int_equal(fs38_store_get(&r.d.s, "au/cost", buf, sizeof buf, &len), FS38_ERR_NOT_FOUND);
+    assert_int_equal(fs38_store_get(&r.d.s, "au/fail", buf, sizeof buf, &len), FS38_ERR_NOT_FOUND);
+    rig_free(&r);
+}
+
 static void test_first_login_forces_change(void **state)
 {
     (void)state;
@@ -746,6 +763,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_setup_credential),
+        cmocka_unit_test(test_provision_refusal_writes_nothing),
         cmocka_unit_test(test_first_login_forces_change),
         cmocka_unit_test(test_policy),
         cmocka_unit_test(test_embedded_lists_refused),

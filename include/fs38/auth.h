@@ -139,8 +139,8 @@ FS38_NODISCARD fs38_err fs38_auth_init(fs38_auth *a, const fs38_auth_config *cfg
  * \param[in]     user  NUL-terminated, 1..FS38_AUTH_USER_MAX of [a-z0-9._-].
  * \param[out]    setup FS38_AUTH_SETUP_LEN characters + NUL on FS38_OK, to be shown once
  *                      (label) and then wiped by the caller; wiped by the library on failure.
- * \return FS38_OK; FS38_ERR_ARG when a or setup is NULL, or user is not a valid name (found
- *         only after "au/cost" and "au/fail" were written); FS38_ERR_CRYPTO when the RNG or
+ * \return FS38_OK; FS38_ERR_ARG when a or setup is NULL, or user is not a valid name (refused
+ *         before anything is written); FS38_ERR_CRYPTO when the RNG or
  *         PBKDF2 fails; store errors (put "au/cost", delete "au/fail", put "au/u/<user>").
  * \note The credential is stored only as a salted PBKDF2 hash; no event is raised.
  */
@@ -191,8 +191,9 @@ FS38_NODISCARD fs38_err fs38_auth_login(fs38_auth *a, const char *user, const ch
  *         password); FS38_ERR_ARG when a or user is NULL or a password is NULL with a length;
  *         the port's lock() code; store errors (also while storing the new credential);
  *         FS38_ERR_CRYPTO (PBKDF2, RNG for the salt).
- * \note The check of the current password and the store of the new one are two steps: the
- *       device lock is held for the first only.
+ * \note The check of the current password and the store of the new one are one critical
+ *       section under the device lock: two parallel changes never both pass the check against
+ *       the same old credential.
  */
 FS38_NODISCARD fs38_err fs38_auth_change(fs38_auth *a, const char *user, const char *current, size_t current_len,
                           const char *new_password, size_t new_len);

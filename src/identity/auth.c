@@ -231,6 +231,9 @@ fs38_err fs38_auth_provision(fs38_auth *a, const char *user, char setup[FS38_AUT
     uint8_t cost[4];
     if (!a || !setup)
         return FS38_ERR_ARG;
+    size_t ul;
+    if (!valid_user(user, &ul)) /* refused before anything is written */
+        return fs38_diag_set(&a->diag, FS38_ERR_ARG, "invalid user name (1..16 of a-z 0-9 . _ -)");
     if (psa_generate_random(rnd, sizeof rnd) != PSA_SUCCESS)
         return fs38_diag_set(&a->diag, FS38_ERR_CRYPTO, "random generation failed");
     size_t o = 0;
@@ -643,12 +646,10 @@ static bool same_password(const char *x, size_t xl, const char *y, size_t yl)
     return same;
 }
 
-fs38_err fs38_auth_change(fs38_auth *a, const char *user, const char *current, size_t current_len,
-                          const char *new_password, size_t new_len)
+static FS38_NODISCARD fs38_err auth_change(fs38_auth *a, const char *user, const char *current, size_t current_len,
+                                           const char *new_password, size_t new_len)
 {
     bool must_change = false;
-    if (!a || (!new_password && new_len))
-        return FS38_ERR_ARG;
     fs38_err e = check_password(a, user, current, current_len, &must_change, "password change");
     if (e != FS38_OK)
         return e;
@@ -662,6 +663,21 @@ fs38_err fs38_auth_change(fs38_auth *a, const char *user, const char *current, s
         return e;
     fs38_event(FS38_EV_PASSWORD_CHANGED, FS38_SEV_NOTICE, 0, must_change ? "setup credential replaced" : "password changed");
     return FS38_OK;
+}
+
+fs38_err fs38_auth_change(fs38_auth *a, const char *user, const char *current, size_t current_len,
+                          const char *new_password, size_t new_len)
+{
+    if (!a || (!new_password && new_len))
+        return FS38_ERR_ARG;
+    /* the check of the current password and the store of the new one are one critical section:
+     * two parallel changes never both pass the check against the same old credential */
+    fs38_err e = fs38_port_lock(a->cfg.port);
+    if (e != FS38_OK)
+        return e;
+    e = auth_change(a, user, current, current_len, new_password, new_len);
+    fs38_port_unlock(a->cfg.port);
+    return e;
 }
 
 fs38_err fs38_auth_status(fs38_auth *a, uint32_t *failures, uint32_t *retry_after_s)
