@@ -285,6 +285,7 @@ static void test_mac0(void **state)
     fs38_keyring_init(&kr);
     assert_int_equal(fs38_keyring_add_hmac(&kr, key, sizeof key), FS38_OK);
     size_t n;
+    assert_int_equal(fs38_cose_mac0_create(kr.a[0].key, NULL, 5, true, msg, sizeof msg, &n), FS38_ERR_ARG);
     assert_int_equal(fs38_cose_mac0_create(kr.a[0].key, payload, sizeof payload, true, msg, sizeof msg, &n), FS38_OK);
     fs38_diag d;
     assert_int_equal(fs38_cose_mac0_verify(msg, n, payload, sizeof payload, NULL, 0, &kr, NULL, &d), FS38_OK);

@@ -252,8 +252,9 @@ FS38_NODISCARD fs38_err fs38_cose_sign1_sign(psa_key_id_t key, int64_t alg, cons
  * \param[out] out         cap bytes; NULL measures, as for fs38_cose_sign1_sign().
  * \param[in]  cap         Capacity of out.
  * \param[out] out_len     May be NULL; as for fs38_cose_sign1_sign().
- * \return FS38_OK; FS38_ERR_CRYPTO when PSA refuses the MAC (no such key, not an HMAC key,
- *         usage or algorithm not allowed); FS38_ERR_BUFFER when out is too small.
+ * \return FS38_OK; FS38_ERR_ARG when payload is NULL with a non-zero payload_len;
+ *         FS38_ERR_CRYPTO when PSA refuses the MAC (no such key, not an HMAC key, usage or
+ *         algorithm not allowed); FS38_ERR_BUFFER when out is too small.
  */
 FS38_NODISCARD fs38_err fs38_cose_mac0_create(psa_key_id_t key, const uint8_t *payload, size_t payload_len,
                                bool detached, uint8_t *out, size_t cap, size_t *out_len);

@@ -462,6 +462,8 @@ fs38_err fs38_cose_mac0_create(psa_key_id_t key, const uint8_t *payload, size_t 
                                bool detached, uint8_t *out, size_t cap, size_t *out_len)
 {
     static const uint8_t prot[] = { 0xa1, 0x01, 0x05 };
+    if (!payload && payload_len)
+        return FS38_ERR_ARG; /* as fs38_cose_sign1_sign: never read past an absent payload */
     cose_msg m;
     memset(&m, 0, sizeof m);
     m.protected_p = prot;
