@@ -138,8 +138,10 @@ int cmd_update(const char *dir, int argc, char **argv)
         NET_HOST_OPTS(no),
         { .name = NULL },
     };
-    const bool net = host_parse_args(argc, argv, opts, pos, 3, &npos) == 0 && (from || payload_from);
-    if (net ? (npos != 0 || !from || !payload_from || chunk_s) : (host_parse_args(argc, argv, opts, pos, 3, &npos) != 0 || npos != 2 || no.ca || no.psk_id || no.psk || no.timeout || no.client_auth)) {
+    const bool parsed = host_parse_args(argc, argv, opts, pos, 3, &npos) == 0;
+    const bool net = from || payload_from;
+    const bool net_opts_given = no.ca || no.psk_id || no.psk || no.timeout || no.client_auth;
+    if (!parsed || (net ? (npos != 0 || !from || !payload_from || chunk_s) : (npos != 2 || net_opts_given))) {
         host_err("update: expected ENV.suit PAYLOAD [--chunk N], or --from ENV_URL --payload-from PAYLOAD_URL "
                  "--ca SERVER_CA.pem (coaps://)");
         return HOST_EXIT_USAGE;
