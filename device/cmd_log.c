@@ -31,6 +31,7 @@
 #include "fs38/util.h"
 #include "keys.h"
 #include "layout.h"
+#include "net.h"
 
 #ifndef DEV_KEY_IDENTITY
 #define DEV_KEY_IDENTITY ((psa_key_id_t)0x00380003u)
@@ -158,6 +159,10 @@ static void usage(FILE *f)
                "  init --key-out K0 [--force]       create the log; write k0 (hex) once to K0\n"
                "  export --out BATCH [--since SEQ] [--nonce HEX] [--sign-key KEY.pem]\n"
                "                                    a verifiable batch of records SEQ.. (default 0) + checkpoint\n"
+               "  push URL --ca SERVER_CA.pem [--file EXPORT] [--since SEQ] [--topic T] [--psk-id ID [--psk FILE]]\n"
+               "       [--timeout MS] [--client-auth required|optional]\n"
+               "                                    send a batch to mqtts://host:port (topic fs38/<ueid>/log, QoS 1)\n"
+               "                                    or coaps://host:port/path (POST, Block1); exit 3: network\n"
                "  release SEQ                       records <= SEQ were verified and may be overwritten\n"
                "  status                            head, oldest record, epoch, ring use\n"
                "  append --code NAME|N [--severity N] [--arg N] [--detail TEXT] [--count N] [--power-cut K]\n"
@@ -443,6 +448,7 @@ int cmd_log(const char *dir, int argc, char **argv)
     } subs[] = {
         { "init", log_init },     { "export", log_export }, { "release", log_release },
         { "status", log_status }, { "append", log_append }, { "seal", log_seal },
+        { "push", cmd_log_push },
     };
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
         if (strcmp(argv[0], subs[i].name) == 0)

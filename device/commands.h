@@ -42,6 +42,10 @@ int cmd_decommission(const char *dir, int argc, char **argv);
 /* Complete an interrupted decommissioning (call right after device_open). 0 or -1. */
 int device_decommission_resume(device *d);
 
+/* cmd_net.c — network commands over the secure channel (control 4); update --from and
+ * log push are reached through cmd_update / cmd_log (net.h) */
+int cmd_fetch(const char *dir, int argc, char **argv);
+
 /* cmd_log.c — the security log (control 7) */
 int cmd_log(const char *dir, int argc, char **argv);
 /* Create the security log on an open device, write k0 (hex) to k0_path (created, mode 0600) and
@@ -52,10 +56,27 @@ void device_log_boot(device *d);
 
 /* Commands beyond secure boot, one line each. */
 #define DEVICE_EXTRA_COMMANDS \
-    { "update", cmd_update, "ENV.suit PAYLOAD [--chunk N]", "install a signed (and encrypted) update into the other slot" }, \
+    { "update", cmd_update, "ENV.suit PAYLOAD [--chunk N] [--power-cut K]\n" \
+      "       update --from ENV_URL --payload-from PAYLOAD_URL --ca SERVER_CA.pem [--power-cut K] [NET]", \
+      "install a signed (and encrypted) update into the other slot; --from: fetched over\n" \
+      "      coaps:// (CoAP/DTLS), the payload streamed block by block into the update agent,\n" \
+      "      resumed from the agent's offset after a power cut" }, \
+    { "fetch", cmd_fetch, "URL --ca SERVER_CA.pem --out FILE [NET]", \
+      "fetch coaps://host:port/path (CoAP over DTLS 1.2, block-wise) into FILE (atomically).\n" \
+      "      NET options of fetch, update --from and log push: --ca SERVER_CA.pem (the fleet CA;\n" \
+      "      the device authenticates with its certificate and its key inside PSA),\n" \
+      "      --client-auth required|optional (default required: a server that does not ask for\n" \
+      "      the device certificate is refused), --timeout MS (default 10000),\n" \
+      "      --psk-id ID [--psk FILE]: PSK mode; FILE holds the key as hex and is imported into\n" \
+      "      the sealed store (fs38 ITS) as a persistent PSA key; later runs need only --psk-id.\n" \
+      "      exit: 0 done, 1 refused (TLS/auth/policy, CoAP 4.xx/5.xx, MQTT CONNACK refusal),\n" \
+      "      2 usage or local I/O, 3 network unreachable, timed out or closed (update: also a\n" \
+      "      --power-cut)" }, \
     { "confirm", cmd_confirm, "", "confirm the image on trial (after its self-test): commit it" }, \
     { "pubkey", cmd_pubkey, "[--out PUB.pem]", "export the device's key-agreement public key (for encrypted updates)" }, \
-    { "log", cmd_log, "init|export|release|status|append|seal ... (log --help)", "the security log: create (k0 out once), export a verifiable batch, acknowledge, inspect" }, \
+    { "log", cmd_log, "init|export|push|release|status|append|seal ... (log --help)", "the security log: create (k0 out once), export a verifiable batch, push it\n" \
+      "      (log push mqtts://host:port | coaps://host:port/path --ca CA [--file EXPORT] [NET]),\n" \
+      "      acknowledge, inspect" }, \
     { "provision", cmd_provision, "--csr CSR.pem [--cost N] [--log-key-out K0]", "factory: generate the device key and UEID inside the device, the admin setup credential, and a CSR" }, \
     { "csr", cmd_csr, "--out CSR.pem", "write the device's CSR again" }, \
     { "install-cert", cmd_install_cert, "CERT.pem [--ca CA.crt]", "store the certificate the CA issued (refused unless it is for this device's key)" }, \

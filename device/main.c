@@ -34,7 +34,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: fs38-device --state DIR <command> [arguments]\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %s %s\n      %s\n", commands[i].name, commands[i].args, commands[i].summary);
-    fprintf(f, "exit status: 0 success, 1 refused, 2 usage or I/O error.\n");
+    fprintf(f, "exit status: 0 success, 1 refused, 2 usage or I/O error, 3 network unreachable / timed out\n"
+               "(network commands) or a simulated power cut (--power-cut).\n");
 }
 
 int main(int argc, char **argv)

@@ -28,6 +28,9 @@ if(TARGET fs38_tool AND FS38_BASH)
     # several fs38-device processes on one state directory (the device lock); secure boot with
     # a damaged store or log
     list(APPEND _fs38_cli_tests concurrency boot_isolation)
+    # network commands (fetch, update --from, log push) against coap-server-openssl (DTLS, PKI
+    # and PSK) and Mosquitto with TLS + ACL, on loopback (tests/cli/net_device.sh)
+    list(APPEND _fs38_cli_tests net_device)
     if(FS38_SYSTEM_PYTHON)
       list(APPEND _fs38_cli_env FS38_PYTHON=${FS38_SYSTEM_PYTHON})
     endif()
