@@ -26,15 +26,8 @@
 #include "fs38/coap.h"
 #include "fs38/event.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_coap: invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+#define FUZZ_NAME "fuzz_coap"
+#include "fuzz_common.h"
 
 typedef struct {
     const uint8_t *in;

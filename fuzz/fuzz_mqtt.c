@@ -26,15 +26,8 @@
 #include "fs38/event.h"
 #include "fs38/mqtt.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_mqtt: invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+#define FUZZ_NAME "fuzz_mqtt"
+#include "fuzz_common.h"
 
 typedef struct {
     const uint8_t *in;
