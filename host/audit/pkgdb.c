@@ -275,6 +275,57 @@ static bool status_installed(const char *s, bool opkg)
     return strcmp(state, "installed") == 0;
 }
 
+/* A component from a database record; -1 (err set) when out of memory. */
+static int add_record(sbom_result *res, sbom_origin kind, const stanza *s, const char *src, const char *distro,
+                      const char *path, char *err, size_t errlen)
+{
+    if (sbom_add_component(res, kind, s->pkg, s->ver, s->arch, src, distro, path, s->line) >= 0)
+        return 0;
+    snprintf(err, errlen, "%s: out of memory", path);
+    return -1;
+}
+
+static stanza *stanza_new(const char *path, char *err, size_t errlen)
+{
+    stanza *s = calloc(1, sizeof *s);
+    if (!s)
+        snprintf(err, errlen, "%s: out of memory", path);
+    return s;
+}
+
+/* The line at *off of text[0..len) without its '\n' (*l its length), *off moved past it; NULL
+ * at the end. */
+static const char *next_line(const char *text, size_t len, size_t *off, size_t *l)
+{
+    if (*off >= len)
+        return NULL;
+    const char *line = text + *off;
+    const char *nl = memchr(line, '\n', len - *off);
+    *l = nl ? (size_t)(nl - line) : len - *off;
+    *off += *l + (nl ? 1 : 0);
+    return line;
+}
+
+/* The lines of a text database, numbered from 1 (lineno: the last one read). */
+typedef struct db_lines {
+    const char *path, *text;
+    size_t len, off;
+    unsigned lineno;
+} db_lines;
+
+/* 1: *line (*l bytes) is the next line; 0: there is none; -1: it holds a NUL byte (err says where). */
+static int db_next(db_lines *d, const char **line, size_t *l, char *err, size_t errlen)
+{
+    if (!(*line = next_line(d->text, d->len, &d->off, l)))
+        return 0;
+    d->lineno++;
+    if (memchr(*line, '\0', *l)) {
+        snprintf(err, errlen, "%s line %u: NUL byte in a text database", d->path, d->lineno);
+        return -1;
+    }
+    return 1;
+}
+
 static int stanza_end(sbom_result *res, sbom_origin kind, const char *path, const char *distro, stanza *s,
                       char *err, size_t errlen)
 {
@@ -284,10 +335,7 @@ static int stanza_end(sbom_result *res, sbom_origin kind, const char *path, cons
         char src[FIELD_MAX];
         size_t n = strcspn(s->src, " (");
         set_field(src, s->src, n);
-        if (sbom_add_component(res, kind, s->pkg, s->ver, s->arch, src, distro, path, s->line) < 0) {
-            snprintf(err, errlen, "%s: out of memory", path);
-            rc = -1;
-        }
+        rc = add_record(res, kind, s, src, distro, path, err, errlen);
     }
     memset(s, 0, sizeof *s);
     return rc;
@@ -296,41 +344,31 @@ static int stanza_end(sbom_result *res, sbom_origin kind, const char *path, cons
 static int parse_stanzas(sbom_result *res, sbom_origin kind, const char *path, const char *text, size_t len,
                          const char *distro, char *err, size_t errlen)
 {
-    stanza *s = calloc(1, sizeof *s);
-    if (!s) {
-        snprintf(err, errlen, "%s: out of memory", path);
+    stanza *s = stanza_new(path, err, errlen);
+    if (!s)
         return -1;
-    }
-    unsigned lineno = 0;
-    size_t off = 0;
-    int rc = 0;
-    while (off < len && rc == 0) {
-        const char *line = text + off;
-        const char *nl = memchr(line, '\n', len - off);
-        size_t l = nl ? (size_t)(nl - line) : len - off;
-        off += l + (nl ? 1 : 0);
-        lineno++;
-        if (memchr(line, '\0', l)) {
-            snprintf(err, errlen, "%s line %u: NUL byte in a text database", path, lineno);
-            rc = -1;
-            break;
-        }
+    db_lines d = { path, text, len, 0, 0 };
+    const char *line;
+    size_t l;
+    int rc;
+    while ((rc = db_next(&d, &line, &l, err, errlen)) > 0) {
         size_t t = l;
         while (t && (line[t - 1] == '\r' || line[t - 1] == ' ' || line[t - 1] == '\t'))
             t--;
         if (t == 0) {
-            rc = stanza_end(res, kind, path, distro, s, err, errlen);
+            if ((rc = stanza_end(res, kind, path, distro, s, err, errlen)))
+                break;
             continue;
         }
         if (line[0] == ' ' || line[0] == '\t' || line[0] == '#')
             continue; /* continuation of a multi-line field, or a comment */
         if (!s->any)
-            s->line = lineno;
+            s->line = d.lineno;
         s->any = true;
         const char *v;
         size_t vl;
         if ((v = field(line, l, "Package", &vl))) {
-            s->line = lineno;
+            s->line = d.lineno;
             set_field(s->pkg, v, vl);
         } else if ((v = field(line, l, "Version", &vl)))
             set_field(s->ver, v, vl);
@@ -348,41 +386,28 @@ static int parse_stanzas(sbom_result *res, sbom_origin kind, const char *path, c
 }
 
 /* ---- apk: "P:name", "V:version", "A:arch", "o:origin", records separated by blank lines ---- */
+static int apk_end(sbom_result *res, const char *path, const char *distro, stanza *s, char *err, size_t errlen)
+{
+    int rc = s->pkg[0] ? add_record(res, SBOM_FROM_APK, s, s->src, distro, path, err, errlen) : 0;
+    memset(s, 0, sizeof *s);
+    return rc;
+}
+
 static int parse_apk(sbom_result *res, const char *path, const char *text, size_t len, const char *distro,
                      char *err, size_t errlen)
 {
-    stanza *s = calloc(1, sizeof *s);
-    if (!s) {
-        snprintf(err, errlen, "%s: out of memory", path);
+    stanza *s = stanza_new(path, err, errlen);
+    if (!s)
         return -1;
-    }
-    unsigned lineno = 0;
-    size_t off = 0;
-    int rc = 0;
-    while (off <= len && rc == 0) {
-        const char *line = text + off;
-        const char *nl = off < len ? memchr(line, '\n', len - off) : NULL;
-        size_t l = off < len ? (nl ? (size_t)(nl - line) : len - off) : 0;
-        bool last = off >= len;
-        off += l + 1;
-        lineno++;
-        if (l && memchr(line, '\0', l)) {
-            snprintf(err, errlen, "%s line %u: NUL byte in a text database", path, lineno);
-            rc = -1;
-            break;
-        }
+    db_lines d = { path, text, len, 0, 0 };
+    const char *line;
+    size_t l;
+    int rc;
+    while ((rc = db_next(&d, &line, &l, err, errlen)) > 0) {
         if (l > 0 && line[l - 1] == '\r')
             l--;
         if (l == 0) {
-            if (s->pkg[0]) {
-                if (sbom_add_component(res, SBOM_FROM_APK, s->pkg, s->ver, s->arch, s->src, distro, path,
-                                       s->line) < 0) {
-                    snprintf(err, errlen, "%s: out of memory", path);
-                    rc = -1;
-                }
-            }
-            memset(s, 0, sizeof *s);
-            if (last)
+            if ((rc = apk_end(res, path, distro, s, err, errlen)))
                 break;
             continue;
         }
@@ -390,7 +415,7 @@ static int parse_apk(sbom_result *res, const char *path, const char *text, size_
             continue;
         switch (line[0]) {
         case 'P':
-            s->line = lineno;
+            s->line = d.lineno;
             set_field(s->pkg, line + 2, l - 2);
             break;
         case 'V':
@@ -406,11 +431,8 @@ static int parse_apk(sbom_result *res, const char *path, const char *text, size_
             break;
         }
     }
-    if (rc == 0 && s->pkg[0] &&
-        sbom_add_component(res, SBOM_FROM_APK, s->pkg, s->ver, s->arch, s->src, distro, path, s->line) < 0) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        rc = -1;
-    }
+    if (rc == 0)
+        rc = apk_end(res, path, distro, s, err, errlen);
     free(s);
     return rc;
 }
@@ -420,18 +442,11 @@ static int parse_buildroot(sbom_result *res, const char *path, const char *text,
                            size_t errlen)
 {
     size_t first = res->n_comp;
-    unsigned lineno = 0;
-    size_t off = 0;
-    while (off < len) {
-        const char *line = text + off;
-        const char *nl = memchr(line, '\n', len - off);
-        size_t l = nl ? (size_t)(nl - line) : len - off;
-        off += l + (nl ? 1 : 0);
-        lineno++;
-        if (memchr(line, '\0', l)) {
-            snprintf(err, errlen, "%s line %u: NUL byte in a text database", path, lineno);
-            return -1;
-        }
+    db_lines d = { path, text, len, 0, 0 };
+    const char *line;
+    size_t l;
+    int rc;
+    while ((rc = db_next(&d, &line, &l, err, errlen)) > 0) {
         const char *comma = memchr(line, ',', l);
         if (!comma || comma == line || (size_t)(comma - line) >= FIELD_MAX)
             continue;
@@ -442,12 +457,12 @@ static int parse_buildroot(sbom_result *res, const char *path, const char *text,
             seen = !strcmp(res->comp[i].name, name);
         if (seen)
             continue;
-        if (sbom_add_component(res, SBOM_FROM_BUILDROOT, name, NULL, NULL, NULL, NULL, path, lineno) < 0) {
+        if (sbom_add_component(res, SBOM_FROM_BUILDROOT, name, NULL, NULL, NULL, NULL, path, d.lineno) < 0) {
             snprintf(err, errlen, "%s: out of memory", path);
             return -1;
         }
     }
-    return 0;
+    return rc;
 }
 
 int sbom_parse_db(sbom_result *res, sbom_origin kind, const char *path, const char *text, size_t len,
@@ -471,13 +486,10 @@ int sbom_parse_db(sbom_result *res, sbom_origin kind, const char *path, const ch
 static void os_value(const char *text, size_t len, const char *key, char *out, size_t outlen)
 {
     size_t kl = strlen(key);
-    size_t off = 0;
+    size_t off = 0, l;
+    const char *line;
     out[0] = '\0';
-    while (off < len) {
-        const char *line = text + off;
-        const char *nl = memchr(line, '\n', len - off);
-        size_t l = nl ? (size_t)(nl - line) : len - off;
-        off += l + (nl ? 1 : 0);
+    while ((line = next_line(text, len, &off, &l))) {
         if (l > kl && !strncmp(line, key, kl) && line[kl] == '=') {
             const char *v = line + kl + 1;
             size_t vl = l - kl - 1;
