@@ -271,6 +271,57 @@ int ca_retire(const char *dir, const char *serial)
 
 /* ---- init ------------------------------------------------------------------------------------ */
 
+/* What write_cert puts in a certificate (the extensions in this order). */
+typedef struct cert_spec {
+    mbedtls_pk_context *subject_key, *issuer_key;
+    uint8_t *serial; /* 16 bytes */
+    const char *subject, *issuer, *not_before, *not_after;
+    bool ca;                             /* basicConstraints CA, keyCertSign|cRLSign; else digitalSignature */
+    const mbedtls_x509_san_list *san;    /* or NULL */
+    const char *eku_oid;                 /* one extendedKeyUsage OID, or NULL */
+    size_t eku_len;
+} cert_spec;
+
+/* An X.509 v3 certificate (SHA-256, signed by issuer_key) as PEM into pem; 0 or an Mbed TLS error. */
+static int write_cert(const cert_spec *c, unsigned char *pem, size_t cap)
+{
+    mbedtls_x509write_cert crt;
+    mbedtls_x509write_crt_init(&crt);
+    mbedtls_x509write_crt_set_version(&crt, MBEDTLS_X509_CRT_VERSION_3);
+    mbedtls_x509write_crt_set_md_alg(&crt, MBEDTLS_MD_SHA256);
+    mbedtls_x509write_crt_set_subject_key(&crt, c->subject_key);
+    mbedtls_x509write_crt_set_issuer_key(&crt, c->issuer_key);
+    int ret = mbedtls_x509write_crt_set_serial_raw(&crt, c->serial, 16);
+    if (!ret)
+        ret = mbedtls_x509write_crt_set_subject_name(&crt, c->subject);
+    if (!ret)
+        ret = mbedtls_x509write_crt_set_issuer_name(&crt, c->issuer);
+    if (!ret)
+        ret = mbedtls_x509write_crt_set_validity(&crt, c->not_before, c->not_after);
+    if (!ret)
+        ret = c->ca ? mbedtls_x509write_crt_set_basic_constraints(&crt, 1, 0)
+                    : mbedtls_x509write_crt_set_basic_constraints(&crt, 0, -1);
+    if (!ret)
+        ret = mbedtls_x509write_crt_set_key_usage(&crt, c->ca ? MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN
+                                                              : MBEDTLS_X509_KU_DIGITAL_SIGNATURE);
+    if (!ret && c->san)
+        ret = mbedtls_x509write_crt_set_subject_alternative_name(&crt, c->san);
+    if (!ret && c->eku_oid) {
+        mbedtls_asn1_sequence eku;
+        memset(&eku, 0, sizeof eku);
+        eku.buf.tag = MBEDTLS_ASN1_OID;
+        eku.buf.p = (unsigned char *)c->eku_oid;
+        eku.buf.len = c->eku_len;
+        ret = mbedtls_x509write_crt_set_ext_key_usage(&crt, &eku);
+    }
+    if (!ret)
+        ret = key_ids(&crt, c->subject_key, c->issuer_key);
+    if (!ret)
+        ret = mbedtls_x509write_crt_pem(&crt, pem, cap, mbedtls_psa_get_random, MBEDTLS_PSA_RANDOM_STATE);
+    mbedtls_x509write_crt_free(&crt);
+    return ret;
+}
+
 static int make_dir(const char *dir, mode_t mode)
 {
     struct stat st;
@@ -289,7 +340,6 @@ static int ca_init(const char *dir, const char *dn, unsigned days)
     uint8_t serial[16];
     psa_key_id_t key = 0;
     mbedtls_pk_context pk;
-    mbedtls_x509write_cert crt;
     int rc = HOST_EXIT_USAGE, ret;
     if (ca_path(dir, "ca.key", key_path, sizeof key_path) || ca_path(dir, "ca.crt", crt_path, sizeof crt_path) ||
         ca_path(dir, "ca.dn", dn_path, sizeof dn_path) || ca_path(dir, "index.txt", idx_path, sizeof idx_path) ||
@@ -311,7 +361,6 @@ static int ca_init(const char *dir, const char *dn, unsigned days)
     if (i_idx < 0)
         return HOST_EXIT_USAGE;
     mbedtls_pk_init(&pk);
-    mbedtls_x509write_crt_init(&crt);
     psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
     psa_set_key_type(&at, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
     psa_set_key_bits(&at, 256);
@@ -338,25 +387,9 @@ static int ca_init(const char *dir, const char *dn, unsigned days)
         host_err("ca init: random generation failed");
         goto out;
     }
-    mbedtls_x509write_crt_set_version(&crt, MBEDTLS_X509_CRT_VERSION_3);
-    mbedtls_x509write_crt_set_md_alg(&crt, MBEDTLS_MD_SHA256);
-    mbedtls_x509write_crt_set_subject_key(&crt, &pk);
-    mbedtls_x509write_crt_set_issuer_key(&crt, &pk);
-    ret = mbedtls_x509write_crt_set_serial_raw(&crt, serial, sizeof serial);
-    if (!ret)
-        ret = mbedtls_x509write_crt_set_subject_name(&crt, dn);
-    if (!ret)
-        ret = mbedtls_x509write_crt_set_issuer_name(&crt, dn);
-    if (!ret)
-        ret = mbedtls_x509write_crt_set_validity(&crt, nb, na);
-    if (!ret)
-        ret = mbedtls_x509write_crt_set_basic_constraints(&crt, 1, 0);
-    if (!ret)
-        ret = mbedtls_x509write_crt_set_key_usage(&crt, MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN);
-    if (!ret)
-        ret = key_ids(&crt, &pk, &pk);
-    if (!ret)
-        ret = mbedtls_x509write_crt_pem(&crt, pem, sizeof pem, mbedtls_psa_get_random, MBEDTLS_PSA_RANDOM_STATE);
+    const cert_spec c = { .subject_key = &pk, .issuer_key = &pk, .serial = serial, .subject = dn, .issuer = dn,
+                          .not_before = nb, .not_after = na, .ca = true };
+    ret = write_cert(&c, pem, sizeof pem);
     if (ret) {
         mbed_fail(ret == MBEDTLS_ERR_X509_INVALID_NAME ? "ca init: --subject (a DN like 'CN=...,O=...')"
                                                         : "ca init: writing the CA certificate",
@@ -380,7 +413,6 @@ out:
     psa_reset_key_attributes(&at);
     fs38_wipe(pem, sizeof pem);
     mbedtls_pk_free(&pk);
-    mbedtls_x509write_crt_free(&crt);
     return rc;
 }
 
@@ -611,7 +643,6 @@ static int ca_issue(const issue_args *a)
     mbedtls_x509_csr csr;
     mbedtls_x509_crt ca;
     mbedtls_pk_context ca_key;
-    mbedtls_x509write_cert crt;
     uint8_t *buf = NULL, point[HOST_P256_POINT_LEN], kid[FS38_KID_LEN], serial[16];
     size_t len = 0;
     unsigned days;
@@ -628,7 +659,6 @@ static int ca_issue(const issue_args *a)
     mbedtls_x509_csr_init(&csr);
     mbedtls_x509_crt_init(&ca);
     mbedtls_pk_init(&ca_key);
-    mbedtls_x509write_crt_init(&crt);
     if (parse_days(a->days_s, DEVICE_DAYS, &days) || host_psa_init() || ca_load_cert(a->dir, &ca) ||
         load_ca_key(a->dir, &ca_key) || load_dn(a->dir, dn, sizeof dn) ||
         host_read_file(a->csr, 64 * 1024, &buf, &len))
@@ -708,33 +738,10 @@ static int ca_issue(const issue_args *a)
                         "certificate's notAfter is capped at %sZ\n", days, na, ca_na, ca_na);
         memcpy(na, ca_na, sizeof na);
     }
-    mbedtls_x509write_crt_set_version(&crt, MBEDTLS_X509_CRT_VERSION_3);
-    mbedtls_x509write_crt_set_md_alg(&crt, MBEDTLS_MD_SHA256);
-    mbedtls_x509write_crt_set_subject_key(&crt, &csr.pk);
-    mbedtls_x509write_crt_set_issuer_key(&crt, &ca_key);
-    ret = mbedtls_x509write_crt_set_serial_raw(&crt, serial, sizeof serial);
-    if (!ret)
-        ret = mbedtls_x509write_crt_set_subject_name(&crt, subject);
-    if (!ret)
-        ret = mbedtls_x509write_crt_set_issuer_name(&crt, dn);
-    if (!ret)
-        ret = mbedtls_x509write_crt_set_validity(&crt, nb, na);
-    if (!ret)
-        ret = mbedtls_x509write_crt_set_basic_constraints(&crt, 0, -1);
-    if (!ret)
-        ret = mbedtls_x509write_crt_set_key_usage(&crt, MBEDTLS_X509_KU_DIGITAL_SIGNATURE);
-    if (!ret) {
-        mbedtls_asn1_sequence eku;
-        memset(&eku, 0, sizeof eku);
-        eku.buf.tag = MBEDTLS_ASN1_OID;
-        eku.buf.p = (unsigned char *)MBEDTLS_OID_CLIENT_AUTH;
-        eku.buf.len = MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH);
-        ret = mbedtls_x509write_crt_set_ext_key_usage(&crt, &eku);
-    }
-    if (!ret)
-        ret = key_ids(&crt, &csr.pk, &ca_key);
-    if (!ret)
-        ret = mbedtls_x509write_crt_pem(&crt, pem, sizeof pem, mbedtls_psa_get_random, MBEDTLS_PSA_RANDOM_STATE);
+    const cert_spec c = { .subject_key = &csr.pk, .issuer_key = &ca_key, .serial = serial, .subject = subject,
+                          .issuer = dn, .not_before = nb, .not_after = na, .eku_oid = MBEDTLS_OID_CLIENT_AUTH,
+                          .eku_len = MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH) };
+    ret = write_cert(&c, pem, sizeof pem);
     if (ret) {
         mbed_fail("ca issue: writing the certificate", ret);
         goto out;
@@ -767,7 +774,6 @@ out:
     mbedtls_x509_csr_free(&csr);
     mbedtls_x509_crt_free(&ca);
     mbedtls_pk_free(&ca_key);
-    mbedtls_x509write_crt_free(&crt);
     return rc;
 }
 
@@ -820,7 +826,6 @@ static int ca_server(const server_args *a)
 {
     mbedtls_x509_crt ca;
     mbedtls_pk_context ca_key, pk;
-    mbedtls_x509write_cert crt;
     psa_key_id_t key = 0;
     uint8_t serial[16], ip[16];
     size_t ip_len = 0;
@@ -843,7 +848,6 @@ static int ca_server(const server_args *a)
     mbedtls_x509_crt_init(&ca);
     mbedtls_pk_init(&ca_key);
     mbedtls_pk_init(&pk);
-    mbedtls_x509write_crt_init(&crt);
     psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
     if (host_psa_init() || ca_load_cert(a->dir, &ca) || load_ca_key(a->dir, &ca_key) || load_dn(a->dir, dn, sizeof dn))
         goto out;
@@ -878,35 +882,10 @@ static int ca_server(const server_args *a)
     san.node.type = ip_len ? MBEDTLS_X509_SAN_IP_ADDRESS : MBEDTLS_X509_SAN_DNS_NAME;
     san.node.san.unstructured_name.p = ip_len ? ip : (unsigned char *)a->name;
     san.node.san.unstructured_name.len = ip_len ? ip_len : strlen(a->name);
-    mbedtls_x509write_crt_set_version(&crt, MBEDTLS_X509_CRT_VERSION_3);
-    mbedtls_x509write_crt_set_md_alg(&crt, MBEDTLS_MD_SHA256);
-    mbedtls_x509write_crt_set_subject_key(&crt, &pk);
-    mbedtls_x509write_crt_set_issuer_key(&crt, &ca_key);
-    ret = mbedtls_x509write_crt_set_serial_raw(&crt, serial, sizeof serial);
-    if (!ret)
-        ret = mbedtls_x509write_crt_set_subject_name(&crt, subject);
-    if (!ret)
-        ret = mbedtls_x509write_crt_set_issuer_name(&crt, dn);
-    if (!ret)
-        ret = mbedtls_x509write_crt_set_validity(&crt, nb, na);
-    if (!ret)
-        ret = mbedtls_x509write_crt_set_basic_constraints(&crt, 0, -1);
-    if (!ret)
-        ret = mbedtls_x509write_crt_set_key_usage(&crt, MBEDTLS_X509_KU_DIGITAL_SIGNATURE);
-    if (!ret)
-        ret = mbedtls_x509write_crt_set_subject_alternative_name(&crt, &san);
-    if (!ret) {
-        mbedtls_asn1_sequence eku;
-        memset(&eku, 0, sizeof eku);
-        eku.buf.tag = MBEDTLS_ASN1_OID;
-        eku.buf.p = (unsigned char *)MBEDTLS_OID_SERVER_AUTH;
-        eku.buf.len = MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH);
-        ret = mbedtls_x509write_crt_set_ext_key_usage(&crt, &eku);
-    }
-    if (!ret)
-        ret = key_ids(&crt, &pk, &ca_key);
-    if (!ret)
-        ret = mbedtls_x509write_crt_pem(&crt, pem, sizeof pem, mbedtls_psa_get_random, MBEDTLS_PSA_RANDOM_STATE);
+    const cert_spec c = { .subject_key = &pk, .issuer_key = &ca_key, .serial = serial, .subject = subject,
+                          .issuer = dn, .not_before = nb, .not_after = na, .san = &san,
+                          .eku_oid = MBEDTLS_OID_SERVER_AUTH, .eku_len = MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH) };
+    ret = write_cert(&c, pem, sizeof pem);
     if (ret) {
         mbed_fail(ret == MBEDTLS_ERR_X509_INVALID_NAME ? "ca server: --name" : "ca server: writing the certificate",
                   ret);
@@ -929,7 +908,6 @@ out:
     mbedtls_x509_crt_free(&ca);
     mbedtls_pk_free(&ca_key);
     mbedtls_pk_free(&pk);
-    mbedtls_x509write_crt_free(&crt);
     return rc;
 }
 
