@@ -271,6 +271,25 @@ int ca_retire(const char *dir, const char *serial)
 
 /* ---- init ------------------------------------------------------------------------------------ */
 
+/* A new exportable P-256 ECDSA key: *key in PSA, copied into pk, written as PEM into pem. 0; 1 when
+ * PSA could not generate it; or the Mbed TLS error (negative) of copying or encoding it. */
+static int new_p256_key(psa_key_id_t *key, mbedtls_pk_context *pk, unsigned char *pem, size_t cap)
+{
+    psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
+    psa_set_key_type(&at, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
+    psa_set_key_bits(&at, 256);
+    psa_set_key_usage_flags(&at, PSA_KEY_USAGE_SIGN_HASH | PSA_KEY_USAGE_EXPORT);
+    psa_set_key_algorithm(&at, PSA_ALG_ECDSA(PSA_ALG_SHA_256));
+    psa_status_t st = psa_generate_key(&at, key);
+    psa_reset_key_attributes(&at);
+    if (st != PSA_SUCCESS)
+        return 1;
+    int ret = mbedtls_pk_copy_from_psa(*key, pk);
+    if (!ret)
+        ret = mbedtls_pk_write_key_pem(pk, pem, cap);
+    return ret;
+}
+
 /* What write_cert puts in a certificate (the extensions in this order). */
 typedef struct cert_spec {
     mbedtls_pk_context *subject_key, *issuer_key;
@@ -361,18 +380,11 @@ static int ca_init(const char *dir, const char *dn, unsigned days)
     if (i_idx < 0)
         return HOST_EXIT_USAGE;
     mbedtls_pk_init(&pk);
-    psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
-    psa_set_key_type(&at, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
-    psa_set_key_bits(&at, 256);
-    psa_set_key_usage_flags(&at, PSA_KEY_USAGE_SIGN_HASH | PSA_KEY_USAGE_EXPORT);
-    psa_set_key_algorithm(&at, PSA_ALG_ECDSA(PSA_ALG_SHA_256));
-    if (psa_generate_key(&at, &key) != PSA_SUCCESS) {
+    ret = new_p256_key(&key, &pk, pem, sizeof pem);
+    if (ret > 0) {
         host_err("ca init: key generation failed");
         goto out;
     }
-    ret = mbedtls_pk_copy_from_psa(key, &pk);
-    if (!ret)
-        ret = mbedtls_pk_write_key_pem(&pk, pem, sizeof pem);
     if (ret) {
         mbed_fail("ca init: encoding the CA key", ret);
         goto out;
@@ -410,7 +422,6 @@ out:
     host_out_abort(&o);
     if (key)
         psa_destroy_key(key);
-    psa_reset_key_attributes(&at);
     fs38_wipe(pem, sizeof pem);
     mbedtls_pk_free(&pk);
     return rc;
@@ -613,6 +624,27 @@ static void ca_not_after(const mbedtls_x509_crt *ca, char out[15])
              (unsigned)t->day % 100u, (unsigned)t->hour % 100u, (unsigned)t->min % 100u, (unsigned)t->sec % 100u);
 }
 
+/* PSA up, the CA certificate, its key and its DN (dn, cap bytes) loaded from dir; 0 or -1 (said). */
+static int ca_load(const char *dir, mbedtls_x509_crt *ca, mbedtls_pk_context *ca_key, char *dn, size_t cap)
+{
+    return host_psa_init() || ca_load_cert(dir, ca) || load_ca_key(dir, ca_key) || load_dn(dir, dn, cap) ? -1 : 0;
+}
+
+/* A validity from now (nb) for days (na) and the CA certificate's notAfter (ca_na); -1 (said, as
+ * "cmd: refused: ...") when the CA certificate has expired. na is not capped here. */
+static int ca_validity(const char *cmd, const mbedtls_x509_crt *ca, unsigned days, char nb[15], char na[15],
+                       char ca_na[15])
+{
+    x509_time(0, nb);
+    x509_time(days, na);
+    ca_not_after(ca, ca_na);
+    if (strcmp(ca_na, nb) <= 0) {
+        fprintf(stderr, "%s: refused: the CA certificate expired (notAfter %sZ); it issues nothing\n", cmd, ca_na);
+        return -1;
+    }
+    return 0;
+}
+
 typedef struct issue_args {
     const char *dir, *csr, *out, *days_s;
     bool reissue;
@@ -659,8 +691,7 @@ static int ca_issue(const issue_args *a)
     mbedtls_x509_csr_init(&csr);
     mbedtls_x509_crt_init(&ca);
     mbedtls_pk_init(&ca_key);
-    if (parse_days(a->days_s, DEVICE_DAYS, &days) || host_psa_init() || ca_load_cert(a->dir, &ca) ||
-        load_ca_key(a->dir, &ca_key) || load_dn(a->dir, dn, sizeof dn) ||
+    if (parse_days(a->days_s, DEVICE_DAYS, &days) || ca_load(a->dir, &ca, &ca_key, dn, sizeof dn) ||
         host_read_file(a->csr, 64 * 1024, &buf, &len))
         goto out;
     ret = mbedtls_x509_csr_parse(&csr, buf, strstr((char *)buf, "-----BEGIN") ? len + 1 : len);
@@ -722,12 +753,8 @@ static int ca_issue(const issue_args *a)
             break;
     }
     snprintf(subject, sizeof subject, "CN=%s,serialNumber=%s,O=fs38", ueid, ueid);
-    x509_time(0, nb);
-    x509_time(days, na);
     char ca_na[15];
-    ca_not_after(&ca, ca_na);
-    if (strcmp(ca_na, nb) <= 0) {
-        fprintf(stderr, "ca issue: refused: the CA certificate expired (notAfter %sZ); it issues nothing\n", ca_na);
+    if (ca_validity("ca issue", &ca, days, nb, na, ca_na)) {
         rc = HOST_EXIT_REJECT;
         goto out;
     }
@@ -848,30 +875,19 @@ static int ca_server(const server_args *a)
     mbedtls_x509_crt_init(&ca);
     mbedtls_pk_init(&ca_key);
     mbedtls_pk_init(&pk);
-    psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
-    if (host_psa_init() || ca_load_cert(a->dir, &ca) || load_ca_key(a->dir, &ca_key) || load_dn(a->dir, dn, sizeof dn))
+    if (ca_load(a->dir, &ca, &ca_key, dn, sizeof dn))
         goto out;
-    x509_time(0, nb);
-    x509_time(days, na);
-    ca_not_after(&ca, ca_na);
-    if (strcmp(ca_na, nb) <= 0) {
-        fprintf(stderr, "ca server: refused: the CA certificate expired (notAfter %sZ); it issues nothing\n", ca_na);
+    if (ca_validity("ca server", &ca, days, nb, na, ca_na)) {
         rc = HOST_EXIT_REJECT;
         goto out;
     }
     if (strcmp(na, ca_na) > 0)
         memcpy(na, ca_na, sizeof na);
-    psa_set_key_type(&at, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
-    psa_set_key_bits(&at, 256);
-    psa_set_key_usage_flags(&at, PSA_KEY_USAGE_SIGN_HASH | PSA_KEY_USAGE_EXPORT);
-    psa_set_key_algorithm(&at, PSA_ALG_ECDSA(PSA_ALG_SHA_256));
-    if (psa_generate_key(&at, &key) != PSA_SUCCESS || random_serial(serial)) {
+    ret = new_p256_key(&key, &pk, key_pem, sizeof key_pem);
+    if (ret > 0 || random_serial(serial)) {
         host_err("ca server: key or serial generation failed");
         goto out;
     }
-    ret = mbedtls_pk_copy_from_psa(key, &pk);
-    if (!ret)
-        ret = mbedtls_pk_write_key_pem(&pk, key_pem, sizeof key_pem);
     if (ret) {
         mbed_fail("ca server: encoding the key", ret);
         goto out;
@@ -903,7 +919,6 @@ out:
     host_out_abort(&o);
     if (key)
         psa_destroy_key(key);
-    psa_reset_key_attributes(&at);
     fs38_wipe(key_pem, sizeof key_pem);
     mbedtls_x509_crt_free(&ca);
     mbedtls_pk_free(&ca_key);
