@@ -431,3 +431,39 @@ void ts_boot_config(fs38_boot_config *cfg, const fs38_port *port, const fs38_key
     cfg->slot[0] = (fs38_region){ 0, slot_size };
     cfg->slot[1] = (fs38_region){ slot_size, slot_size };
 }
+
+/* ---- security events seen by a test ---- */
+
+ts_events ts_ev;
+
+static void ts_events_sink(void *user, const fs38_event_rec *ev)
+{
+    (void)user;
+    if (ts_ev.only && ev->code != ts_ev.only)
+        return;
+    ts_ev.n++;
+    ts_ev.code = ev->code;
+    ts_ev.arg = ev->arg;
+    snprintf(ts_ev.detail, sizeof ts_ev.detail, "%s", ev->detail ? ev->detail : "");
+}
+
+void ts_events_record(fs38_event_code only)
+{
+    memset(&ts_ev, 0, sizeof ts_ev);
+    ts_ev.only = only;
+    fs38_event_set_sink(ts_events_sink, NULL);
+}
+
+int ts_events_setup(void **state)
+{
+    (void)state;
+    ts_events_record((fs38_event_code)0);
+    return 0;
+}
+
+int ts_events_teardown(void **state)
+{
+    (void)state;
+    fs38_event_set_sink(NULL, NULL);
+    return 0;
+}

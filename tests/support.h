@@ -106,3 +106,21 @@ extern const uint8_t ts_class[16];
  * slot A at 0 and slot B at slot_size (slot_size bytes each). Other fields are left as they are. */
 #include "fs38/boot.h"
 void ts_boot_config(fs38_boot_config *cfg, const fs38_port *port, const fs38_keyring *trust, uint32_t slot_size);
+
+/* ---- security events seen by a test ---- */
+#include "fs38/event.h"
+/* What the test sink recorded since ts_events_record: how many events (of the code asked for)
+ * and the last one's code, arg and detail ("" when it had none). */
+typedef struct {
+    fs38_event_code only; /* recorded: only this code (0: every event) */
+    unsigned n;
+    fs38_event_code code;
+    int64_t arg;
+    char detail[FS38_DIAG_MAX];
+} ts_events;
+extern ts_events ts_ev;
+/* ts_ev cleared and the test sink installed, recording the events of code only (0: all). */
+void ts_events_record(fs38_event_code only);
+/* cmocka fixtures: ts_events_record(0); the sink removed. */
+int ts_events_setup(void **state);
+int ts_events_teardown(void **state);

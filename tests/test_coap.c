@@ -15,30 +15,10 @@
 
 /* ---- events -------------------------------------------------------------------------------- */
 
-static unsigned g_refused;
-static char g_last_detail[FS38_DIAG_MAX];
-static void sink(void *user, const fs38_event_rec *ev)
-{
-    (void)user;
-    if (ev->code == FS38_EV_COAP_REFUSED) {
-        g_refused++;
-        snprintf(g_last_detail, sizeof g_last_detail, "%s", ev->detail ? ev->detail : "");
-    }
-}
-
 static int setup(void **state)
 {
     (void)state;
-    g_refused = 0;
-    g_last_detail[0] = '\0';
-    fs38_event_set_sink(sink, NULL);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    fs38_event_set_sink(NULL, NULL);
+    ts_events_record(FS38_EV_COAP_REFUSED);
     return 0;
 }
 
@@ -620,7 +600,7 @@ static void get_piggybacked(void **state)
     assert_int_equal(r->f.requests, 5); /* 4 x 1024 + 904 */
     assert_int_equal(r->calls, 5);
     assert_true(r->f.saw_size2);
-    assert_int_equal(g_refused, 0);
+    assert_int_equal(ts_ev.n, 0);
     /* a resource that is an exact multiple of the block size, and an empty one */
     rig *e = rig_new(2048, 0);
     assert_int_equal(get(e, 0, &total), FS38_OK);
@@ -659,7 +639,7 @@ static void get_unexpected_con_gets_rst(void **state)
     assert_int_equal(get(r, 0, NULL), FS38_OK);
     assert_memory_equal(r->got, r->f.res, 1500);
     assert_int_equal(r->f.rsts, 2); /* one foreign CON per exchange */
-    assert_int_equal(g_refused, 0);
+    assert_int_equal(ts_ev.n, 0);
     free(r);
 }
 
@@ -701,12 +681,12 @@ static void get_follows_smaller_blocks_and_resumes(void **state)
 /* Refusals: error, diag, one event, and nothing delivered past the refused message. */
 static void expect_refused(rig *r, fs38_err want, const char *why, size_t delivered)
 {
-    unsigned before = g_refused;
+    unsigned before = ts_ev.n;
     fs38_err err = get(r, 0, NULL);
     if (err != want || !strstr(r->c.diag.msg, why))
         fail_msg("err %d diag \"%s\", want %d \"%s\"", err, r->c.diag.msg, want, why);
-    assert_int_equal(g_refused, before + 1);
-    assert_string_equal(g_last_detail, r->c.diag.msg);
+    assert_int_equal(ts_ev.n, before + 1);
+    assert_string_equal(ts_ev.detail, r->c.diag.msg);
     assert_int_equal(r->got_len, delivered);
     assert_memory_equal(r->got, r->f.res, delivered);
 }
@@ -773,7 +753,7 @@ static void retransmission(void **state)
     for (unsigned i = 1; i < 4; i++)
         assert_int_equal(r->f.req_times[i + 1] - r->f.req_times[i], t << i);
     assert_int_equal(r->f.clock - t0, 31 * t); /* the last wait is 16 T */
-    assert_int_equal(g_refused, 0);           /* a timeout is not a refusal */
+    assert_int_equal(ts_ev.n, 0);           /* a timeout is not a refusal */
     free(r);
     /* two lost requests: the third transmission is answered */
     r = rig_new(100, 0);
@@ -851,13 +831,13 @@ static void upload_blockwise(void **state)
     r->f.force_code = FS38_COAP_CODE(4, 3);
     assert_int_equal(fs38_coap_upload(&r->c, &r->uri, FS38_COAP_POST, 0, body, 3000, &code), FS38_ERR_PEER);
     assert_string_equal(r->c.diag.msg, "server answered 4.03 Forbidden");
-    assert_int_equal(g_refused, 1);
+    assert_int_equal(ts_ev.n, 1);
     assert_int_equal(r->f.requests, 1);
     free(r);
     r = rig_new(0, 0);
     r->f.force_code = FS38_COAP_CONTENT; /* 2.05 to a POST block, no Block1 echo */
     assert_int_equal(fs38_coap_upload(&r->c, &r->uri, FS38_COAP_POST, 0, body, 3000, &code), FS38_ERR_PROTOCOL);
-    assert_int_equal(g_refused, 2);
+    assert_int_equal(ts_ev.n, 2);
     free(r);
     r = rig_new(0, 0);
     assert_int_equal(fs38_coap_upload(&r->c, &r->uri, FS38_COAP_GET, 0, body, 3000, &code), FS38_ERR_ARG);
@@ -892,23 +872,26 @@ static void client_config(void **state)
     free(r);
 }
 
+/* a test with the event recorder around it */
+#define EV_TEST(f) cmocka_unit_test_setup_teardown(f, setup, ts_events_teardown)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(codec_rfc7252_example, setup, teardown),
-        cmocka_unit_test_setup_teardown(codec_extended_forms, setup, teardown),
-        cmocka_unit_test_setup_teardown(codec_roundtrip_random, setup, teardown),
-        cmocka_unit_test_setup_teardown(decode_refuses_malformed, setup, teardown),
-        cmocka_unit_test_setup_teardown(block_values, setup, teardown),
-        cmocka_unit_test_setup_teardown(uri_parse, setup, teardown),
-        cmocka_unit_test_setup_teardown(get_piggybacked, setup, teardown),
-        cmocka_unit_test_setup_teardown(get_separate_with_duplicates, setup, teardown),
-        cmocka_unit_test_setup_teardown(get_unexpected_con_gets_rst, setup, teardown),
-        cmocka_unit_test_setup_teardown(get_follows_smaller_blocks_and_resumes, setup, teardown),
-        cmocka_unit_test_setup_teardown(get_refusals, setup, teardown),
-        cmocka_unit_test_setup_teardown(retransmission, setup, teardown),
-        cmocka_unit_test_setup_teardown(upload_blockwise, setup, teardown),
-        cmocka_unit_test_setup_teardown(client_config, setup, teardown),
+        EV_TEST(codec_rfc7252_example),
+        EV_TEST(codec_extended_forms),
+        EV_TEST(codec_roundtrip_random),
+        EV_TEST(decode_refuses_malformed),
+        EV_TEST(block_values),
+        EV_TEST(uri_parse),
+        EV_TEST(get_piggybacked),
+        EV_TEST(get_separate_with_duplicates),
+        EV_TEST(get_unexpected_con_gets_rst),
+        EV_TEST(get_follows_smaller_blocks_and_resumes),
+        EV_TEST(get_refusals),
+        EV_TEST(retransmission),
+        EV_TEST(upload_blockwise),
+        EV_TEST(client_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,36 +15,6 @@
 
 /* ---- events ---------------------------------------------------------------------------------- */
 
-static unsigned g_nev;
-static fs38_event_code g_ev_code;
-static int64_t g_ev_arg;
-static char g_ev_detail[FS38_DIAG_MAX];
-
-static void sink(void *user, const fs38_event_rec *e)
-{
-    (void)user;
-    g_nev++;
-    g_ev_code = e->code;
-    g_ev_arg = e->arg;
-    snprintf(g_ev_detail, sizeof g_ev_detail, "%s", e->detail ? e->detail : "");
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    g_nev = 0;
-    g_ev_detail[0] = '\0';
-    fs38_event_set_sink(sink, NULL);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    fs38_event_set_sink(NULL, NULL);
-    return 0;
-}
-
 /* ---- a scripted stream transport on a fake clock --------------------------------------------- */
 
 typedef struct {
@@ -563,17 +533,17 @@ static void client_refuses_malformed(void **state)
         queue(&g_m, good, sizeof good);
         queue(&g_m, k_bad[i].b, k_bad[i].n);
         queue(&g_m, good, sizeof good);
-        g_nev = 0;
+        ts_ev.n = 0;
         fs38_err e = fs38_mqtt_poll(&c, 100);
         if (e == FS38_OK) /* the first poll returned after delivering the good message */
             e = fs38_mqtt_poll(&c, 100);
         if (e != FS38_ERR_PROTOCOL)
             fail_msg("%s: poll returned %d (%s)", k_bad[i].what, (int)e, fs38_mqtt_diag(&c)->msg);
         assert_int_equal(g_nmsg, 1);
-        assert_int_equal(g_nev, 1);
-        assert_int_equal(g_ev_code, FS38_EV_MQTT_REFUSED);
-        assert_int_equal(g_ev_arg, FS38_ERR_PROTOCOL);
-        assert_non_null(strstr(g_ev_detail, k_bad[i].diag));
+        assert_int_equal(ts_ev.n, 1);
+        assert_int_equal(ts_ev.code, FS38_EV_MQTT_REFUSED);
+        assert_int_equal(ts_ev.arg, FS38_ERR_PROTOCOL);
+        assert_non_null(strstr(ts_ev.detail, k_bad[i].diag));
         assert_false(fs38_mqtt_connected(&c));
         assert_int_equal(fs38_mqtt_poll(&c, 100), FS38_ERR_STATE);
         assert_int_equal(fs38_mqtt_publish(&c, "a", 1, NULL, 0, 0), FS38_ERR_STATE);
@@ -641,7 +611,7 @@ static void connect_handshake(void **state)
     assert_int_equal(g_m.out_len, 2);
     assert_int_equal(g_m.out[0], 0xe0);
     assert_false(fs38_mqtt_connected(&c));
-    assert_int_equal(g_nev, 0);
+    assert_int_equal(ts_ev.n, 0);
 
     /* no CONNACK: timeout, down, no event */
     cfg = base_cfg(sizeof g_rx);
@@ -659,8 +629,8 @@ static void connect_handshake(void **state)
     react(&g_m, 1, early, sizeof early);
     assert_int_equal(fs38_mqtt_init(&c, &cfg), FS38_OK);
     assert_int_equal(fs38_mqtt_connect(&c), FS38_ERR_PROTOCOL);
-    assert_int_equal(g_nev, 1);
-    assert_non_null(strstr(g_ev_detail, "must be CONNACK"));
+    assert_int_equal(ts_ev.n, 1);
+    assert_non_null(strstr(ts_ev.detail, "must be CONNACK"));
     assert_int_equal(g_nmsg, 0);
 
     /* bad configurations */
@@ -698,13 +668,13 @@ static void connack_refusals(void **state)
         react(&g_m, 1, connack, sizeof connack);
         fs38_mqtt c;
         assert_int_equal(fs38_mqtt_init(&c, &cfg), FS38_OK);
-        g_nev = 0;
+        ts_ev.n = 0;
         assert_int_equal(fs38_mqtt_connect(&c), FS38_ERR_PEER);
         assert_false(fs38_mqtt_connected(&c));
         assert_non_null(strstr(fs38_mqtt_diag(&c)->msg, reason[rc]));
-        assert_int_equal(g_nev, 1);
-        assert_int_equal(g_ev_code, FS38_EV_MQTT_REFUSED);
-        assert_int_equal(g_ev_arg, FS38_ERR_PEER);
+        assert_int_equal(ts_ev.n, 1);
+        assert_int_equal(ts_ev.code, FS38_EV_MQTT_REFUSED);
+        assert_int_equal(ts_ev.arg, FS38_ERR_PEER);
         assert_string_equal(fs38_mqtt_connack_name(rc), reason[rc]);
     }
 }
@@ -765,10 +735,10 @@ static void publish_qos1_and_retry(void **state)
     /* a PUBACK for an id never sent is refused */
     static const uint8_t ack77[] = { 0x40, 0x02, 0x00, 0x77 };
     queue(&g_m, ack77, sizeof ack77);
-    g_nev = 0;
+    ts_ev.n = 0;
     assert_int_equal(fs38_mqtt_poll(&c, 10), FS38_ERR_PROTOCOL);
-    assert_int_equal(g_nev, 1);
-    assert_non_null(strstr(g_ev_detail, "unexpected PUBACK"));
+    assert_int_equal(ts_ev.n, 1);
+    assert_non_null(strstr(ts_ev.detail, "unexpected PUBACK"));
 
     /* QoS 0: one send, no wait; a payload larger than tx_buf goes out from the caller's buffer */
     cfg = base_cfg(sizeof g_rx);
@@ -804,10 +774,10 @@ static void subscribe_acks(void **state)
     /* 0x80: refused by the broker, an event, the client stays connected */
     static const uint8_t suback80[] = { 0x90, 0x03, 0x00, 0x02, 0x80 };
     react(&g_m, g_m.sends + 1, suback80, sizeof suback80);
-    g_nev = 0;
+    ts_ev.n = 0;
     assert_int_equal(fs38_mqtt_subscribe(&c, "secret/#", 8, 1, &granted), FS38_ERR_PEER);
-    assert_int_equal(g_nev, 1);
-    assert_int_equal(g_ev_arg, FS38_ERR_PEER);
+    assert_int_equal(ts_ev.n, 1);
+    assert_int_equal(ts_ev.arg, FS38_ERR_PEER);
     assert_true(fs38_mqtt_connected(&c));
     /* unsubscribe */
     static const uint8_t unsuback[] = { 0xb0, 0x02, 0x00, 0x03 };
@@ -890,7 +860,7 @@ static void stream_reassembly(void **state)
                 /* the QoS 1 message (id 2) was acknowledged once */
                 assert_int_equal(g_m.out_len, 4);
                 assert_int_equal(g_m.out[3], 2);
-                assert_int_equal(g_nev, 0);
+                assert_int_equal(ts_ev.n, 0);
             }
         }
     }
@@ -907,7 +877,7 @@ static void oversized_refused(void **state)
     queue(&g_m, head, sizeof head);                                     /* the rest never comes */
     assert_int_equal(fs38_mqtt_poll(&c, 10), FS38_ERR_PROTOCOL);
     assert_non_null(strstr(fs38_mqtt_diag(&c)->msg, "exceeds the maximum of 64"));
-    assert_int_equal(g_nev, 1);
+    assert_int_equal(ts_ev.n, 1);
     assert_int_equal(g_nmsg, 0);
     /* exactly rx_cap bytes is fine */
     cfg = base_cfg(64);
@@ -947,7 +917,7 @@ static void keepalive_and_loss(void **state)
     assert_int_equal(g_m.out_len, 4);
     assert_true(g_m.now - t0 >= 3000 + 1000 + 2000);
     assert_true(g_m.now - t0 <= 3000 + 1000 + 2000 + 1000);
-    assert_int_equal(g_nev, 0); /* lost, not refused */
+    assert_int_equal(ts_ev.n, 0); /* lost, not refused */
 
     /* a PINGRESP nobody asked for is refused */
     cfg = base_cfg(sizeof g_rx);
@@ -959,7 +929,7 @@ static void keepalive_and_loss(void **state)
     connect_client(&c, &cfg);
     queue(&g_m, k_connack_ok, sizeof k_connack_ok);
     assert_int_equal(fs38_mqtt_poll(&c, 10), FS38_ERR_PROTOCOL);
-    assert_non_null(strstr(g_ev_detail, "unexpected CONNACK"));
+    assert_non_null(strstr(ts_ev.detail, "unexpected CONNACK"));
 }
 
 static void transport_failures(void **state)
@@ -973,7 +943,7 @@ static void transport_failures(void **state)
     assert_non_null(strstr(fs38_mqtt_diag(&c)->msg, "closed"));
     assert_false(fs38_mqtt_connected(&c));
     assert_int_equal(fs38_mqtt_publish(&c, "a", 1, NULL, 0, 0), FS38_ERR_STATE);
-    assert_int_equal(g_nev, 0);
+    assert_int_equal(ts_ev.n, 0);
     /* the peer goes away while we wait for a PUBACK */
     cfg = base_cfg(sizeof g_rx);
     connect_client(&c, &cfg);
@@ -990,23 +960,26 @@ static void transport_failures(void **state)
     assert_int_equal(fs38_mqtt_disconnect(NULL), FS38_OK);
 }
 
+/* a test with the event recorder around it */
+#define EV_TEST(f) cmocka_unit_test_setup_teardown(f, ts_events_setup, ts_events_teardown)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(encode_vectors, setup, teardown),
-        cmocka_unit_test_setup_teardown(remaining_length_table, setup, teardown),
-        cmocka_unit_test_setup_teardown(decode_round_trip, setup, teardown),
-        cmocka_unit_test_setup_teardown(decode_refuses_malformed, setup, teardown),
-        cmocka_unit_test_setup_teardown(client_refuses_malformed, setup, teardown),
-        cmocka_unit_test_setup_teardown(topics, setup, teardown),
-        cmocka_unit_test_setup_teardown(connect_handshake, setup, teardown),
-        cmocka_unit_test_setup_teardown(connack_refusals, setup, teardown),
-        cmocka_unit_test_setup_teardown(publish_qos1_and_retry, setup, teardown),
-        cmocka_unit_test_setup_teardown(subscribe_acks, setup, teardown),
-        cmocka_unit_test_setup_teardown(stream_reassembly, setup, teardown),
-        cmocka_unit_test_setup_teardown(oversized_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(keepalive_and_loss, setup, teardown),
-        cmocka_unit_test_setup_teardown(transport_failures, setup, teardown),
+        EV_TEST(encode_vectors),
+        EV_TEST(remaining_length_table),
+        EV_TEST(decode_round_trip),
+        EV_TEST(decode_refuses_malformed),
+        EV_TEST(client_refuses_malformed),
+        EV_TEST(topics),
+        EV_TEST(connect_handshake),
+        EV_TEST(connack_refusals),
+        EV_TEST(publish_qos1_and_retry),
+        EV_TEST(subscribe_acks),
+        EV_TEST(stream_reassembly),
+        EV_TEST(oversized_refused),
+        EV_TEST(keepalive_and_loss),
+        EV_TEST(transport_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
