@@ -32,6 +32,17 @@ if(TARGET fs38_tool AND FS38_BASH)
       list(APPEND _fs38_cli_env FS38_PYTHON=${FS38_SYSTEM_PYTHON})
     endif()
   endif()
+  # the firmware assessor (fs38 audit): fixtures in tests/audit, the public vectors of
+  # shared/vectors/audit beside the clone (read in place, never copied into the repository)
+  list(APPEND _fs38_cli_tests audit)
+  foreach(_d ${CMAKE_SOURCE_DIR}/../shared/vectors/audit ${CMAKE_SOURCE_DIR}/../../shared/vectors/audit)
+    if(NOT _fs38_audit_shared AND IS_DIRECTORY ${_d})
+      get_filename_component(_fs38_audit_shared ${_d} ABSOLUTE)
+    endif()
+  endforeach()
+  if(_fs38_audit_shared)
+    list(APPEND _fs38_cli_env FS38_AUDIT_SHARED=${_fs38_audit_shared})
+  endif()
   foreach(t ${_fs38_cli_tests})
     add_test(NAME cli_${t}
              COMMAND ${CMAKE_COMMAND} -E env ${_fs38_cli_env}

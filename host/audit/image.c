@@ -423,6 +423,22 @@ static int open_archive(aud_image *img, const char *target, char *err, size_t er
             memcpy(buf + len, blk, (size_t)got);
             len += (size_t)got;
         }
+        /* holes of a sparse member are not returned by libarchive: they count as read all the
+         * same (a 1 TiB sparse member is as much a bomb as 1 TiB of compressed zeros) */
+        if ((uint64_t)declared > (uint64_t)len && !big) {
+            if (!count_bytes(img, (uint64_t)declared - len, err, errlen)) {
+                free(buf);
+                char tmp[256];
+                snprintf(tmp, sizeof tmp, "%s", err);
+                seterr(err, errlen, "%s: member %s (declared %lld bytes): %s", target, path, (long long)declared, tmp);
+                goto out;
+            }
+            if ((uint64_t)declared > img->lim.max_file) {
+                big = true;
+                free(buf);
+                buf = NULL;
+            }
+        }
         if (big) {
             e->too_big = true;
             e->size = (uint64_t)declared;
@@ -862,6 +878,11 @@ static int open_ext(aud_image *img, const char *target, char *err, size_t errlen
     return rc;
 }
 
+static int cmp_entry(const void *a, const void *b)
+{
+    return strcmp(((const aud_entry *)a)->path, ((const aud_entry *)b)->path);
+}
+
 /* ---- open / close ---------------------------------------------------------------------------- */
 
 int aud_image_open(const char *target, const aud_limits *lim, aud_image **out, char *err, size_t errlen)
@@ -913,6 +934,14 @@ int aud_image_open(const char *target, const aud_limits *lim, aud_image **out, c
         } else {
             img->fmt = AUD_FMT_ARCHIVE;
             rc = open_archive(img, target, err, errlen);
+        }
+    }
+    if (rc == 0 && img->n) {
+        /* path order, whatever order the source listed them in: every reader gives the same view */
+        qsort(img->e, img->n, sizeof *img->e, cmp_entry);
+        if (rehash(img, img->nslot) != 0) {
+            seterr(err, errlen, "out of memory");
+            rc = -1;
         }
     }
     if (rc != 0) {

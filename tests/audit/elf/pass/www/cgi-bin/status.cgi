@@ -1,0 +1,5 @@
+#!/bin/sh
+echo "Content-Type: text/plain"
+echo
+# no eval of request data here
+uptime
