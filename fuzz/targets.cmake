@@ -14,3 +14,4 @@ fs38_fuzz_target(fuzz_update fuzz_update.c LIBS fs38_host) # the update agent's 
 fs38_fuzz_target(fuzz_store fuzz_store.c)       # input = corrupted flash image of the sealed store's region
 fs38_fuzz_target(fuzz_eat fuzz_eat.c)           # attestation token / decommissioning receipt verifiers and claims parsers
 fs38_fuzz_target(fuzz_log fuzz_log.c)           # security-log batches: parser, verifier (tamper naming), show rendering
+fs38_fuzz_target(fuzz_audit_image fuzz_audit_image.c LIBS fs38_audit) # fs38 audit: image readers (tar/cpio/squashfs/ext), path resolution, checks' parsers
