@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * check_stubs.c — controls without a check in this version: boot artefacts beyond the kernel
- * configuration (SUIT, FIT, MCUboot, GRUB) and update clients (control 3). They add nothing, so
- * aud_report_finish leaves them UNKNOWN ("not assessed by this version"), never PASS.
+ * check_stubs.c — boot artefacts beyond the kernel configuration's module signing (SUIT
+ * envelopes, U-Boot FIT signature nodes, MCUboot TLVs, GRUB check_signatures) have no check in
+ * this version: control 2 stays UNKNOWN unless a kernel configuration was found
+ * (check_services.c), never PASS for lack of evidence.
  */
 #include "audit.h"
 void aud_check_boot(aud_ctx *ctx) { (void)ctx; }
-void aud_check_update(aud_ctx *ctx) { (void)ctx; }
