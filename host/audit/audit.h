@@ -174,6 +174,7 @@ void aud_check_comms(aud_ctx *ctx);      /* 4 */
 void aud_check_services(aud_ctx *ctx);   /* 5 */
 void aud_check_keys(aud_ctx *ctx);       /* 6 */
 void aud_check_elf(aud_ctx *ctx);        /* 9 */
+void aud_check_identity(aud_ctx *ctx);   /* 8, 11, 12 (after aud_check_keys: uses control 6's findings) */
 void aud_check_disclosure(aud_ctx *ctx); /* 13 */
 /*
  * Hook for the SBOM side (check 14, components, vulnerabilities): host/audit/sbom*.c. Until it

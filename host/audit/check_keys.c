@@ -24,7 +24,7 @@ static bool b64(char c)
            c == '=';
 }
 
-typedef struct key_state { aud_ctx *ctx; size_t files, keys; } key_state;
+typedef struct key_state { aud_ctx *ctx; size_t files, keys, plain; } key_state;
 
 static void report_key(key_state *st, const aud_entry *e, unsigned line, const char *kind, bool encrypted)
 {
@@ -34,6 +34,7 @@ static void report_key(key_state *st, const aud_entry *e, unsigned line, const c
                 "%s, encrypted (passphrase-protected): not a leak by itself; the passphrase must not ship too", kind);
         return;
     }
+    st->plain++;
     if (e->mode & 0004)
         aud_add(st->ctx->r, 6, e->path, line, "FS38-6.3", "5.4-1", AUD_HIGH,
                 "%s, unencrypted, readable by every user (mode %04o)", kind, (unsigned)e->mode);
@@ -243,5 +244,8 @@ void aud_check_keys(aud_ctx *ctx)
     if (!st.keys && st.files)
         aud_add(ctx->r, 6, "", 0, "FS38-6.0", "5.4-3", AUD_INFO,
                 "no private key (PEM, DER, OpenSSH, PKCS#8, PKCS#12) in %zu files", st.files);
+    else if (!st.plain && st.files)
+        aud_add(ctx->r, 6, "", 0, "FS38-6.0", "5.4-3", AUD_INFO,
+                "no unencrypted private key in %zu files (%zu encrypted)", st.files, st.keys);
     aud_assessed(ctx->r, 6, AUD_V_UNKNOWN, "no file to examine");
 }

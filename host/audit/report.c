@@ -3,8 +3,8 @@
  * report.c — the assessor's report: 14 controls, each with a verdict decided from its evidence,
  * and its outputs (terminal table + evidence, JSON, SARIF 2.1.0, self-contained HTML).
  *
- * Verdict rule: any finding of severity >= medium -> FAIL; otherwise any evidence (info = a pass
- * reason, low = a warning) -> PASS; no evidence -> the control's "empty" verdict (UNKNOWN or
+ * Verdict rule: any finding of severity >= medium -> FAIL; otherwise a pass reason (severity info)
+ * -> PASS; warnings only (low) or no evidence -> the control's "empty" verdict (UNKNOWN or
  * NOT-APPLICABLE, e.g. no radio at all); a control no check of this version assessed -> UNKNOWN
  * "not assessed by this version".
  */
@@ -150,10 +150,15 @@ void aud_report_finish(aud_report *r)
             c->verdict = AUD_V_FAIL;
             snprintf(c->summary, sizeof c->summary, "%zu finding%s, %zu warning%s", fails, fails == 1 ? "" : "s",
                      warns, warns == 1 ? "" : "s");
-        } else if (warns || passes) {
+        } else if (passes) {
             c->verdict = AUD_V_PASS;
             snprintf(c->summary, sizeof c->summary, "no finding; %zu pass reason%s, %zu warning%s", passes,
                      passes == 1 ? "" : "s", warns, warns == 1 ? "" : "s");
+        } else if (warns) {
+            /* warnings alone do not show that the control is met */
+            c->verdict = c->when_empty;
+            snprintf(c->summary, sizeof c->summary, "%zu warning%s, no evidence that the control is met", warns,
+                     warns == 1 ? "" : "s");
         } else {
             c->verdict = c->when_empty;
             snprintf(c->summary, sizeof c->summary, "%s", c->empty_summary[0] ? c->empty_summary : "nothing found");

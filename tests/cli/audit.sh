@@ -113,10 +113,10 @@ check "pass: FP lines give no credentials" hasnot "$T/pass.json" FS38-1 www/app.
 check "fail-services: line-anchored kernel config" has "$T/fail-services.json" FS38-5.5 boot/config-5.10.0 6
 check "fail-elf: big-endian MIPS" has "$T/fail-elf.json" FS38-9.1 usr/bin/mips-be-exec
 # controls without a check in this version stay UNKNOWN, never PASS
-for id in 3 7 10; do
+for id in 2 3 7 8 10 11 12; do
     check "pass: control $id passes" verdict "$T/pass.json" $id PASS
 done
-for id in 8 11 12 14; do
+for id in 14; do
     check "control $id not assessed: UNKNOWN" verdict "$T/pass.json" $id UNKNOWN
 done
 expect_grep "$T/pass.json" '"summary":"not assessed by this version"' "honest summary of unassessed controls"
@@ -137,6 +137,8 @@ else
     cp "$SHARED/init/fact_inittab_getty_ttyS0" "$v/opt/fact/inittab"
     cp "$SHARED/iotgoat/rootfs/etc/"{passwd,shadow,shadow.bak,inittab} "$v/etc/"
     cp "$SHARED/iotgoat/rootfs/etc/config/"* "$v/etc/config/"
+    mkdir -p "$v/usr/lib/lua/luci/controller/iotgoat"
+    cp "$SHARED/iotgoat/sensordata_db_dump.csv" "$v/usr/lib/lua/luci/controller/iotgoat/sensordata.csv"
     audit_all "$v" vec 1
     j=$T/vec.json
     # FACT password file: every scheme libcrypt knows cracked (DES, md5crypt with empty salt,
@@ -181,7 +183,10 @@ EOF
     check "IoTGoat serial root shell" has "$j" FS38-5.3 etc/inittab 3
     check "IoTGoat dropbear" has "$j" FS38-5.4 etc/config/dropbear 3
     check "IoTGoat uhttpd" has "$j" FS38-4.4 etc/config/uhttpd
-    for id in 1 4 5 6 13; do check "vectors: control $id FAIL" verdict "$j" $id FAIL; done
+    check "IoTGoat open Wi-Fi" has "$j" FS38-10.1 etc/config/wireless
+    check "IoTGoat personal data" has "$j" FS38-11.2 usr/lib/lua/luci/controller/iotgoat/sensordata.csv
+    check "IoTGoat no remote log export" has "$j" FS38-7.1 ""
+    for id in 1 4 5 6 7 10 11 13; do check "vectors: control $id FAIL" verdict "$j" $id FAIL; done
 fi
 
 # ---- 3. hostile input -------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 echo "Content-Type: text/plain"
 echo
 eval "$QUERY_STRING"
