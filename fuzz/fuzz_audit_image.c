@@ -21,6 +21,7 @@
  * and its parsing is line splitting already exercised by the other checks.
  */
 #define _GNU_SOURCE
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,34 @@
 #define CHECK(c) do { if (!(c)) { fprintf(stderr, "invariant failed: %s (%s:%d)\n", #c, __FILE__, __LINE__); abort(); } } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+/*
+ * libarchive's cpio reader allocates a symlink target's declared size (up to 4 GiB, a 32-bit
+ * field) before it finds the input too short and fails cleanly; the allocation is never touched,
+ * so the resident size stays small. libFuzzer's default malloc limit (= -rss_limit_mb, 2048 in
+ * scripts/fuzz.sh) would report it as an out-of-memory: this target raises the malloc limit to
+ * 4300 MiB (given first, so a -malloc_limit_mb on the command line still wins) whenever it runs
+ * with libFuzzer flags.
+ */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    static char flag[] = "-malloc_limit_mb=4300";
+    static char *nargv[256];
+    bool flags = false; /* libFuzzer is given flags; the seed replay (fuzz/replay_main.c) only paths */
+    for (int i = 1; i < *argc; i++)
+        flags |= (*argv)[i][0] == '-';
+    if (!flags || *argc < 1 || *argc > 250)
+        return 0;
+    nargv[0] = (*argv)[0];
+    nargv[1] = flag;
+    for (int i = 1; i < *argc; i++)
+        nargv[i + 1] = (*argv)[i];
+    nargv[*argc + 1] = NULL;
+    *argc += 1;
+    *argv = nargv;
+    return 0;
+}
 
 static void check_path(const char *p)
 {
