@@ -50,6 +50,8 @@ if(TARGET fs38_tool AND FS38_BASH)
              WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
     set_tests_properties(cli_${t} PROPERTIES LABELS cli TIMEOUT 120)
   endforeach()
+  # cli_audit builds ~60 images and decompresses two 1.1 GiB bombs: ~50 s alone on 2 cores
+  set_tests_properties(cli_audit PROPERTIES TIMEOUT 400)
 
   if(FS38_SYSTEM_PYTHON)
     foreach(part verify-fs38 fs38-verifies)
