@@ -3,6 +3,8 @@
 
   mkimg.py cpio ROOT OUT        newc cpio archive of the tree ROOT (no cpio binary needed)
   mkimg.py elf DIR              synthetic ELF files (32/64-bit, both byte orders) under DIR
+  mkimg.py boot DIR fail|pass    boot artefacts under DIR: a U-Boot FIT image and control device
+                                tree (flattened device trees), an MCUboot image
   mkimg.py bomb OUT MIB          a tar.gz with MIB MiB of zeros in one member
   mkimg.py hostile OUT          a hostile tar: ../ and absolute names, a device node, links out
                                 of the root, a link loop, a hard link to a missing member
@@ -145,6 +147,62 @@ def hostile(out):
         reg("www/cgi-bin/x.cgi", b"#!/bin/sh\n")
 
 
+def fdt(tree):
+    """A flattened device tree blob (version 17) of tree: {name: subtree or bytes property}."""
+    strings = b""
+    offs = {}
+    def soff(name):
+        nonlocal strings
+        if name not in offs:
+            offs[name] = len(strings)
+            strings += name.encode() + b"\0"
+        return offs[name]
+    def node(name, t):
+        nb = name.encode() + b"\0"
+        out = struct.pack(">I", 1) + nb + b"\0" * ((4 - len(nb) % 4) % 4)
+        for k, v in t.items():
+            if isinstance(v, bytes):
+                out += struct.pack(">III", 3, len(v), soff(k)) + v + b"\0" * ((4 - len(v) % 4) % 4)
+        for k, v in t.items():
+            if isinstance(v, dict):
+                out += node(k, v)
+        return out + struct.pack(">I", 2)
+    st = node("", tree) + struct.pack(">I", 9)
+    rsv = b"\0" * 16
+    off_rsv = 40
+    off_st = off_rsv + len(rsv)
+    off_str = off_st + len(st)
+    total = off_str + len(strings)
+    hdr = struct.pack(">10I", 0xD00DFEED, total, off_st, off_str, off_rsv, 17, 16, 0, len(strings), len(st))
+    return hdr + rsv + st + strings
+
+
+def mcuboot(signed):
+    body = b"\x00" * 64
+    hdr = struct.pack("<IIHHIIBBHI", 0x96F3B83D, 0, 32, 0, len(body), 0, 1, 0, 0, 0).ljust(32, b"\0")
+    tlvs = struct.pack("<HH", 0x10, 32) + b"\x11" * 32
+    if signed:
+        tlvs += struct.pack("<HH", 0x22, 72) + b"\x22" * 72
+    return hdr + body + struct.pack("<HH", 0x6907, 4 + len(tlvs)) + tlvs
+
+
+def boot(d, side):
+    signed = side == "pass"
+    os.makedirs(os.path.join(d, "boot"), exist_ok=True)
+    cfg = {"description": b"conf\0", "kernel": b"kernel-1\0"}
+    if signed:
+        cfg["signature-1"] = {"algo": b"sha256,rsa2048\0", "key-name-hint": b"dev\0"}
+    fit = {"description": b"fit\0", "images": {"kernel-1": {"data": b"\0" * 64, "type": b"kernel\0"}},
+           "configurations": {"default": b"conf-1\0", "conf-1": cfg}}
+    key = {"algo": b"sha256,rsa2048\0", "rsa,num-bits": struct.pack(">I", 2048)}
+    if signed:
+        key["required"] = b"conf\0"
+    ctl = {"model": b"board\0", "signature": {"key-dev": key}}
+    for name, data in (("boot/fitImage", fdt(fit)), ("boot/u-boot.dtb", fdt(ctl)), ("boot/app.mcuboot.bin", mcuboot(signed))):
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data)
+
+
 class Zeros:
     def __init__(self, n):
         self.n = n
@@ -169,6 +227,8 @@ if __name__ == "__main__":
         cpio(sys.argv[2], sys.argv[3])
     elif cmd == "elf":
         elves(sys.argv[2])
+    elif cmd == "boot":
+        boot(sys.argv[2], sys.argv[3])
     elif cmd == "bomb":
         bomb(sys.argv[2], int(sys.argv[3]))
     elif cmd == "hostile":

@@ -80,6 +80,7 @@ for dir in "$FIX"/*/; do
     root=$T/fail-$c
     cp -a "$dir/fail" "$root"
     apply_modes "$c" fail "$root"
+    [ "$c" = boot ] && "$PY" "$FIX/mkimg.py" boot "$root" fail
     if [ "$c" = elf ]; then
         "$PY" "$FIX/mkimg.py" elf "$root" weak
         mkdir -p "$root/usr/bin"
@@ -94,6 +95,7 @@ for dir in "$FIX"/*/; do
     fi
 done
 "$PY" "$FIX/mkimg.py" elf "$T/pass" hardened
+"$PY" "$FIX/mkimg.py" boot "$T/pass" pass
 cat >"$T/strong.c" <<'EOF'
 #include <stdio.h>
 #include <string.h>
@@ -111,6 +113,9 @@ check "pass: masked telnet unit not reported" hasnot "$T/pass.json" FS38-5.1 lib
 check "pass: certificate not a key" hasnot "$T/pass.json" FS38-6 etc/ssl/certs/device.pem
 check "pass: FP lines give no credentials" hasnot "$T/pass.json" FS38-1 www/app.js
 check "fail-services: line-anchored kernel config" has "$T/fail-services.json" FS38-5.5 boot/config-5.10.0 6
+check "pass: signed FIT" has "$T/pass.json" FS38-2.3 boot/fitImage
+check "pass: required U-Boot key" has "$T/pass.json" FS38-2.3 boot/u-boot.dtb
+check "pass: signed MCUboot image" has "$T/pass.json" FS38-2.4 boot/app.mcuboot.bin
 check "fail-elf: big-endian MIPS" has "$T/fail-elf.json" FS38-9.1 usr/bin/mips-be-exec
 # controls without a check in this version stay UNKNOWN, never PASS
 for id in 2 3 7 8 10 11 12; do
