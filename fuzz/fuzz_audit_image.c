@@ -2,9 +2,9 @@
 /*
  * fuzz_audit_image.c — libFuzzer target for the firmware assessor's image readers (host/audit:
  * libarchive tar/cpio with every compression filter, libsquashfs, libext2fs, the in-image path
- * resolution) and the checks' parsers (ELF headers, PEM/DER keys, inittab, init scripts and
- * systemd units, kernel configuration, service configurations, security.txt, os-release) and
- * report outputs.
+ * resolution) and the checks' parsers (ELF headers, PEM/DER keys, device trees / FIT, MCUboot
+ * TLVs, inittab, init scripts and systemd units, kernel configuration, service, Wi-Fi, logging
+ * and update configurations, security.txt, os-release) and report outputs.
  *
  * Input: the bytes of an image, handed to aud_image_open through a memfd (/proc/self/fd/N:
  * nothing touches the disk); the format is detected by magic as in `fs38 audit`. Seeds in
@@ -127,8 +127,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     aud_report r;
     aud_report_init(&r, "fuzz", "0", "2026-01-01");
     aud_ctx ctx = { .img = img, .r = &r };
-    aud_check_keys(&ctx);
+    aud_check_boot(&ctx);
+    aud_check_update(&ctx);
     aud_check_services(&ctx);
+    aud_check_keys(&ctx);
+    aud_check_identity(&ctx);
     aud_check_elf(&ctx);
     aud_check_disclosure(&ctx);
     aud_report_finish(&r);
