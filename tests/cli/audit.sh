@@ -257,6 +257,15 @@ CHECKS=$((CHECKS + 1))
 [ "$(grep -Ec '^(1[0-4]|[1-9]) ' "$T/out")" -eq 14 ] || fail "table: 14 rows"
 expect_grep "$T/out" '^evidence:' "table then evidence"
 expect_no_grep "$T/err" '\[#' "no progress bar when stderr is not a terminal"
+CHECKS=$((CHECKS + 1))
+if command -v script >/dev/null; then
+    # stderr on a terminal (util-linux script): the progress bar appears there, stdout unchanged
+    script -qec "'$FS38' audit '$root' --date $DATE >'$T/tty.out'" /dev/null >"$T/tty.err" 2>&1
+    grep -q '\[###' "$T/tty.err" || fail "progress bar on a terminal"
+    cmp -s "$T/tty.out" "$T/out" || fail "progress bar changed stdout"
+else
+    fail "util-linux script not found"
+fi
 expect_rc 2 "--cve-feed missing file" "$FS38" audit "$root" --cve-feed "$T/nope.json"
 expect_rc 1 "--sarif and --html" "$FS38" audit "$root" --date $DATE --sarif "$T/r.sarif" --html "$T/r.html"
 CHECKS=$((CHECKS + 1))
