@@ -45,28 +45,36 @@ static const char *trim(const char *l, size_t *n)
     return l;
 }
 
-/* "name=value" / "name: value" / "name value" with a literal (no $, no <...>) of >= 16 characters */
-static bool literal_secret(const char *l, size_t n, const char *name)
+/* A "KEY=value" / "KEY: value" line (quotes and blanks allowed around both) whose KEY is one of
+ * the secret names (any case) and whose value is a literal (no $, <, %, {) of >= 16 characters.
+ * One pass over the line: only the separators are looked at. */
+static bool literal_secret(const char *l, size_t n)
 {
-    size_t k = strlen(name);
-    for (size_t i = 0; i + k < n; i++) {
-        if (strncasecmp(l + i, name, k) != 0 || (i > 0 && (l[i - 1] == '_' || (l[i - 1] >= 'a' && l[i - 1] <= 'z'))))
+    static const char *const names[] = { "token", "api_key", "apikey", "secret_key", "aws_secret_access_key",
+                                         "client_secret", "access_token", "auth_token" };
+    for (size_t i = 1; i < n; i++) {
+        if (l[i] != '=' && l[i] != ':')
             continue;
-        const char *p = l + i + k;
-        const char *end = l + n;
-        while (p < end && (*p == ' ' || *p == '"' || *p == '\''))
-            p++;
-        if (p >= end || (*p != '=' && *p != ':'))
+        size_t ke = i;
+        while (ke > 0 && (l[ke - 1] == ' ' || l[ke - 1] == '"' || l[ke - 1] == '\''))
+            ke--;
+        size_t ks = ke;
+        while (ks > 0 && ((l[ks - 1] >= 'a' && l[ks - 1] <= 'z') || (l[ks - 1] >= 'A' && l[ks - 1] <= 'Z') ||
+                          (l[ks - 1] >= '0' && l[ks - 1] <= '9') || l[ks - 1] == '_' || l[ks - 1] == '-'))
+            ks--;
+        bool named = false;
+        for (size_t k = 0; k < sizeof names / sizeof names[0] && !named; k++)
+            named = strlen(names[k]) == ke - ks && strncasecmp(l + ks, names[k], ke - ks) == 0;
+        if (!named)
             continue;
-        p++;
+        const char *p = l + i + 1, *end = l + n;
         while (p < end && (*p == ' ' || *p == '"' || *p == '\''))
             p++;
         size_t len = 0;
         while (p + len < end && p[len] != '"' && p[len] != '\'' && p[len] != ' ' && p[len] != ',' && p[len] != ';')
             len++;
-        if (len < 16 || memchr(p, '$', len) || memchr(p, '<', len) || memchr(p, '%', len) || memchr(p, '{', len))
-            continue;
-        return true;
+        if (len >= 16 && !memchr(p, '$', len) && !memchr(p, '<', len) && !memchr(p, '%', len) && !memchr(p, '{', len))
+            return true;
     }
     return false;
 }
@@ -148,9 +156,7 @@ void aud_check_identity(aud_ctx *ctx)
             l = trim(l, &n);
             if (!n || l[0] == '#')
                 continue;
-            if (literal_secret(l, n, "token") || literal_secret(l, n, "api_key") || literal_secret(l, n, "apikey") ||
-                literal_secret(l, n, "secret_key") || literal_secret(l, n, "aws_secret_access_key") ||
-                literal_secret(l, n, "client_secret"))
+            if (literal_secret(l, n))
                 aud_add(r, 8, p, it.no, "FS38-8.2", "5.4-4", AUD_HIGH,
                         "hard-coded token or secret (the same on every unit); value not shown");
             if (script) {
@@ -159,9 +165,9 @@ void aud_check_identity(aud_ctx *ctx)
                     aud_add(r, 1, p, it.no, "FS38-1.6", "5.1-1", AUD_HIGH,
                             "literal password set by a script (the same on every unit); value not shown");
                 bool sends = has(l, n, "curl") || has(l, n, "wget") || has(l, n, "nc ");
-                bool ident = has_ci(l, n, "mac") || has_ci(l, n, "imei") || has_ci(l, n, "serial") ||
+                bool ident = sends && (has_ci(l, n, "mac") || has_ci(l, n, "imei") || has_ci(l, n, "serial") ||
                              has(l, n, "/address") || has_ci(l, n, "latitude") || has_ci(l, n, "gps") ||
-                             has_ci(l, n, "clients") || has(l, n, "iccid");
+                             has_ci(l, n, "clients") || has(l, n, "iccid"));
                 if (sends && ident) {
                     telemetry++;
                     if (has(l, n, "http://"))

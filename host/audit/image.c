@@ -37,6 +37,8 @@ struct aud_image {
     uint64_t total;     /* uncompressed bytes read */
     /* directory */
     int rootfd;
+    int dirfd;                          /* the last directory a file was read from ... */
+    char dirpath[AUD_PATH_MAX + 1];     /* ... and its path */
     /* squashfs */
     sqfs_file_t *sq_file;
     sqfs_compressor_t *sq_cmp;
@@ -581,26 +583,40 @@ static int open_dir(aud_image *img, const char *target, char *err, size_t errlen
     return rc;
 }
 
-/* Open path inside the directory image one component at a time, never following a link. */
+/* Open path inside the directory image one component at a time, never following a link. The
+ * last directory opened is kept (entries are read in path order, so most reads reuse it). */
 static int dir_open_file(aud_image *img, const char *path)
 {
-    int fd = dup(img->rootfd);
-    if (fd < 0)
-        return -1;
     char tmp[AUD_PATH_MAX + 1];
     snprintf(tmp, sizeof tmp, "%s", path);
-    char *save = NULL;
-    char *c = strtok_r(tmp, "/", &save);
-    while (c) {
-        char *next = strtok_r(NULL, "/", &save);
-        int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (next ? O_DIRECTORY : O_NONBLOCK);
-        int nfd = openat(fd, c, flags);
-        close(fd);
-        if (nfd < 0)
+    char *slash = strrchr(tmp, '/');
+    const char *base = slash ? slash + 1 : tmp;
+    if (slash)
+        *slash = '\0';
+    const char *dir = slash ? tmp : "";
+    if (img->dirfd < 0 || strcmp(img->dirpath, dir) != 0) {
+        if (img->dirfd >= 0)
+            close(img->dirfd);
+        img->dirfd = -1;
+        int fd = dup(img->rootfd);
+        if (fd < 0)
             return -1;
-        fd = nfd;
-        c = next;
+        char walk[AUD_PATH_MAX + 1];
+        snprintf(walk, sizeof walk, "%s", dir);
+        char *save = NULL;
+        for (char *c = strtok_r(walk, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+            int nfd = openat(fd, c, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_DIRECTORY);
+            close(fd);
+            if (nfd < 0)
+                return -1;
+            fd = nfd;
+        }
+        img->dirfd = fd;
+        snprintf(img->dirpath, sizeof img->dirpath, "%s", dir);
     }
+    int fd = openat(img->dirfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return -1;
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
@@ -894,6 +910,7 @@ int aud_image_open(const char *target, const aud_limits *lim, aud_image **out, c
         return -1;
     }
     img->rootfd = -1;
+    img->dirfd = -1;
     img->lim.max_file = lim && lim->max_file ? lim->max_file : AUD_DEFAULT_MAX_FILE;
     img->lim.max_total = lim && lim->max_total ? lim->max_total : AUD_DEFAULT_MAX_TOTAL;
     img->lim.max_entries = lim && lim->max_entries ? lim->max_entries : AUD_DEFAULT_MAX_ENTRIES;
@@ -967,6 +984,8 @@ void aud_image_close(aud_image *img)
     free(img->notes);
     if (img->rootfd >= 0)
         close(img->rootfd);
+    if (img->dirfd >= 0)
+        close(img->dirfd);
     if (img->sq_root)
         sqfs_dir_tree_destroy(img->sq_root);
     if (img->sq_data)
