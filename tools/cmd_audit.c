@@ -152,6 +152,8 @@ int cmd_audit(int argc, char **argv)
         host_out_abort(&out);
         return HOST_EXIT_USAGE;
     }
+    if (n_feeds && !aud_sbom_hook)
+        host_err("audit: warning: --cve-feed given, but this build has no component/CVE matching (control 14 stays UNKNOWN)");
     for (size_t i = 0; i < aud_image_note_count(img); i++)
         host_err("audit: warning: %s", aud_image_note(img, i));
 
