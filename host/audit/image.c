@@ -1114,6 +1114,9 @@ out:
     return res;
 }
 
+static int read_backend(aud_image *img, const aud_entry *e, uint64_t max, uint8_t **buf, size_t *len, char *why,
+                        size_t whylen);
+
 int aud_image_read(aud_image *img, const aud_entry *e, size_t max, uint8_t **buf, size_t *len, char *why,
                    size_t whylen)
 {
@@ -1132,6 +1135,38 @@ int aud_image_read(aud_image *img, const aud_entry *e, size_t max, uint8_t **buf
         seterr(why, whylen, "larger than the per-file limit (%llu bytes)", (unsigned long long)img->lim.max_file);
         return -1;
     }
+    /* squashfs / ext: a file of at most 4 MiB is decompressed once and kept (the checks read most
+     * files several times); larger ones are read on demand */
+    if ((img->fmt == AUD_FMT_SQUASHFS || img->fmt == AUD_FMT_EXT) && !e->data && e->size <= (4u << 20) &&
+        e >= img->e && e < img->e + img->n) {
+        uint8_t *all;
+        size_t alen;
+        if (read_backend(img, e, e->size, &all, &alen, why, whylen) != 0)
+            return -1;
+        aud_entry *me = &img->e[e - img->e];
+        me->data = all;
+        me->size = alen;
+    }
+    if (e->data) {
+        size_t n = (size_t)(e->size < max ? e->size : max);
+        uint8_t *c = malloc(n + 1);
+        if (!c) {
+            seterr(why, whylen, "out of memory");
+            return -1;
+        }
+        memcpy(c, e->data, n);
+        c[n] = 0;
+        *buf = c;
+        *len = n;
+        return 0;
+    }
+    return read_backend(img, e, max, buf, len, why, whylen);
+}
+
+/* Read at most max bytes of regular file e from the backend into a new NUL-terminated buffer. */
+static int read_backend(aud_image *img, const aud_entry *e, uint64_t max, uint8_t **buf, size_t *len, char *why,
+                        size_t whylen)
+{
     uint64_t want = e->size < max ? e->size : max;
     uint8_t *b = malloc((size_t)want + 1);
     if (!b) {
