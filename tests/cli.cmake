@@ -35,6 +35,17 @@ if(TARGET fs38_tool AND FS38_BASH)
       list(APPEND _fs38_cli_env FS38_PYTHON=${FS38_SYSTEM_PYTHON})
     endif()
   endif()
+  # the firmware assessor (fs38 audit): fixtures in tests/audit, the public vectors of
+  # shared/vectors/audit beside the clone (read in place, never copied into the repository)
+  list(APPEND _fs38_cli_tests audit)
+  foreach(_d ${CMAKE_SOURCE_DIR}/../shared/vectors/audit ${CMAKE_SOURCE_DIR}/../../shared/vectors/audit)
+    if(NOT _fs38_audit_shared AND IS_DIRECTORY ${_d})
+      get_filename_component(_fs38_audit_shared ${_d} ABSOLUTE)
+    endif()
+  endforeach()
+  if(_fs38_audit_shared)
+    list(APPEND _fs38_cli_env FS38_AUDIT_SHARED=${_fs38_audit_shared})
+  endif()
   foreach(t ${_fs38_cli_tests})
     add_test(NAME cli_${t}
              COMMAND ${CMAKE_COMMAND} -E env ${_fs38_cli_env}
@@ -42,6 +53,8 @@ if(TARGET fs38_tool AND FS38_BASH)
              WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
     set_tests_properties(cli_${t} PROPERTIES LABELS cli TIMEOUT 120)
   endforeach()
+  # cli_audit builds ~60 images and decompresses two 1.1 GiB bombs: ~50 s alone on 2 cores
+  set_tests_properties(cli_audit PROPERTIES TIMEOUT 400)
 
   if(FS38_SYSTEM_PYTHON)
     foreach(part verify-fs38 fs38-verifies)

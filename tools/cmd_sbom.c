@@ -21,6 +21,7 @@
 #include "cmds.h"
 #include "fs38/boot.h"
 #include "host.h"
+#include "audit.h"
 #include "sbom.h"
 
 #define MAX_FEEDS 32
@@ -92,49 +93,29 @@ int cmd_sbom(int argc, char **argv)
         host_err("sbom: cannot read target %s: no such file or directory", target);
         return HOST_EXIT_USAGE;
     }
-    if (!S_ISDIR(st.st_mode)) {
-        host_err("sbom: target %s: not a directory (give the unpacked root filesystem)", target);
-        return HOST_EXIT_USAGE;
-    }
     /* check the output before the (long) scan */
     if (host_out_check(out, false) != 0)
         return HOST_EXIT_USAGE;
 
     char err[512] = "";
     sbom_feed *feed = NULL;
-    if (n_feeds) {
-        feed = sbom_feed_new();
-        if (!feed) {
-            host_err("sbom: out of memory");
-            return HOST_EXIT_USAGE;
-        }
-        for (size_t i = 0; i < n_feeds; i++) {
-            uint8_t *data;
-            size_t len;
-            if (host_read_file(feeds[i], HOST_FILE_MAX, &data, &len) != 0) {
-                sbom_feed_free(feed);
-                return HOST_EXIT_USAGE;
-            }
-            int r = sbom_feed_add(feed, feeds[i], data, len, err, sizeof err);
-            free(data);
-            if (r != 0) {
-                host_err("sbom: %s", err);
-                sbom_feed_free(feed);
-                return HOST_EXIT_USAGE;
-            }
-        }
+    if (sbom_feeds_load(feeds, n_feeds, &feed, err, sizeof err) != 0) {
+        host_err("sbom: %s", err);
+        return HOST_EXIT_USAGE;
     }
-
-    sbom_fs fs;
-    if (sbom_fs_dir_open(&fs, target, err, sizeof err) != 0) {
-        host_err("sbom: cannot read target %s", err);
+    /* a directory, a tar/cpio archive, a squashfs or an ext2/3/4 image, by magic (audit.h) */
+    aud_image *img = NULL;
+    if (aud_image_open(target, NULL, &img, err, sizeof err) != 0) {
+        host_err("sbom: cannot read target %s: %s", target, err);
         sbom_feed_free(feed);
         return HOST_EXIT_USAGE;
     }
+    sbom_fs fs;
+    sbom_fs_image(&fs, img);
     sbom_result res;
     sbom_options opt = { .no_banners = no_banners };
     rc = sbom_scan(&fs, feed, &opt, &res, err, sizeof err);
-    sbom_fs_dir_close(&fs);
+    aud_image_close(img);
     sbom_feed_free(feed);
     if (rc != 0) {
         host_err("sbom: reading %s: %s", target, err);

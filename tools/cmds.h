@@ -13,6 +13,7 @@ int cmd_attest(int argc, char **argv);
 int cmd_receipt(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_sbom(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 /* Usage text of one subcommand (to stdout for --help, to stderr after a usage error). */
 void usage_keygen(int to_stderr);
@@ -24,6 +25,7 @@ void usage_attest(int to_stderr);
 void usage_receipt(int to_stderr);
 void usage_log(int to_stderr);
 void usage_sbom(int to_stderr);
+void usage_audit(int to_stderr);
 
 /* cmd_ca.c: the CA side of `attest verify` and `receipt verify`. */
 #include <stdbool.h>

@@ -23,6 +23,7 @@ static const command commands[] = {
     { "attest", cmd_attest, usage_attest, "verify a device's attestation token (chain, signature, nonce)" },
     { "receipt", cmd_receipt, usage_receipt, "verify a decommissioning receipt" },
     { "log", cmd_log, usage_log, "verify security-log exports, or show them as text, JSON, RFC 5424" },
+    { "audit", cmd_audit, usage_audit, "assess a firmware image against the 14 controls (verdicts + evidence)" },
     { "sbom", cmd_sbom, usage_sbom, "CycloneDX 1.6 SBOM of a root filesystem, offline CVE matching" },
 };
 

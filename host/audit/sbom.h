@@ -51,6 +51,11 @@ typedef struct sbom_fs {
  * stops at root). sbom_fs_dir_close frees it. -1 when root is not a readable directory. */
 int sbom_fs_dir_open(sbom_fs *fs, const char *root, char *err, size_t errlen);
 void sbom_fs_dir_close(sbom_fs *fs);
+/* An sbom_fs over an image opened by aud_image_open (audit.h: directory, tar/cpio, squashfs,
+ * ext2/3/4), so the SBOM reads every format `fs38 audit` reads; nothing to close (the image is
+ * the caller's). check_sbom.c. */
+struct aud_image;
+void sbom_fs_image(sbom_fs *fs, struct aud_image *img);
 
 /* ---------------------------------------------------------------------------------------------
  * Debian version ordering (debver.c): dpkg's algorithm, Debian Policy 5.6.12
@@ -116,6 +121,9 @@ void sbom_feed_free(sbom_feed *f);
  * or a document that is neither shape (the set keeps what earlier calls added).
  */
 int sbom_feed_add(sbom_feed *f, const char *name, const uint8_t *data, size_t len, char *err, size_t errlen);
+/* Load the --cve-feed files (each at most 64 MiB) into a new feed set (*out stays NULL when
+ * n == 0). 0, or -1 with the reason (which file, why) in err. check_sbom.c. */
+int sbom_feeds_load(const char *const *paths, size_t n, sbom_feed **out, char *err, size_t errlen);
 /* Number of records loaded (NVD CVEs + OSV entries). */
 size_t sbom_feed_count(const sbom_feed *f);
 

@@ -1,0 +1,3 @@
+var x = {user:$scope.name};
+admin:$(this).hide();
+user1:$.su.encrypt,encryptParam
