@@ -536,9 +536,9 @@ int main(void)
     snprintf(s2_key, sizeof s2_key, "key_file=%s", srv_k);
     snprintf(s2_ca, sizeof s2_ca, "ca_file=%s", ca);
     const char *const a_s2_cid[] = { "dtls=1", "force_version=dtls12", "auth_mode=required", s2_crt, s2_key, s2_ca,
-                                     "cid=1", "cid_val=c1d0f5", NULL };
+                                     "cid=1", "cid_val=c1d0f5", "cookies=0", NULL };
     const char *const a_s2_nocid[] = { "dtls=1", "force_version=dtls12", "auth_mode=required", s2_crt, s2_key, s2_ca,
-                                       "cid=0", NULL };
+                                       "cid=0", "cookies=0", NULL };
     const bcase cases[] = {
         { "TLS 1.3 ECDHE-ECDSA (mutual)", FS38_CHANNEL_TLS, false, false, true, a_tls13, 0, false },
         { "DTLS 1.2 ECDHE-ECDSA, CID offered", FS38_CHANNEL_DTLS, false, false, false, a_dtls, 0, false },
