@@ -14,14 +14,12 @@
  * rows differ only by the client's offer (the extension's bytes).
  */
 #define _GNU_SOURCE
-#include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -36,8 +34,10 @@
 
 #include "bench_util.h"
 #include "fs38/channel.h"
+#include "fs38/coap.h"
 #include "fs38/util.h"
 #include "fs38_posix.h"
+#include "server_proc.h"
 
 #define ROUNDS 9
 
@@ -115,78 +115,51 @@ static uint8_t *slurp(const char *path, size_t *len)
     return b;
 }
 
-/* ---- s_server ---- */
+/* ---- servers (tests/net/server_proc.c: free port, start with a log, stop by PID) ---- */
 
 typedef struct {
-    pid_t pid;
-    int in;
+    ts_proc p;
     uint16_t port;
-    char log[128];
 } srv;
 
-static uint16_t free_port(bool udp)
-{
-    int fd = socket(AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET };
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t al = sizeof a;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) || getsockname(fd, (struct sockaddr *)&a, &al))
-        bench_die("free port", -1);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-static bool log_has(const char *path, const char *what)
-{
-    char buf[8192];
-    FILE *f = fopen(path, "rb");
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f)
-        fclose(f);
-    buf[n] = 0;
-    return memmem(buf, n, what, strlen(what)) != NULL;
-}
-
-static void srv_start(srv *s, bool udp, const char *const *args)
+/* kind 0: openssl s_server -accept 127.0.0.1:PORT ARGS; kind 1: Mbed TLS's ssl_server2
+ * server_addr=127.0.0.1 server_port=PORT ARGS (the fs38_ssl_server2 build of tests/). */
+static void srv_start(srv *s, int kind, bool udp, const char *const *args)
 {
     static unsigned seq;
-    const char *argv[40] = { "openssl", "s_server", "-accept" };
-    char acc[32];
-    s->port = free_port(udp);
-    snprintf(acc, sizeof acc, "127.0.0.1:%u", (unsigned)s->port);
-    argv[3] = acc;
-    size_t n = 4;
-    for (; args[n - 4] && n < 38; n++)
-        argv[n] = args[n - 4];
-    argv[n] = NULL;
-    snprintf(s->log, sizeof s->log, "%s/srv%u.log", g_dir, seq++);
-    int pp[2];
-    if (pipe(pp))
-        bench_die("pipe", -1);
-    s->pid = fork();
-    if (s->pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGTERM); /* bench_die() exits: the server goes with us */
-        int fd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(pp[0], 0);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        close(pp[1]);
-        execvp("openssl", (char *const *)argv);
-        _exit(127);
+    const char *argv[40];
+    char acc[48], log[128];
+    size_t n = 0;
+    s->port = ts_free_port(udp);
+    if (!s->port)
+        bench_die("free port", -1);
+    if (kind == 0) {
+        snprintf(acc, sizeof acc, "127.0.0.1:%u", (unsigned)s->port);
+        argv[n++] = "openssl";
+        argv[n++] = "s_server";
+        argv[n++] = "-accept";
+        argv[n++] = acc;
+    } else {
+#ifdef FS38_SSL_SERVER2
+        snprintf(acc, sizeof acc, "server_port=%u", (unsigned)s->port);
+        argv[n++] = FS38_SSL_SERVER2;
+        argv[n++] = "server_addr=127.0.0.1";
+        argv[n++] = acc;
+#else
+        bench_die("ssl_server2 not built", -1);
+#endif
     }
-    close(pp[0]);
-    s->in = pp[1];
-    for (int i = 0; i < 250 && !log_has(s->log, "ACCEPT"); i++)
-        usleep(20000);
-    if (!log_has(s->log, "ACCEPT"))
-        bench_die("s_server start", s->pid);
+    for (size_t i = 0; args[i] && n < 38; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    snprintf(log, sizeof log, "%s/srv%u.log", g_dir, seq++);
+    if (ts_proc_start(&s->p, argv, log, kind == 0 ? "ACCEPT" : "Waiting for a remote connection", 5000) != 0)
+        bench_die("server start (see its log)", -1);
 }
 
 static void srv_stop(srv *s)
 {
-    kill(s->pid, SIGTERM);
-    waitpid(s->pid, NULL, 0);
-    close(s->in);
+    ts_proc_stop(&s->p);
 }
 
 /* ---- one configuration: full vs resumed ---- */
@@ -196,6 +169,8 @@ typedef struct {
     fs38_channel_mode mode;
     bool psk, no_cid, rev;
     const char *const *args;
+    int server;   /* 0 s_server, 1 ssl_server2 */
+    bool want_cid; /* the server agrees to a Connection ID: checked */
 } bcase;
 
 static fs38_net g_net;
@@ -214,7 +189,7 @@ static double median_of(double *v, size_t n)
 static void bench_case(const bcase *bc)
 {
     srv s;
-    srv_start(&s, bc->mode == FS38_CHANNEL_DTLS, bc->args);
+    srv_start(&s, bc->server, bc->mode == FS38_CHANNEL_DTLS, bc->args);
     fs38_channel_config c = { .mode = bc->mode, .host = "127.0.0.1", .port = s.port, .net = &g_net,
                               .platform = &g_port, .handshake_timeout_ms = 10000, .dtls_no_cid = bc->no_cid,
                               .dtls_retransmit_min_ms = 500 };
@@ -238,6 +213,8 @@ static void bench_case(const bcase *bc)
     for (int r = 0; r < 2 * ROUNDS; r++) {
         bool resume = r >= ROUNDS;
         c.session = resume ? &sess : NULL;
+        if (bc->server == 1) /* ssl_server2 serves one connection at a time: let it get back to accept */
+            usleep(150000);
         size_t h0 = g_heap;
         g_peak = g_heap;
         double t0 = bench_now_ms();
@@ -249,6 +226,8 @@ static void bench_case(const bcase *bc)
         }
         if (resume != fs38_channel_resumed(&ch))
             bench_die(resume ? "resumption (not resumed)" : "full handshake (resumed)", r);
+        if (bc->want_cid != fs38_channel_cid(&ch))
+            bench_die(bc->want_cid ? "no Connection ID" : "unexpected Connection ID", r);
         uint64_t tx, rx;
         fs38_channel_wire_bytes(&ch, &tx, &rx);
         if (!resume) {
@@ -282,6 +261,202 @@ static void bench_case(const bcase *bc)
            (double)b_res / (double)b_full, peak, steady);
     fs38_wipe(&sess, sizeof sess);
     srv_stop(&s);
+}
+
+/* ---- CoAP/DTLS download of 1 MiB vs the raw AEAD + hash of the same bytes ---- */
+
+#define DL_SIZE (1024u * 1024u)
+#define DL_BLOCK 1024u
+#define DL_ROUNDS 5
+
+static fs38_err entropy(void *ctx, uint8_t *buf, size_t len)
+{
+    (void)ctx;
+    return psa_generate_random(buf, len) == PSA_SUCCESS ? FS38_OK : FS38_ERR_CRYPTO;
+}
+
+typedef struct {
+    psa_hash_operation_t h;
+    uint32_t got;
+} dl_sink_ctx;
+
+/* What the update agent does with each block: hash it (here: nothing else). */
+static fs38_err dl_sink(void *user, uint32_t offset, const uint8_t *data, size_t len)
+{
+    dl_sink_ctx *d = user;
+    if (offset != d->got || psa_hash_update(&d->h, data, len) != PSA_SUCCESS)
+        return FS38_ERR_CRYPTO;
+    d->got += (uint32_t)len;
+    return FS38_OK;
+}
+
+static bool udp_port_free(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+/* PSA AEAD of the negotiated suite (the record protection the channel did). */
+static psa_algorithm_t suite_aead(const char *suite)
+{
+    if (strstr(suite, "CCM-8"))
+        return PSA_ALG_AEAD_WITH_SHORTENED_TAG(PSA_ALG_CCM, 8);
+    if (strstr(suite, "GCM"))
+        return PSA_ALG_GCM;
+    if (strstr(suite, "CHACHA20"))
+        return PSA_ALG_CHACHA20_POLY1305;
+    bench_die("unknown suite", 0);
+}
+
+/* Baseline: AEAD decryption of the payload in blocks of the download's size (one record per
+ * block, a fresh nonce each, as the channel does) plus SHA-256 of the whole payload. */
+static double raw_aead_hash_ms(psa_algorithm_t alg, const uint8_t *data, size_t len)
+{
+    psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
+    psa_set_key_type(&at, alg == PSA_ALG_CHACHA20_POLY1305 ? PSA_KEY_TYPE_CHACHA20 : PSA_KEY_TYPE_AES);
+    psa_set_key_bits(&at, alg == PSA_ALG_CHACHA20_POLY1305 ? 256 : 128);
+    psa_set_key_usage_flags(&at, PSA_KEY_USAGE_ENCRYPT | PSA_KEY_USAGE_DECRYPT);
+    psa_set_key_algorithm(&at, alg);
+    psa_key_id_t k;
+    BENCH_MUST(psa_generate_key(&at, &k));
+    size_t nblk = (len + DL_BLOCK - 1) / DL_BLOCK, ctlen = DL_BLOCK + 16;
+    uint8_t *ct = malloc(nblk * ctlen), *pt = malloc(DL_BLOCK);
+    size_t *clen = malloc(nblk * sizeof *clen);
+    if (!ct || !pt || !clen)
+        bench_die("malloc", 0);
+    uint8_t nonce[12] = { 0 }, ad[13] = { 23, 0xfe, 0xfd };
+    const size_t nlen = 12; /* GCM, ChaCha20-Poly1305, and CCM-8 with an 8-byte explicit part */
+    for (size_t b = 0; b < nblk; b++) {
+        size_t l = len - b * DL_BLOCK < DL_BLOCK ? len - b * DL_BLOCK : DL_BLOCK;
+        memcpy(nonce + 4, &b, sizeof b);
+        BENCH_MUST(psa_aead_encrypt(k, alg, nonce, nlen, ad, sizeof ad, data + b * DL_BLOCK, l, ct + b * ctlen, ctlen,
+                                    &clen[b]));
+    }
+    double t[DL_ROUNDS];
+    uint8_t digest[32];
+    for (int r = 0; r < DL_ROUNDS; r++) {
+        double t0 = bench_now_ms();
+        psa_hash_operation_t h = PSA_HASH_OPERATION_INIT;
+        BENCH_MUST(psa_hash_setup(&h, PSA_ALG_SHA_256));
+        for (size_t b = 0; b < nblk; b++) {
+            size_t ol;
+            memcpy(nonce + 4, &b, sizeof b);
+            BENCH_MUST(psa_aead_decrypt(k, alg, nonce, nlen, ad, sizeof ad, ct + b * ctlen, clen[b], pt, DL_BLOCK, &ol));
+            BENCH_MUST(psa_hash_update(&h, pt, ol));
+        }
+        size_t dl;
+        BENCH_MUST(psa_hash_finish(&h, digest, sizeof digest, &dl));
+        t[r] = bench_now_ms() - t0;
+    }
+    BENCH_MUST(psa_destroy_key(k));
+    free(ct);
+    free(pt);
+    free(clen);
+    return bench_median(t, DL_ROUNDS);
+}
+
+static void coap_download(void)
+{
+    /* 1 MiB of random bytes, PUT into libcoap's coap-server-openssl (dynamic resources, -d) over
+     * its plaintext listener on P; the device GETs it block-wise over DTLS on P+1 (PKI, client
+     * certificate required, as tests/cli/net_device.sh). */
+    static uint8_t payload[DL_SIZE];
+    BENCH_MUST(psa_generate_random(payload, sizeof payload));
+    FILE *f = fopen(p_("big.bin"), "wb");
+    if (!f || fwrite(payload, 1, sizeof payload, f) != sizeof payload)
+        bench_die("big.bin", 0);
+    fclose(f);
+    uint16_t P = 0;
+    for (int i = 0; i < 50 && !P; i++) {
+        uint16_t p = ts_free_port(true);
+        if (p && p < 65535 && udp_port_free((uint16_t)(p + 1)))
+            P = p;
+    }
+    if (!P)
+        bench_die("free UDP port pair", 0);
+    char port_s[8], log[128];
+    snprintf(port_s, sizeof port_s, "%u", (unsigned)P);
+    snprintf(log, sizeof log, "%s/coap-server.log", g_dir);
+    const char *argv[] = { "coap-server-openssl", "-A", "127.0.0.1", "-p", port_s, "-d", "10", "-c", p_("srv.crt"),
+                           "-j", p_("srv.key"), "-R", p_("ca/ca.crt"), NULL };
+    ts_proc srvp;
+    if (ts_proc_start(&srvp, argv, log, "", 0) != 0)
+        bench_die("coap-server-openssl (scripts/deps installs libcoap3-bin)", 0);
+    bool up = false;
+    for (int i = 0; i < 50 && !up; i++) {
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "timeout 2 coap-client-openssl -B 1 -m get coap://127.0.0.1:%u/ >/dev/null 2>&1",
+                 (unsigned)P);
+        up = system(cmd) == 0;
+        if (!up)
+            usleep(100000);
+    }
+    if (!up)
+        bench_die("coap-server-openssl did not answer", 0);
+    run("timeout 60 coap-client-openssl -m put -b 1024 -f %s coap://127.0.0.1:%u/big >/dev/null 2>&1", p_("big.bin"),
+        (unsigned)P);
+
+    fs38_channel_config c = { .mode = FS38_CHANNEL_DTLS, .host = "127.0.0.1", .port = (uint16_t)(P + 1),
+                              .net = &g_net, .platform = &g_port, .handshake_timeout_ms = 10000,
+                              .dtls_retransmit_min_ms = 500, .ca = (const uint8_t *)g_ca, .ca_len = g_ca_len,
+                              .cert = g_cert, .cert_len = g_cert_len, .key = g_key, .require_client_auth = true };
+    static fs38_channel ch;
+    fs38_err e = fs38_channel_open(&ch, &c);
+    if (e != FS38_OK) {
+        fprintf(stderr, "coap: %s\n", ch.diag.msg);
+        bench_die("fs38_channel_open (coap-server)", e);
+    }
+    const char *suite;
+    fs38_channel_info(&ch, NULL, &suite);
+    fs38_transport t;
+    BENCH_MUST(fs38_channel_transport(&ch, &t));
+    fs38_coap_config cc = { .transport = &t, .port = &g_port, .block_size = DL_BLOCK };
+    static fs38_coap_client cl;
+    BENCH_MUST(fs38_coap_client_init(&cl, &cc));
+    fs38_coap_uri u;
+    fs38_diag d;
+    char url[64];
+    snprintf(url, sizeof url, "coaps://127.0.0.1:%u/big", (unsigned)(P + 1));
+    BENCH_MUST(fs38_coap_uri_parse(url, &u, &d));
+    uint8_t want[32], got[32];
+    size_t hl;
+    BENCH_MUST(psa_hash_compute(PSA_ALG_SHA_256, payload, sizeof payload, want, sizeof want, &hl));
+    double tdl[DL_ROUNDS];
+    uint64_t tx0, rx0, tx1 = 0, rx1 = 0;
+    for (int r = 0; r < DL_ROUNDS; r++) {
+        fs38_channel_wire_bytes(&ch, &tx0, &rx0);
+        dl_sink_ctx dc = { .h = PSA_HASH_OPERATION_INIT, .got = 0 };
+        uint32_t total = 0;
+        BENCH_MUST(psa_hash_setup(&dc.h, PSA_ALG_SHA_256));
+        double t0 = bench_now_ms();
+        e = fs38_coap_get(&cl, &u, 0, dl_sink, &dc, &total);
+        BENCH_MUST(psa_hash_finish(&dc.h, got, sizeof got, &hl));
+        tdl[r] = bench_now_ms() - t0;
+        if (e != FS38_OK) {
+            fprintf(stderr, "coap get: %s\n", cl.diag.msg);
+            bench_die("fs38_coap_get", e);
+        }
+        if (dc.got != DL_SIZE || memcmp(got, want, sizeof want) != 0)
+            bench_die("download not byte-exact", (long)dc.got);
+        fs38_channel_wire_bytes(&ch, &tx1, &rx1);
+        tx1 -= tx0;
+        rx1 -= rx0;
+    }
+    fs38_channel_close(&ch);
+    ts_proc_stop(&srvp);
+    double mdl = bench_median(tdl, DL_ROUNDS);
+    double base = raw_aead_hash_ms(suite_aead(suite), payload, sizeof payload);
+    printf("CoAP/DTLS GET of 1 MiB (Block2 %u B, %s) from coap-server-openssl: %.1f ms (%.1f MiB/s), wire %llu B in "
+           "+ %llu B out\n",
+           DL_BLOCK, suite, mdl, 1000.0 / mdl, (unsigned long long)rx1, (unsigned long long)tx1);
+    printf("  baseline AEAD decrypt (%u B records) + SHA-256 of the same 1 MiB, in this process: %.2f ms | download / "
+           "baseline x%.2f (goal <= 1.3)\n",
+           DL_BLOCK, base, mdl / base);
 }
 
 int main(void)
@@ -349,17 +524,31 @@ int main(void)
     memset(&g_port, 0, sizeof g_port);
     g_port.monotonic_ms = mono;
     g_port.wall_time = wall;
+    g_port.entropy = entropy;
 
     const char *srv_c = p_("srv.crt"), *srv_k = p_("srv.key"), *ca = p_("ca/ca.crt");
     const char *const a_tls13[] = { "-tls1_3", "-cert", srv_c, "-key", srv_k, "-CAfile", ca, "-Verify", "1", "-rev", NULL };
     const char *const a_dtls[] = { "-dtls1_2", "-cert", srv_c, "-key", srv_k, "-CAfile", ca, "-Verify", "1", NULL };
     const char *const a_psk[] = { "-dtls1_2", "-nocert", "-psk", "00112233445566778899aabbccddeeff", "-psk_identity",
                                   "fs38-dev", "-cipher", "PSK-AES128-CCM8", NULL };
+    char s2_crt[300], s2_key[300], s2_ca[300];
+    snprintf(s2_crt, sizeof s2_crt, "crt_file=%s", srv_c);
+    snprintf(s2_key, sizeof s2_key, "key_file=%s", srv_k);
+    snprintf(s2_ca, sizeof s2_ca, "ca_file=%s", ca);
+    const char *const a_s2_cid[] = { "dtls=1", "force_version=dtls12", "auth_mode=required", s2_crt, s2_key, s2_ca,
+                                     "cid=1", "cid_val=c1d0f5", "cookies=0", NULL };
+    const char *const a_s2_nocid[] = { "dtls=1", "force_version=dtls12", "auth_mode=required", s2_crt, s2_key, s2_ca,
+                                       "cid=0", "cookies=0", NULL };
     const bcase cases[] = {
-        { "TLS 1.3 ECDHE-ECDSA (mutual)", FS38_CHANNEL_TLS, false, false, true, a_tls13 },
-        { "DTLS 1.2 ECDHE-ECDSA, CID offered", FS38_CHANNEL_DTLS, false, false, false, a_dtls },
-        { "DTLS 1.2 ECDHE-ECDSA, no CID", FS38_CHANNEL_DTLS, false, true, false, a_dtls },
-        { "DTLS 1.2 PSK-AES128-CCM-8", FS38_CHANNEL_DTLS, true, true, false, a_psk },
+        { "TLS 1.3 ECDHE-ECDSA (mutual)", FS38_CHANNEL_TLS, false, false, true, a_tls13, 0, false },
+        { "DTLS 1.2 ECDHE-ECDSA, CID offered", FS38_CHANNEL_DTLS, false, false, false, a_dtls, 0, false },
+        { "DTLS 1.2 ECDHE-ECDSA, no CID", FS38_CHANNEL_DTLS, false, true, false, a_dtls, 0, false },
+        { "DTLS 1.2 PSK-AES128-CCM-8", FS38_CHANNEL_DTLS, true, true, false, a_psk, 0, false },
+#ifdef FS38_SSL_SERVER2
+        { "ssl_server2: DTLS 1.2 ECDSA, CID used", FS38_CHANNEL_DTLS, false, false, false, a_s2_cid, 1, true },
+        { "ssl_server2: DTLS 1.2 ECDSA, CID not offered", FS38_CHANNEL_DTLS, false, true, false, a_s2_cid, 1, false },
+        { "ssl_server2 cid=0: DTLS 1.2 ECDSA, CID offered", FS38_CHANNEL_DTLS, false, false, false, a_s2_nocid, 1, false },
+#endif
     };
     printf("bench_channel: %d handshakes each against OpenSSL s_server on 127.0.0.1; medians; ratios resumed / full\n",
            ROUNDS);
@@ -368,6 +557,7 @@ int main(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         bench_case(&cases[i]);
     printf("RAM for one open channel = sizeof(fs38_channel) + heap open (Mbed TLS); heap peak = during the handshake\n");
+    coap_download();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
     if (system(cmd) != 0)

@@ -15,12 +15,10 @@
  */
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -35,6 +33,7 @@
 #include <mbedtls/x509_csr.h>
 
 #include "support.h"
+#include "net/server_proc.h"
 #include "fs38/channel.h"
 #include "fs38/event.h"
 #include "fs38/identity.h"
@@ -98,8 +97,14 @@ static fs38_err t_connect(void *c, const char *h, uint16_t p, bool udp, uint32_t
 {
     return g_posix.connect(c, h, p, udp, to, hd);
 }
+/* The last record header the device sent (DTLS: content type, version, epoch, sequence number,
+ * then the Connection ID when one is in use), for the RFC 9146 wire check. */
+static uint8_t g_last_tx[16];
+static size_t g_last_tx_len;
 static fs38_err t_send(void *c, intptr_t h, const uint8_t *b, size_t l, uint32_t to)
 {
+    g_last_tx_len = l < sizeof g_last_tx ? l : sizeof g_last_tx;
+    memcpy(g_last_tx, b, g_last_tx_len);
     return g_posix.send(c, h, b, l, to);
 }
 /* An on-path attacker: flip a bit in the next record body, or cut the stream in a record. */
@@ -139,22 +144,14 @@ static int run(const char *fmt, ...)
 
 static uint16_t free_port(bool udp)
 {
-    int fd = socket(AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t al = sizeof a;
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
-    close(fd);
-    return ntohs(a.sin_port);
+    uint16_t port = ts_free_port(udp);
+    assert_true(port != 0);
+    return port;
 }
 
 typedef struct {
-    pid_t pid;
-    int in; /* the server's stdin: what it sends to the client (no -rev) */
+    ts_proc p; /* pid; p.in: the server's stdin (what s_server sends without -rev); p.log */
     uint16_t port;
-    char log[128];
 } srv;
 
 /* Every server still running, so a test that fails half-way (cmocka jumps out of it) does not
@@ -162,47 +159,38 @@ typedef struct {
  * servers also get SIGTERM when this process dies (PR_SET_PDEATHSIG). */
 static pid_t g_running[8];
 
-static void stop_pid(pid_t pid)
-{
-    kill(pid, SIGTERM);
-    int st;
-    for (int i = 0; i < 100 && waitpid(pid, &st, WNOHANG) == 0; i++)
-        usleep(10000);
-    if (waitpid(pid, &st, WNOHANG) == 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &st, 0);
-    }
-}
-
 static void stop_all(void)
 {
     for (size_t i = 0; i < sizeof g_running / sizeof g_running[0]; i++)
         if (g_running[i] > 0) {
-            stop_pid(g_running[i]);
+            ts_pid_stop(g_running[i]);
             g_running[i] = 0;
         }
 }
 
-static bool file_has(const char *path, const char *what, int wait_ms)
+static bool file_has(const char *p, const char *what, int wait_ms)
 {
-    for (int i = 0; i <= wait_ms / 20; i++) {
-        char buf[16384];
-        FILE *f = fopen(path, "rb");
-        size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-        if (f)
-            fclose(f);
-        buf[n] = '\0';
-        if (memmem(buf, n, what, strlen(what)))
-            return true;
-        usleep(20000);
-    }
-    return false;
+    return ts_file_has(p, what, wait_ms);
+}
+
+/* Start argv (NULL-terminated) on s->port (chosen by the caller) and wait for `ready`. */
+static void srv_exec(srv *s, const char *const *argv, const char *ready)
+{
+    static unsigned seq;
+    char log[128];
+    snprintf(log, sizeof log, "%s/srv%u.log", g.dir, seq++);
+    if (ts_proc_start(&s->p, argv, log, ready, 5000) != 0)
+        fail_msg("%s did not start (see %s)", argv[0], log);
+    for (size_t i = 0; i < sizeof g_running / sizeof g_running[0]; i++)
+        if (g_running[i] == 0) {
+            g_running[i] = s->p.pid;
+            break;
+        }
 }
 
 /* openssl s_server -accept 127.0.0.1:PORT ARGS... (NULL-terminated); waits for ACCEPT. */
 static void srv_start(srv *s, bool udp, const char *arg0, ...)
 {
-    static unsigned seq;
     const char *argv[40] = { "openssl", "s_server", "-accept", NULL };
     char acc[32];
     s->port = free_port(udp);
@@ -215,39 +203,15 @@ static void srv_start(srv *s, bool udp, const char *arg0, ...)
         argv[n++] = a;
     va_end(ap);
     argv[n] = NULL;
-    snprintf(s->log, sizeof s->log, "%s/srv%u.log", g.dir, seq++);
-    int p[2];
-    assert_int_equal(pipe(p), 0);
-    s->pid = fork();
-    assert_true(s->pid >= 0);
-    if (s->pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        int fd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(p[0], 0);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        close(p[1]);
-        execvp("openssl", (char *const *)argv);
-        _exit(127);
-    }
-    close(p[0]);
-    s->in = p[1];
-    for (size_t i = 0; i < sizeof g_running / sizeof g_running[0]; i++)
-        if (g_running[i] == 0) {
-            g_running[i] = s->pid;
-            break;
-        }
-    if (!file_has(s->log, "ACCEPT", 5000))
-        fail_msg("s_server did not start (see %s)", s->log); /* stopped by the next set-up */
+    srv_exec(s, argv, "ACCEPT");
 }
 
 static void srv_stop(srv *s)
 {
     for (size_t i = 0; i < sizeof g_running / sizeof g_running[0]; i++)
-        if (g_running[i] == s->pid)
+        if (g_running[i] == s->p.pid)
             g_running[i] = 0;
-    stop_pid(s->pid);
-    close(s->in);
+    ts_proc_stop(&s->p);
 }
 
 static char *path(const char *name)
@@ -460,9 +424,9 @@ static void exchange(fs38_channel *ch, srv *s, bool rev)
         want[n + 1] = '\0';
     } else {
         msg[strlen(msg) - 1] = '\0';
-        assert_true(file_has(s->log, msg, 3000)); /* the server got our bytes */
+        assert_true(file_has(s->p.log, msg, 3000)); /* the server got our bytes */
         snprintf(want, sizeof want, "pong-%u\n", (unsigned)s->port);
-        assert_int_equal(write(s->in, want, strlen(want)), (ssize_t)strlen(want));
+        assert_int_equal(write(s->p.in, want, strlen(want)), (ssize_t)strlen(want));
     }
     uint8_t got[64];
     size_t have = 0, n = 0;
@@ -542,7 +506,7 @@ static void tls13_mutual(void **state)
     assert_int_equal(have, sizeof big);
     fs38_channel_close(&ch);
     /* the server saw our certificate: its subject is the UEID */
-    assert_true(file_has(s.log, g.ueid_hex, 2000));
+    assert_true(file_has(s.p.log, g.ueid_hex, 2000));
     srv_stop(&s);
 }
 
@@ -827,8 +791,8 @@ static void forged_and_truncated(void **state)
         assert_int_equal(fs38_channel_transport(&ch, &t), FS38_OK);
         assert_int_equal(t.send(t.ctx, (const uint8_t *)"again\n", 6), FS38_OK);
         if (udp) {
-            assert_true(file_has(s.log, "again", 3000));
-            assert_int_equal(write(s.in, "reply\n", 6), 6);
+            assert_true(file_has(s.p.log, "again", 3000));
+            assert_int_equal(write(s.p.in, "reply\n", 6), 6);
         }
         g_tamper = mode == 1 ? T_CUT : T_FLIP;
         memset(&ev, 0, sizeof ev);
@@ -848,6 +812,164 @@ static void forged_and_truncated(void **state)
         srv_stop(&s);
     }
 }
+
+/* ---- a second, independent server with RFC 9146: Mbed TLS's own ssl_server2 ----
+ * OpenSSL 3.0 implements no DTLS Connection ID, so CID is negotiated here with the reference
+ * server program of the Mbed TLS source tree (built from its unmodified source by
+ * tests/CMakeLists.txt, with fs38's Mbed TLS configuration): the fleet PKI, the device
+ * certificate required (auth_mode=required). It answers each request line with an HTTP-like
+ * page naming the suite, then sends close_notify and waits for the next connection. */
+#ifdef FS38_SSL_SERVER2
+
+static void s2_start(srv *s, bool udp, const char *arg0, ...)
+{
+    static char a_port[32], a_crt[300], a_key[300], a_ca[300];
+    s->port = free_port(udp);
+    snprintf(a_port, sizeof a_port, "server_port=%u", (unsigned)s->port);
+    snprintf(a_crt, sizeof a_crt, "crt_file=%s", path("srv.crt"));
+    snprintf(a_key, sizeof a_key, "key_file=%s", path("srv.key"));
+    snprintf(a_ca, sizeof a_ca, "ca_file=%s", path("ca/ca.crt"));
+    const char *argv[40] = { FS38_SSL_SERVER2, "server_addr=127.0.0.1", a_port, a_crt, a_key, a_ca,
+                             udp ? "dtls=1" : "dtls=0" };
+    size_t n = 7;
+    va_list ap;
+    va_start(ap, arg0);
+    for (const char *a = arg0; a && n < 38; a = va_arg(ap, const char *))
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    srv_exec(s, argv, "Waiting for a remote connection");
+}
+
+/* The first record header of the request (what the device put on the wire). */
+static uint8_t g_req_hdr[16];
+
+/* One request line; the answer names the negotiated suite; the server logged our bytes. */
+static void s2_exchange(fs38_channel *ch, srv *s, const char *suite)
+{
+    fs38_transport t;
+    assert_int_equal(fs38_channel_transport(ch, &t), FS38_OK);
+    char msg[48];
+    snprintf(msg, sizeof msg, "fs38-cid-%u\n", (unsigned)s->port);
+    memset(g_last_tx, 0, sizeof g_last_tx);
+    assert_int_equal(t.send(t.ctx, (const uint8_t *)msg, strlen(msg)), FS38_OK);
+    memcpy(g_req_hdr, g_last_tx, sizeof g_req_hdr);
+    static char got[2048];
+    size_t have = 0, n = 0;
+    got[0] = '\0';
+    while (!strstr(got, "</p>\r\n")) {
+        fs38_err e = t.recv(t.ctx, (uint8_t *)got + have, sizeof got - 1 - have, &n, 3000);
+        if (e != FS38_OK)
+            fail_msg("recv: %s (%s) after '%s'", fs38_strerror(e), ch->diag.msg, got);
+        have += n;
+        got[have] = '\0';
+    }
+    char want[160];
+    snprintf(want, sizeof want, "Successful connection using: %s</p>", suite);
+    if (!strstr(got, want))
+        fail_msg("ssl_server2 answered '%s', want '%s'", got, want);
+    msg[strlen(msg) - 1] = '\0';
+    assert_true(file_has(s->p.log, msg, 3000)); /* the server decrypted our bytes */
+}
+
+#define MSG_CID 25 /* RFC 9146 tls12_cid content type */
+#define MSG_APP 23
+
+static void dtls12_cid(void **state)
+{
+    (void)state;
+    srv s;
+    s2_start(&s, true, "force_version=dtls12", "auth_mode=required", "cid=1", "cid_val=c1d0f5", NULL);
+    static fs38_channel_session sess;
+    fs38_channel ch;
+    fs38_channel_config c = cfg_cert(FS38_CHANNEL_DTLS, s.port);
+    expect_open(&ch, &c, "DTLSv1.2");
+    assert_true(fs38_channel_cid(&ch));
+    assert_int_equal(fs38_channel_save_session(&ch, &sess), FS38_OK);
+    s2_exchange(&ch, &s, "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256");
+    /* on the wire: the request is a tls12_cid record carrying the server's CID after the
+     * 11-byte type / version / epoch / sequence number header */
+    assert_int_equal(g_req_hdr[0], MSG_CID);
+    static const uint8_t cid[3] = { 0xc1, 0xd0, 0xf5 };
+    assert_memory_equal(g_req_hdr + 11, cid, sizeof cid);
+    /* and the server says so, with the empty CID the device asked for */
+    assert_true(file_has(s.p.log, "Use of Connection ID has been negotiated", 2000));
+    assert_true(file_has(s.p.log, "Peer CID (length 0 Bytes)", 2000));
+    /* the server verified the device certificate (auth_mode=required) */
+    assert_true(file_has(s.p.log, "Verifying peer X.509 certificate... ok", 0));
+    assert_true(file_has(s.p.log, g.ueid_hex, 0)); /* its subject: CN = the UEID */
+    fs38_channel_close(&ch);
+    /* a resumed handshake keeps the CID */
+    usleep(200000);
+    c.session = &sess;
+    memset(&ev, 0, sizeof ev);
+    expect_open(&ch, &c, "DTLSv1.2");
+    assert_true(fs38_channel_resumed(&ch));
+    assert_true(fs38_channel_cid(&ch));
+    s2_exchange(&ch, &s, "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256");
+    assert_int_equal(g_req_hdr[0], MSG_CID);
+    assert_memory_equal(g_req_hdr + 11, cid, sizeof cid);
+    fs38_channel_close(&ch);
+    fs38_wipe(&sess, sizeof sess);
+    srv_stop(&s);
+}
+
+/* Without CID support on the server (cid=0) or without the device's offer: no CID, and the
+ * channel works with plain application_data records. */
+static void dtls12_no_cid(void **state)
+{
+    (void)state;
+    srv s;
+    s2_start(&s, true, "force_version=dtls12", "auth_mode=required", "cid=0", NULL);
+    fs38_channel ch;
+    fs38_channel_config c = cfg_cert(FS38_CHANNEL_DTLS, s.port);
+    expect_open(&ch, &c, "DTLSv1.2");
+    assert_false(fs38_channel_cid(&ch));
+    s2_exchange(&ch, &s, "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256");
+    assert_int_equal(g_req_hdr[0], MSG_APP);
+    fs38_channel_close(&ch);
+    srv_stop(&s);
+    s2_start(&s, true, "force_version=dtls12", "auth_mode=required", "cid=1", "cid_val=c1d0f5", NULL);
+    c = cfg_cert(FS38_CHANNEL_DTLS, s.port);
+    c.dtls_no_cid = true;
+    expect_open(&ch, &c, "DTLSv1.2");
+    assert_false(fs38_channel_cid(&ch));
+    s2_exchange(&ch, &s, "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256");
+    assert_int_equal(g_req_hdr[0], MSG_APP);
+    assert_true(file_has(s.p.log, "Use of Connection ID was not offered by client", 2000));
+    fs38_channel_close(&ch);
+    srv_stop(&s);
+}
+
+/* TLS 1.3 with ssl_server2: mutual authentication, a ticket, a resumed handshake; a server that
+ * does not ask for the device certificate is refused. */
+static void tls13_ssl_server2(void **state)
+{
+    (void)state;
+    srv s;
+    s2_start(&s, false, "force_version=tls13", "auth_mode=required", NULL);
+    static fs38_channel_session sess;
+    fs38_channel ch;
+    fs38_channel_config c = cfg_cert(FS38_CHANNEL_TLS, s.port);
+    expect_open(&ch, &c, "TLSv1.3");
+    assert_false(fs38_channel_cid(&ch));
+    s2_exchange(&ch, &s, "TLS1-3-AES-128-GCM-SHA256");
+    assert_int_equal(fs38_channel_save_session(&ch, &sess), FS38_OK);
+    fs38_channel_close(&ch);
+    usleep(100000);
+    c.session = &sess;
+    expect_open(&ch, &c, "TLSv1.3");
+    assert_true(fs38_channel_resumed(&ch));
+    s2_exchange(&ch, &s, "TLS1-3-AES-128-GCM-SHA256");
+    fs38_channel_close(&ch);
+    fs38_wipe(&sess, sizeof sess);
+    srv_stop(&s);
+    s2_start(&s, false, "force_version=tls13", "auth_mode=none", NULL);
+    c = cfg_cert(FS38_CHANNEL_TLS, s.port);
+    expect_refused(&ch, &c, FS38_ERR_TLS, "server did not request a client certificate", FS38_EV_CHANNEL_REFUSED);
+    srv_stop(&s);
+}
+#endif /* FS38_SSL_SERVER2 */
 
 /* ---- configuration errors ---- */
 
@@ -895,6 +1017,11 @@ int main(void)
         cmocka_unit_test_setup(psk_modes, each),
         cmocka_unit_test_setup(forged_and_truncated, each),
         cmocka_unit_test_setup(bad_config, each),
+#ifdef FS38_SSL_SERVER2
+        cmocka_unit_test_setup(dtls12_cid, each),
+        cmocka_unit_test_setup(dtls12_no_cid, each),
+        cmocka_unit_test_setup(tls13_ssl_server2, each),
+#endif
     };
     signal(SIGPIPE, SIG_IGN);
     return cmocka_run_group_tests(tests, setup, teardown);
