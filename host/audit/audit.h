@@ -188,6 +188,11 @@ extern aud_sbom_fn aud_sbom_hook;
 typedef struct aud_lines { const char *p, *end; unsigned no; } aud_lines;
 void aud_lines_init(aud_lines *it, const uint8_t *buf, size_t len);
 bool aud_lines_next(aud_lines *it, const char **line, size_t *len);
+/* The next setting of a configuration file: lines trimmed of blanks (spaces, tabs) at both ends,
+ * empty lines and '#' comments skipped. */
+bool aud_lines_next_setting(aud_lines *it, const char **line, size_t *len);
+/* l without blanks (spaces, tabs) at either end; *n updated. */
+const char *aud_trim(const char *l, size_t *n);
 /* Read a text file by path (following links inside the image), at most max bytes. */
 int aud_read_path(aud_ctx *ctx, const char *path, size_t max, uint8_t **buf, size_t *len);
 bool aud_has_prefix(const char *s, const char *prefix);

@@ -30,15 +30,6 @@
 
 #include "fs38/auth.h"
 
-static const char *trim(const char *l, size_t *n)
-{
-    while (*n && (*l == ' ' || *l == '\t'))
-        l++, (*n)--;
-    while (*n && (l[*n - 1] == ' ' || l[*n - 1] == '\t'))
-        (*n)--;
-    return l;
-}
-
 static bool has(const char *l, size_t n, const char *s) { return memmem(l, n, s, strlen(s)) != NULL; }
 
 /* the value of a uci line "option NAME 'value'" (quotes removed) into out; false if not that option */
@@ -49,12 +40,12 @@ static bool uci_opt(const char *l, size_t n, const char *name, char *out, size_t
         return false;
     const char *p = l + 6;
     size_t r = n - 6;
-    p = trim(p, &r);
+    p = aud_trim(p, &r);
     if (r <= nl || memcmp(p, name, nl) != 0 || (p[nl] != ' ' && p[nl] != '\t'))
         return false;
     p += nl;
     r -= nl;
-    p = trim(p, &r);
+    p = aud_trim(p, &r);
     if (r >= 2 && (p[0] == '\'' || p[0] == '"') && p[r - 1] == p[0]) {
         p++;
         r -= 2;
@@ -128,7 +119,7 @@ static void owrt_wireless(cfg_state *st, const aud_entry *e, const uint8_t *buf,
     for (;;) {
         bool more = aud_lines_next(&it, &l, &n);
         if (more)
-            l = trim(l, &n);
+            l = aud_trim(l, &n);
         if (!more || (n >= 6 && memcmp(l, "config", 6) == 0)) {
             if (in_iface && !enc_seen && !disabled)
                 aud_add(st->ctx->r, 10, e->path, iface_line, "FS38-10.1", "5.5-1", AUD_HIGH,
@@ -183,10 +174,7 @@ static void hostapd(cfg_state *st, const aud_entry *e, const uint8_t *buf, size_
     bool wep = false, keymgmt_none = false;
     unsigned wpa_line = 0;
     st->radio = true;
-    while (aud_lines_next(&it, &l, &n)) {
-        l = trim(l, &n);
-        if (!n || l[0] == '#')
-            continue;
+    while (aud_lines_next_setting(&it, &l, &n)) {
         if (kv(l, n, "wpa", v, sizeof v)) {
             wpa = atoi(v);
             wpa_line = it.no;
@@ -224,10 +212,7 @@ static void bluetooth(cfg_state *st, const aud_entry *e, const uint8_t *buf, siz
     size_t n;
     if (main_conf)
         st->radio = true;
-    while (aud_lines_next(&it, &l, &n)) {
-        l = trim(l, &n);
-        if (!n || l[0] == '#')
-            continue;
+    while (aud_lines_next_setting(&it, &l, &n)) {
         if (main_conf && n > 17 && strncasecmp(l, "SecureConnections", 17) == 0) {
             if (has(l, n, "off"))
                 aud_add(st->ctx->r, 10, e->path, it.no, "FS38-10.4", "5.5-1", AUD_MEDIUM,
@@ -256,10 +241,7 @@ static void logging(cfg_state *st, log_state *ls, const aud_entry *e, const uint
     aud_lines_init(&it, buf, len);
     const char *l;
     size_t n;
-    while (aud_lines_next(&it, &l, &n)) {
-        l = trim(l, &n);
-        if (!n || l[0] == '#')
-            continue;
+    while (aud_lines_next_setting(&it, &l, &n)) {
         if (kind == 0) { /* rsyslog */
             if (has(l, n, "StreamDriver") && has(l, n, "gtls"))
                 tls = true;
@@ -323,10 +305,7 @@ static void update_cfg(cfg_state *st, const aud_entry *e, const uint8_t *buf, si
     const char *l;
     size_t n;
     aud_report *r = st->ctx->r;
-    while (aud_lines_next(&it, &l, &n)) {
-        l = trim(l, &n);
-        if (!n || l[0] == '#')
-            continue;
+    while (aud_lines_next_setting(&it, &l, &n)) {
         if (opkg && has(l, n, "check_signature"))
             sig = true;
         if (apt && (has(l, n, "trusted=yes") || has(l, n, "AllowInsecureRepositories \"true\"") ||

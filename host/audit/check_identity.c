@@ -38,13 +38,6 @@ static bool has_ci(const char *l, size_t n, const char *s)
     return false;
 }
 
-static const char *trim(const char *l, size_t *n)
-{
-    while (*n && (*l == ' ' || *l == '\t'))
-        l++, (*n)--;
-    return l;
-}
-
 /* A "KEY=value" / "KEY: value" line (quotes and blanks allowed around both) whose KEY is one of
  * the secret names (any case) and whose value is a literal (no $, <, %, {) of >= 16 characters.
  * One pass over the line: only the separators are looked at. */
@@ -152,10 +145,7 @@ void aud_check_identity(aud_ctx *ctx)
         aud_lines_init(&it, buf, len);
         const char *l;
         size_t n;
-        while (aud_lines_next(&it, &l, &n)) {
-            l = trim(l, &n);
-            if (!n || l[0] == '#')
-                continue;
+        while (aud_lines_next_setting(&it, &l, &n)) {
             if (literal_secret(l, n))
                 aud_add(r, 8, p, it.no, "FS38-8.2", "5.4-4", AUD_HIGH,
                         "hard-coded token or secret (the same on every unit); value not shown");

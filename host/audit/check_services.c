@@ -57,16 +57,6 @@ static bool has_word(const char *l, size_t n, const char *tok)
 
 static bool has_str(const char *l, size_t n, const char *s) { return memmem(l, n, s, strlen(s)) != NULL; }
 
-/* trim leading blanks; is the line a comment or empty? */
-static const char *trim(const char *l, size_t *n)
-{
-    while (*n && (*l == ' ' || *l == '\t'))
-        l++, (*n)--;
-    while (*n && (l[*n - 1] == ' ' || l[*n - 1] == '\t'))
-        (*n)--;
-    return l;
-}
-
 static bool is_text(const uint8_t *b, size_t n) { return !memchr(b, 0, n < 4096 ? n : 4096); }
 
 static bool in_dir(const char *path, const char *dir) { return aud_has_prefix(path, dir); }
@@ -154,7 +144,7 @@ static void scan_boot_file(svc_state *st, const aud_entry *e, const uint8_t *buf
     const char *l;
     size_t n;
     while (aud_lines_next(&it, &l, &n)) {
-        l = trim(l, &n);
+        l = aud_trim(l, &n);
         if (!n || l[0] == '#' || l[0] == ';')
             continue;
         if (unit && !aud_has_prefix(l, "ExecStart") && !aud_has_prefix(l, "ListenStream"))
@@ -211,10 +201,7 @@ static void scan_inittab(svc_state *st, const aud_entry *e, const uint8_t *buf, 
     aud_lines_init(&it, buf, len);
     const char *l;
     size_t n;
-    while (aud_lines_next(&it, &l, &n)) {
-        l = trim(l, &n);
-        if (!n || l[0] == '#')
-            continue;
+    while (aud_lines_next_setting(&it, &l, &n)) {
         /* id:runlevels:action:process (sysvinit) or tty::action:process (busybox) */
         const char *f[4];
         size_t fl[4], k = 0;
@@ -275,15 +262,12 @@ static void scan_ssh(svc_state *st, const aud_entry *e, const uint8_t *buf, size
     size_t n;
     st->configs++;
     bool root_ok = false;
-    while (aud_lines_next(&it, &l, &n)) {
-        l = trim(l, &n);
-        if (!n || l[0] == '#')
-            continue;
+    while (aud_lines_next_setting(&it, &l, &n)) {
         if (!dropbear) {
             if (n > 16 && strncasecmp(l, "PermitRootLogin", 15) == 0) {
                 const char *v = l + 15;
                 size_t vn = n - 15;
-                v = trim(v, &vn);
+                v = aud_trim(v, &vn);
                 if (vn == 3 && strncasecmp(v, "yes", 3) == 0)
                     aud_add(st->ctx->r, 5, e->path, it.no, "FS38-5.4", "5.6-1", AUD_HIGH,
                             "SSH root login with a password allowed: %.*s", (int)n, l);
@@ -411,10 +395,7 @@ static void scan_comms(svc_state *st, const aud_entry *e, const uint8_t *buf, si
     aud_lines_init(&it, buf, len);
     const char *l;
     size_t n;
-    while (aud_lines_next(&it, &l, &n)) {
-        l = trim(l, &n);
-        if (!n || l[0] == '#')
-            continue;
+    while (aud_lines_next_setting(&it, &l, &n)) {
         if (mosq) {
             if ((aud_has_prefix(l, "listener ") || aud_has_prefix(l, "port ")) && n < 200) {
                 if (mq_line && !tls_listener)

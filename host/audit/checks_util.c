@@ -30,6 +30,25 @@ bool aud_lines_next(aud_lines *it, const char **line, size_t *len)
     return true;
 }
 
+const char *aud_trim(const char *l, size_t *n)
+{
+    while (*n && (*l == ' ' || *l == '\t'))
+        l++, (*n)--;
+    while (*n && (l[*n - 1] == ' ' || l[*n - 1] == '\t'))
+        (*n)--;
+    return l;
+}
+
+bool aud_lines_next_setting(aud_lines *it, const char **line, size_t *len)
+{
+    while (aud_lines_next(it, line, len)) {
+        *line = aud_trim(*line, len);
+        if (*len && (*line)[0] != '#')
+            return true;
+    }
+    return false;
+}
+
 int aud_read_path(aud_ctx *ctx, const char *path, size_t max, uint8_t **buf, size_t *len)
 {
     const aud_entry *e = aud_image_lookup(ctx->img, path, true, NULL, 0);
