@@ -352,12 +352,37 @@ char *aud_sarif(const aud_report *r)
              "\"tool\":{\"driver\":{\"name\":\"fs38\",\"version\":");
     sb_json(&s, r->tool_version);
     sb_s(&s, ",\"informationUri\":\"https://github.com/fs38/fs38\",\"rules\":[");
-    for (int i = 0; i < AUD_CONTROLS; i++) {
+    /* one rule per check (rule id, e.g. FS38-1.2) that produced a result, in order of appearance */
+    size_t n_all = 0;
+    for (int i = 0; i < AUD_CONTROLS; i++)
+        n_all += r->c[i].n_ev;
+    const aud_evidence **rules = calloc(n_all ? n_all : 1u, sizeof *rules);
+    int *rule_ctl = calloc(n_all ? n_all : 1u, sizeof *rule_ctl);
+    size_t n_rules = 0;
+    if (!rules || !rule_ctl)
+        s.oom = true;
+    for (int i = 0; rules && rule_ctl && i < AUD_CONTROLS; i++) {
         const aud_control *c = &r->c[i];
-        sb_f(&s, "%s{\"id\":\"FS38-%d\",\"name\":\"Control%d\",\"shortDescription\":{\"text\":", i ? "," : "", c->id,
-             c->id);
-        sb_json(&s, c->title);
-        sb_f(&s, "},\"properties\":{\"verdict\":\"%s\"}}", aud_verdict_name(c->verdict));
+        for (size_t k = 0; k < c->n_ev; k++) {
+            const aud_evidence *e = &c->ev[k];
+            if (e->sev == AUD_INFO)
+                continue;
+            size_t j = 0;
+            while (j < n_rules && strcmp(rules[j]->rule, e->rule) != 0)
+                j++;
+            if (j < n_rules)
+                continue;
+            rules[n_rules] = e;
+            rule_ctl[n_rules] = c->id;
+            sb_f(&s, "%s{\"id\":", n_rules ? "," : "");
+            sb_json(&s, e->rule);
+            sb_s(&s, ",\"shortDescription\":{\"text\":");
+            char text[400];
+            snprintf(text, sizeof text, "control %d (%s), ETSI EN 303 645 %s", c->id, c->title, e->provision);
+            sb_json(&s, text);
+            sb_f(&s, "},\"properties\":{\"control\":%d,\"verdict\":\"%s\"}}", c->id, aud_verdict_name(c->verdict));
+            n_rules++;
+        }
     }
     sb_s(&s, "]}},\"originalUriBaseIds\":{\"IMAGEROOT\":{\"description\":{\"text\":\"root of the audited image\"}}},"
              "\"results\":[");
@@ -368,8 +393,12 @@ char *aud_sarif(const aud_report *r)
             const aud_evidence *e = &c->ev[k];
             if (e->sev == AUD_INFO)
                 continue;
-            sb_f(&s, "%s{\"ruleId\":\"FS38-%d\",\"ruleIndex\":%d,\"level\":\"%s\",\"message\":{\"text\":", first ? "" : ",",
-                 c->id, i, sarif_level(e->sev));
+            size_t ri = 0;
+            while (rules && ri < n_rules && strcmp(rules[ri]->rule, e->rule) != 0)
+                ri++;
+            sb_f(&s, "%s{\"ruleId\":", first ? "" : ",");
+            sb_json(&s, e->rule);
+            sb_f(&s, ",\"ruleIndex\":%zu,\"level\":\"%s\",\"message\":{\"text\":", ri, sarif_level(e->sev));
             first = false;
             char msg[1400];
             snprintf(msg, sizeof msg, "%s: %s (ETSI EN 303 645 %s)", e->rule, e->finding, e->provision);
@@ -400,6 +429,8 @@ char *aud_sarif(const aud_report *r)
             sb_s(&s, "}}");
         }
     }
+    free(rules);
+    free(rule_ctl);
     sb_s(&s, "]}]}\n");
     return sb_done(&s);
 }

@@ -54,7 +54,7 @@ echo "   $(find "$W/rootfs-fail" -type f | wc -l) files, $(stat -c %s "$W/firmwa
 
 step "fs38 audit: one row per control (verdict, first evidence), then the evidence; exit 1 because controls FAIL"
 audit_rc 1 "Mirai" "$FS38" audit "$W/firmware.sqfs" --date $ADATE
-step "--json for a CI (14 controls, each with its verdict and evidence: path, line, rule, severity), --sarif for code scanning (SARIF 2.1.0: one rule per control, each result naming its check rule), --html: one self-contained page (no network fetch)"
+step "--json for a CI (14 controls, each with its verdict and evidence: path, line, rule, severity), --sarif for code scanning (SARIF 2.1.0: one rule per check, FS38-N.x, with its control and ETSI provision), --html: one self-contained page (no network fetch)"
 show "$FS38 audit $W/firmware.sqfs --date $ADATE --json --sarif $W/audit.sarif --html $W/audit.html >$W/audit.json"
 set +e; "$FS38" audit "$W/firmware.sqfs" --date $ADATE --json --sarif "$W/audit.sarif" --html "$W/audit.html" >"$W/audit.json" 2>/dev/null; rc=$?; set -e
 [ $rc -eq 1 ] && [ -s "$W/audit.sarif" ] && [ -s "$W/audit.html" ] || { echo "demo: audit --json/--sarif/--html: exit $rc (expected 1), or a file not written" >&2; exit 1; }

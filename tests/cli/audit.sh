@@ -275,8 +275,15 @@ doc = json.load(open(sys.argv[1]))
 schema = json.load(open(sys.argv[2]))
 jsonschema.Draft4Validator(schema).validate(doc)
 run = doc["runs"][0]
-assert len(run["tool"]["driver"]["rules"]) == 14
-assert any(r["ruleId"] == "FS38-1" and r["locations"][0]["physicalLocation"]["region"]["startLine"] == 1 for r in run["results"])
+rules = run["tool"]["driver"]["rules"]
+ids = [r["id"] for r in rules]
+# one rule per check that produced a result: distinct ids, each used, each result pointing at its own
+assert len(ids) == len(set(ids)) and len(ids) >= 5, ids
+assert set(ids) == {r["ruleId"] for r in run["results"]}, ids
+assert all(rules[r["ruleIndex"]]["id"] == r["ruleId"] for r in run["results"])
+assert all(r["id"].startswith("FS38-") and "." in r["id"] for r in rules)
+assert any(r["ruleId"].startswith("FS38-1.") and r["locations"][0]["physicalLocation"]["region"]["startLine"] == 1
+           for r in run["results"])
 EOF
 expect_no_grep "$T/r.html" 'https?://' "HTML fetches nothing from the network"
 expect_grep "$T/r.html" '<svg ' "HTML has its chart inline"
