@@ -891,8 +891,8 @@ fs38_err fs38_coap_get(fs38_coap_client *c, const fs38_coap_uri *uri, uint32_t o
             return REFUSE(c, FS38_ERR_PROTOCOL, "more bytes than the Size2 of %u", size2);
         if (!more && have_size2 && end != size2)
             return REFUSE(c, FS38_ERR_PROTOCOL, "resource of %u bytes, Size2 said %u", (unsigned)end, size2);
-        if (end > offset) {
-            uint32_t skip = offset > rpos ? offset - rpos : 0u;
+        const uint32_t skip = offset > rpos ? offset - rpos : 0u;
+        if (end > offset && m->payload_len > skip) { /* an empty final block delivers nothing */
             err = sink(user, rpos + skip, m->payload + skip, m->payload_len - skip);
             if (err != FS38_OK)
                 return c->diag.err == err ? err
