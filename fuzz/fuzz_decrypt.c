@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     fs38_decrypt_keys keys = { ecdh, kek, sizeof kek, NULL, 0 };
     fs38_decryptor d;
-    if (fs38_decrypt_init(&d, info, info_len, &keys, &dg) == FS38_OK) {
+    if (fs38_decrypt_begin(&d, info, info_len, &keys, &dg) == FS38_OK) {
         uint8_t out[256 + 16];
         size_t total = 0;
         for (size_t off = 0; off < ct_len; off += chunk) {

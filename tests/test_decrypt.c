@@ -62,7 +62,7 @@ static FS38_NODISCARD fs38_err run(const char *name, size_t chunk, const uint8_t
     size_t cl = ct_override ? ct_len_override : ct_len;
     fs38_decryptor d;
     fs38_diag dg;
-    fs38_err e = fs38_decrypt_init(&d, ei, ei_len, keys, &dg);
+    fs38_err e = fs38_decrypt_begin(&d, ei, ei_len, keys, &dg);
     *out_len = 0;
     if (!e) {
         uint8_t buf[128];
@@ -197,7 +197,7 @@ static void test_ctr_seek_resumes(void **state)
     fs38_decrypt_keys k = keys_all();
     fs38_decryptor d;
     fs38_diag dg;
-    assert_int_equal(fs38_decrypt_init(&d, ei, ei_len, &k, &dg), FS38_OK);
+    assert_int_equal(fs38_decrypt_begin(&d, ei, ei_len, &k, &dg), FS38_OK);
     assert_int_equal(fs38_decrypt_seek(&d, 16), FS38_OK);
     uint8_t out[64];
     size_t n;
@@ -210,7 +210,7 @@ static void test_ctr_seek_resumes(void **state)
     free(ct);
     /* GCM cannot seek */
     ei = ts_read_file("suit/encryption/aeskw-a128gcm.encryption-info.cbor", &ei_len);
-    assert_int_equal(fs38_decrypt_init(&d, ei, ei_len, &k, &dg), FS38_OK);
+    assert_int_equal(fs38_decrypt_begin(&d, ei, ei_len, &k, &dg), FS38_OK);
     assert_int_equal(fs38_decrypt_seek(&d, 16), FS38_ERR_STATE);
     fs38_decrypt_abort(&d);
     free(ei);
@@ -230,7 +230,7 @@ static void test_malformed_encryption_info(void **state)
             memcpy(c, ei, cut);
             fs38_decryptor d;
             fs38_diag dg;
-            assert_true(fs38_decrypt_init(&d, c, cut, &k, &dg) != FS38_OK);
+            assert_true(fs38_decrypt_begin(&d, c, cut, &k, &dg) != FS38_OK);
             free(c);
         }
         /* every single-byte change: refused at init, or a different key/IV (caught by the
@@ -239,7 +239,7 @@ static void test_malformed_encryption_info(void **state)
             ei[i] ^= 0x04;
             fs38_decryptor d;
             fs38_diag dg;
-            if (fs38_decrypt_init(&d, ei, ei_len, &k, &dg) == FS38_OK)
+            if (fs38_decrypt_begin(&d, ei, ei_len, &k, &dg) == FS38_OK)
                 fs38_decrypt_abort(&d);
             ei[i] ^= 0x04;
         }

@@ -22,7 +22,7 @@
  * much plaintext; RAM use is constant. For GCM the last 16 bytes of the stream are the tag:
  * the decryptor holds back 16 bytes and fs38_decrypt_finish() verifies the tag.
  *
- * Lifecycle (a multi-step operation): fs38_decrypt_init() → fs38_decrypt_update() (and, CTR
+ * Lifecycle (a multi-step operation): fs38_decrypt_begin() → fs38_decrypt_update() (and, CTR
  * only, fs38_decrypt_seek()) → fs38_decrypt_finish(), or fs38_decrypt_abort() at any point.
  * An active decryptor holds a PSA key and a PSA operation: always end it. The decryptor is
  * caller-owned; no allocation. Not thread-safe per decryptor.
@@ -118,7 +118,7 @@ FS38_NODISCARD fs38_err fs38_decrypt_parse(const uint8_t *enc, size_t len, fs38_
  * \note Secrets: Z, the KEK and the raw CEK are wiped right after use; the CEK lives on only as
  *       a volatile PSA key inside d, destroyed by finish / abort.
  */
-FS38_NODISCARD fs38_err fs38_decrypt_init(fs38_decryptor *d, const uint8_t *enc, size_t len, const fs38_decrypt_keys *keys,
+FS38_NODISCARD fs38_err fs38_decrypt_begin(fs38_decryptor *d, const uint8_t *enc, size_t len, const fs38_decrypt_keys *keys,
                            fs38_diag *diag);
 
 /**

@@ -32,7 +32,7 @@
  *   _open / _close                contexts bound to flash state         fs38_store, fs38_log
  *                                                                        (fs38_log_create formats + opens)
  *   _begin / _finish / _abort     multi-step operations                 fs38_update_ctx; fs38_decryptor
- *                                                                        (started by fs38_decrypt_init)
+ *                                                                        (fs38_decrypt_begin)
  *   _init only                    contexts holding no resource          fs38_boot_ctx, fs38_identity,
  *                                                                        fs38_auth, fs38_cbor_dec/_enc
  *   none                          per-call working memory               fs38_attest_ctx,
@@ -54,8 +54,7 @@
  * Exceptions to the naming (kept for compatibility): fs38_attest, fs38_decommission,
  * fs38_event (module without verb); fs38_wipe, fs38_ct_compare, fs38_sha256, fs38_key_id,
  * fs38_esdh_kek, fs38_version, fs38_strerror, fs38_password_listed, fs38_passwords_* (no
- * module); fs38_decrypt_init (starts an operation: _begin by the convention);
- * fs38_slot_program (boot.h), fs38_its_bind (store.h), fs38_eat_* (attest.h), fs38_receipt_*
+ * module); fs38_slot_program (boot.h), fs38_its_bind (store.h), fs38_eat_* (attest.h), fs38_receipt_*
  * (decommission.h), fs38_logv_name (log.h).
  */
 #ifndef FS38_FS38_H

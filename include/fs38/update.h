@@ -137,7 +137,7 @@ size_t fs38_update_ctx_size(void);
  *         and class id, fetches no payload, or never copies it into the image;
  *         FS38_ERR_MISSING_PARAM when the image has no SHA-256 digest; FS38_ERR_IMAGE_SIZE
  *         when it has no size, or the fetched payload's size does not match it; the errors of
- *         fs38_decrypt_init() for an encrypted payload (FS38_ERR_COSE_FORMAT,
+ *         fs38_decrypt_begin() for an encrypted payload (FS38_ERR_COSE_FORMAT,
  *         FS38_ERR_UNSUPPORTED_ALG, FS38_ERR_DECRYPT, FS38_ERR_BUFFER, FS38_ERR_CRYPTO);
  *         FS38_ERR_CRYPTO when a hash cannot be started or replayed; FS38_ERR_DECRYPT from the
  *         replay; state errors; flash errors (reading the slot to resume, erasing it, programming

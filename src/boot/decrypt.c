@@ -307,7 +307,7 @@ static FS38_NODISCARD fs38_err start_stream(fs38_decryptor *d, const uint8_t *iv
     return st == PSA_SUCCESS ? FS38_OK : fs38_diag_set(diag, FS38_ERR_CRYPTO, "starting the decryption failed");
 }
 
-fs38_err fs38_decrypt_init(fs38_decryptor *d, const uint8_t *enc, size_t len, const fs38_decrypt_keys *keys,
+fs38_err fs38_decrypt_begin(fs38_decryptor *d, const uint8_t *enc, size_t len, const fs38_decrypt_keys *keys,
                            fs38_diag *diag)
 {
     memset(d, 0, sizeof *d);

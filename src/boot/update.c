@@ -257,7 +257,7 @@ fs38_err fs38_update_begin(fs38_update_ctx *u, const fs38_update_config *cfg, co
         return reject(u, e);
     u->encrypted = pl.enc_info.p != NULL;
     if (u->encrypted) {
-        if ((e = fs38_decrypt_init(&u->dec, pl.enc_info.p, pl.enc_info.len, &cfg->keys, &u->diag)))
+        if ((e = fs38_decrypt_begin(&u->dec, pl.enc_info.p, pl.enc_info.len, &cfg->keys, &u->diag)))
             return reject(u, e);
         /* the parsed headers point into the envelope, which the caller may now free */
         u->dec.info.content_protected = u->dec.info.recipient_protected = NULL;
