@@ -20,6 +20,7 @@
 
 #include <json-c/json.h>
 
+#include "audit.h"
 #include "sbom.h"
 
 #define FIX FS38_AUDIT_FIXTURES "/sbom/"
@@ -164,16 +165,25 @@ static const sbom_component *find(const sbom_result *r, const char *name, sbom_o
     return NULL;
 }
 
+/* The image reader `fs38 audit` and `fs38 sbom` use (audit.h), as the SBOM side sees it. */
+static aud_image *open_image(const char *root, sbom_fs *fs)
+{
+    aud_image *img = NULL;
+    if (aud_image_open(root, NULL, &img, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    sbom_fs_image(fs, img);
+    return img;
+}
+
 static void scan_tree(const char *tree, const sbom_feed *feed, sbom_result *res)
 {
     sbom_fs fs;
     char root[512];
     snprintf(root, sizeof root, FIX "%s", tree);
-    if (sbom_fs_dir_open(&fs, root, err, sizeof err) != 0)
-        fail_msg("%s", err);
+    aud_image *img = open_image(root, &fs);
     if (sbom_scan(&fs, feed, NULL, res, err, sizeof err) != 0)
         fail_msg("scan %s: %s", tree, err);
-    sbom_fs_dir_close(&fs);
+    aud_image_close(img);
 }
 
 static void expect(const sbom_result *r, const char *name, sbom_origin o, const char *version, const char *purl,
@@ -340,7 +350,7 @@ static void test_dir_links_stay_inside(void **state)
     assert_int_equal(symlink("/etc/passwd", p), 0); /* exists on the host, not in the image */
 
     sbom_fs fs;
-    assert_int_equal(sbom_fs_dir_open(&fs, root, err, sizeof err), 0);
+    aud_image *img = open_image(root, &fs);
     uint8_t *d;
     size_t n;
     assert_int_equal(fs.read(fs.user, "abs", 1024, &d, &n, err, sizeof err), 0);
@@ -353,7 +363,7 @@ static void test_dir_links_stay_inside(void **state)
     assert_int_equal(fs.read(fs.user, "loop1", 1024, &d, &n, err, sizeof err), -1);
     assert_non_null(strstr(err, "symbolic links"));
     assert_int_equal(fs.read(fs.user, "etc/hostname", 3, &d, &n, err, sizeof err), -1); /* too large */
-    sbom_fs_dir_close(&fs);
+    aud_image_close(img);
     char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     assert_int_equal(system(cmd), 0);

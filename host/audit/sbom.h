@@ -47,10 +47,6 @@ typedef struct sbom_fs {
     void *user;
 } sbom_fs;
 
-/* An sbom_fs over a plain directory (never leaves it: links are resolved against root, ".."
- * stops at root). sbom_fs_dir_close frees it. -1 when root is not a readable directory. */
-int sbom_fs_dir_open(sbom_fs *fs, const char *root, char *err, size_t errlen);
-void sbom_fs_dir_close(sbom_fs *fs);
 /* An sbom_fs over an image opened by aud_image_open (audit.h: directory, tar/cpio, squashfs,
  * ext2/3/4), so the SBOM reads every format `fs38 audit` reads; nothing to close (the image is
  * the caller's). check_sbom.c. */
