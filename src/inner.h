@@ -105,6 +105,12 @@ uint32_t fs38_slot_image_offset(const fs38_boot_config *cfg);
 #define FS38_RECEIPT_ERASED_KEYS 1
 #define FS38_RECEIPT_ERASED_REGIONS 2
 
+/* Control 5 / 13 claims (src/identity/attest.c): a "YYYY-MM-DD" date (month 1..12, day
+ * 1..31), a disclosure contact of 1..FS38_EAT_CONTACT_MAX-1 printable ASCII characters, and
+ * the fs38-debug bits' "every debug port locked" test. */
+bool fs38_claim_date_ok(const char *s, size_t n);
+bool fs38_claim_contact_ok(const char *s, size_t n);
+
 /* A bstr of min..max bytes copied to out. */
 FS38_NODISCARD fs38_err fs38_claim_bytes(fs38_cbor_dec *dec, uint8_t *out, size_t min, size_t max, size_t *len);
 /* A claim a token must carry: its bit in the walker's "seen" mask and its name. */

@@ -16,6 +16,11 @@
  *     271     swversion      [ tstr version, 16384 (semver) ]
  *     -70001  fs38-measurements  [ * measurement ]   (private use, docs/formats-eat.md)
  *     -70002  fs38-lifecycle     uint (fs38_lifecycle)   (private use)
+ *     -70003  fs38-debug         uint: FS38_DEBUG_* bits (fs38/port.h)      } when the caller
+ *     -70004  fs38-services      [ * tstr ]: enabled network services      } gives its security
+ *     -70005  fs38-secure-boot   bool: secure boot enforced                 } state (cfg.security)
+ *     -70006  fs38-support-until tstr "YYYY-MM-DD": vendor support period end (control 13)
+ *     -70007  fs38-disclosure    tstr: vulnerability disclosure contact (control 13)
  *
  *     measurement = { 1: tstr slot name, 2: uint status (0 verified, 1 refused, 2 empty),
  *                     ? 3: uint sequence, ? 4: [-16, bstr 32] image digest,
@@ -61,6 +66,11 @@ extern "C" {
 #define FS38_CLAIM_SWVERSION 271
 #define FS38_CLAIM_MEASUREMENTS (-70001) /* fs38-measurements */
 #define FS38_CLAIM_LIFECYCLE (-70002)    /* fs38-lifecycle */
+#define FS38_CLAIM_DEBUG (-70003)        /* fs38-debug: FS38_DEBUG_* bits */
+#define FS38_CLAIM_SERVICES (-70004)     /* fs38-services */
+#define FS38_CLAIM_SECURE_BOOT (-70005)  /* fs38-secure-boot */
+#define FS38_CLAIM_SUPPORT_UNTIL (-70006) /* fs38-support-until */
+#define FS38_CLAIM_DISCLOSURE (-70007)   /* fs38-disclosure */
 #define FS38_CLAIM_RECEIPT (-70010)      /* fs38-receipt (fs38/decommission.h) */
 #define FS38_CLAIM_ERASED (-70011)       /* fs38-erased */
 #define FS38_CLAIM_CERT_DIGEST (-70012)  /* fs38-cert-sha256 */
@@ -76,6 +86,8 @@ extern "C" {
 #define FS38_EAT_NAME_MAX 16u            /* swname, swversion, slot names (with NUL) */
 #define FS38_EAT_UEID_MAX 33u            /* RFC 9711: 7..33 bytes */
 #define FS38_EAT_HWMODEL_MAX 32u
+#define FS38_EAT_DATE_LEN 10u            /* "YYYY-MM-DD" */
+#define FS38_EAT_CONTACT_MAX 64u         /* disclosure contact with NUL: 1..63 printable ASCII */
 
 /* Debug status (RFC 9711 §4.2.9). */
 typedef enum fs38_dbgstat {
@@ -121,6 +133,15 @@ typedef struct fs38_eat_claims {
     fs38_lifecycle lifecycle;
     fs38_measurement meas[FS38_EAT_MAX_MEASUREMENTS];
     size_t n_meas;
+    /* attack surface (control 5): present together, when the token carries them */
+    bool has_security;
+    uint32_t debug;                    /* FS38_DEBUG_* bits */
+    bool secure_boot;
+    size_t n_services;
+    char services[FS38_SERVICES_MAX][FS38_SERVICE_NAME_MAX];
+    /* disclosure (control 13): "" when absent */
+    char support_until[FS38_EAT_DATE_LEN + 1];
+    char disclosure[FS38_EAT_CONTACT_MAX];
 } fs38_eat_claims;
 
 typedef struct fs38_attest_config {
@@ -132,6 +153,11 @@ typedef struct fs38_attest_config {
     size_t hwmodel_len;              /* 1..32 */
     const fs38_measurement *meas;    /* the boot measurements (fs38_attest_boot_measurements) */
     size_t n_meas;
+    const fs38_security_state *security; /* debug state, services, secure boot
+                                            (fs38_port_security_state) or NULL: no such claims */
+    const char *support_until;       /* "YYYY-MM-DD": end of the vendor's security support, or NULL */
+    const char *disclosure;          /* vulnerability disclosure contact (URI, e-mail), 1..63
+                                        printable ASCII, or NULL */
 } fs38_attest_config;
 
 typedef struct fs38_attest_ctx {
@@ -181,7 +207,10 @@ size_t fs38_attest_boot_measurements(const fs38_boot_ctx *b, int booted_slot,
  *
  * \param[in]  cfg       Configuration: cfg->id required; n_meas <= FS38_EAT_MAX_MEASUREMENTS,
  *                       each measurement a printable name of 1..15 characters and a valid
- *                       status; dbgstat valid; hwmodel_len 1..32 when hwmodel is set.
+ *                       status; dbgstat valid; hwmodel_len 1..32 when hwmodel is set; the
+ *                       security state valid (known debug bits, at most FS38_SERVICES_MAX
+ *                       names of 1..15 printable characters); support_until a date
+ *                       "YYYY-MM-DD"; disclosure 1..63 printable ASCII characters.
  * \param[in]  nonce     nonce_len bytes (8..64).
  * \param[in]  nonce_len FS38_EAT_NONCE_MIN..FS38_EAT_NONCE_MAX.
  * \param[out] out       cap bytes, or NULL to measure only.
@@ -234,6 +263,25 @@ FS38_NODISCARD fs38_err fs38_eat_parse(const uint8_t *claims, size_t len, fs38_e
  */
 FS38_NODISCARD fs38_err fs38_eat_verify(const uint8_t *token, size_t len, const fs38_keyring *kr, const uint8_t *nonce,
                          size_t nonce_len, fs38_eat_claims *c, fs38_cose_info *info, fs38_diag *diag);
+
+/**
+ * \brief The RFC 9711 debug status a security state amounts to: FS38_DBG_DISABLED_PERMANENTLY
+ *        when every debug port is locked (FS38_DEBUG_LOCKED) by a one-way lock
+ *        (FS38_DEBUG_PERMANENT), FS38_DBG_DISABLED when they are locked but could be re-opened,
+ *        FS38_DBG_ENABLED otherwise (any port open, or nothing known).
+ * \param[in] s State, or NULL (FS38_DBG_ENABLED).
+ * \return The status.
+ */
+fs38_dbgstat fs38_dbgstat_of(const fs38_security_state *s);
+
+/**
+ * \brief Is a token's debug state "locked", as `fs38 attest verify --require-debug-locked` asks:
+ *        dbgstat disabled-since-boot (2) or stronger — debug cannot be re-enabled before the next
+ *        boot at least — and, when the token carries fs38-debug, every FS38_DEBUG_LOCKED bit set.
+ * \param[in] c Parsed claims.
+ * \return true when locked; false otherwise (also for NULL).
+ */
+bool fs38_eat_debug_locked(const fs38_eat_claims *c);
 
 /**
  * \brief Name of a debug status.

@@ -65,8 +65,17 @@ typedef enum fs38_event_code {
                                       timeout); arg: fs38_err */
     FS38_EV_COAP_REFUSED = 70,     /* a CoAP message refused (malformed, oversized, unexpected);
                                       arg: fs38_err */
-    FS38_EV_MQTT_REFUSED = 71      /* an MQTT packet refused (malformed, oversized, unexpected);
+    FS38_EV_MQTT_REFUSED = 71,     /* an MQTT packet refused (malformed, oversized, unexpected);
                                       arg: fs38_err */
+    FS38_EV_CONSENT_GRANTED = 80,  /* consent for a purpose granted (fs38/privacy.h); detail: the
+                                      purpose; arg: version of the notice */
+    FS38_EV_CONSENT_REVOKED = 81,  /* consent revoked and the purpose's data erased; detail: the
+                                      purpose; arg: version of the notice */
+    FS38_EV_DEBUG_LOCKED = 82,     /* the debug ports were locked for good (fs38_port_debug_lock) */
+    FS38_EV_WIRELESS_SET = 83,     /* a wireless configuration was accepted and stored; detail:
+                                      the security mode (never the passphrase) */
+    FS38_EV_WIRELESS_REFUSED = 84  /* a wireless configuration was refused (fs38/wireless.h);
+                                      arg: the fs38_wl_rule */
 } fs38_event_code;
 
 typedef struct fs38_event_rec {

@@ -71,6 +71,28 @@ typedef enum fs38_counter_id {
 } fs38_counter_id;
 
 /*
+ * Attack surface (control 5): what a port reports about its debug ports and network services
+ * (fs38_port.security_state), put in attestation tokens (fs38/attest.h) so that a verifier can
+ * refuse a device whose debug port is open.
+ */
+#define FS38_DEBUG_JTAG_LOCKED 0x1u     /* JTAG / SWD locked (no debugger can attach) */
+#define FS38_DEBUG_UART_DISABLED 0x2u   /* UART / serial console disabled */
+#define FS38_DEBUG_TEST_MODES_OFF 0x4u  /* factory test modes off */
+#define FS38_DEBUG_PERMANENT 0x8u       /* locked by a one-way fuse / OTP bit: cannot be re-opened */
+#define FS38_DEBUG_LOCKED (FS38_DEBUG_JTAG_LOCKED | FS38_DEBUG_UART_DISABLED | FS38_DEBUG_TEST_MODES_OFF)
+#define FS38_DEBUG_ALL (FS38_DEBUG_LOCKED | FS38_DEBUG_PERMANENT)
+#define FS38_SERVICES_MAX 8u            /* network services listed */
+#define FS38_SERVICE_NAME_MAX 16u       /* a service name with its NUL: 1..15 printable ASCII */
+
+typedef struct fs38_security_state {
+    uint32_t debug;      /* FS38_DEBUG_* bits that hold */
+    int secure_boot;     /* 1: only verified images run (secure boot enforced); 0: not known / off */
+    size_t n_services;   /* 0..FS38_SERVICES_MAX */
+    char services[FS38_SERVICES_MAX][FS38_SERVICE_NAME_MAX]; /* enabled network services, e.g.
+                                                                "coap-client", "ssh-22" */
+} fs38_security_state;
+
+/*
  * Rules for every callback below: ctx is fs38_port.ctx, handed back unchanged. A callback
  * returning fs38_err returns FS38_OK on success; any other code is passed on unchanged by the
  * library call that made it (each call's comment says "the port's code"), so a port returns
@@ -211,7 +233,52 @@ typedef struct fs38_port {
      * \param[in] ctx The port's ctx.
      */
     void (*unlock)(void *ctx);
+
+    /**
+     * \brief Optional (NULL: the library reports every debug port open, secure boot unknown and
+     *        no services — the conservative default, see fs38_port_security_state()): the debug
+     *        state and the enabled network services, as the hardware (fuses, lock registers) and
+     *        the firmware configuration say.
+     * \param[in]  ctx The port's ctx.
+     * \param[out] out Zeroed by the caller; fill debug, secure_boot and the services.
+     * \return FS38_OK; or the port's code.
+     */
+    fs38_err (*security_state)(void *ctx, fs38_security_state *out);
+    /**
+     * \brief Optional (NULL: FS38_ERR_STATE from fs38_port_debug_lock()): lock the debug ports
+     *        for good (blow the fuse / OTP bit): JTAG / SWD, the UART console and the test modes.
+     *        One-way: nothing can undo it. Power-safe: after a cut it is either done or not.
+     *        Idempotent (locking a locked device is FS38_OK).
+     * \param[in] ctx The port's ctx.
+     * \return FS38_OK; or the port's code.
+     */
+    fs38_err (*debug_lock)(void *ctx);
 } fs38_port;
+
+/**
+ * \brief The port's security state (debug ports, secure boot, network services), checked; a
+ *        port without security_state gets the conservative default: debug 0 (every port open),
+ *        secure_boot 0, no services.
+ *
+ * \param[in]  p   Port.
+ * \param[out] out Zeroed, then filled (only on FS38_OK; zeroed on failure).
+ * \return FS38_OK; FS38_ERR_ARG when p or out is NULL, or the port reported unknown debug
+ *         bits, more than FS38_SERVICES_MAX services or a service name that is not 1..15
+ *         printable ASCII characters (no space, no quote); the code of p->security_state.
+ */
+FS38_NODISCARD fs38_err fs38_port_security_state(const fs38_port *p, fs38_security_state *out);
+
+/**
+ * \brief Lock the debug ports for good through the port (one-way), then raise
+ *        FS38_EV_DEBUG_LOCKED.
+ *
+ * \param[in] p Port.
+ * \return FS38_OK (also when already locked: no second event then); FS38_ERR_ARG when p is NULL;
+ *         FS38_ERR_STATE when the port cannot lock its debug ports (no debug_lock callback);
+ *         FS38_ERR_CALLBACK when the port says it locked them but its security_state does not
+ *         show FS38_DEBUG_LOCKED | FS38_DEBUG_PERMANENT afterwards; the port's code.
+ */
+FS38_NODISCARD fs38_err fs38_port_debug_lock(const fs38_port *p);
 
 /**
  * \brief Take the port's device lock (fs38/port.h, "Concurrency"); a no-op when p is NULL or

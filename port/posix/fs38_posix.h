@@ -28,6 +28,14 @@
  * if group / others may access it. hardware_key(len) returns the first len (1..32) bytes;
  * len > 32 is FS38_ERR_ARG. With huk_path NULL the port has no HUK (port.hardware_key NULL).
  *
+ * Security state (port.security_state / port.debug_lock, control 5): the debug lock is the
+ * "OTP bit" FS38_COUNTER_SPARE: 0 = debug ports open (a process on a host can always be
+ * debugged), >= 1 = locked for good (JTAG/SWD, UART console, test modes, permanently). The
+ * counter never decreases, so debug_lock (advance to 1) is one-way and power-safe like every
+ * counter. secure_boot is reported 1: the reference device runs nothing that fs38's boot did
+ * not verify. Services: the names in services_path (1..15 printable ASCII each, at most
+ * FS38_SERVICES_MAX; a longer list or a bad name is FS38_ERR_IO).
+ *
  * Device lock (port.lock / port.unlock, the contract in fs38/port.h): exclusive and recursive.
  * Threads sharing one fs38_posix are excluded by a recursive mutex in it; processes (and other
  * fs38_posix instances on the same file) by flock(LOCK_EX) on the flash file, taken at the
@@ -53,6 +61,8 @@ typedef struct fs38_posix_config {
     uint32_t sector_size;    /* bytes, power of two >= 256 */
     uint32_t counter_offset; /* start of the counters' sectors (sector aligned) */
     const char *huk_path;    /* HUK file (created if missing); NULL = no hardware key */
+    const char *services_path; /* enabled network services, one name per line ('#' comments);
+                                  NULL or a missing file = none (see "Security state") */
 } fs38_posix_config;
 
 /* Size of the POSIX hardware unique key. */
@@ -71,6 +81,7 @@ typedef struct fs38_posix {
     uint64_t bytes_erased;     /* statistics: bytes erased since open */
     char path[512];
     char huk_path[512];
+    char services_path[512];
     const uint8_t *map;   /* read-only shared mapping of the flash file (port.flash_map), or NULL */
     pthread_mutex_t lock_mu; /* device lock: recursive, excludes threads sharing this struct */
     bool lock_ready;      /* lock_mu initialised */

@@ -39,6 +39,7 @@
 #include "fs38_posix.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/file.h>
@@ -510,6 +511,61 @@ static FS38_NODISCARD fs38_err port_counter_advance(void *ctx, fs38_counter_id i
     return do_program(p, counter_base(p, id, sector) + slot * ENTRY_SIZE, entry, sizeof entry);
 }
 
+/* ---- security state (control 5): the debug "OTP bit" is FS38_COUNTER_SPARE ------------ */
+
+static FS38_NODISCARD fs38_err read_services(const fs38_posix *p, fs38_security_state *out)
+{
+    if (!p->services_path[0])
+        return FS38_OK;
+    FILE *f = fopen(p->services_path, "r");
+    if (!f)
+        return errno == ENOENT ? FS38_OK : FS38_ERR_IO;
+    char line[256];
+    fs38_err e = FS38_OK;
+    while (e == FS38_OK && fgets(line, sizeof line, f)) {
+        size_t n = strcspn(line, "\r\n");
+        line[n] = 0;
+        char *s = line;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        n = strlen(s);
+        while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+            s[--n] = 0;
+        if (!n || s[0] == '#')
+            continue;
+        if (out->n_services >= FS38_SERVICES_MAX || n >= FS38_SERVICE_NAME_MAX)
+            e = FS38_ERR_IO;
+        for (size_t i = 0; e == FS38_OK && i < n; i++)
+            if (s[i] < 0x21 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
+                e = FS38_ERR_IO;
+        if (e == FS38_OK)
+            memcpy(out->services[out->n_services++], s, n + 1);
+    }
+    if (ferror(f))
+        e = FS38_ERR_IO;
+    fclose(f);
+    return e;
+}
+
+static FS38_NODISCARD fs38_err port_security_state(void *ctx, fs38_security_state *out)
+{
+    fs38_posix *p = ctx;
+    uint64_t fuse = 0;
+    if (!p || !out)
+        return FS38_ERR_ARG;
+    fs38_err e = port_counter_read(p, FS38_COUNTER_SPARE, &fuse);
+    if (e != FS38_OK)
+        return e;
+    out->debug = fuse ? FS38_DEBUG_ALL : 0u;
+    out->secure_boot = 1;
+    return read_services(p, out);
+}
+
+static FS38_NODISCARD fs38_err port_debug_lock(void *ctx)
+{
+    return port_counter_advance(ctx, FS38_COUNTER_SPARE, 1);
+}
+
 /* ---- device lock -------------------------------------------------------------- */
 
 static FS38_NODISCARD fs38_err port_lock(void *ctx)
@@ -616,6 +672,12 @@ fs38_err fs38_posix_open(fs38_posix *p, const fs38_posix_config *cfg, fs38_port 
         return FS38_ERR_ARG;
     if (c.huk_path && (!c.huk_path[0] || strlen(c.huk_path) >= sizeof huk - 32))
         return FS38_ERR_ARG;
+    char svc[sizeof p->services_path];
+    if (c.services_path && strlen(c.services_path) >= sizeof svc)
+        return FS38_ERR_ARG;
+    svc[0] = 0;
+    if (c.services_path)
+        memcpy(svc, c.services_path, strlen(c.services_path) + 1);
     memcpy(path, c.path, strlen(c.path) + 1);
     huk[0] = 0;
     if (c.huk_path)
@@ -640,6 +702,8 @@ fs38_err fs38_posix_open(fs38_posix *p, const fs38_posix_config *cfg, fs38_port 
     p->cfg = c;
     p->cfg.path = p->path;
     p->cfg.huk_path = huk[0] ? p->huk_path : NULL;
+    memcpy(p->services_path, svc, sizeof svc);
+    p->cfg.services_path = svc[0] ? p->services_path : NULL;
 
     fs38_err e = huk[0] ? huk_ensure(p->huk_path) : FS38_OK;
     if (e == FS38_OK)
@@ -669,6 +733,8 @@ fs38_err fs38_posix_open(fs38_posix *p, const fs38_posix_config *cfg, fs38_port 
     port->counter_advance = port_counter_advance;
     port->lock = port_lock;
     port->unlock = port_unlock;
+    port->security_state = port_security_state;
+    port->debug_lock = port_debug_lock;
     return FS38_OK;
 }
 

@@ -52,6 +52,11 @@ const char *fs38_event_name(fs38_event_code code)
     case FS38_EV_CHANNEL_FAILED: return "channel-failed";
     case FS38_EV_COAP_REFUSED: return "coap-refused";
     case FS38_EV_MQTT_REFUSED: return "mqtt-refused";
+    case FS38_EV_CONSENT_GRANTED: return "consent-granted";
+    case FS38_EV_CONSENT_REVOKED: return "consent-revoked";
+    case FS38_EV_DEBUG_LOCKED: return "debug-locked";
+    case FS38_EV_WIRELESS_SET: return "wireless-set";
+    case FS38_EV_WIRELESS_REFUSED: return "wireless-refused";
     }
     return "unknown";
 }

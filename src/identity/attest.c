@@ -23,6 +23,41 @@ const char *fs38_dbgstat_name(fs38_dbgstat s)
     return "unknown";
 }
 
+fs38_dbgstat fs38_dbgstat_of(const fs38_security_state *s)
+{
+    if (!s || (s->debug & FS38_DEBUG_LOCKED) != FS38_DEBUG_LOCKED)
+        return FS38_DBG_ENABLED;
+    return (s->debug & FS38_DEBUG_PERMANENT) ? FS38_DBG_DISABLED_PERMANENTLY : FS38_DBG_DISABLED;
+}
+
+bool fs38_eat_debug_locked(const fs38_eat_claims *c)
+{
+    if (!c || c->dbgstat < FS38_DBG_DISABLED_SINCE_BOOT || c->dbgstat > FS38_DBG_DISABLED_FULLY_AND_PERMANENTLY)
+        return false;
+    return !c->has_security || (c->debug & FS38_DEBUG_LOCKED) == FS38_DEBUG_LOCKED;
+}
+
+bool fs38_claim_date_ok(const char *s, size_t n)
+{
+    if (!s || n != FS38_EAT_DATE_LEN || s[4] != '-' || s[7] != '-')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return false;
+    const int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
+    return m >= 1 && m <= 12 && d >= 1 && d <= 31;
+}
+
+bool fs38_claim_contact_ok(const char *s, size_t n)
+{
+    if (!s || n == 0 || n >= FS38_EAT_CONTACT_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < 0x21 || s[i] > 0x7e)
+            return false;
+    return true;
+}
+
 const char *fs38_meas_status_name(fs38_meas_status s)
 {
     switch (s) {
@@ -92,6 +127,19 @@ fs38_err fs38_eat_encode(const fs38_attest_config *cfg, const uint8_t *nonce, si
     for (size_t i = 0; i < cfg->n_meas; i++)
         if (!valid_name(cfg->meas[i].name) || (unsigned)cfg->meas[i].status > FS38_MEAS_EMPTY)
             return fs38_diag_set(diag, FS38_ERR_ARG, "attest: invalid measurement %zu", i);
+    const fs38_security_state *sec = cfg->security;
+    if (sec) {
+        if ((sec->debug & ~FS38_DEBUG_ALL) || sec->n_services > FS38_SERVICES_MAX ||
+            (sec->secure_boot != 0 && sec->secure_boot != 1))
+            return fs38_diag_set(diag, FS38_ERR_ARG, "attest: invalid security state");
+        for (size_t i = 0; i < sec->n_services; i++)
+            if (!valid_name(sec->services[i]))
+                return fs38_diag_set(diag, FS38_ERR_ARG, "attest: invalid service name %zu", i);
+    }
+    if (cfg->support_until && !fs38_claim_date_ok(cfg->support_until, strlen(cfg->support_until)))
+        return fs38_diag_set(diag, FS38_ERR_ARG, "attest: support period end must be a date YYYY-MM-DD");
+    if (cfg->disclosure && !fs38_claim_contact_ok(cfg->disclosure, strlen(cfg->disclosure)))
+        return fs38_diag_set(diag, FS38_ERR_ARG, "attest: disclosure contact must be 1..63 printable characters");
     fs38_err e = fs38_identity_ueid(cfg->id, ueid);
     if (e == FS38_OK)
         e = fs38_identity_lifecycle(cfg->id, &lc);
@@ -103,7 +151,8 @@ fs38_err fs38_eat_encode(const fs38_attest_config *cfg, const uint8_t *nonce, si
     const char *ver = fs38_version();
     fs38_cbor_enc en;
     fs38_cbor_enc_init(&en, out, cap);
-    fs38_cbor_put_map(&en, 7u + (has_iat ? 1u : 0u) + (cfg->oemid ? 1u : 0u) + (cfg->hwmodel ? 1u : 0u));
+    fs38_cbor_put_map(&en, 7u + (has_iat ? 1u : 0u) + (cfg->oemid ? 1u : 0u) + (cfg->hwmodel ? 1u : 0u) +
+                               (sec ? 3u : 0u) + (cfg->support_until ? 1u : 0u) + (cfg->disclosure ? 1u : 0u));
     if (has_iat) {
         fs38_cbor_put_uint(&en, FS38_CLAIM_IAT);
         fs38_cbor_put_int(&en, now);
@@ -134,6 +183,24 @@ fs38_err fs38_eat_encode(const fs38_attest_config *cfg, const uint8_t *nonce, si
         put_measurement(&en, &cfg->meas[i]);
     fs38_cbor_put_int(&en, FS38_CLAIM_LIFECYCLE);
     fs38_cbor_put_uint(&en, (uint64_t)lc);
+    if (sec) { /* attack surface (control 5) */
+        fs38_cbor_put_int(&en, FS38_CLAIM_DEBUG);
+        fs38_cbor_put_uint(&en, sec->debug);
+        fs38_cbor_put_int(&en, FS38_CLAIM_SERVICES);
+        fs38_cbor_put_array(&en, sec->n_services);
+        for (size_t i = 0; i < sec->n_services; i++)
+            fs38_cbor_put_tstr(&en, sec->services[i], strlen(sec->services[i]));
+        fs38_cbor_put_int(&en, FS38_CLAIM_SECURE_BOOT);
+        fs38_cbor_put_bool(&en, sec->secure_boot == 1);
+    }
+    if (cfg->support_until) { /* disclosure (control 13) */
+        fs38_cbor_put_int(&en, FS38_CLAIM_SUPPORT_UNTIL);
+        fs38_cbor_put_tstr(&en, cfg->support_until, FS38_EAT_DATE_LEN);
+    }
+    if (cfg->disclosure) {
+        fs38_cbor_put_int(&en, FS38_CLAIM_DISCLOSURE);
+        fs38_cbor_put_tstr(&en, cfg->disclosure, strlen(cfg->disclosure));
+    }
     e = fs38_cbor_enc_finish(&en, out_len);
     if (e != FS38_OK)
         return fs38_diag_set(diag, FS38_ERR_BUFFER, "claims need %zu bytes, buffer %zu", *out_len, cap);

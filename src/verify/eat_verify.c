@@ -84,13 +84,45 @@ enum {
     S_SWVER = FS38_SEEN_SWVER,
     S_DBG = FS38_SEEN_OWN,
     S_MEAS = FS38_SEEN_OWN << 1,
-    S_LC = FS38_SEEN_OWN << 2
+    S_LC = FS38_SEEN_OWN << 2,
+    S_DEBUG = FS38_SEEN_OWN << 3,
+    S_SERVICES = FS38_SEEN_OWN << 4,
+    S_SECBOOT = FS38_SEEN_OWN << 5
 };
+
+/* A tstr that check accepts, copied NUL-terminated into out (cap bytes). */
+static FS38_NODISCARD fs38_err get_text(fs38_cbor_dec *dec, char *out, size_t cap, bool (*check)(const char *, size_t))
+{
+    const char *t;
+    size_t n;
+    fs38_err e = fs38_cbor_get_tstr(dec, &t, &n);
+    if (e != FS38_OK || n >= cap || !check(t, n))
+        return FS38_ERR_CLAIMS;
+    memcpy(out, t, n);
+    out[n] = 0;
+    return FS38_OK;
+}
+
+typedef struct eat_walk {
+    fs38_eat_claims *c;
+    unsigned seen; /* a copy of the walker's bits: the security claims go together */
+} eat_walk;
+
+static FS38_NODISCARD fs38_err eat_claim1(fs38_eat_claims *c, int64_t key, fs38_cbor_dec *dec, unsigned *seen, bool *known,
+                                          fs38_diag *d);
 
 static FS38_NODISCARD fs38_err eat_claim(void *user, int64_t key, fs38_cbor_dec *dec, unsigned *seen, bool *known,
                                      fs38_diag *d)
 {
-    fs38_eat_claims *c = user;
+    eat_walk *w = user;
+    fs38_err e = eat_claim1(w->c, key, dec, seen, known, d);
+    w->seen = *seen;
+    return e;
+}
+
+static fs38_err eat_claim1(fs38_eat_claims *c, int64_t key, fs38_cbor_dec *dec, unsigned *seen, bool *known,
+                           fs38_diag *d)
+{
     fs38_err e = FS38_OK;
     uint64_t v = 0;
     size_t n = 0;
@@ -133,6 +165,33 @@ static FS38_NODISCARD fs38_err eat_claim(void *user, int64_t key, fs38_cbor_dec 
         c->lifecycle = (fs38_lifecycle)v;
         *seen |= S_LC;
         break;
+    case FS38_CLAIM_DEBUG:
+        e = fs38_cbor_get_uint(dec, &v);
+        if (e == FS38_OK && (v & ~(uint64_t)FS38_DEBUG_ALL))
+            e = FS38_ERR_CLAIMS;
+        c->debug = (uint32_t)v;
+        *seen |= S_DEBUG;
+        break;
+    case FS38_CLAIM_SERVICES:
+        e = fs38_cbor_get_array(dec, &n);
+        if (e != FS38_OK || n > FS38_SERVICES_MAX)
+            return bad(d, "fs38-services is not an array of at most 8 names");
+        for (size_t i = 0; i < n; i++)
+            if (fs38_claim_name(dec, c->services[i]) != FS38_OK)
+                return bad(d, "fs38-services has an invalid service name");
+        c->n_services = n;
+        *seen |= S_SERVICES;
+        break;
+    case FS38_CLAIM_SECURE_BOOT:
+        e = fs38_cbor_get_bool(dec, &c->secure_boot);
+        *seen |= S_SECBOOT;
+        break;
+    case FS38_CLAIM_SUPPORT_UNTIL:
+        e = get_text(dec, c->support_until, sizeof c->support_until, fs38_claim_date_ok);
+        break;
+    case FS38_CLAIM_DISCLOSURE:
+        e = get_text(dec, c->disclosure, sizeof c->disclosure, fs38_claim_contact_ok);
+        break;
     case FS38_CLAIM_RECEIPT:
         return bad(d, "this is a decommissioning receipt, not an attestation token");
     default:
@@ -155,7 +214,15 @@ fs38_err fs38_eat_parse(const uint8_t *claims, size_t len, fs38_eat_claims *c, f
                                                     { S_LC, "fs38-lifecycle" } };
     const fs38_claims_common common = { &c->iat,      &c->has_iat, c->nonce,     &c->nonce_len,     c->ueid,
                                         &c->ueid_len, c->swname,   c->swversion, &c->version_scheme };
-    return fs38_claims_walk(claims, len, &common, eat_claim, c, required, sizeof required / sizeof required[0], diag);
+    eat_walk w = { c, 0 };
+    fs38_err e = fs38_claims_walk(claims, len, &common, eat_claim, &w, required, sizeof required / sizeof required[0], diag);
+    if (e != FS38_OK)
+        return e;
+    const unsigned sec = w.seen & (S_DEBUG | S_SERVICES | S_SECBOOT);
+    if (sec != 0 && sec != (S_DEBUG | S_SERVICES | S_SECBOOT))
+        return bad(diag, "fs38-debug, fs38-services and fs38-secure-boot go together");
+    c->has_security = sec != 0;
+    return FS38_OK;
 }
 
 static FS38_NODISCARD fs38_err parse_eat(const uint8_t *claims, size_t len, void *c, fs38_diag *diag)
