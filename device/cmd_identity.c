@@ -463,6 +463,11 @@ int cmd_identity(const char *dir, int argc, char **argv)
         printf("certificate: none\n");
     }
     free(cert);
+    device_vendor_info vi; /* control 13: also in attestation tokens */
+    if (device_vendor(dir, &vi) == 0) {
+        printf("support period: security updates until %s\n", vi.support_until);
+        printf("vulnerability disclosure: %s\n", vi.disclosure);
+    }
     rc = HOST_EXIT_OK;
 out:
     device_close(&g_dev);
@@ -524,7 +529,18 @@ static int attest_run(const char *dir, const uint8_t *nonce, size_t nonce_len, c
     memset(&c, 0, sizeof c);
     c.id = &g_id;
     c.port = &g_dev.port;
-    c.dbgstat = FS38_DBG_ENABLED; /* the POSIX reference device cannot lock a debugger out */
+    fs38_security_state sec; /* control 5: debug state (the port's OTP bit), services */
+    device_vendor_info vi;   /* control 13: support period, disclosure contact */
+    if (fs38_port_security_state(&g_dev.port, &sec) != FS38_OK || device_vendor(dir, &vi)) {
+        host_err("attest: cannot read the device's security state or vendor facts");
+        host_out_abort(&o);
+        device_close(&g_dev);
+        return HOST_EXIT_USAGE;
+    }
+    c.dbgstat = fs38_dbgstat_of(&sec); /* enabled until `lock-debug` */
+    c.security = &sec;
+    c.support_until = vi.support_until;
+    c.disclosure = vi.disclosure;
     c.oemid = g_dev.rom.vendor_id;
     c.hwmodel = g_dev.rom.class_id;
     c.hwmodel_len = sizeof g_dev.rom.class_id;

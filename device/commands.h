@@ -54,6 +54,21 @@ int device_log_provision(device *d, const char *k0_path);
 /* Advance FS38_COUNTER_BOOT once (called by the boot command) and stamp the log's events with it. */
 void device_log_boot(device *d);
 
+/* cmd_privacy.c — consent, telemetry, pseudonyms (control 11), wireless policy (control 10),
+ * the debug lock (control 5) */
+int cmd_consent(const char *dir, int argc, char **argv);
+int cmd_telemetry(const char *dir, int argc, char **argv);
+int cmd_pseudonym(const char *dir, int argc, char **argv);
+int cmd_wireless(const char *dir, int argc, char **argv);
+int cmd_lock_debug(const char *dir, int argc, char **argv);
+/* The vendor's facts (control 13): DIR/vendor, else the built-in defaults. 0 or -1 (printed). */
+typedef struct device_vendor_info {
+    char support_until[11]; /* "YYYY-MM-DD" */
+    char disclosure[64];    /* disclosure contact */
+    char mac[32];           /* the device's MAC address, "" when unknown */
+} device_vendor_info;
+int device_vendor(const char *dir, device_vendor_info *v);
+
 /* Commands beyond secure boot, one line each. */
 #define DEVICE_EXTRA_COMMANDS \
     { "update", cmd_update, "ENV.suit PAYLOAD [--chunk N] [--power-cut K]\n" \
@@ -84,6 +99,15 @@ void device_log_boot(device *d);
     { "attest", cmd_attest, "--nonce HEX --out TOKEN", "sign an attestation token (EAT) for the verifier's nonce" }, \
     { "login", cmd_login, "USER", "log in, password on stdin (exit 0 ok, 1 refused, 4 password change required)" }, \
     { "passwd", cmd_passwd, "USER", "change a password: current and new on stdin, one line each" }, \
-    { "decommission", cmd_decommission, "--receipt RECEIPT [--nonce HEX]", "sign a receipt, destroy every key, erase store and log, lifecycle decommissioned" },
+    { "decommission", cmd_decommission, "--receipt RECEIPT [--nonce HEX]", "sign a receipt, destroy every key, erase store and log, lifecycle decommissioned" }, \
+    { "consent", cmd_consent, "grant|revoke|show PURPOSE", "record or show the user's consent for a purpose (diagnostics, analytics);\n" \
+      "      revoking erases what was kept under it; each change is a security-log event" }, \
+    { "telemetry", cmd_telemetry, "--purpose P --in RECORD.json --out OUT.json", "minimise a telemetry record for a purpose: allowed fields only, identifiers\n" \
+      "      pseudonymised, location coarsened (exit 1 and no output without consent)" }, \
+    { "pseudonym", cmd_pseudonym, "--purpose P VALUE", "print VALUE's pseudonym for a purpose (HMAC-SHA-256 under a key derived inside the device)" }, \
+    { "wireless", cmd_wireless, "set --ssid S --security wpa2-psk|wpa3-sae --psk P [--pmf required|optional] | show", \
+      "check a Wi-Fi configuration against the wireless policy and seal it in the store (exit 1\n" \
+      "      with the reason when refused); show never prints the passphrase" }, \
+    { "lock-debug", cmd_lock_debug, "", "lock the debug ports for good (JTAG/SWD, UART console, test modes; one-way OTP bit)" },
 
 #endif

@@ -134,7 +134,11 @@ static int open_flash(device *d)
         host_err("cannot open flash %s: %s", path, strerror(errno));
         return -1;
     }
+    char services[DEV_PATH_MAX + 16];
+    if (device_path(d->dir, "services", services, sizeof services))
+        return -1;
     flash_config(&fc, path, huk);
+    fc.services_path = services; /* enabled network services (control 5), one per line */
     fs38_err err = fs38_posix_open(&d->posix, &fc, &d->port);
     if (err) {
         host_err("cannot open flash %s: %s", path, fs38_strerror(err));

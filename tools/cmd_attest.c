@@ -3,12 +3,15 @@
  * cmd_attest.c — `fs38 attest`: the verifier's side of attestation (control 8).
  *
  *   fs38 attest nonce [--bytes N]
- *   fs38 attest verify --ca CA_DIR TOKEN --nonce HEX [--cert CERT.pem] [--json]
+ *   fs38 attest verify --ca CA_DIR TOKEN --nonce HEX [--cert CERT.pem] [--json] [--require-debug-locked]
  *
  * verify: finds the device certificate (the one CA_DIR issued for the token's key id, or
  * --cert), checks it chains to the CA and is not retired, verifies the COSE_Sign1 with its key
  * (fs38_eat_verify: signature, claims, nonce in constant time), checks the token's UEID is the
  * certificate's, then prints the claims (text, or one JSON object with --json).
+ * --require-debug-locked: a valid token whose debug state is not locked (fs38_eat_debug_locked:
+ * dbgstat disabled-since-boot or stronger, and every fs38-debug port bit set) is refused (exit 1,
+ * the claims are still shown in text mode).
  * Exit: 0 valid, 1 invalid (reason on stderr; with --json also {"valid":false,...}), 2 usage / I/O.
  */
 #include <stdio.h>
@@ -26,9 +29,11 @@ void usage_attest(int to_stderr)
     fprintf(to_stderr ? stderr : stdout,
             "usage: fs38 attest nonce [--bytes N]\n"
             "       fs38 attest verify --ca CA_DIR TOKEN --nonce HEX [--cert CERT.pem] [--json]\n"
+            "                          [--require-debug-locked]\n"
             "  nonce   print a fresh random challenge (N bytes, 8..64, default 32) as hex\n"
             "  verify  check an Entity Attestation Token (RFC 9711) from 'fs38-device attest': the device\n"
-            "          certificate chains to CA_DIR, the signature, the nonce, the claims; print the claims\n"
+            "          certificate chains to CA_DIR, the signature, the nonce, the claims; print the claims;\n"
+            "          --require-debug-locked: refuse (exit 1) a device whose debug ports are not locked\n"
             "exit status: 0 valid, 1 invalid, 2 usage or I/O error.\n");
 }
 
@@ -78,6 +83,22 @@ static void print_text(const fs38_eat_claims *c, const ca_signer *s)
     }
     printf("lifecycle: %s\n", fs38_lifecycle_name(c->lifecycle));
     printf("debug: %s\n", fs38_dbgstat_name(c->dbgstat));
+    if (c->has_security) {
+        printf("debug ports: JTAG/SWD %s, UART console %s, test modes %s, %s\n",
+               (c->debug & FS38_DEBUG_JTAG_LOCKED) ? "locked" : "open",
+               (c->debug & FS38_DEBUG_UART_DISABLED) ? "disabled" : "enabled",
+               (c->debug & FS38_DEBUG_TEST_MODES_OFF) ? "off" : "on",
+               (c->debug & FS38_DEBUG_PERMANENT) ? "locked permanently (OTP)" : "no permanent lock");
+        printf("secure boot: %s\n", c->secure_boot ? "enforced" : "not enforced");
+        printf("network services:");
+        for (size_t i = 0; i < c->n_services; i++)
+            printf("%s %s", i ? "," : "", c->services[i]);
+        printf("%s\n", c->n_services ? "" : " none");
+    }
+    if (c->support_until[0])
+        printf("support period: security updates until %s\n", c->support_until);
+    if (c->disclosure[0])
+        printf("vulnerability disclosure: %s\n", c->disclosure);
     printf("software: %s %s%s\n", c->swname, c->swversion,
            c->version_scheme == FS38_VERSION_SCHEME_SEMVER ? " (semver)" : "");
     if (c->oemid_len == 16) {
@@ -128,6 +149,26 @@ static void print_json(const fs38_eat_claims *c, const ca_signer *s)
     printf(",\"swversion\":");
     json_str(c->swversion);
     printf(",\"version_scheme\":%lld", (long long)c->version_scheme);
+    printf(",\"debug_locked\":%s", fs38_eat_debug_locked(c) ? "true" : "false");
+    if (c->has_security) {
+        printf(",\"debug_ports\":{\"jtag_locked\":%s,\"uart_disabled\":%s,\"test_modes_off\":%s,\"permanent\":%s}",
+               (c->debug & FS38_DEBUG_JTAG_LOCKED) ? "true" : "false", (c->debug & FS38_DEBUG_UART_DISABLED) ? "true" : "false",
+               (c->debug & FS38_DEBUG_TEST_MODES_OFF) ? "true" : "false", (c->debug & FS38_DEBUG_PERMANENT) ? "true" : "false");
+        printf(",\"secure_boot\":%s,\"services\":[", c->secure_boot ? "true" : "false");
+        for (size_t i = 0; i < c->n_services; i++) {
+            printf("%s", i ? "," : "");
+            json_str(c->services[i]);
+        }
+        printf("]");
+    }
+    if (c->support_until[0]) {
+        printf(",\"support_until\":");
+        json_str(c->support_until);
+    }
+    if (c->disclosure[0]) {
+        printf(",\"disclosure\":");
+        json_str(c->disclosure);
+    }
     if (c->oemid_len) {
         hex_of(c->oemid, c->oemid_len, hex);
         printf(",\"oemid\":\"%s\"", hex);
@@ -166,7 +207,8 @@ static int invalid(bool json, const char *reason)
     return HOST_EXIT_REJECT;
 }
 
-static int verify_run(const char *ca_dir, const char *path, const char *nonce_hex, const char *cert, bool json)
+static int verify_run(const char *ca_dir, const char *path, const char *nonce_hex, const char *cert, bool json,
+                      bool require_locked)
 {
     uint8_t nonce[FS38_EAT_NONCE_MAX], *tok = NULL;
     size_t nl = strlen(nonce_hex) / 2, len = 0;
@@ -201,6 +243,14 @@ static int verify_run(const char *ca_dir, const char *path, const char *nonce_he
             rc = invalid(json, d.msg[0] ? d.msg : fs38_strerror(e));
         } else if (strcmp(ueid_hex, s.ueid) != 0) {
             rc = invalid(json, "the token's UEID is not the one in the signer's certificate");
+        } else if (require_locked && !fs38_eat_debug_locked(c)) {
+            char why[160];
+            snprintf(why, sizeof why, "the device's debug ports are not locked (dbgstat %s%s) and --require-debug-locked was given",
+                     fs38_dbgstat_name(c->dbgstat),
+                     c->has_security && (c->debug & FS38_DEBUG_LOCKED) != FS38_DEBUG_LOCKED ? ", a debug port open" : "");
+            if (!json)
+                print_text(c, &s);
+            rc = invalid(json, why);
         } else {
             if (json)
                 print_json(c, &s);
@@ -245,8 +295,9 @@ int cmd_attest(int argc, char **argv)
     }
     if (strcmp(sub, "verify") == 0) {
         const char *ca = NULL, *nonce = NULL, *cert = NULL;
-        bool json = false;
+        bool json = false, require_locked = false;
         const host_opt opts[] = { { .name = "--ca", .value = &ca },
+                                  { .name = "--require-debug-locked", .flag = &require_locked },
                                   { .name = "--nonce", .value = &nonce },
                                   { .name = "--cert", .value = &cert },
                                   { .name = "--json", .flag = &json },
@@ -260,7 +311,7 @@ int cmd_attest(int argc, char **argv)
             host_err("attest verify: expected --ca CA_DIR TOKEN --nonce HEX");
             return HOST_EXIT_USAGE;
         }
-        return verify_run(ca, pos[0], nonce, cert, json);
+        return verify_run(ca, pos[0], nonce, cert, json, require_locked);
     }
     host_err("attest: unknown subcommand '%s' (nonce, verify)", sub);
     usage_attest(1);
