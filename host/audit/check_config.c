@@ -21,6 +21,9 @@
  *             `SecureConnections = only` (pass)
  *   FS38-10.0 wireless configuration with WPA2/WPA3 only (pass)
  *   No radio configuration at all: NOT-APPLICABLE.
+ *   Every control-10 decision is libfs38's fs38/wireless.h (fs38_wifi_security_check,
+ *   fs38_wifi_passphrase_check, fs38_bt_check): the rules the device applies before it accepts a
+ *   configuration. This file reads the settings and maps the refused rules to FS38-10.x.
  */
 #include "audit.h"
 
@@ -28,7 +31,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "fs38/auth.h"
+#include "fs38/wireless.h"
 
 static bool has(const char *l, size_t n, const char *s) { return memmem(l, n, s, strlen(s)) != NULL; }
 
@@ -83,26 +86,97 @@ typedef struct cfg_state {
     char host[64];
 } cfg_state;
 
-static void weak_psk(cfg_state *st, const aud_entry *e, unsigned line, const char *psk)
+/* ---- control 10: the decisions are libfs38's (fs38/wireless.h), the same rules the device
+ * applies before it accepts a configuration (fs38_wireless_check); this file only reads the
+ * settings out of the configuration files and maps each refused rule to its FS38-10.x id. ---- */
+
+static const char *wl_rule_id(fs38_wl_rule r)
 {
-    size_t n = strlen(psk);
-    bool digits = n > 0;
-    for (size_t i = 0; i < n; i++)
-        digits &= psk[i] >= '0' && psk[i] <= '9';
-    const char *why = NULL;
-    if (n == 64 && strspn(psk, "0123456789abcdefABCDEF") == 64)
-        return; /* a raw 256-bit PSK */
-    if (fs38_password_listed(fs38_passwords_mirai, fs38_passwords_mirai_len, psk, n) ||
-        fs38_password_listed(fs38_passwords_common, fs38_passwords_common_len, psk, n))
-        why = "a listed common password";
-    else if (st->host[0] && strcasecmp(psk, st->host) == 0)
-        why = "the device's host name";
-    else if (n < 12)
-        why = "shorter than 12 characters";
-    else if (digits)
-        why = "digits only (serial- or date-like)";
-    if (why)
-        aud_add(st->ctx->r, 10, e->path, line, "FS38-10.3", "5.5-1", AUD_MEDIUM, "weak Wi-Fi pre-shared key: %s", why);
+    switch (r) {
+    case FS38_WL_WPS: return "FS38-10.2";
+    case FS38_WL_PSK_SHORT:
+    case FS38_WL_PSK_INVALID:
+    case FS38_WL_PSK_LISTED:
+    case FS38_WL_PSK_DIGITS:
+    case FS38_WL_PSK_DERIVED: return "FS38-10.3";
+    case FS38_WL_BT_LEGACY:
+    case FS38_WL_BT_JUST_WORKS:
+    case FS38_WL_BT_FIXED_PIN: return "FS38-10.4";
+    default: return "FS38-10.1";
+    }
+}
+
+static aud_sev wl_sev(fs38_wl_rule r)
+{
+    return r == FS38_WL_OPEN || r == FS38_WL_WEP || r == FS38_WL_BT_LEGACY ? AUD_HIGH : AUD_MEDIUM;
+}
+
+/* Report what the library refused (nothing when it accepted); true when something was reported.
+ * sev: AUD_CRITICAL + 1 for the rule's own severity. l/n: the setting's text, or NULL. */
+static bool wl_report(cfg_state *st, const aud_entry *e, unsigned line, fs38_err r, fs38_wl_rule rule, const fs38_diag *d,
+                      int sev, const char *l, size_t n)
+{
+    if (r == FS38_OK)
+        return false;
+    if (r != FS38_ERR_POLICY)
+        return false; /* an argument the library did not understand: not a finding */
+    const aud_sev s = sev > (int)AUD_CRITICAL ? wl_sev(rule) : (aud_sev)sev;
+    if (l)
+        aud_add(st->ctx->r, 10, e->path, line, wl_rule_id(rule), "5.5-1", s, "%s: %.*s", d->msg, (int)n, l);
+    else
+        aud_add(st->ctx->r, 10, e->path, line, wl_rule_id(rule), "5.5-1", s, "%s", d->msg);
+    return true;
+}
+
+#define WL_OWN_SEV ((int)AUD_CRITICAL + 1)
+
+static bool wifi_security(cfg_state *st, const aud_entry *e, unsigned line, fs38_wifi_security sec, bool tkip, bool wps,
+                          int sev, const char *l, size_t n)
+{
+    fs38_wl_rule rule = FS38_WL_OK;
+    fs38_diag d;
+    fs38_diag_clear(&d);
+    /* PMF is not read from the files (defaults differ per driver): not assessed here */
+    fs38_err r = fs38_wifi_security_check(sec, tkip, wps, FS38_PMF_REQUIRED, &rule, &d);
+    return wl_report(st, e, line, r, rule, &d, sev, l, n);
+}
+
+static void weak_psk(cfg_state *st, const aud_entry *e, unsigned line, const char *psk, const char *ssid)
+{
+    fs38_wl_rule rule = FS38_WL_OK;
+    fs38_diag d;
+    fs38_diag_clear(&d);
+    const fs38_wl_ids ids = { ssid && ssid[0] ? ssid : NULL, NULL, NULL, st->host[0] ? st->host : NULL };
+    fs38_err r = fs38_wifi_passphrase_check(psk, strlen(psk), &ids, &rule, &d);
+    if (r == FS38_ERR_POLICY) {
+        const char *why = d.msg;
+        if (strncmp(why, "Wi-Fi passphrase ", 17) == 0)
+            why += 17;
+        if (strncmp(why, "is ", 3) == 0)
+            why += 3;
+        aud_add(st->ctx->r, 10, e->path, line, "FS38-10.3", "5.5-1", AUD_MEDIUM, "weak Wi-Fi pre-shared key: %s (%s)", why,
+                fs38_wl_rule_name(rule));
+    }
+}
+
+/* OpenWrt encryption option -> security mode and TKIP */
+static fs38_wifi_security uci_security(const char *v, bool *tkip)
+{
+    *tkip = strstr(v, "tkip") != NULL;
+    if (strcmp(v, "none") == 0)
+        return FS38_WIFI_OPEN;
+    if (strcmp(v, "owe") == 0)
+        return FS38_WIFI_OWE;
+    if (strncmp(v, "wep", 3) == 0)
+        return FS38_WIFI_WEP;
+    if (strcmp(v, "psk") == 0 || strncmp(v, "psk+", 4) == 0 || strncmp(v, "psk-mixed", 9) == 0 ||
+        strncmp(v, "wpa+", 4) == 0 || strcmp(v, "wpa") == 0 || strncmp(v, "wpa-mixed", 9) == 0)
+        return FS38_WIFI_WPA1_PSK;
+    if (strncmp(v, "sae-mixed", 9) == 0)
+        return FS38_WIFI_WPA2_WPA3;
+    if (strncmp(v, "sae", 3) == 0 || strncmp(v, "wpa3", 4) == 0)
+        return FS38_WIFI_WPA3_SAE;
+    return FS38_WIFI_WPA2_PSK; /* psk2, wpa2, ... */
 }
 
 /* OpenWrt /etc/config/wireless */
@@ -114,22 +188,21 @@ static void owrt_wireless(cfg_state *st, const aud_entry *e, const uint8_t *buf,
     size_t n;
     bool in_iface = false, enc_seen = false, disabled = false;
     unsigned iface_line = 0;
-    char v[256];
-    size_t bad_before = 0;
+    char v[256], ssid[64] = "";
     for (;;) {
         bool more = aud_lines_next(&it, &l, &n);
         if (more)
             l = aud_trim(l, &n);
         if (!more || (n >= 6 && memcmp(l, "config", 6) == 0)) {
             if (in_iface && !enc_seen && !disabled)
-                aud_add(st->ctx->r, 10, e->path, iface_line, "FS38-10.1", "5.5-1", AUD_HIGH,
-                        "Wi-Fi interface without encryption (no option encryption: open network)");
+                wifi_security(st, e, iface_line, FS38_WIFI_OPEN, false, false, WL_OWN_SEV, NULL, 0);
             if (!more)
                 break;
             in_iface = has(l, n, "wifi-iface");
             if (has(l, n, "wifi-device") || in_iface)
                 st->radio = true;
             enc_seen = disabled = false;
+            ssid[0] = 0;
             iface_line = it.no;
             continue;
         }
@@ -139,27 +212,21 @@ static void owrt_wireless(cfg_state *st, const aud_entry *e, const uint8_t *buf,
             disabled = true;
         if (!in_iface)
             continue;
+        if (uci_opt(l, n, "ssid", v, sizeof v))
+            snprintf(ssid, sizeof ssid, "%.63s", v);
         if (uci_opt(l, n, "encryption", v, sizeof v)) {
+            bool tkip;
+            const fs38_wifi_security sec = uci_security(v, &tkip);
             enc_seen = true;
-            bad_before = st->ctx->r->c[9].n_ev;
-            if (strcmp(v, "none") == 0 || strcmp(v, "owe") == 0)
-                aud_add(st->ctx->r, 10, e->path, it.no, "FS38-10.1", "5.5-1", strcmp(v, "none") == 0 ? AUD_HIGH : AUD_LOW,
-                        "Wi-Fi %s: %.*s", strcmp(v, "none") == 0 ? "open network (no encryption)" : "OWE (unauthenticated)",
-                        (int)n, l);
-            else if (strncmp(v, "wep", 3) == 0)
-                aud_add(st->ctx->r, 10, e->path, it.no, "FS38-10.1", "5.5-1", AUD_HIGH, "Wi-Fi WEP (broken): %.*s", (int)n, l);
-            else if (strcmp(v, "psk") == 0 || strstr(v, "tkip") || strstr(v, "mixed"))
-                aud_add(st->ctx->r, 10, e->path, it.no, "FS38-10.1", "5.5-1", AUD_MEDIUM, "Wi-Fi WPA1 or TKIP allowed: %.*s",
-                        (int)n, l);
-            else if (st->ctx->r->c[9].n_ev == bad_before)
+            /* OWE: encrypted, only unauthenticated: reported low */
+            if (!wifi_security(st, e, it.no, sec, tkip, false, sec == FS38_WIFI_OWE ? (int)AUD_LOW : WL_OWN_SEV, l, n))
                 st->wifi_ok++;
         }
-        if (uci_opt(l, n, "wps_pushbutton", v, sizeof v) && strcmp(v, "1") == 0)
-            aud_add(st->ctx->r, 10, e->path, it.no, "FS38-10.2", "5.5-1", AUD_MEDIUM, "WPS push button enabled");
-        if (uci_opt(l, n, "wps_label", v, sizeof v) && strcmp(v, "1") == 0)
-            aud_add(st->ctx->r, 10, e->path, it.no, "FS38-10.2", "5.5-1", AUD_MEDIUM, "WPS PIN (label) enabled");
+        if ((uci_opt(l, n, "wps_pushbutton", v, sizeof v) || uci_opt(l, n, "wps_label", v, sizeof v)) &&
+            strcmp(v, "1") == 0)
+            wifi_security(st, e, it.no, FS38_WIFI_WPA2_PSK, false, true, WL_OWN_SEV, l, n);
         if (uci_opt(l, n, "key", v, sizeof v) && !aud_has_prefix(v, "$"))
-            weak_psk(st, e, it.no, v);
+            weak_psk(st, e, it.no, v, ssid);
     }
 }
 
@@ -169,37 +236,39 @@ static void hostapd(cfg_state *st, const aud_entry *e, const uint8_t *buf, size_
     aud_lines_init(&it, buf, len);
     const char *l;
     size_t n;
-    char v[256];
+    char v[256], ssid[64] = "";
     int wpa = -1;
     bool wep = false, keymgmt_none = false;
     unsigned wpa_line = 0;
     st->radio = true;
     while (aud_lines_next_setting(&it, &l, &n)) {
+        if (kv(l, n, "ssid", v, sizeof v))
+            snprintf(ssid, sizeof ssid, "%.63s", v);
         if (kv(l, n, "wpa", v, sizeof v)) {
             wpa = atoi(v);
             wpa_line = it.no;
             if (wpa == 1 || wpa == 3)
-                aud_add(st->ctx->r, 10, e->path, it.no, "FS38-10.1", "5.5-1", AUD_MEDIUM, "WPA1 allowed: %.*s", (int)n, l);
+                wifi_security(st, e, it.no, FS38_WIFI_WPA1_PSK, false, false, WL_OWN_SEV, l, n);
         }
         if (aud_has_prefix(l, "wep_key") || aud_has_prefix(l, "wep_tx_keyidx"))
             wep = true;
         if ((kv(l, n, "wpa_pairwise", v, sizeof v) || kv(l, n, "pairwise", v, sizeof v)) && strstr(v, "TKIP"))
-            aud_add(st->ctx->r, 10, e->path, it.no, "FS38-10.1", "5.5-1", AUD_MEDIUM, "TKIP allowed: %.*s", (int)n, l);
+            wifi_security(st, e, it.no, FS38_WIFI_WPA2_PSK, true, false, WL_OWN_SEV, l, n);
         if (kv(l, n, "wps_state", v, sizeof v) && atoi(v) > 0)
-            aud_add(st->ctx->r, 10, e->path, it.no, "FS38-10.2", "5.5-1", AUD_MEDIUM, "WPS enabled: %.*s", (int)n, l);
+            wifi_security(st, e, it.no, FS38_WIFI_WPA2_PSK, false, true, WL_OWN_SEV, l, n);
         if (kv(l, n, "wpa_passphrase", v, sizeof v) || kv(l, n, "psk", v, sizeof v)) {
             if (!(supplicant && strlen(v) == 64))
-                weak_psk(st, e, it.no, v);
+                weak_psk(st, e, it.no, v, ssid);
         }
         if (kv(l, n, "key_mgmt", v, sizeof v) && strcmp(v, "NONE") == 0)
             keymgmt_none = true;
     }
     if (wep)
-        aud_add(st->ctx->r, 10, e->path, 0, "FS38-10.1", "5.5-1", AUD_HIGH, "WEP key configured (broken encryption)");
+        wifi_security(st, e, 0, FS38_WIFI_WEP, false, false, WL_OWN_SEV, NULL, 0);
     else if (!supplicant && wpa <= 0)
-        aud_add(st->ctx->r, 10, e->path, wpa_line, "FS38-10.1", "5.5-1", AUD_HIGH, "hostapd without WPA: open network");
+        wifi_security(st, e, wpa_line, FS38_WIFI_OPEN, false, false, WL_OWN_SEV, NULL, 0);
     else if (supplicant && keymgmt_none)
-        aud_add(st->ctx->r, 10, e->path, 0, "FS38-10.1", "5.5-1", AUD_MEDIUM, "wpa_supplicant joins an open network");
+        wifi_security(st, e, 0, FS38_WIFI_OPEN, false, false, (int)AUD_MEDIUM, NULL, 0);
     else if (wpa == 2)
         st->wifi_ok++;
 }
@@ -213,18 +282,25 @@ static void bluetooth(cfg_state *st, const aud_entry *e, const uint8_t *buf, siz
     if (main_conf)
         st->radio = true;
     while (aud_lines_next_setting(&it, &l, &n)) {
+        fs38_bt_config bt = { FS38_BT_SECURE_CONNECTIONS, FS38_BT_NUMERIC_COMPARISON, false, false };
+        fs38_wl_rule rule = FS38_WL_OK;
+        fs38_diag d;
+        fs38_diag_clear(&d);
         if (main_conf && n > 17 && strncasecmp(l, "SecureConnections", 17) == 0) {
-            if (has(l, n, "off"))
-                aud_add(st->ctx->r, 10, e->path, it.no, "FS38-10.4", "5.5-1", AUD_MEDIUM,
-                        "Bluetooth LE Secure Connections off (legacy pairing): %.*s", (int)n, l);
-            else if (has(l, n, "only"))
+            if (has(l, n, "off")) {
+                bt.pairing = FS38_BT_LE_LEGACY;
+                const fs38_err r = fs38_bt_check(&bt, &rule, &d);
+                wl_report(st, e, it.no, r, rule, &d, (int)AUD_MEDIUM, l, n);
+            } else if (has(l, n, "only") && fs38_bt_check(&bt, &rule, &d) == FS38_OK) {
                 aud_add(st->ctx->r, 10, e->path, it.no, "FS38-10.4", "5.5-1", AUD_INFO,
                         "Bluetooth Secure Connections only");
+            }
         }
         if (!main_conf && has(l, n, "sspmode") && (has(l, n, "sspmode 0") || has(l, n, "sspmode disable"))) {
             st->radio = true;
-            aud_add(st->ctx->r, 10, e->path, it.no, "FS38-10.4", "5.5-1", AUD_HIGH,
-                    "Bluetooth Secure Simple Pairing switched off (legacy PIN pairing): %.*s", (int)n, l);
+            bt.pairing = FS38_BT_BREDR_LEGACY;
+            const fs38_err r = fs38_bt_check(&bt, &rule, &d);
+            wl_report(st, e, it.no, r, rule, &d, WL_OWN_SEV, l, n);
         }
     }
 }

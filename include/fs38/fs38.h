@@ -81,5 +81,7 @@
 #include "fs38/channel.h"
 #include "fs38/coap.h"
 #include "fs38/mqtt.h"
+#include "fs38/privacy.h"
+#include "fs38/wireless.h"
 
 #endif /* FS38_FS38_H */
