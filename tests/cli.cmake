@@ -23,6 +23,9 @@ if(TARGET fs38_tool AND FS38_BASH)
     # identity, accounts, attestation, decommissioning (its independent token check uses the
     # system python's cbor2 + cryptography, like the cross tests)
     list(APPEND _fs38_cli_tests identity)
+    # privacy, wireless policy, debug lock, support period and disclosure contact (controls 5,
+    # 10, 11, 13); its independent token check uses the system python's cbor2 + cryptography
+    list(APPEND _fs38_cli_tests privacy)
     # the security log (control 7): export / verify / show, tamper, replay, wrap, power cut
     list(APPEND _fs38_cli_tests log)
     # several fs38-device processes on one state directory (the device lock); secure boot with
