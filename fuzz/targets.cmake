@@ -17,4 +17,5 @@ fs38_fuzz_target(fuzz_log fuzz_log.c)           # security-log batches: parser, 
 fs38_fuzz_target(fuzz_coap fuzz_coap.c)           # CoAP codec (decode/re-encode byte-exact) and the client's response handling (Block2 GET, Block1 upload)
 fs38_fuzz_target(fuzz_mqtt fuzz_mqtt.c)           # MQTT 3.1.1 decoder (re-encode oracle) and the client fed a server byte stream in chunks
 fs38_fuzz_target(fuzz_sbom fuzz_sbom.c LIBS fs38_audit) # package databases, NVD/OSV feeds, banners, Debian ordering, CycloneDX
+fs38_fuzz_target(fuzz_privacy fuzz_privacy.c)     # telemetry fields through the minimisation filter, wireless configurations through the policy
 fs38_fuzz_target(fuzz_audit_image fuzz_audit_image.c LIBS fs38_audit) # fs38 audit: image readers (tar/cpio/squashfs/ext), path resolution, checks' parsers
