@@ -89,6 +89,14 @@ static void check_eat(const fs38_eat_claims *c)
         for (size_t j = 0; j < i; j++)
             CHECK(strcmp(c->meas[i].name, c->meas[j].name) != 0);
     }
+    /* controls 5 and 13: fs38-debug / -services / -secure-boot together, bounded */
+    CHECK((c->debug & ~FS38_DEBUG_ALL) == 0 && c->n_services <= FS38_SERVICES_MAX);
+    CHECK(c->has_security || (c->debug == 0 && c->n_services == 0 && !c->secure_boot));
+    for (size_t i = 0; i < c->n_services; i++)
+        CHECK(printable(c->services[i], sizeof c->services[i]));
+    CHECK(c->support_until[0] == 0 || (strlen(c->support_until) == FS38_EAT_DATE_LEN && c->support_until[4] == '-'));
+    CHECK(memchr(c->disclosure, 0, sizeof c->disclosure) != NULL);
+    CHECK(!fs38_eat_debug_locked(c) || c->dbgstat >= FS38_DBG_DISABLED_SINCE_BOOT);
 }
 
 static void check_receipt(const fs38_receipt_claims *c)
