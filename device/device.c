@@ -138,8 +138,9 @@ static int open_flash(device *d)
     if (device_path(d->dir, "services", services, sizeof services))
         return -1;
     flash_config(&fc, path, huk);
-    fc.services_path = services; /* enabled network services (control 5), one per line */
     fs38_err err = fs38_posix_open(&d->posix, &fc, &d->port);
+    if (!err && (err = fs38_posix_set_services(&d->posix, services)) != FS38_OK) /* control 5 */
+        fs38_posix_close(&d->posix);
     if (err) {
         host_err("cannot open flash %s: %s", path, fs38_strerror(err));
         return -1;

@@ -128,9 +128,9 @@ static void posix_services_file(void **state)
     fputs("# enabled services\ncoap-client\n  mqtt-client  \n\n", fp);
     fclose(fp);
     ts_flash_new(&f, FLASH_SIZE);
-    fs38_posix_close(&f.posix);
-    f.cfg.services_path = svc;
-    assert_int_equal(fs38_posix_open(&f.posix, &f.cfg, &f.port), FS38_OK);
+    assert_int_equal(fs38_port_security_state(&f.port, &st), FS38_OK); /* none set: none */
+    assert_int_equal(st.n_services, 0);
+    assert_int_equal(fs38_posix_set_services(&f.posix, svc), FS38_OK);
     assert_int_equal(fs38_port_security_state(&f.port, &st), FS38_OK);
     assert_int_equal(st.n_services, 2);
     assert_string_equal(st.services[0], "coap-client");
@@ -255,6 +255,58 @@ static void claims_roundtrip(void **state)
     rig_free(&r);
 }
 
+/* The largest token the encoder can be asked for — 4 verified measurements with 15-character
+ * names, a 64-byte nonce, oemid, a 32-byte hwmodel, 8 services of 15 characters, a 63-character
+ * contact — fits FS38_EAT_CLAIMS_MAX / FS38_EAT_MAX (the documented "always enough"). */
+static void largest_token_fits(void **state)
+{
+    (void)state;
+    rig r;
+    fs38_measurement m[4];
+    uint8_t nonce[64], tok[FS38_EAT_MAX], hw[32];
+    size_t len = 0;
+    fs38_eat_claims c;
+    fs38_diag d;
+    rig_new(&r);
+    memset(m, 0, sizeof m);
+    for (int i = 0; i < 4; i++) {
+        snprintf(m[i].name, sizeof m[i].name, "slot-%010d", i);
+        m[i].status = FS38_MEAS_VERIFIED;
+        m[i].sequence = UINT64_MAX;
+        memset(m[i].image_digest, 0xAA, 32);
+        memset(m[i].manifest_digest, 0xBB, 32);
+        memset(m[i].signer_kid, 0xCC, 8);
+    }
+    m[3].booted = true;
+    memset(nonce, 0x5A, sizeof nonce);
+    memset(hw, 0x77, sizeof hw);
+    r.sec.debug = FS38_DEBUG_ALL;
+    r.sec.secure_boot = 1;
+    r.sec.n_services = FS38_SERVICES_MAX;
+    for (size_t i = 0; i < FS38_SERVICES_MAX; i++)
+        snprintf(r.sec.services[i], FS38_SERVICE_NAME_MAX, "service-%07zu", i);
+    char contact[FS38_EAT_CONTACT_MAX];
+    memset(contact, 'c', sizeof contact - 1);
+    contact[sizeof contact - 1] = 0;
+    r.cfg.meas = m;
+    r.cfg.n_meas = 4;
+    r.cfg.oemid = ts_vendor;
+    r.cfg.hwmodel = hw;
+    r.cfg.hwmodel_len = sizeof hw;
+    r.cfg.security = &r.sec;
+    r.cfg.dbgstat = FS38_DBG_DISABLED_PERMANENTLY;
+    r.cfg.support_until = "2031-12-31";
+    r.cfg.disclosure = contact;
+    fs38_err e = fs38_attest(&r.ctx, &r.cfg, nonce, sizeof nonce, tok, sizeof tok, &len);
+    if (e != FS38_OK)
+        fail_msg("the largest token does not fit: %s", r.ctx.diag.msg);
+    print_message("largest token: %zu bytes (FS38_EAT_MAX %u)\n", len, (unsigned)FS38_EAT_MAX);
+    assert_int_equal(fs38_eat_verify(tok, len, &r.kr, nonce, sizeof nonce, &c, NULL, &d), FS38_OK);
+    assert_int_equal(c.n_meas, 4);
+    assert_string_equal(c.disclosure, contact);
+    rig_free(&r);
+}
+
 /* A claims map with the required claims plus what add() writes (extra entries). */
 static size_t claims_with(uint8_t *buf, size_t cap, size_t extra, void (*add)(fs38_cbor_enc *))
 {
@@ -374,6 +426,7 @@ int main(void)
         cmocka_unit_test(posix_debug_lock_one_way),
         cmocka_unit_test(posix_services_file),
         cmocka_unit_test(claims_roundtrip),
+        cmocka_unit_test(largest_token_fits),
         cmocka_unit_test(parse_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -81,8 +81,8 @@ extern "C" {
 #define FS38_EAT_NONCE_MIN 8u
 #define FS38_EAT_NONCE_MAX 64u
 #define FS38_EAT_MAX_MEASUREMENTS 4u
-#define FS38_EAT_CLAIMS_MAX 768u         /* encoded claims */
-#define FS38_EAT_MAX 1024u               /* whole token */
+#define FS38_EAT_CLAIMS_MAX 1024u        /* encoded claims (the largest configuration takes about 880) */
+#define FS38_EAT_MAX 1152u               /* whole token: claims + the COSE_Sign1 around them (86 bytes) */
 #define FS38_EAT_NAME_MAX 16u            /* swname, swversion, slot names (with NUL) */
 #define FS38_EAT_UEID_MAX 33u            /* RFC 9711: 7..33 bytes */
 #define FS38_EAT_HWMODEL_MAX 32u

@@ -33,8 +33,9 @@
  * debugged), >= 1 = locked for good (JTAG/SWD, UART console, test modes, permanently). The
  * counter never decreases, so debug_lock (advance to 1) is one-way and power-safe like every
  * counter. secure_boot is reported 1: the reference device runs nothing that fs38's boot did
- * not verify. Services: the names in services_path (1..15 printable ASCII each, at most
- * FS38_SERVICES_MAX; a longer list or a bad name is FS38_ERR_IO).
+ * not verify. Services: the names in the file set with fs38_posix_set_services (one per line,
+ * '#' comments; 1..15 printable ASCII each, at most FS38_SERVICES_MAX; a longer list or a bad
+ * name is FS38_ERR_IO; no file set, or a missing file: no services).
  *
  * Device lock (port.lock / port.unlock, the contract in fs38/port.h): exclusive and recursive.
  * Threads sharing one fs38_posix are excluded by a recursive mutex in it; processes (and other
@@ -61,8 +62,6 @@ typedef struct fs38_posix_config {
     uint32_t sector_size;    /* bytes, power of two >= 256 */
     uint32_t counter_offset; /* start of the counters' sectors (sector aligned) */
     const char *huk_path;    /* HUK file (created if missing); NULL = no hardware key */
-    const char *services_path; /* enabled network services, one name per line ('#' comments);
-                                  NULL or a missing file = none (see "Security state") */
 } fs38_posix_config;
 
 /* Size of the POSIX hardware unique key. */
@@ -95,6 +94,9 @@ FS38_NODISCARD fs38_err fs38_posix_open(fs38_posix *p, const fs38_posix_config *
 void fs38_posix_close(fs38_posix *p);
 /* Interrupt the k-th program/erase operation from now (k >= 1); k = 0 cancels. */
 void fs38_posix_cut_at(fs38_posix *p, uint64_t k);
+/* The file listing the enabled network services (port.security_state); NULL = none. Kept until
+ * the next fs38_posix_open. FS38_ERR_ARG when p is NULL or the path is too long. */
+FS38_NODISCARD fs38_err fs38_posix_set_services(fs38_posix *p, const char *path);
 /* Recursion depth of the device lock (0: not held). For tests. */
 unsigned fs38_posix_lock_depth(const fs38_posix *p);
 /* Program/erase operations performed since open (a cut operation counts). */

@@ -672,12 +672,7 @@ fs38_err fs38_posix_open(fs38_posix *p, const fs38_posix_config *cfg, fs38_port 
         return FS38_ERR_ARG;
     if (c.huk_path && (!c.huk_path[0] || strlen(c.huk_path) >= sizeof huk - 32))
         return FS38_ERR_ARG;
-    char svc[sizeof p->services_path];
-    if (c.services_path && strlen(c.services_path) >= sizeof svc)
-        return FS38_ERR_ARG;
-    svc[0] = 0;
-    if (c.services_path)
-        memcpy(svc, c.services_path, strlen(c.services_path) + 1);
+
     memcpy(path, c.path, strlen(c.path) + 1);
     huk[0] = 0;
     if (c.huk_path)
@@ -702,8 +697,6 @@ fs38_err fs38_posix_open(fs38_posix *p, const fs38_posix_config *cfg, fs38_port 
     p->cfg = c;
     p->cfg.path = p->path;
     p->cfg.huk_path = huk[0] ? p->huk_path : NULL;
-    memcpy(p->services_path, svc, sizeof svc);
-    p->cfg.services_path = svc[0] ? p->services_path : NULL;
 
     fs38_err e = huk[0] ? huk_ensure(p->huk_path) : FS38_OK;
     if (e == FS38_OK)
@@ -753,6 +746,16 @@ void fs38_posix_close(fs38_posix *p)
         pthread_mutex_destroy(&p->lock_mu);
         p->lock_ready = false;
     }
+}
+
+fs38_err fs38_posix_set_services(fs38_posix *p, const char *path)
+{
+    if (!p || (path && strlen(path) >= sizeof p->services_path))
+        return FS38_ERR_ARG;
+    p->services_path[0] = 0;
+    if (path)
+        memcpy(p->services_path, path, strlen(path) + 1);
+    return FS38_OK;
 }
 
 void fs38_posix_cut_at(fs38_posix *p, uint64_t k)
