@@ -328,6 +328,14 @@ static void telemetry_minimised(void **state)
     assert_int_equal(f->str_len, 5);
     assert_memory_equal(f->str, "1.2.3", 5);
 
+    /* a value already on the grid stays there (0.29 * 100 is 28.999999999999996 in binary) */
+    const fs38_field grid[] = { { "lat", FS38_FIELD_NUMBER, 0.29, NULL, 0, false },
+                                { "lon", FS38_FIELD_NUMBER, -0.29, NULL, 0, false } };
+    assert_int_equal(fs38_telemetry_filter(&r.pv, &DIAG, grid, 2, out, 8, &n), FS38_OK);
+    assert_int_equal(n, 2);
+    assert_true(out[0].num > 0.2899 && out[0].num < 0.2901);
+    assert_true(out[1].num > -0.2901 && out[1].num < -0.2899);
+
     /* the capacity must hold what passes */
     assert_int_equal(fs38_telemetry_filter(&r.pv, &DIAG, in, 8, out, 5, &n), FS38_ERR_BUFFER);
     assert_int_equal(n, 0);

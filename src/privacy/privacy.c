@@ -321,13 +321,15 @@ static bool finite(double v)
     return v == v && v - v == 0.0; /* NaN != NaN; inf - inf is NaN */
 }
 
-/* v rounded down to a multiple of 10^-decimals (|v| <= 180). */
+/* v rounded down to a multiple of 10^-decimals (|v| <= 180). A value on the grid stays on it:
+ * v * scale may come out just below the integer it stands for (0.29 * 100 = 28.999999999999996),
+ * so 1e-7 of a grid step is added first (far below any precision a location is given with). */
 static double coarsen(double v, unsigned decimals)
 {
     double scale = 1.0;
     for (unsigned i = 0; i < decimals; i++)
         scale *= 10.0;
-    const double x = v * scale;
+    const double x = v * scale + 1e-7;
     int64_t t = (int64_t)x;
     if ((double)t > x)
         t--;
