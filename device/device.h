@@ -18,8 +18,13 @@
 #include "fs38/cose.h"
 #include "fs38/log.h"
 #include "fs38/store.h"
+#include "fs38/identity.h"
+#include "fs38/keys.h"
 #include "fs38_posix.h"
 #include "host.h"
+#ifdef FS38_HAVE_TPM
+#include "fs38_tpm.h"
+#endif
 
 #define DEV_PATH_MAX 480
 
@@ -44,6 +49,12 @@ typedef struct device {
     bool log_open;
     bool open;
     bool locked;                  /* holds the device lock (port.lock) until device_close */
+#ifdef FS38_HAVE_TPM
+    fs38_tpm tpm;                 /* the TPM (init --tpm): sealing root, counters, device key */
+#endif
+    bool tpm_on;                  /* DIR/tpm exists: the port's HUK and counters are the TPM's */
+    char tcti[256];               /* its TCTI configuration */
+    fs38_key tpm_key;             /* the device key in the TPM (FS38_TPM_H_IDENTITY) */
 } device;
 
 /* "DIR/name" into out (DEV_PATH_MAX + 16 bytes). Returns 0 or -1 (too long). */
@@ -65,6 +76,19 @@ int device_open(device *d, const char *dir);
  * stderr and the device opens without store and log (store_open false). */
 int device_open_boot(device *d, const char *dir);
 void device_close(device *d);
+
+/* tpm_dev.c — the TPM binding (init --tpm TCTI; the state file DIR/tpm: "tcti T" and "base B0..B3").
+ * device_tpm_init: make the TPM at tcti this device's (fs38_tpm_setup) and write DIR/tpm; with tcti
+ * NULL, remove DIR/tpm (a device without TPM). device_tpm_attach: called by device_open after
+ * the flash is open: when DIR/tpm exists, connect and route the port's HUK and counters through
+ * the TPM. device_tpm_detach: disconnect. device_identity_init: fs38_identity_init with the
+ * device key in the TPM when there is one. device_tpm_teardown: evict / undefine the TPM objects
+ * (decommissioning), their handles into removed. Each returns 0 or -1 (message printed). */
+int device_tpm_init(const char *dir, const char *tcti);
+int device_tpm_attach(device *d);
+void device_tpm_detach(device *d);
+int device_identity_init(device *d, fs38_identity *id);
+int device_tpm_teardown(device *d, uint32_t *removed, size_t cap, size_t *n);
 
 /* cmd_log.c: open the security log if one was created and make it the event sink (events are
  * dropped otherwise); close it. Called by device_open / device_close. */
