@@ -717,6 +717,16 @@ static int decommission_run(const char *dir, const char *receipt_path, const uin
     decom_config(&g_dev, &c, keys, &log_region);
     c.nonce = nonce;
     c.nonce_len = nonce_len;
+    /* a TPM's objects (tpm_dev.c): the receipt lists them, they are removed once it is out */
+    uint32_t tpm_all[DEV_TPM_OBJECTS], tpm_rel[DEV_TPM_OBJECTS];
+    size_t n_tpm = 0, n_rel = 0;
+    if (device_tpm_objects(&g_dev, tpm_all, &n_tpm, tpm_rel, &n_rel)) {
+        host_out_abort(&o);
+        device_close(&g_dev);
+        return HOST_EXIT_USAGE;
+    }
+    c.released = tpm_rel;
+    c.n_released = n_rel;
     /* The security log is erased with everything else: close it first, so that no event (nor
      * its key evolution) is written into the erased log region or the new, empty store. The
      * receipt is the record of the decommissioning. */
@@ -754,8 +764,13 @@ static int decommission_run(const char *dir, const char *receipt_path, const uin
         }
         rc = HOST_EXIT_OK;
     }
+    const bool tpm = g_dev.tpm_on && rc == HOST_EXIT_OK;
+    if (tpm && device_tpm_release(&g_dev, tpm_all, n_tpm))
+        rc = HOST_EXIT_USAGE;
     host_out_abort(&o);
     device_close(&g_dev);
+    if (tpm && rc == HOST_EXIT_OK && device_tpm_unbind(dir))
+        rc = HOST_EXIT_USAGE;
     return rc;
 }
 

@@ -82,13 +82,20 @@ void device_close(device *d);
  * NULL, remove DIR/tpm (a device without TPM). device_tpm_attach: called by device_open after
  * the flash is open: when DIR/tpm exists, connect and route the port's HUK and counters through
  * the TPM. device_tpm_detach: disconnect. device_identity_init: fs38_identity_init with the
- * device key in the TPM when there is one. device_tpm_teardown: evict / undefine the TPM objects
- * (decommissioning), their handles into removed. Each returns 0 or -1 (message printed). */
+ * device key in the TPM when there is one. Decommissioning: device_tpm_objects lists the fs38
+ * objects in the TPM (all) and those the caller releases itself (rel: all but the device key,
+ * which the identity destroys); device_tpm_release evicts / undefines them once the receipt is
+ * out and prints what; device_tpm_unbind (device closed) leaves DIR a blank device without TPM.
+ * Each returns 0 or -1 (message printed); without a TPM they do nothing. */
+#define DEV_TPM_OBJECTS 8u
 int device_tpm_init(const char *dir, const char *tcti);
 int device_tpm_attach(device *d);
 void device_tpm_detach(device *d);
 int device_identity_init(device *d, fs38_identity *id);
-int device_tpm_teardown(device *d, uint32_t *removed, size_t cap, size_t *n);
+int device_tpm_objects(device *d, uint32_t all[DEV_TPM_OBJECTS], size_t *n_all, uint32_t rel[DEV_TPM_OBJECTS],
+                       size_t *n_rel);
+int device_tpm_release(device *d, const uint32_t *before, size_t n_before);
+int device_tpm_unbind(const char *dir);
 
 /* cmd_log.c: open the security log if one was created and make it the event sink (events are
  * dropped otherwise); close it. Called by device_open / device_close. */

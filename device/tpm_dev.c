@@ -116,20 +116,66 @@ int device_tpm_attach(device *d)
 
 void device_tpm_detach(device *d)
 {
-    if (d->tpm_on)
-        fs38_tpm_close(&d->tpm);
+    if (!d->tpm_on)
+        return;
+    /* a command that failed because the TPM went away says so, in the TPM's words */
+    if (d->tpm.diag.err == FS38_ERR_IO)
+        host_err("the device's TPM (%s): %s", d->tcti, d->tpm.diag.msg);
+    fs38_tpm_close(&d->tpm);
 }
 
-int device_tpm_teardown(device *d, uint32_t *removed, size_t cap, size_t *n)
+int device_tpm_objects(device *d, uint32_t all[DEV_TPM_OBJECTS], size_t *n_all, uint32_t rel[DEV_TPM_OBJECTS],
+                       size_t *n_rel)
 {
-    *n = 0;
+    *n_all = *n_rel = 0;
     if (!d->tpm_on)
         return 0;
-    fs38_err e = fs38_tpm_teardown(&d->tpm, removed, cap, n);
-    if (e != FS38_OK) {
-        host_err("removing the TPM objects failed: %s", d->tpm.diag.msg);
+    fs38_err e = fs38_tpm_objects(&d->tpm, all, DEV_TPM_OBJECTS, n_all);
+    if (e != FS38_OK || *n_all > DEV_TPM_OBJECTS) {
+        host_err("listing the TPM objects failed: %s", d->tpm.diag.msg);
         return -1;
     }
+    for (size_t i = 0; i < *n_all; i++)
+        if (all[i] != FS38_TPM_H_IDENTITY) /* the identity destroys its key itself */
+            rel[(*n_rel)++] = all[i];
+    return 0;
+}
+
+int device_tpm_release(device *d, const uint32_t *before, size_t n_before)
+{
+    uint32_t gone[DEV_TPM_OBJECTS], left[DEV_TPM_OBJECTS];
+    size_t n = 0, n_left = 0;
+    if (!d->tpm_on)
+        return 0;
+    fs38_err e = fs38_tpm_teardown(&d->tpm, gone, DEV_TPM_OBJECTS, &n);
+    if (e == FS38_OK)
+        e = fs38_tpm_objects(&d->tpm, left, DEV_TPM_OBJECTS, &n_left);
+    if (e != FS38_OK || n_left) {
+        host_err("decommission: releasing the TPM failed: %s (run decommission again)",
+                 e != FS38_OK ? d->tpm.diag.msg : "objects are left");
+        return -1;
+    }
+    printf("decommission: TPM: evicted");
+    for (size_t i = 0; i < n_before; i++)
+        if ((before[i] >> 24) == 0x81u)
+            printf(" 0x%08x", (unsigned)before[i]);
+    printf(", undefined");
+    for (size_t i = 0; i < n_before; i++)
+        if ((before[i] >> 24) == 0x01u)
+            printf(" 0x%08x", (unsigned)before[i]);
+    printf(" (%s)\n", d->tcti);
+    return 0;
+}
+
+int device_tpm_unbind(const char *dir)
+{
+    char flash[DEV_PATH_MAX + 16], huk[DEV_PATH_MAX + 16];
+    /* the store was sealed under the evicted key: a blank device without TPM is left */
+    if (device_tpm_init(dir, NULL) || device_path(dir, DEV_FLASH_FILE, flash, sizeof flash) ||
+        device_path(dir, DEV_HUK_FILE, huk, sizeof huk) || device_create_flash(flash, huk))
+        return -1;
+    printf("decommission: the TPM is released; %s is a blank device without TPM ('init --tpm' binds one again)\n",
+           dir);
     return 0;
 }
 
@@ -155,12 +201,27 @@ void device_tpm_detach(device *d)
     (void)d;
 }
 
-int device_tpm_teardown(device *d, uint32_t *removed, size_t cap, size_t *n)
+int device_tpm_objects(device *d, uint32_t all[DEV_TPM_OBJECTS], size_t *n_all, uint32_t rel[DEV_TPM_OBJECTS],
+                       size_t *n_rel)
 {
     (void)d;
-    (void)removed;
-    (void)cap;
-    *n = 0;
+    (void)all;
+    (void)rel;
+    *n_all = *n_rel = 0;
+    return 0;
+}
+
+int device_tpm_release(device *d, const uint32_t *before, size_t n_before)
+{
+    (void)d;
+    (void)before;
+    (void)n_before;
+    return 0;
+}
+
+int device_tpm_unbind(const char *dir)
+{
+    (void)dir;
     return 0;
 }
 

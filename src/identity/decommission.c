@@ -109,6 +109,7 @@ static bool key_exists(psa_key_id_t k)
 static FS38_NODISCARD fs38_err check_config(fs38_decommission_ctx *ctx, const fs38_decommission_config *cfg)
 {
     if (!cfg->id || !cfg->id->store || !cfg->port || (!cfg->keys && cfg->n_keys) ||
+        (!cfg->released && cfg->n_released) || cfg->n_released > FS38_DECOM_MAX_KEYS ||
         (!cfg->regions && cfg->n_regions) || cfg->n_keys > FS38_DECOM_MAX_KEYS ||
         cfg->n_regions > FS38_DECOM_MAX_REGIONS ||
         (cfg->nonce && (cfg->nonce_len < FS38_EAT_NONCE_MIN || cfg->nonce_len > FS38_EAT_NONCE_MAX)))
@@ -151,6 +152,12 @@ static FS38_NODISCARD fs38_err make_receipt(fs38_decommission_ctx *ctx, const fs
     for (size_t i = 0; i < cfg->n_keys; i++)
         if (cfg->keys[i] != id->key && key_exists(cfg->keys[i]))
             keys[n_keys++] = cfg->keys[i];
+    for (size_t i = 0; i < cfg->n_released; i++) {
+        if (n_keys >= FS38_DECOM_MAX_KEYS + 1u)
+            return fs38_diag_set(&ctx->diag, FS38_ERR_ARG, "decommission: more than %u keys to list",
+                                 FS38_DECOM_MAX_KEYS + 1u);
+        keys[n_keys++] = (psa_key_id_t)cfg->released[i];
+    }
     const fs38_store_config *sc = &id->store->cfg;
     regions[0] = (fs38_decom_region){ "store", sc->offset, sc->size };
     for (size_t i = 0; i < cfg->n_regions; i++)
