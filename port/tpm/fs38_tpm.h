@@ -55,6 +55,7 @@
 #define FS38_TPM_STEP_MAX 4096u
 #define FS38_TPM_SEALING_LABEL "fs38 sealing root v1"
 #define FS38_TPM_MAX_OBJECTS (2u + FS38_COUNTER_COUNT)
+#define FS38_TPM_CACHE 8u
 
 typedef struct fs38_tpm {
     void *esys;                         /* ESYS_CONTEXT * */
@@ -62,6 +63,8 @@ typedef struct fs38_tpm {
     uint32_t transient;                 /* ESYS_TR of a transient key made by fs38_tpm_ecdh_key, or 0 */
     uint64_t base[FS38_COUNTER_COUNT];  /* counter bases (fs38_tpm_setup / fs38_tpm_wrap_port) */
     unsigned long commands;             /* TPM commands sent since open (benchmarks) */
+    uint32_t cache_handle[FS38_TPM_CACHE]; /* handles looked up on this connection (0: free) */
+    uint32_t cache_tr[FS38_TPM_CACHE];     /* their ESYS_TRs */
     fs38_port inner;                    /* the port wrapped by fs38_tpm_wrap_port */
     fs38_diag diag;                     /* why the last call failed */
 } fs38_tpm;

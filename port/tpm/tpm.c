@@ -81,11 +81,17 @@ void fs38_tpm_close(fs38_tpm *t)
     t->transient = 0;
 }
 
-/* The ESYS_TR of a persistent object or NV index (one TPM2_ReadPublic / TPM2_NV_ReadPublic). */
+/* The ESYS_TR of a persistent object or NV index: one TPM2_ReadPublic / TPM2_NV_ReadPublic the
+ * first time, then remembered for the connection (ESAPI checks the object's name on use). */
 static FS38_NODISCARD fs38_err tr_of(fs38_tpm *t, uint32_t handle, ESYS_TR *tr)
 {
     if (!t->esys)
         return fs38_diag_set(&t->diag, FS38_ERR_STATE, "the TPM is not open");
+    for (unsigned i = 0; i < FS38_TPM_CACHE; i++)
+        if (t->cache_handle[i] == handle) {
+            *tr = t->cache_tr[i];
+            return FS38_OK;
+        }
     t->commands++;
     TSS2_RC rc = Esys_TR_FromTPMPublic(ESYS(t), handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, tr);
     if (rc != TSS2_RC_SUCCESS) {
@@ -94,11 +100,31 @@ static FS38_NODISCARD fs38_err tr_of(fs38_tpm *t, uint32_t handle, ESYS_TR *tr)
             return fs38_diag_set(&t->diag, e, "TPM object 0x%08x does not exist", (unsigned)handle);
         return e;
     }
+    for (unsigned i = 0; i < FS38_TPM_CACHE; i++)
+        if (t->cache_handle[i] == 0) {
+            t->cache_handle[i] = handle;
+            t->cache_tr[i] = *tr;
+            break;
+        }
     return FS38_OK;
 }
 
+/* Forget a handle whose object is gone (ESAPI freed its ESYS_TR). */
+static void tr_forget(fs38_tpm *t, uint32_t handle)
+{
+    for (unsigned i = 0; i < FS38_TPM_CACHE; i++)
+        if (t->cache_handle[i] == handle)
+            t->cache_handle[i] = 0;
+}
+
+/* Done with an ESYS_TR from tr_of: cached ones stay, others are closed. */
 static void tr_close(fs38_tpm *t, ESYS_TR *tr)
 {
+    for (unsigned i = 0; i < FS38_TPM_CACHE; i++)
+        if (t->cache_handle[i] && t->cache_tr[i] == *tr) {
+            *tr = ESYS_TR_NONE;
+            return;
+        }
     if (*tr != ESYS_TR_NONE)
         (void)Esys_TR_Close(ESYS(t), tr);
     *tr = ESYS_TR_NONE;
@@ -197,6 +223,7 @@ static FS38_NODISCARD fs38_err evict(fs38_tpm *t, uint32_t handle)
         tr_close(t, &tr);
         return fail(t, rc, "EvictControl (evict)");
     }
+    tr_forget(t, handle);
     return FS38_OK;
 }
 
@@ -490,6 +517,7 @@ static FS38_NODISCARD fs38_err nv_undefine(fs38_tpm *t, uint32_t index)
         tr_close(t, &tr);
         return fail(t, rc, "NV_UndefineSpace");
     }
+    tr_forget(t, index);
     return FS38_OK;
 }
 
