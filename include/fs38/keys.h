@@ -81,6 +81,16 @@ struct fs38_key {
 FS38_NODISCARD fs38_err fs38_key_psa(fs38_key *k, psa_key_id_t id);
 
 /**
+ * \brief Is k the PSA implementation (fs38_key_psa)? For callers that need a PSA key id: Mbed
+ *        TLS's opaque PK in the secure channel (a keeper outside PSA reaches Mbed TLS through a
+ *        PSA driver: docs/secure-elements.md).
+ * \param[in]  k  Key.
+ * \param[out] id Its PSA key id on FS38_OK.
+ * \return FS38_OK; FS38_ERR_ARG (NULL); FS38_ERR_UNSUPPORTED_ALG when k is kept elsewhere.
+ */
+FS38_NODISCARD fs38_err fs38_key_psa_id(const fs38_key *k, psa_key_id_t *id);
+
+/**
  * \brief Sign a SHA-256 digest (ECDSA P-256).
  * \param[in]  k    Key.
  * \param[in]  hash 32 bytes.

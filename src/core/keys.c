@@ -104,6 +104,16 @@ fs38_err fs38_key_psa(fs38_key *k, psa_key_id_t id)
     return FS38_OK;
 }
 
+fs38_err fs38_key_psa_id(const fs38_key *k, psa_key_id_t *id)
+{
+    if (!k || !id)
+        return FS38_ERR_ARG;
+    if (k->ops != &psa_ops)
+        return FS38_ERR_UNSUPPORTED_ALG;
+    *id = psa_id(k);
+    return FS38_OK;
+}
+
 fs38_err fs38_key_sign_hash(const fs38_key *k, const uint8_t hash[32], uint8_t sig[FS38_KEY_SIG_LEN])
 {
     if (!k || !k->ops || !hash || !sig)

@@ -188,5 +188,9 @@ expect_rc 0 "k: ca issue" "$FS38" ca issue "$T/ca" "$T/k.csr" --out "$T/k.crt"
 expect_rc 0 "k: install-cert after the recovery" dev k install-cert "$T/k.crt"
 expect_rc 0 "k: attest after the recovery" dev k attest --nonce "$NONCE" --out "$T/tok5"
 expect_rc 0 "k: the token verifies" "$FS38" attest verify --ca "$T/ca" "$T/tok5" --nonce "$NONCE"
+# TLS client authentication with the key in the TPM needs a PSA driver (docs/secure-elements.md):
+# refused before anything is sent, in words
+expect_rc 1 "k: fetch with the TPM key is refused" dev k fetch "coaps://127.0.0.1:9/x" --ca "$T/ca/ca.crt" --out "$T/fetched"
+expect_grep "$T/err" "kept outside PSA" "k: fetch: why the TPM key cannot authenticate TLS yet"
 
 finish
