@@ -234,6 +234,14 @@ static int net_prepare(net_ctx *n, device *d, const net_opts *o, const char *cmd
     e = fs38_identity_cert(&g_nid, n->cert, FS38_CERT_MAX, &n->cert_len);
     if (e == FS38_OK)
         e = fs38_identity_device_key(&g_nid, &n->key);
+    if (e == FS38_OK && d->tpm_on) {
+        /* Mbed TLS signs with PSA key ids: the TPM's key as one (tpm_se.c, PSA SE driver) */
+        static fs38_key tls_key;
+        psa_key_id_t id = 0;
+        if (device_tpm_tls_key(d, &id) || fs38_key_psa(&tls_key, id) != FS38_OK)
+            return HOST_EXIT_USAGE;
+        n->key = &tls_key;
+    }
     if (e != FS38_OK) {
         fprintf(stderr, "%s: refused: the device has no certificate to authenticate with (install-cert): %s\n",
                 cmd, g_nid.diag.msg[0] ? g_nid.diag.msg : fs38_strerror(e));
@@ -280,7 +288,7 @@ static FS38_NODISCARD fs38_err net_connect(net_ctx *n, const char *host, uint16_
         c.ca_len = n->ca_len;
         c.cert = n->cert;
         c.cert_len = n->cert_len;
-        c.device_key = n->key; /* through the key interface: PSA today, a TPM refused (docs/secure-elements.md) */
+        c.device_key = n->key; /* through the key interface (a TPM's key through its PSA driver) */
         c.require_client_auth = !o->client_auth_optional;
     }
     c.handshake_timeout_ms = o->timeout_ms;

@@ -228,6 +228,7 @@ static int device_open_mode(device *d, const char *dir, bool store_optional)
                  DEV_ROM_FILE, dir);
         return -1;
     }
+    device_tpm_se_register(); /* before PSA starts: a TPM's key is reachable as a PSA key (tpm_se.c) */
     if (host_psa_init() || rom_read(rom_path, &d->rom) || load_trust(d) || open_flash(d)) {
         fs38_keyring_free(&d->trust);
         return -1;

@@ -96,6 +96,14 @@ int device_tpm_objects(device *d, uint32_t all[DEV_TPM_OBJECTS], size_t *n_all, 
                        size_t *n_rel);
 int device_tpm_release(device *d, const uint32_t *before, size_t n_before);
 int device_tpm_unbind(const char *dir);
+/* tpm_se.c — the TPM's device key as a PSA key (PSA secure-element driver at DEV_SE_LOCATION) for
+ * Mbed TLS: device_tpm_se_register before psa_crypto_init; device_tpm_se_use(key) while a TPM
+ * device is open; device_tpm_tls_key: the PSA id (DEV_KEY_TPM_TLS, registered on first use),
+ * 0 or -1 (printed). */
+#define DEV_SE_LOCATION ((psa_key_location_t)0x38u) /* PSA SE locations are 1..255 in Mbed TLS */
+void device_tpm_se_register(void);
+void device_tpm_se_use(const fs38_key *key);
+int device_tpm_tls_key(device *d, psa_key_id_t *id);
 
 /* cmd_log.c: open the security log if one was created and make it the event sink (events are
  * dropped otherwise); close it. Called by device_open / device_close. */

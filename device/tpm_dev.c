@@ -106,6 +106,8 @@ int device_tpm_attach(device *d)
         e = fs38_tpm_wrap_port(&d->tpm, &d->port, base);
     if (e == FS38_OK)
         e = fs38_tpm_key(&d->tpm, FS38_TPM_H_IDENTITY, &d->tpm_key);
+    if (e == FS38_OK)
+        device_tpm_se_use(&d->tpm_key);
     if (e != FS38_OK) {
         host_err("the device's TPM (%s): %s", d->tcti, d->tpm.diag.msg[0] ? d->tpm.diag.msg : fs38_strerror(e));
         fs38_tpm_close(&d->tpm);
@@ -118,6 +120,7 @@ void device_tpm_detach(device *d)
 {
     if (!d->tpm_on)
         return;
+    device_tpm_se_use(NULL);
     /* a command that failed because the TPM went away says so, in the TPM's words */
     if (d->tpm.diag.err == FS38_ERR_IO)
         host_err("the device's TPM (%s): %s", d->tcti, d->tpm.diag.msg);

@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 
 : "${FS38_DEVICE:?FS38_DEVICE is not set}"
-for p in swtpm tpm2_getcap tpm2_nvreadpublic tpm2_readpublic openssl python3; do
+for p in swtpm tpm2_getcap tpm2_nvreadpublic tpm2_readpublic openssl python3 coap-server-openssl coap-client-openssl; do
     command -v "$p" >/dev/null || { echo "FAIL: $p is missing (scripts/deps installs swtpm, tpm2-tools)" >&2; exit 1; }
 done
 COST=10000
@@ -57,7 +57,11 @@ stop_tpm() { # SIG: TERM (an orderly stop) or KILL (the TPM goes away)
     wait "$TPM_PID" 2>/dev/null
     TPM_PID=
 }
-trap 'stop_tpm; rm -rf "$T"' EXIT
+PEERS_DIR=$T
+FS38_COAP_SERVER=coap-server-openssl
+FS38_COAP_CLIENT=coap-client-openssl
+. "$(dirname "$0")/peers.sh"
+trap 'peers_stop_all; stop_tpm; rm -rf "$T"' EXIT
 start_tpm
 
 persistent() { tpm2_getcap handles-persistent 2>/dev/null; }
@@ -188,9 +192,33 @@ expect_rc 0 "k: ca issue" "$FS38" ca issue "$T/ca" "$T/k.csr" --out "$T/k.crt"
 expect_rc 0 "k: install-cert after the recovery" dev k install-cert "$T/k.crt"
 expect_rc 0 "k: attest after the recovery" dev k attest --nonce "$NONCE" --out "$T/tok5"
 expect_rc 0 "k: the token verifies" "$FS38" attest verify --ca "$T/ca" "$T/tok5" --nonce "$NONCE"
-# TLS client authentication with the key in the TPM needs a PSA driver (docs/secure-elements.md):
-# refused before anything is sent, in words
-expect_rc 1 "k: fetch with the TPM key is refused" dev k fetch "coaps://127.0.0.1:9/x" --ca "$T/ca/ca.crt" --out "$T/fetched"
-expect_grep "$T/err" "kept outside PSA" "k: fetch: why the TPM key cannot authenticate TLS yet"
+# DTLS client authentication with the key in the TPM (PSA secure-element driver -> TPM2_Sign):
+# coap-server-openssl requires and verifies the device certificate (-R)
+expect_rc 0 "server certificate" "$FS38" ca server "$T/ca" --name 127.0.0.1 --out "$T/srv.crt" --key-out "$T/srv.key"
+CP=$(python3 -c '
+import socket
+for _ in range(50):
+    a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
+    try:  # coap-server also listens on TCP P and P + 1
+        for q, k in ((p + 1, socket.SOCK_DGRAM), (p, socket.SOCK_STREAM), (p + 1, socket.SOCK_STREAM)):
+            socket.socket(socket.AF_INET, k).bind(("127.0.0.1", q))
+        print(p); break
+    except OSError: pass')
+peers_coap_server "$CP" -d 10 -v 4 -c "$T/srv.crt" -j "$T/srv.key" -R "$T/ca/ca.crt" || fail "coap-server (PKI)"
+expect_rc 0 "k: fetch over DTLS, the device authenticated by the TPM key" \
+    dev k fetch "coaps://127.0.0.1:$((CP + 1))/" --ca "$T/ca/ca.crt" --out "$T/fetched"
+expect_grep "$T/fetched" "libcoap" "k: the server's resource"
+# (-R: the server requires the client certificate and verifies it and its CertificateVerify,
+# signed inside the TPM, as in net_device.sh; a server without -R is refused by the device's policy)
+stop_tpm KILL
+expect_rc 2 "k: fetch without the TPM" dev k fetch "coaps://127.0.0.1:$((CP + 1))/" --ca "$T/ca/ca.crt" --out "$T/f2"
+expect_grep "$T/err" "cannot reach the TPM" "k: fetch: the TPM is named"
+start_tpm
+# the handshake's signature is the TPM's: with the key evicted behind the device's back, the
+# same fetch fails
+tpm2_evictcontrol -C o -c 0x81380001 >/dev/null 2>&1 || fail "tpm2_evictcontrol"
+run dev k fetch "coaps://127.0.0.1:$((CP + 1))/" --ca "$T/ca/ca.crt" --out "$T/f3"
+CHECKS=$((CHECKS + 1))
+[ "$RC" -ne 0 ] || fail "k: fetch succeeded with the TPM key evicted: the handshake was not signed in the TPM"
 
 finish
