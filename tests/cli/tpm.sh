@@ -214,11 +214,24 @@ stop_tpm KILL
 expect_rc 2 "k: fetch without the TPM" dev k fetch "coaps://127.0.0.1:$((CP + 1))/" --ca "$T/ca/ca.crt" --out "$T/f2"
 expect_grep "$T/err" "cannot reach the TPM" "k: fetch: the TPM is named"
 start_tpm
+# decommissioning after TLS: the key's PSA registration goes too (0x00380005 = 3670021)
+expect_rc 0 "k: decommission" dev k decommission --receipt "$T/k.receipt"
+expect_grep "$T/out" "TPM: evicted 0x81380001 0x81380002" "k: TPM objects removed"
+expect_rc 0 "k: receipt verify" "$FS38" receipt verify --ca "$T/ca" "$T/k.receipt" --json
+expect_grep "$T/out" "\"keys_destroyed\":\[2167930881,3670021," "k: the receipt lists the TPM key and its PSA registration"
+has_not persistent persistent 0x81380001 "k: after decommissioning"
+
 # the handshake's signature is the TPM's: with the key evicted behind the device's back, the
 # same fetch fails
+expect_rc 0 "n: init --tpm" dev n init --trust "$T/vendor.pub.pem" --tpm "$TCTI"
+expect_rc 0 "n: provision" dev n provision --csr "$T/n.csr" --cost $COST
+expect_rc 0 "n: ca issue" "$FS38" ca issue "$T/ca" "$T/n.csr" --out "$T/n.crt"
+expect_rc 0 "n: install-cert" dev n install-cert "$T/n.crt"
+expect_rc 0 "n: fetch" dev n fetch "coaps://127.0.0.1:$((CP + 1))/" --ca "$T/ca/ca.crt" --out "$T/f3"
 tpm2_evictcontrol -C o -c 0x81380001 >/dev/null 2>&1 || fail "tpm2_evictcontrol"
-run dev k fetch "coaps://127.0.0.1:$((CP + 1))/" --ca "$T/ca/ca.crt" --out "$T/f3"
+run dev n fetch "coaps://127.0.0.1:$((CP + 1))/" --ca "$T/ca/ca.crt" --out "$T/f4"
 CHECKS=$((CHECKS + 1))
-[ "$RC" -ne 0 ] || fail "k: fetch succeeded with the TPM key evicted: the handshake was not signed in the TPM"
+[ "$RC" -ne 0 ] || fail "n: fetch succeeded with the TPM key evicted: the handshake was not signed in the TPM"
+expect_grep "$T/err" "0x81380001 does not exist|handshake|refused" "n: why the fetch failed"
 
 finish
