@@ -87,7 +87,8 @@ static int init_run(const char *dir, const init_args *a)
     }
     /* with a TPM the sealing root and the counters are the TPM's: no HUK file */
     if ((a->tpm && unlink(huk_path) != 0 && errno != ENOENT) ||
-        device_create_flash(flash_path, a->tpm ? NULL : huk_path) || device_tpm_init(dir, a->tpm) ||
+        device_create_flash(flash_path, a->tpm ? NULL : huk_path) ||
+        (a->tpm && device_flash_counters_fail_closed(flash_path)) || device_tpm_init(dir, a->tpm) ||
         rom_write(rom_path, &rom))
         return HOST_EXIT_USAGE;
     printf("init: %s (flash %u KiB, slots A and B of %u KiB, %zu trust anchor(s))\n", dir, DEV_FLASH_SIZE / 1024,

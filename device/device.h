@@ -63,8 +63,13 @@ int device_path(const char *dir, const char *name, char *out, size_t cap);
 int rom_write(const char *path, const device_rom *rom);
 int rom_read(const char *path, device_rom *rom);
 
-/* Create a fresh, erased flash file for the layout in layout.h, and a new hardware unique key. */
+/* Create a fresh, erased flash file for the layout in layout.h, and a new hardware unique key
+ * (huk NULL: none, a TPM device). */
 int device_create_flash(const char *path, const char *huk);
+/* A TPM device's own flash counters (port/posix), never used while DIR/tpm binds the TPM, set to
+ * INT64_MAX: should DIR/tpm go, the device falls back to counters that refuse every image
+ * (fail closed) instead of counters an attacker can replay. 0 or -1 (printed). */
+int device_flash_counters_fail_closed(const char *path);
 
 /* Open an initialised state directory: ROM, keyring, flash, sealed store (bound as PSA's
  * persistent key storage), boot configuration. device_close() closes it again and frees PSA

@@ -154,6 +154,13 @@ expect_grep "$T/err" "^boot: slot A refused: sequence 1 < installed 2$" "with th
 expect_rc 2 "tpm: the store after the restore" dev tpm attest --nonce "$NONCE" --out "$T/tok3"
 expect_grep "$T/err" "rolled back" "with the TPM the store reports the rollback"
 
+# the TPM binding removed (DIR/tpm stands in for the ROM's configuration): the device falls back to
+# its flash counters, which init --tpm set to their maximum, so nothing boots (fail closed)
+cp -a "$T/tpm" "$T/unbound"
+rm -f "$T/unbound/tpm"
+expect_rc 1 "unbound: boot without the TPM binding" dev unbound boot
+expect_grep "$T/err" "^boot: slot A refused: sequence 1 < installed 9223372036854775807$" "unbound: fails closed"
+
 # ---- the TPM goes away ----
 expect_rc 0 "k: init --tpm" dev k init --trust "$T/vendor.pub.pem" --tpm "$TCTI"
 expect_rc 0 "k: provision" dev k provision --csr "$T/k.csr" --cost $COST
