@@ -121,8 +121,9 @@ void device_tpm_detach(device *d)
     if (!d->tpm_on)
         return;
     device_tpm_se_use(NULL);
-    /* a command that failed because the TPM went away says so, in the TPM's words */
-    if (d->tpm.diag.err == FS38_ERR_IO)
+    /* a command that failed because the TPM went away (or refused a counter jump) says so, in the
+     * TPM backend's words */
+    if (d->tpm.diag.err == FS38_ERR_IO || d->tpm.diag.err == FS38_ERR_LIMIT)
         host_err("the device's TPM (%s): %s", d->tcti, d->tpm.diag.msg);
     fs38_tpm_close(&d->tpm);
 }
