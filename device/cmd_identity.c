@@ -42,6 +42,7 @@
 #include "fs38/decommission.h"
 #include "fs38/identity.h"
 #include "fs38/util.h"
+#include "csr.h"
 #include "keys.h"
 #include "layout.h"
 
@@ -81,7 +82,7 @@ int device_decommission_resume(device *d)
     fs38_decommission_config c;
     uint8_t receipt[FS38_RECEIPT_MAX];
     size_t len = 0;
-    if (fs38_identity_init(&g_id, &d->store, DEV_KEY_IDENTITY) != FS38_OK)
+    if (device_identity_init(d, &g_id))
         return -1;
     decom_config(d, &c, keys, &log_region);
     fs38_lifecycle lc = FS38_LIFECYCLE_BLANK;
@@ -166,8 +167,8 @@ static int write_csr(host_out *o, int i)
     uint8_t ueid[FS38_UEID_LEN];
     char hex[2 * FS38_UEID_LEN + 1], subject[160];
     unsigned char pem[2048];
-    psa_key_id_t key;
-    fs38_err e = fs38_identity_signing_key(&g_id, &key);
+    const fs38_key *key = NULL;
+    fs38_err e = fs38_identity_device_key(&g_id, &key);
     if (e == FS38_OK)
         e = fs38_identity_ueid(&g_id, ueid);
     if (e != FS38_OK) {
@@ -176,26 +177,9 @@ static int write_csr(host_out *o, int i)
     }
     host_hex(ueid, sizeof ueid, hex);
     snprintf(subject, sizeof subject, "CN=%s,serialNumber=%s,O=fs38", hex, hex); /* CN = UEID (broker user name) */
-    mbedtls_pk_context pk;
-    mbedtls_x509write_csr req;
-    mbedtls_pk_init(&pk);
-    mbedtls_x509write_csr_init(&req);
-    int ret = mbedtls_pk_setup_opaque(&pk, key);
-    if (!ret) {
-        mbedtls_x509write_csr_set_md_alg(&req, MBEDTLS_MD_SHA256);
-        mbedtls_x509write_csr_set_key(&req, &pk);
-        ret = mbedtls_x509write_csr_set_subject_name(&req, subject);
-    }
-    if (!ret)
-        ret = mbedtls_x509write_csr_set_key_usage(&req, MBEDTLS_X509_KU_DIGITAL_SIGNATURE);
-    if (!ret)
-        ret = mbedtls_x509write_csr_pem(&req, pem, sizeof pem, mbedtls_psa_get_random, MBEDTLS_PSA_RANDOM_STATE);
-    mbedtls_x509write_csr_free(&req);
-    mbedtls_pk_free(&pk);
-    if (ret) {
-        mbed_err("writing the CSR", ret);
-        return HOST_EXIT_USAGE;
-    }
+    /* signed through the key interface: the key may be in PSA or in a TPM (csr.c) */
+    if (device_csr_pem(key, subject, pem, sizeof pem, &e))
+        return e == FS38_ERR_IO || e == FS38_OK ? HOST_EXIT_USAGE : exit_for(e);
     return host_out_write(o, i, pem, strlen((const char *)pem)) ? HOST_EXIT_USAGE : HOST_EXIT_OK;
 }
 
@@ -741,7 +725,7 @@ static int decommission_run(const char *dir, const char *receipt_path, const uin
         host_out_abort(&o);
         return HOST_EXIT_USAGE;
     }
-    if (device_keys_open(&g_dev) || fs38_identity_init(&g_id, &g_dev.store, DEV_KEY_IDENTITY) != FS38_OK) {
+    if (device_keys_open(&g_dev) || device_identity_init(&g_dev, &g_id)) {
         host_out_abort(&o);
         device_close(&g_dev);
         return HOST_EXIT_USAGE;
@@ -749,6 +733,16 @@ static int decommission_run(const char *dir, const char *receipt_path, const uin
     decom_config(&g_dev, &c, keys, &log_region);
     c.nonce = nonce;
     c.nonce_len = nonce_len;
+    /* a TPM's objects (tpm_dev.c): the receipt lists them, they are removed once it is out */
+    uint32_t tpm_all[DEV_TPM_OBJECTS], tpm_rel[DEV_TPM_OBJECTS];
+    size_t n_tpm = 0, n_rel = 0;
+    if (device_tpm_objects(&g_dev, tpm_all, &n_tpm, tpm_rel, &n_rel)) {
+        host_out_abort(&o);
+        device_close(&g_dev);
+        return HOST_EXIT_USAGE;
+    }
+    c.released = tpm_rel;
+    c.n_released = n_rel;
     /* The security log is erased with everything else: close it first, so that no event (nor
      * its key evolution) is written into the erased log region or the new, empty store. The
      * receipt is the record of the decommissioning. */
@@ -786,8 +780,13 @@ static int decommission_run(const char *dir, const char *receipt_path, const uin
         }
         rc = HOST_EXIT_OK;
     }
+    const bool tpm = g_dev.tpm_on && rc == HOST_EXIT_OK;
+    if (tpm && device_tpm_release(&g_dev, tpm_all, n_tpm))
+        rc = HOST_EXIT_USAGE;
     host_out_abort(&o);
     device_close(&g_dev);
+    if (tpm && rc == HOST_EXIT_OK && device_tpm_unbind(dir))
+        rc = HOST_EXIT_USAGE;
     return rc;
 }
 

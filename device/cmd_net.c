@@ -116,7 +116,7 @@ typedef struct net_ctx {
     size_t ca_len;
     uint8_t *cert;
     size_t cert_len;
-    psa_key_id_t key;
+    const fs38_key *key; /* the device key (fs38/keys.h) */
     bool psk_mode;
     bool open;
     char host[FS38_COAP_HOST_MAX + 1u];
@@ -192,7 +192,7 @@ static int net_prepare(net_ctx *n, device *d, const net_opts *o, const char *cmd
     fs38_posix_net(&n->net);
     if (device_keys_open(d))
         return HOST_EXIT_USAGE;
-    fs38_err e = fs38_identity_init(&g_nid, &d->store, DEV_KEY_IDENTITY);
+    fs38_err e = device_identity_init(d, &g_nid) ? FS38_ERR_ARG : FS38_OK; /* the key may be in a TPM */
     if (e == FS38_OK)
         e = fs38_identity_ueid(&g_nid, n->ueid);
     if (e != FS38_OK) {
@@ -233,7 +233,15 @@ static int net_prepare(net_ctx *n, device *d, const net_opts *o, const char *cmd
     }
     e = fs38_identity_cert(&g_nid, n->cert, FS38_CERT_MAX, &n->cert_len);
     if (e == FS38_OK)
-        e = fs38_identity_signing_key(&g_nid, &n->key);
+        e = fs38_identity_device_key(&g_nid, &n->key);
+    if (e == FS38_OK && d->tpm_on) {
+        /* Mbed TLS signs with PSA key ids: the TPM's key as one (tpm_se.c, PSA SE driver) */
+        static fs38_key tls_key;
+        psa_key_id_t id = 0;
+        if (device_tpm_tls_key(d, &id) || fs38_key_psa(&tls_key, id) != FS38_OK)
+            return HOST_EXIT_USAGE;
+        n->key = &tls_key;
+    }
     if (e != FS38_OK) {
         fprintf(stderr, "%s: refused: the device has no certificate to authenticate with (install-cert): %s\n",
                 cmd, g_nid.diag.msg[0] ? g_nid.diag.msg : fs38_strerror(e));
@@ -280,7 +288,7 @@ static FS38_NODISCARD fs38_err net_connect(net_ctx *n, const char *host, uint16_
         c.ca_len = n->ca_len;
         c.cert = n->cert;
         c.cert_len = n->cert_len;
-        c.key = n->key;
+        c.device_key = n->key; /* through the key interface (a TPM's key through its PSA driver) */
         c.require_client_auth = !o->client_auth_optional;
     }
     c.handshake_timeout_ms = o->timeout_ms;

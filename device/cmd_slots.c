@@ -26,6 +26,7 @@ typedef struct init_args {
     size_t n_trust;
     const char *vendor, *class_id;
     const char *ecdh_key, *kek;
+    const char *tpm; /* --tpm TCTI */
     bool force;
 } init_args;
 
@@ -84,7 +85,11 @@ static int init_run(const char *dir, const init_args *a)
         host_err("init: cannot replace %s: %s", rom_path, strerror(errno));
         return HOST_EXIT_USAGE;
     }
-    if (device_create_flash(flash_path, huk_path) || rom_write(rom_path, &rom))
+    /* with a TPM the sealing root and the counters are the TPM's: no HUK file */
+    if ((a->tpm && unlink(huk_path) != 0 && errno != ENOENT) ||
+        device_create_flash(flash_path, a->tpm ? NULL : huk_path) ||
+        (a->tpm && device_flash_counters_fail_closed(flash_path)) || device_tpm_init(dir, a->tpm) ||
+        rom_write(rom_path, &rom))
         return HOST_EXIT_USAGE;
     printf("init: %s (flash %u KiB, slots A and B of %u KiB, %zu trust anchor(s))\n", dir, DEV_FLASH_SIZE / 1024,
            DEV_SLOT_SIZE / 1024, rom.n_trust);
@@ -319,6 +324,7 @@ int cmd_init(const char *dir, int argc, char **argv)
         { .name = "--force", .flag = &ia.force },
         { .name = "--ecdh-key", .value = &ia.ecdh_key },
         { .name = "--kek", .value = &ia.kek },
+        { .name = "--tpm", .value = &ia.tpm },
         { .name = NULL },
     };
     if (device_no_positional("init", argc, argv, opts))

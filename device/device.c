@@ -3,6 +3,7 @@
 #include "device.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,41 @@ static void flash_config(fs38_posix_config *fc, const char *path, const char *hu
     fc->counter_offset = DEV_COUNTER_OFFSET;
 }
 
+/* The flash alone (a TPM device: its sealing root is in the TPM, no HUK file). */
+static int device_create_flash_nohuk(const char *path)
+{
+    fs38_posix p;
+    fs38_port port;
+    fs38_posix_config fc;
+    flash_config(&fc, path, NULL);
+    fs38_err err = fs38_posix_open(&p, &fc, &port);
+    if (err) {
+        host_err("cannot create flash %s: %s", path, fs38_strerror(err));
+        return -1;
+    }
+    fs38_posix_close(&p);
+    return 0;
+}
+
+int device_flash_counters_fail_closed(const char *path)
+{
+    fs38_posix p;
+    fs38_port port;
+    fs38_posix_config fc;
+    flash_config(&fc, path, NULL);
+    fs38_err err = fs38_posix_open(&p, &fc, &port);
+    /* the highest value a counter holds: no image's sequence number reaches it */
+    for (unsigned i = 0; i < FS38_COUNTER_COUNT && err == FS38_OK; i++)
+        err = port.counter_advance(port.ctx, (fs38_counter_id)i, (uint64_t)INT64_MAX);
+    if (err == FS38_OK)
+        fs38_posix_close(&p);
+    if (err) {
+        host_err("cannot set the flash counters of %s: %s", path, fs38_strerror(err));
+        return -1;
+    }
+    return 0;
+}
+
 int device_create_flash(const char *path, const char *huk)
 {
     fs38_posix p;
@@ -110,6 +146,8 @@ int device_create_flash(const char *path, const char *huk)
         host_err("cannot replace %s: %s", path, strerror(errno));
         return -1;
     }
+    if (!huk)
+        return device_create_flash_nohuk(path);
     if (unlink(huk) != 0 && errno != ENOENT) { /* a new device gets a new hardware unique key */
         host_err("cannot replace %s: %s", huk, strerror(errno));
         return -1;
@@ -137,12 +175,20 @@ static int open_flash(device *d)
     char services[DEV_PATH_MAX + 16];
     if (device_path(d->dir, "services", services, sizeof services))
         return -1;
-    flash_config(&fc, path, huk);
+    char tpm[DEV_PATH_MAX + 16];
+    if (device_path(d->dir, DEV_TPM_FILE, tpm, sizeof tpm))
+        return -1;
+    d->tpm_on = access(tpm, F_OK) == 0; /* the sealing root is the TPM's: no HUK file */
+    flash_config(&fc, path, d->tpm_on ? NULL : huk);
     fs38_err err = fs38_posix_open(&d->posix, &fc, &d->port);
     if (!err && (err = fs38_posix_set_services(&d->posix, services)) != FS38_OK) /* control 5 */
         fs38_posix_close(&d->posix);
     if (err) {
         host_err("cannot open flash %s: %s", path, fs38_strerror(err));
+        return -1;
+    }
+    if (d->tpm_on && device_tpm_attach(d)) {
+        fs38_posix_close(&d->posix);
         return -1;
     }
     return 0;
@@ -207,6 +253,7 @@ static int device_open_mode(device *d, const char *dir, bool store_optional)
                  DEV_ROM_FILE, dir);
         return -1;
     }
+    device_tpm_se_register(); /* before PSA starts: a TPM's key is reachable as a PSA key (tpm_se.c) */
     if (host_psa_init() || rom_read(rom_path, &d->rom) || load_trust(d) || open_flash(d)) {
         fs38_keyring_free(&d->trust);
         return -1;
@@ -278,6 +325,7 @@ void device_close(device *d)
         d->locked = false;
     }
     fs38_posix_close(&d->posix);
+    device_tpm_detach(d);
     fs38_keyring_free(&d->trust);
     d->open = false;
 }

@@ -14,6 +14,7 @@
 #define DEV_KEY_KEK ((psa_key_id_t)0x00380002u)  /* 16-byte A128KW KEK, persistent */
 #define DEV_KEY_IDENTITY ((psa_key_id_t)0x00380003u) /* P-256 device key: ECDSA, not exportable (identity.h) */
 #define DEV_KEY_PSK ((psa_key_id_t)0x00380004u) /* TLS/DTLS pre-shared key (cmd_net.c --psk), derive only */
+#define DEV_KEY_TPM_TLS ((psa_key_id_t)0x00380005u) /* the TPM's device key registered with PSA for TLS (tpm_se.c) */
 /* Every persistent key of the device has an id in [DEV_KEY_FIRST, DEV_KEY_LAST]: decommissioning
  * destroys each one that exists (cmd_identity.c). */
 #define DEV_KEY_FIRST ((psa_key_id_t)0x00380001u)

@@ -41,6 +41,7 @@
 #define DEV_FLASH_FILE "flash.bin"
 #define DEV_ROM_FILE "rom"
 #define DEV_HUK_FILE "huk" /* stands in for the fused hardware unique key */
+#define DEV_TPM_FILE "tpm" /* init --tpm: TCTI and counter bases (device/tpm_dev.c) */
 
 /* Default identity when init is given none. */
 #define DEV_DEFAULT_VENDOR_ID "fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe"

@@ -18,10 +18,12 @@ device g_dev; /* large (boot context): not on the stack */
 static const device_command commands[] = {
     { "init", cmd_init,
       "--trust PUB.pem [--trust PUB2.pem ...] [--vendor-id UUID --class-id UUID] [--force]\n"
-      "       [--ecdh-key KEY.pem] [--kek KEK.hex]",
+      "       [--ecdh-key KEY.pem] [--kek KEK.hex] [--tpm TCTI]",
       "create DIR with an erased 8 MiB flash and the ROM (trust anchors); --ecdh-key installs a\n"
       "      vendor-generated P-256 key-agreement key (PEM private key) for ECDH-ES+A128KW updates,\n"
-      "      --kek a pre-shared A128KW key: a file holding 16 bytes as 32 hex digits" },
+      "      --kek a pre-shared A128KW key: a file holding 16 bytes as 32 hex digits; --tpm: a TPM 2.0\n"
+      "      (e.g. swtpm:host=127.0.0.1,port=2321) keeps the sealing root, the monotonic counters and\n"
+      "      the device key (created at provisioning); every later command uses it" },
     { "flash-slot", cmd_flash_slot, "A|B ENV.suit IMG", "factory programming of a slot (no checks)" },
     { "boot", cmd_boot, "", "verify both slots and choose the one to boot" },
     { "commit", cmd_commit, "", "boot, then advance the anti-rollback counter to the chosen slot" },

@@ -34,6 +34,11 @@ if(TARGET fs38_tool AND FS38_BASH)
     # network commands (fetch, update --from, log push) against coap-server-openssl (DTLS, PKI
     # and PSK) and Mosquitto with TLS + ACL, on loopback (tests/cli/net_device.sh)
     list(APPEND _fs38_cli_tests net_device)
+    # a TPM 2.0 (init --tpm) against swtpm: device key, sealing root, counters, decommissioning,
+    # the rollback attack, the TPM going away (tests/cli/tpm.sh)
+    if(TARGET fs38_tpm)
+      list(APPEND _fs38_cli_tests tpm)
+    endif()
     if(FS38_SYSTEM_PYTHON)
       list(APPEND _fs38_cli_env FS38_PYTHON=${FS38_SYSTEM_PYTHON})
     endif()

@@ -973,6 +973,40 @@ static void tls13_ssl_server2(void **state)
 
 /* ---- configuration errors ---- */
 
+static fs38_err no_sign(const fs38_key *k, const uint8_t hash[32], uint8_t sig[64])
+{
+    (void)k;
+    (void)hash;
+    (void)sig;
+    return FS38_ERR_IO;
+}
+
+/* The device key given through the key interface (fs38/keys.h): a PSA key authenticates the
+ * device as the key id does; a key kept outside PSA is refused before anything is sent. */
+static void device_key_interface(void **state)
+{
+    (void)state;
+    srv s;
+    srv_start(&s, false, SRV_PKI("-tls1_3", "srv.crt", "srv.key"), "-Verify", "1", "-rev", NULL);
+    fs38_channel ch;
+    fs38_channel_config c = cfg_cert(FS38_CHANNEL_TLS, s.port);
+    const fs38_key *dk = NULL;
+    assert_int_equal(fs38_identity_device_key(&g.id, &dk), FS38_OK);
+    c.device_key = dk;
+    c.key = 0;
+    expect_open(&ch, &c, "TLSv1.3");
+    exchange(&ch, &s, true);
+    fs38_channel_close(&ch);
+    assert_true(file_has(s.p.log, g.ueid_hex, 2000)); /* the server saw the certificate */
+    srv_stop(&s);
+    static const fs38_key_ops other_ops = { no_sign, NULL, NULL, NULL, NULL, NULL };
+    const fs38_key other = { &other_ops, NULL, 0x81380001u };
+    c.device_key = &other;
+    assert_int_equal(fs38_channel_open(&ch, &c), FS38_ERR_UNSUPPORTED_ALG);
+    assert_non_null(strstr(ch.diag.msg, "outside PSA"));
+    fs38_channel_close(&ch);
+}
+
 static void bad_config(void **state)
 {
     (void)state;
@@ -1017,6 +1051,7 @@ int main(void)
         cmocka_unit_test_setup(psk_modes, each),
         cmocka_unit_test_setup(forged_and_truncated, each),
         cmocka_unit_test_setup(bad_config, each),
+        cmocka_unit_test_setup(device_key_interface, each),
 #ifdef FS38_SSL_SERVER2
         cmocka_unit_test_setup(dtls12_cid, each),
         cmocka_unit_test_setup(dtls12_no_cid, each),

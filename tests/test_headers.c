@@ -18,7 +18,7 @@
 static const char *const documented[] = { "attest.h", "auth.h",   "boot.h",  "bootstate.h", "cbor.h",
                                           "channel.h",
                                           "coap.h",   "cose.h",   "decommission.h", "decrypt.h", "err.h", "event.h",
-                                          "identity.h", "log.h",  "mqtt.h",  "net.h",   "port.h",  "store.h",     "suit.h",
+                                          "identity.h", "keys.h", "log.h",  "mqtt.h",  "net.h",   "port.h",  "store.h",     "suit.h",
                                           "update.h", "util.h", "privacy.h", "wireless.h" };
 
 static size_t read_file(const char *path, char *buf, size_t cap)

@@ -69,6 +69,7 @@
 #include <mbedtls/x509_crt.h>
 #include <mbedtls/pk.h>
 #include "fs38/err.h"
+#include "fs38/keys.h"
 #include "fs38/net.h"
 #include "fs38/port.h"
 
@@ -107,6 +108,10 @@ typedef struct fs38_channel_config {
     const uint8_t *cert;
     size_t cert_len;
     psa_key_id_t key;
+    /* Or (key 0) the device key through the key interface (fs38/keys.h, fs38_identity_device_key):
+     * a PSA key is used as Mbed TLS's opaque PK; a key kept outside PSA (a TPM) is refused with
+     * FS38_ERR_UNSUPPORTED_ALG until it is reachable through a PSA driver (docs/secure-elements.md). */
+    const fs38_key *device_key;
     /* Refuse a server that does not ask for the device certificate (mutual authentication). */
     bool require_client_auth;
 
@@ -182,7 +187,8 @@ typedef struct fs38_channel {
  *         offered TLS < 1.2 (downgrade refused)", "handshake refused by the server (alert
  *         N)", ...; event FS38_EV_CHANNEL_REFUSED); FS38_ERR_NET / FS38_ERR_TIMEOUT when the
  *         server cannot be reached or the handshake does not finish in time (event
- *         FS38_EV_CHANNEL_FAILED); FS38_ERR_CRYPTO when Mbed TLS fails to set up.
+ *         FS38_EV_CHANNEL_FAILED); FS38_ERR_CRYPTO when Mbed TLS fails to set up;
+ *         FS38_ERR_UNSUPPORTED_ALG when cfg->device_key is kept outside PSA (nothing sent).
  */
 FS38_NODISCARD fs38_err fs38_channel_open(fs38_channel *ch, const fs38_channel_config *cfg);
 

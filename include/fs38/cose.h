@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <psa/crypto.h>
 #include "fs38/err.h"
+#include "fs38/keys.h"
 #include "fs38/util.h"
 
 #ifdef __cplusplus
@@ -239,6 +240,19 @@ FS38_NODISCARD fs38_err fs38_cose_mac0_verify(const uint8_t *msg, size_t len, co
 FS38_NODISCARD fs38_err fs38_cose_sign1_sign(psa_key_id_t key, int64_t alg, const uint8_t *kid, size_t kid_len,
                               const uint8_t *payload, size_t payload_len, bool detached,
                               uint8_t *out, size_t cap, size_t *out_len);
+
+/**
+ * \brief The same as fs38_cose_sign1_sign(), signed through the key interface (fs38/keys.h):
+ *        the key may live in PSA, a TPM, a secure element; only its sign_hash is called.
+ *
+ * \param[in] key A key whose sign_hash gives ECDSA P-256 over SHA-256 (must not be NULL).
+ * \return As fs38_cose_sign1_sign(), except: FS38_ERR_ARG when key is NULL; the key's own code
+ *         when it fails to sign (FS38_ERR_IO: its keeper did not answer; FS38_ERR_NOT_FOUND: no
+ *         such key; FS38_ERR_CRYPTO: refused, also for a key without sign_hash).
+ */
+FS38_NODISCARD fs38_err fs38_cose_sign1_sign_key(const fs38_key *key, int64_t alg, const uint8_t *kid, size_t kid_len,
+                                                 const uint8_t *payload, size_t payload_len, bool detached,
+                                                 uint8_t *out, size_t cap, size_t *out_len);
 
 /**
  * \brief Produce a tagged COSE_Mac0 (HMAC 256/256, protected header {alg: 5}, no kid, empty

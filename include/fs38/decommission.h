@@ -73,6 +73,12 @@ typedef struct fs38_decommission_config {
     size_t n_regions;
     const uint8_t *nonce;             /* optional challenge for the receipt (8..64 bytes) */
     size_t nonce_len;
+    /* Objects of a hardware keeper that the caller removes itself once the call has returned
+     * FS38_OK (a TPM's sealing key and NV counter indices, which the store needs until it is
+     * wiped): listed in the receipt's keys after the PSA ones (NULL / 0: none; at most
+     * FS38_DECOM_MAX_KEYS entries in the receipt besides the device key, PSA keys first). */
+    const uint32_t *released;
+    size_t n_released;
 } fs38_decommission_config;
 
 typedef enum fs38_decom_outcome {

@@ -63,6 +63,7 @@
 #include "fs38/err.h"
 #include "fs38/util.h"
 #include "fs38/port.h"
+#include "fs38/keys.h"
 #include "fs38/event.h"
 #include "fs38/cbor.h"
 #include "fs38/cose.h"

@@ -41,6 +41,7 @@
 #include <stdint.h>
 #include <psa/crypto.h>
 #include "fs38/err.h"
+#include "fs38/keys.h"
 #include "fs38/store.h"
 
 #ifdef __cplusplus
@@ -62,7 +63,9 @@ typedef enum fs38_lifecycle {
 
 typedef struct fs38_identity {
     fs38_store *store;  /* open sealed store (bound with fs38_its_bind for the key) */
-    psa_key_id_t key;   /* persistent key id of the device key */
+    psa_key_id_t key;   /* persistent key id of the device key (the PSA implementation's) */
+    fs38_key psa_key;   /* the key interface over that PSA id (fs38_key_psa) */
+    const fs38_key *dev_key; /* the device key used: &psa_key, or fs38_identity_use_key()'s */
     fs38_diag diag;     /* why the last call failed */
 } fs38_identity;
 
@@ -83,6 +86,30 @@ typedef struct fs38_identity {
  * \return FS38_OK; FS38_ERR_ARG when id or store is NULL or key is 0.
  */
 FS38_NODISCARD fs38_err fs38_identity_init(fs38_identity *id, fs38_store *store, psa_key_id_t key);
+
+/**
+ * \brief Keep the device key somewhere else than PSA (a TPM, a secure element, an IoT SAFE
+ *        applet): every later use of the device key (provisioning's generation, the public
+ *        key, signatures of tokens, receipts, CSRs; decommissioning's destruction) goes through
+ *        key. Call right after fs38_identity_init(), before any other call.
+ *
+ * \param[in,out] id  Context.
+ * \param[in]     key Kept by pointer (must outlive id); needs sign_hash, public_key, generate
+ *                    and destroy (fs38/keys.h). key->ref is what receipts list.
+ * \return FS38_OK; FS38_ERR_ARG when id or key is NULL or key has no ops.
+ */
+FS38_NODISCARD fs38_err fs38_identity_use_key(fs38_identity *id, const fs38_key *key);
+
+/**
+ * \brief The device key through the key interface, for signing — only in the provisioned and
+ *        operational states (as fs38_identity_signing_key()).
+ *
+ * \param[in,out] id  Context.
+ * \param[out]    key Written on FS38_OK only; owned by id (or its fs38_identity_use_key caller).
+ * \return FS38_OK; FS38_ERR_ARG when id or key is NULL; FS38_ERR_NOT_PROVISIONED;
+ *         FS38_ERR_DECOMMISSIONED; errors of fs38_identity_lifecycle().
+ */
+FS38_NODISCARD fs38_err fs38_identity_device_key(fs38_identity *id, const fs38_key **key);
 
 /**
  * \brief Read the lifecycle state.
@@ -144,12 +171,14 @@ FS38_NODISCARD fs38_err fs38_identity_provision(fs38_identity *id);
 FS38_NODISCARD fs38_err fs38_identity_ueid(fs38_identity *id, uint8_t ueid[FS38_UEID_LEN]);
 
 /**
- * \brief The device key's public point (exported from PSA; the lifecycle is not checked).
+ * \brief The device key's public point (exported from PSA or the key's keeper; the lifecycle is
+ *        not checked).
  *
  * \param[in,out] id    Context.
  * \param[out]    point FS38_P256_POINT_LEN bytes, 04 || x || y.
  * \return FS38_OK; FS38_ERR_ARG when id or point is NULL; FS38_ERR_NOT_PROVISIONED when the
- *         key does not exist; FS38_ERR_CRYPTO for any other PSA failure.
+ *         key does not exist; FS38_ERR_IO when its keeper (a TPM) does not answer;
+ *         FS38_ERR_CRYPTO for any other failure.
  */
 FS38_NODISCARD fs38_err fs38_identity_public_key(fs38_identity *id, uint8_t point[FS38_P256_POINT_LEN]);
 
@@ -159,7 +188,8 @@ FS38_NODISCARD fs38_err fs38_identity_public_key(fs38_identity *id, uint8_t poin
  * \param[in,out] id  Context.
  * \param[out]    key The PSA key id, written on FS38_OK only. The key stays owned by PSA /
  *                    the identity: do not destroy it.
- * \return FS38_OK; FS38_ERR_ARG when id or key is NULL; FS38_ERR_NOT_PROVISIONED when blank;
+ * \return FS38_OK; FS38_ERR_ARG when id or key is NULL; FS38_ERR_UNSUPPORTED_ALG when the device
+ *         key is not a PSA key (fs38_identity_use_key); FS38_ERR_NOT_PROVISIONED when blank;
  *         FS38_ERR_DECOMMISSIONED when decommissioning or decommissioned; errors of
  *         fs38_identity_lifecycle().
  */

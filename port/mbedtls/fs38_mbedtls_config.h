@@ -31,7 +31,15 @@
 #else
 #define MBEDTLS_NO_PLATFORM_ENTROPY
 #endif
+#if !defined(FS38_MBEDTLS_BAREMETAL)
+/* Hosted builds: PSA's secure-element driver interface, through which a key kept in a TPM
+ * (port/tpm, fs38-device init --tpm) is a PSA key id Mbed TLS's TLS stack can sign with
+ * (device/tpm_se.c). Mbed TLS 3.6 marks it deprecated, so deprecated APIs are not removed here;
+ * fs38 uses none of them. */
+#define MBEDTLS_PSA_CRYPTO_SE_C
+#else
 #define MBEDTLS_DEPRECATED_REMOVED
+#endif
 
 /* PSA Crypto */
 #define MBEDTLS_PSA_CRYPTO_C

@@ -420,13 +420,13 @@ static FS38_NODISCARD fs38_err encode_msg(uint64_t tag, const uint8_t *prot, siz
     return fs38_cbor_enc_finish(&e, out_len);
 }
 
-fs38_err fs38_cose_sign1_sign(psa_key_id_t key, int64_t alg, const uint8_t *kid, size_t kid_len,
-                              const uint8_t *payload, size_t payload_len, bool detached,
-                              uint8_t *out, size_t cap, size_t *out_len)
+fs38_err fs38_cose_sign1_sign_key(const fs38_key *key, int64_t alg, const uint8_t *kid, size_t kid_len,
+                                  const uint8_t *payload, size_t payload_len, bool detached,
+                                  uint8_t *out, size_t cap, size_t *out_len)
 {
     if (alg != FS38_COSE_ALG_ES256 && alg != FS38_COSE_ALG_ESP256)
         return FS38_ERR_UNSUPPORTED_ALG;
-    if (!payload && payload_len)
+    if (!key || (!payload && payload_len))
         return FS38_ERR_ARG;
     uint8_t prot[4];
     fs38_cbor_enc pe;
@@ -440,22 +440,37 @@ fs38_err fs38_cose_sign1_sign(psa_key_id_t key, int64_t alg, const uint8_t *kid,
     m.protected_len = pe.len;
     m.payload = payload ? payload : (const uint8_t *)"";
     m.payload_len = payload_len;
-    uint8_t hash[32], sig[64];
-    size_t sig_len = 0;
+    uint8_t hash[32], sig[FS38_KEY_SIG_LEN];
     fs38_err e = sig_structure_hash(&m, NULL, 0, hash);
     if (e)
         return e;
-    psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
-    if (psa_get_key_attributes(key, &at) != PSA_SUCCESS)
-        return FS38_ERR_ARG;
-    psa_algorithm_t palg = psa_get_key_algorithm(&at);
-    psa_reset_key_attributes(&at);
-    if (!PSA_ALG_IS_ECDSA(palg))
-        palg = PSA_ALG_ECDSA(PSA_ALG_SHA_256);
-    if (psa_sign_hash(key, palg, hash, sizeof hash, sig, sizeof sig, &sig_len) != PSA_SUCCESS || sig_len != 64)
-        return FS38_ERR_CRYPTO;
+    e = fs38_key_sign_hash(key, hash, sig);
+    if (e == FS38_ERR_ARG || e == FS38_ERR_UNSUPPORTED_ALG)
+        e = FS38_ERR_CRYPTO;
+    if (e)
+        return e;
     return encode_msg(FS38_COSE_TAG_SIGN1, prot, pe.len, kid, kid_len, payload, payload_len, detached, sig,
-                      sig_len, out, cap, out_len);
+                      sizeof sig, out, cap, out_len);
+}
+
+fs38_err fs38_cose_sign1_sign(psa_key_id_t key, int64_t alg, const uint8_t *kid, size_t kid_len,
+                              const uint8_t *payload, size_t payload_len, bool detached,
+                              uint8_t *out, size_t cap, size_t *out_len)
+{
+    fs38_key k;
+    if (alg != FS38_COSE_ALG_ES256 && alg != FS38_COSE_ALG_ESP256)
+        return FS38_ERR_UNSUPPORTED_ALG;
+    if (!payload && payload_len)
+        return FS38_ERR_ARG;
+    psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
+    if (key == 0 || psa_get_key_attributes(key, &at) != PSA_SUCCESS)
+        return FS38_ERR_ARG;
+    psa_reset_key_attributes(&at);
+    fs38_err e = fs38_key_psa(&k, key);
+    if (e)
+        return e;
+    e = fs38_cose_sign1_sign_key(&k, alg, kid, kid_len, payload, payload_len, detached, out, cap, out_len);
+    return e == FS38_ERR_NOT_FOUND || e == FS38_ERR_STORE_FULL || e == FS38_ERR_IO ? FS38_ERR_CRYPTO : e;
 }
 
 fs38_err fs38_cose_mac0_create(psa_key_id_t key, const uint8_t *payload, size_t payload_len,

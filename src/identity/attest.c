@@ -210,13 +210,13 @@ fs38_err fs38_eat_encode(const fs38_attest_config *cfg, const uint8_t *nonce, si
 fs38_err fs38_attest(fs38_attest_ctx *ctx, const fs38_attest_config *cfg, const uint8_t *nonce, size_t nonce_len,
                      uint8_t *out, size_t cap, size_t *out_len)
 {
-    psa_key_id_t key;
+    const fs38_key *key = NULL;
     uint8_t point[FS38_P256_POINT_LEN], kid[FS38_KID_LEN];
     size_t claims_len = 0;
     if (!ctx || !cfg || !cfg->id || !out || !out_len)
         return FS38_ERR_ARG;
     fs38_diag_clear(&ctx->diag);
-    fs38_err e = fs38_identity_signing_key(cfg->id, &key);
+    fs38_err e = fs38_identity_device_key(cfg->id, &key);
     if (e == FS38_OK)
         e = fs38_identity_public_key(cfg->id, point);
     if (e != FS38_OK)
@@ -226,8 +226,8 @@ fs38_err fs38_attest(fs38_attest_ctx *ctx, const fs38_attest_config *cfg, const 
         e = fs38_eat_encode(cfg, nonce, nonce_len, ctx->claims, sizeof ctx->claims, &claims_len, &ctx->diag);
     if (e != FS38_OK)
         return e;
-    e = fs38_cose_sign1_sign(key, FS38_COSE_ALG_ES256, kid, sizeof kid, ctx->claims, claims_len, false, out, cap,
-                             out_len);
+    e = fs38_cose_sign1_sign_key(key, FS38_COSE_ALG_ES256, kid, sizeof kid, ctx->claims, claims_len, false, out, cap,
+                                 out_len);
     if (e != FS38_OK)
         return fs38_diag_set(&ctx->diag, e, "signing the token failed (%s)", fs38_strerror(e));
     fs38_event(FS38_EV_ATTESTATION, FS38_SEV_INFO, (int64_t)*out_len, "attestation token signed");

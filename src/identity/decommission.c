@@ -109,6 +109,7 @@ static bool key_exists(psa_key_id_t k)
 static FS38_NODISCARD fs38_err check_config(fs38_decommission_ctx *ctx, const fs38_decommission_config *cfg)
 {
     if (!cfg->id || !cfg->id->store || !cfg->port || (!cfg->keys && cfg->n_keys) ||
+        (!cfg->released && cfg->n_released) || cfg->n_released > FS38_DECOM_MAX_KEYS ||
         (!cfg->regions && cfg->n_regions) || cfg->n_keys > FS38_DECOM_MAX_KEYS ||
         cfg->n_regions > FS38_DECOM_MAX_REGIONS ||
         (cfg->nonce && (cfg->nonce_len < FS38_EAT_NONCE_MIN || cfg->nonce_len > FS38_EAT_NONCE_MAX)))
@@ -132,24 +133,31 @@ static FS38_NODISCARD fs38_err make_receipt(fs38_decommission_ctx *ctx, const fs
                              size_t cap, size_t *out_len)
 {
     fs38_identity *id = cfg->id;
-    psa_key_id_t key, keys[FS38_DECOM_MAX_KEYS + 1u];
+    const fs38_key *key = NULL;
+    psa_key_id_t keys[FS38_DECOM_MAX_KEYS + 1u];
     fs38_decom_region regions[FS38_DECOM_MAX_REGIONS + 1u];
     uint8_t ueid[FS38_UEID_LEN], point[FS38_P256_POINT_LEN], kid[FS38_KID_LEN], digest[32];
     size_t n_keys = 0, claims_len = 0, cert_len = 0;
     int64_t now = 0;
     bool has_iat = false, has_cert = false;
 
-    fs38_err e = fs38_identity_signing_key(id, &key);
+    fs38_err e = fs38_identity_device_key(id, &key);
     if (e == FS38_OK)
         e = fs38_identity_ueid(id, ueid);
     if (e == FS38_OK)
         e = fs38_identity_public_key(id, point);
     if (e != FS38_OK)
         return fs38_diag_set(&ctx->diag, e, "%s", id->diag.msg);
-    keys[n_keys++] = id->key;
+    keys[n_keys++] = (psa_key_id_t)key->ref; /* a PSA id, or the keeper's reference (a TPM handle) */
     for (size_t i = 0; i < cfg->n_keys; i++)
         if (cfg->keys[i] != id->key && key_exists(cfg->keys[i]))
             keys[n_keys++] = cfg->keys[i];
+    for (size_t i = 0; i < cfg->n_released; i++) {
+        if (n_keys >= FS38_DECOM_MAX_KEYS + 1u)
+            return fs38_diag_set(&ctx->diag, FS38_ERR_ARG, "decommission: more than %u keys to list",
+                                 FS38_DECOM_MAX_KEYS + 1u);
+        keys[n_keys++] = (psa_key_id_t)cfg->released[i];
+    }
     const fs38_store_config *sc = &id->store->cfg;
     regions[0] = (fs38_decom_region){ "store", sc->offset, sc->size };
     for (size_t i = 0; i < cfg->n_regions; i++)
@@ -171,8 +179,8 @@ static FS38_NODISCARD fs38_err make_receipt(fs38_decommission_ctx *ctx, const fs
     if (e == FS38_OK)
         e = fs38_key_id(point, sizeof point, kid);
     if (e == FS38_OK)
-        e = fs38_cose_sign1_sign(key, FS38_COSE_ALG_ES256, kid, sizeof kid, ctx->claims, claims_len, false, out,
-                                 cap < FS38_RECEIPT_MAX ? cap : FS38_RECEIPT_MAX, out_len);
+        e = fs38_cose_sign1_sign_key(key, FS38_COSE_ALG_ES256, kid, sizeof kid, ctx->claims, claims_len, false, out,
+                                     cap < FS38_RECEIPT_MAX ? cap : FS38_RECEIPT_MAX, out_len);
     if (e != FS38_OK)
         return ctx->diag.err == e ? e : fs38_diag_set(&ctx->diag, e, "signing the receipt failed (%s)", fs38_strerror(e));
     e = fs38_store_put(id->store, REC_RECEIPT, out, *out_len);
@@ -197,21 +205,33 @@ static FS38_NODISCARD fs38_err load_receipt(fs38_decommission_ctx *ctx, fs38_sto
     return FS38_OK;
 }
 
-static FS38_NODISCARD fs38_err destroy(fs38_decommission_ctx *ctx, const fs38_decommission_config *cfg, psa_key_id_t k)
+/* Destroy one key through the key interface (a PSA key, or the device key in its keeper). */
+static FS38_NODISCARD fs38_err destroy_key(fs38_decommission_ctx *ctx, const fs38_decommission_config *cfg,
+                                           const fs38_key *k)
 {
-    psa_status_t st = psa_destroy_key(k);
-    if (st == PSA_SUCCESS) {
+    fs38_err e = fs38_key_destroy(k);
+    if (e == FS38_OK) {
         ctx->keys_destroyed++;
         return FS38_OK;
     }
-    if (st == PSA_ERROR_INVALID_HANDLE || st == PSA_ERROR_DOES_NOT_EXIST)
+    if (e == FS38_ERR_NOT_FOUND)
         return FS38_OK; /* absent, or destroyed before a power cut */
+    if (e == FS38_ERR_IO)
+        return fs38_diag_set(&ctx->diag, e, "destroying key 0x%x failed: its keeper does not answer",
+                             (unsigned)k->ref);
     /* PSA reports a storage failure in its own words: ask the flash what happened (a power cut
      * or an I/O error is reported as such) */
     uint8_t probe;
-    fs38_err e = fs38_flash_read(cfg->port, cfg->id->store->cfg.offset, &probe, 1);
-    return fs38_diag_set(&ctx->diag, e != FS38_OK ? e : FS38_ERR_CRYPTO, "destroying key 0x%x failed (PSA %d)",
-                         (unsigned)k, (int)st);
+    fs38_err fe = fs38_flash_read(cfg->port, cfg->id->store->cfg.offset, &probe, 1);
+    return fs38_diag_set(&ctx->diag, fe != FS38_OK ? fe : FS38_ERR_CRYPTO, "destroying key 0x%x failed (%s)",
+                         (unsigned)k->ref, fs38_strerror(e));
+}
+
+static FS38_NODISCARD fs38_err destroy(fs38_decommission_ctx *ctx, const fs38_decommission_config *cfg, psa_key_id_t k)
+{
+    fs38_key key;
+    fs38_err e = fs38_key_psa(&key, k);
+    return e != FS38_OK ? e : destroy_key(ctx, cfg, &key);
 }
 
 /* Read [off, off+len) back; every byte must be 0xFF except [skip_off, skip_off+skip_len). */
@@ -286,7 +306,7 @@ static FS38_NODISCARD fs38_err complete(fs38_decommission_ctx *ctx, const fs38_d
                          size_t receipt_len)
 {
     fs38_identity *id = cfg->id;
-    fs38_err e = destroy(ctx, cfg, id->key);
+    fs38_err e = destroy_key(ctx, cfg, id->dev_key ? id->dev_key : &id->psa_key);
     for (size_t i = 0; i < cfg->n_keys && e == FS38_OK; i++)
         e = destroy(ctx, cfg, cfg->keys[i]);
     for (size_t i = 0; i < cfg->n_regions && e == FS38_OK; i++)

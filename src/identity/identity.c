@@ -17,7 +17,21 @@ fs38_err fs38_identity_init(fs38_identity *id, fs38_store *store, psa_key_id_t k
     memset(id, 0, sizeof *id);
     id->store = store;
     id->key = key;
+    id->dev_key = &id->psa_key;
+    return fs38_key_psa(&id->psa_key, key);
+}
+
+fs38_err fs38_identity_use_key(fs38_identity *id, const fs38_key *key)
+{
+    if (!id || !key || !key->ops)
+        return FS38_ERR_ARG;
+    id->dev_key = key;
     return FS38_OK;
+}
+
+static const fs38_key *dev_key(const fs38_identity *id)
+{
+    return id->dev_key ? id->dev_key : &id->psa_key;
 }
 
 const char *fs38_lifecycle_name(fs38_lifecycle lc)
@@ -65,21 +79,11 @@ fs38_err fs38_identity_set_lifecycle(fs38_identity *id, fs38_lifecycle lc)
 
 static FS38_NODISCARD fs38_err generate_key(fs38_identity *id)
 {
-    psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
-    psa_key_id_t got = 0;
-    /* A key left by an interrupted provisioning, or from the device's previous life. */
-    (void)psa_destroy_key(id->key);
-    psa_set_key_id(&at, id->key);
-    psa_set_key_lifetime(&at, PSA_KEY_LIFETIME_PERSISTENT);
-    psa_set_key_type(&at, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
-    psa_set_key_bits(&at, 256);
-    psa_set_key_usage_flags(&at, PSA_KEY_USAGE_SIGN_HASH | PSA_KEY_USAGE_VERIFY_HASH); /* no EXPORT */
-    psa_set_key_algorithm(&at, PSA_ALG_ECDSA(PSA_ALG_SHA_256));
-    psa_status_t st = psa_generate_key(&at, &got);
-    psa_reset_key_attributes(&at);
-    if (st != PSA_SUCCESS)
-        return fs38_diag_set(&id->diag, st == PSA_ERROR_INSUFFICIENT_STORAGE ? FS38_ERR_STORE_FULL : FS38_ERR_CRYPTO,
-                             "device key generation failed (PSA %d)", (int)st);
+    /* a key left by an interrupted provisioning, or from the device's previous life, is replaced */
+    fs38_err e = fs38_key_generate(dev_key(id));
+    if (e != FS38_OK)
+        return fs38_diag_set(&id->diag, e == FS38_ERR_STORE_FULL || e == FS38_ERR_IO ? e : FS38_ERR_CRYPTO,
+                             "device key generation failed (%s)", fs38_strerror(e));
     return FS38_OK;
 }
 
@@ -134,22 +138,20 @@ fs38_err fs38_identity_ueid(fs38_identity *id, uint8_t ueid[FS38_UEID_LEN])
 
 fs38_err fs38_identity_public_key(fs38_identity *id, uint8_t point[FS38_P256_POINT_LEN])
 {
-    size_t n = 0;
     if (!id || !point)
         return FS38_ERR_ARG;
-    psa_status_t st = psa_export_public_key(id->key, point, FS38_P256_POINT_LEN, &n);
-    if (st == PSA_ERROR_INVALID_HANDLE || st == PSA_ERROR_DOES_NOT_EXIST)
+    fs38_err e = fs38_key_public(dev_key(id), point);
+    if (e == FS38_ERR_NOT_FOUND)
         return fs38_diag_set(&id->diag, FS38_ERR_NOT_PROVISIONED, "no device key: device not provisioned");
-    if (st != PSA_SUCCESS || n != FS38_P256_POINT_LEN)
-        return fs38_diag_set(&id->diag, FS38_ERR_CRYPTO, "cannot read the device public key (PSA %d)", (int)st);
+    if (e != FS38_OK)
+        return fs38_diag_set(&id->diag, e == FS38_ERR_IO ? e : FS38_ERR_CRYPTO,
+                             "cannot read the device public key (%s)", fs38_strerror(e));
     return FS38_OK;
 }
 
-fs38_err fs38_identity_signing_key(fs38_identity *id, psa_key_id_t *key)
+static FS38_NODISCARD fs38_err usable(fs38_identity *id)
 {
     fs38_lifecycle lc = FS38_LIFECYCLE_BLANK;
-    if (!id || !key)
-        return FS38_ERR_ARG;
     fs38_err e = fs38_identity_lifecycle(id, &lc);
     if (e != FS38_OK)
         return e;
@@ -158,7 +160,32 @@ fs38_err fs38_identity_signing_key(fs38_identity *id, psa_key_id_t *key)
                              fs38_lifecycle_name(lc));
     if (lc == FS38_LIFECYCLE_BLANK)
         return fs38_diag_set(&id->diag, FS38_ERR_NOT_PROVISIONED, "device not provisioned");
+    return FS38_OK;
+}
+
+fs38_err fs38_identity_signing_key(fs38_identity *id, psa_key_id_t *key)
+{
+    if (!id || !key)
+        return FS38_ERR_ARG;
+    if (dev_key(id) != &id->psa_key)
+        return fs38_diag_set(&id->diag, FS38_ERR_UNSUPPORTED_ALG,
+                             "the device key is not a PSA key (it is kept in a %s): use its key interface",
+                             "hardware keeper");
+    fs38_err e = usable(id);
+    if (e != FS38_OK)
+        return e;
     *key = id->key;
+    return FS38_OK;
+}
+
+fs38_err fs38_identity_device_key(fs38_identity *id, const fs38_key **key)
+{
+    if (!id || !key)
+        return FS38_ERR_ARG;
+    fs38_err e = usable(id);
+    if (e != FS38_OK)
+        return e;
+    *key = dev_key(id);
     return FS38_OK;
 }
 

@@ -335,7 +335,7 @@ static FS38_NODISCARD fs38_err check_config(fs38_channel *ch, const fs38_channel
             return fs38_diag_set(&ch->diag, FS38_ERR_ARG, "channel: PSK identity must be 1..128 bytes");
         return FS38_OK;
     }
-    if (!c->ca || !c->ca_len || !c->cert || !c->cert_len || !c->key)
+    if (!c->ca || !c->ca_len || !c->cert || !c->cert_len || (!c->key && !c->device_key))
         return fs38_diag_set(&ch->diag, FS38_ERR_ARG,
                              "channel: certificate mode needs the fleet CA, the device certificate and key");
     return FS38_OK;
@@ -406,10 +406,16 @@ static FS38_NODISCARD fs38_err setup(fs38_channel *ch, const fs38_channel_config
         if (ret)
             return fs38_diag_set(&ch->diag, FS38_ERR_ARG, "channel: the device certificate is not DER X.509 (-0x%x)",
                                  (unsigned)-ret);
-        ret = mbedtls_pk_setup_opaque(&ch->key, c->key);
+        psa_key_id_t key = c->key;
+        if (!key && fs38_key_psa_id(c->device_key, &key) != FS38_OK)
+            return fs38_diag_set(&ch->diag, FS38_ERR_UNSUPPORTED_ALG,
+                                 "channel: the device key is kept outside PSA (0x%x): TLS client authentication "
+                                 "with it needs a PSA driver for its keeper",
+                                 (unsigned)c->device_key->ref);
+        ret = mbedtls_pk_setup_opaque(&ch->key, key);
         if (ret)
             return fs38_diag_set(&ch->diag, FS38_ERR_ARG, "channel: device key %u is not a usable PSA key (-0x%x)",
-                                 (unsigned)c->key, (unsigned)-ret);
+                                 (unsigned)key, (unsigned)-ret);
         ret = mbedtls_ssl_conf_own_cert(&ch->conf, &ch->own, &ch->key);
         if (ret)
             return fs38_diag_set(&ch->diag, FS38_ERR_CRYPTO, "channel: cannot use the device certificate (-0x%x)",
