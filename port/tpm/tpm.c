@@ -744,6 +744,28 @@ static fs38_err p_counter_advance(void *ctx, fs38_counter_id id, uint64_t value)
     return e;
 }
 
+/* Control 5: the debug "OTP bit" is the TPM's FS38_COUNTER_SPARE NV counter (the flash counters of
+ * a TPM-bound device are parked at their maximum, so the inner port's own bit would always read
+ * "locked"); the services list still comes from the inner port. */
+static fs38_err p_security_state(void *ctx, fs38_security_state *out)
+{
+    fs38_tpm *t = ctx;
+    uint64_t fuse = 0;
+    if (!out)
+        return FS38_ERR_ARG;
+    fs38_err e = t->inner.security_state ? t->inner.security_state(t->inner.ctx, out) : FS38_OK;
+    if (e == FS38_OK)
+        e = p_counter_read(ctx, FS38_COUNTER_SPARE, &fuse);
+    if (e == FS38_OK)
+        out->debug = fuse ? FS38_DEBUG_ALL : 0u;
+    return e;
+}
+
+static fs38_err p_debug_lock(void *ctx)
+{
+    return p_counter_advance(ctx, FS38_COUNTER_SPARE, 1);
+}
+
 fs38_err fs38_tpm_wrap_port(fs38_tpm *t, fs38_port *port, const uint64_t base[FS38_COUNTER_COUNT])
 {
     if (!t || !port || !base || !port->flash_read)
@@ -763,5 +785,7 @@ fs38_err fs38_tpm_wrap_port(fs38_tpm *t, fs38_port *port, const uint64_t base[FS
     port->hardware_key = p_huk;
     port->counter_read = p_counter_read;
     port->counter_advance = p_counter_advance;
+    port->security_state = p_security_state;
+    port->debug_lock = p_debug_lock;
     return FS38_OK;
 }

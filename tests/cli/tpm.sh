@@ -112,6 +112,15 @@ NONCE=$("$FS38" attest nonce)
 expect_rc 0 "attest (TPM2_Sign)" dev d attest --nonce "$NONCE" --out "$T/tok"
 expect_rc 0 "attest verify" "$FS38" attest verify --ca "$T/ca" "$T/tok" --nonce "$NONCE"
 expect_grep "$T/out" "^attest: valid token" "the TPM-signed token verifies"
+# control 5 with a TPM: the debug "OTP bit" is the TPM's spare NV counter, not the parked flash one
+expect_grep "$T/out" "^debug: enabled$" "TPM device: debug open before lock-debug"
+expect_rc 1 "TPM device: --require-debug-locked refuses it" "$FS38" attest verify --ca "$T/ca" "$T/tok" \
+    --nonce "$NONCE" --require-debug-locked
+expect_rc 0 "TPM device: lock-debug" dev d lock-debug
+NONCE=$("$FS38" attest nonce)
+expect_rc 0 "attest after lock-debug" dev d attest --nonce "$NONCE" --out "$T/tok"
+expect_rc 0 "TPM device: --require-debug-locked accepts it" "$FS38" attest verify --ca "$T/ca" "$T/tok" \
+    --nonce "$NONCE" --require-debug-locked
 
 cp "$T/d/flash.bin" "$T/flash.before-decommission"
 expect_rc 0 "decommission" dev d decommission --receipt "$T/receipt" --nonce "$NONCE"
