@@ -39,7 +39,7 @@
 #include "fs38_posix.h"
 #include "server_proc.h"
 
-#define ROUNDS 9
+#define ROUNDS 25 /* full + resumed pairs per configuration */
 
 /* ---- heap accounting (Mbed TLS allocates with calloc / free) ---- */
 
@@ -171,6 +171,8 @@ typedef struct {
     const char *const *args;
     int server;   /* 0 s_server, 1 ssl_server2 */
     bool want_cid; /* the server agrees to a Connection ID: checked */
+    bool psk_only; /* tls13_psk_only: psk_ke resumption (no ECDHE) */
+    bool psk13;    /* psk_tls13: TLS 1.3 external PSK */
 } bcase;
 
 static fs38_net g_net;
@@ -179,7 +181,7 @@ static char g_ca[4096];
 static size_t g_ca_len;
 static uint8_t g_cert[2048];
 static size_t g_cert_len;
-static psa_key_id_t g_key, g_psk;
+static psa_key_id_t g_key, g_psk, g_psk13;
 
 static double median_of(double *v, size_t n)
 {
@@ -205,14 +207,24 @@ static void bench_case(const bcase *bc)
         c.key = g_key;
         c.require_client_auth = true;
     }
+    c.tls13_psk_only = bc->psk_only;
+    if (bc->psk13) {
+        c.psk = g_psk13;
+        c.psk_tls13 = true;
+    }
     static fs38_channel ch;
     static fs38_channel_session sess;
-    double t_full[ROUNDS], t_res[ROUNDS];
+    /* one full handshake, then ROUNDS pairs (resumed, full) alternating, so that the machine's
+     * load hits both alike; the ratio is the median of the per-pair ratios (and the ratio of
+     * the medians is printed too) */
+    double t_full[ROUNDS], t_res[ROUNDS], ratio[ROUNDS];
     uint64_t b_full = 0, b_res = 0;
     size_t peak = 0, steady = 0;
-    for (int r = 0; r < 2 * ROUNDS; r++) {
-        bool resume = r >= ROUNDS;
-        c.session = resume ? &sess : NULL;
+    for (int r = 0; r < 2 * ROUNDS + 1; r++) {
+        bool resume = (r & 1) == 1;
+        c.session = resume && !bc->psk13 ? &sess : NULL;
+        if (bc->psk13) /* external PSK: psk_dhe_ke ("full") against psk_ke ("again") */
+            c.tls13_psk_only = resume;
         if (bc->server == 1) /* ssl_server2 serves one connection at a time: let it get back to accept */
             usleep(150000);
         size_t h0 = g_heap;
@@ -224,19 +236,21 @@ static void bench_case(const bcase *bc)
             fprintf(stderr, "%s: %s\n", bc->name, ch.diag.msg);
             bench_die("fs38_channel_open", e);
         }
-        if (resume != fs38_channel_resumed(&ch))
-            bench_die(resume ? "resumption (not resumed)" : "full handshake (resumed)", r);
+        bool want_resumed = resume && !bc->psk13;
+        if (want_resumed != fs38_channel_resumed(&ch))
+            bench_die(want_resumed ? "resumption (not resumed)" : "full handshake (resumed)", r);
         if (bc->want_cid != fs38_channel_cid(&ch))
             bench_die(bc->want_cid ? "no Connection ID" : "unexpected Connection ID", r);
         uint64_t tx, rx;
         fs38_channel_wire_bytes(&ch, &tx, &rx);
         if (!resume) {
-            t_full[r] = t1 - t0;
+            if (r > 0)
+                t_full[r / 2 - 1] = t1 - t0; /* the full handshake after resumed pair r / 2 - 1 */
             b_full = tx + rx;
             peak = g_peak - h0;
             steady = g_heap - h0;
         } else {
-            t_res[r - ROUNDS] = t1 - t0;
+            t_res[r / 2] = t1 - t0;
             b_res = tx + rx;
         }
         if (bc->rev) { /* TLS 1.3: the ticket comes with the server's first records */
@@ -250,15 +264,49 @@ static void bench_case(const bcase *bc)
                 have += n;
             }
         }
-        if (r == ROUNDS - 1 || resume)
+        if (!bc->psk13 && !resume)
             BENCH_MUST(fs38_channel_save_session(&ch, &sess));
         fs38_channel_close(&ch);
     }
-    double mf = median_of(t_full, ROUNDS), mr = median_of(t_res, ROUNDS);
-    printf("%-34s full %7.2f ms %5llu B | resumed %6.2f ms %5llu B | time x%.2f bytes x%.2f | heap peak %6zu "
-           "open %6zu\n",
-           bc->name, mf, (unsigned long long)b_full, mr, (unsigned long long)b_res, mr / mf,
-           (double)b_res / (double)b_full, peak, steady);
+    if (bc->mode == FS38_CHANNEL_TLS && !bc->psk && !bc->psk_only) {
+        /* what every open costs before the first byte, resumed or not: the fleet CA (PEM) and
+         * the device certificate parsed, the saved session loaded (it keeps the server
+         * certificate: MBEDTLS_SSL_KEEP_PEER_CERTIFICATE), 200 times each, median */
+        enum { SN = 200 };
+        double t_ca[SN], t_own[SN], t_sess[SN];
+        for (int i = 0; i < SN; i++) {
+            mbedtls_x509_crt x;
+            mbedtls_ssl_session ss;
+            mbedtls_x509_crt_init(&x);
+            double a = bench_now_ms();
+            BENCH_MUST(mbedtls_x509_crt_parse(&x, (const unsigned char *)g_ca, g_ca_len));
+            double b = bench_now_ms();
+            mbedtls_x509_crt_free(&x);
+            mbedtls_x509_crt_init(&x);
+            double b2 = bench_now_ms();
+            BENCH_MUST(mbedtls_x509_crt_parse_der(&x, g_cert, g_cert_len));
+            double c2 = bench_now_ms();
+            mbedtls_x509_crt_free(&x);
+            mbedtls_ssl_session_init(&ss);
+            double d0 = bench_now_ms();
+            BENCH_MUST(mbedtls_ssl_session_load(&ss, sess.data, sess.len));
+            double d1 = bench_now_ms();
+            mbedtls_ssl_session_free(&ss);
+            t_ca[i] = b - a;
+            t_own[i] = c2 - b2;
+            t_sess[i] = d1 - d0;
+        }
+        printf("  per open, resumed or not: fleet CA PEM parse %.3f ms, device certificate parse %.3f ms, session "
+               "load (%u B, with the server certificate) %.3f ms\n",
+               bench_median(t_ca, SN), bench_median(t_own, SN), (unsigned)sess.len, bench_median(t_sess, SN));
+    }
+    for (int i = 0; i < ROUNDS; i++)
+        ratio[i] = t_res[i] / t_full[i];
+    double mf = median_of(t_full, ROUNDS), mr = median_of(t_res, ROUNDS), mq = median_of(ratio, ROUNDS);
+    printf("%-34s full %7.2f ms %5llu B | %s %6.2f ms %5llu B | time x%.2f (median of %d pairs; x%.2f of medians) "
+           "bytes x%.2f | heap peak %6zu open %6zu\n",
+           bc->name, mf, (unsigned long long)b_full, bc->psk13 ? "again  " : "resumed", mr, (unsigned long long)b_res, mq,
+           ROUNDS, mr / mf, (double)b_res / (double)b_full, peak, steady);
     fs38_wipe(&sess, sizeof sess);
     srv_stop(&s);
 }
@@ -576,6 +624,8 @@ int main(int argc, char **argv)
     psa_set_key_usage_flags(&pa, PSA_KEY_USAGE_DERIVE);
     psa_set_key_algorithm(&pa, PSA_ALG_TLS12_PSK_TO_MS(PSA_ALG_SHA_256));
     BENCH_MUST(psa_import_key(&pa, psk, sizeof psk, &g_psk));
+    psa_set_key_usage_flags(&pa, PSA_KEY_USAGE_DERIVE | PSA_KEY_USAGE_EXPORT); /* TLS 1.3 PSK (fs38/channel.h) */
+    BENCH_MUST(psa_import_key(&pa, psk, sizeof psk, &g_psk13));
     fs38_posix_net(&g_net);
     memset(&g_port, 0, sizeof g_port);
     g_port.monotonic_ms = mono;
@@ -584,6 +634,10 @@ int main(int argc, char **argv)
 
     const char *srv_c = p_("srv.crt"), *srv_k = p_("srv.key"), *ca = p_("ca/ca.crt");
     const char *const a_tls13[] = { "-tls1_3", "-cert", srv_c, "-key", srv_k, "-CAfile", ca, "-Verify", "1", "-rev", NULL };
+    const char *const a_tls13_ke[] = { "-tls1_3", "-cert", srv_c, "-key", srv_k, "-CAfile", ca, "-Verify", "1",
+                                       "-allow_no_dhe_kex", "-rev", NULL };
+    const char *const a_psk13[] = { "-tls1_3", "-nocert", "-psk", "00112233445566778899aabbccddeeff", "-psk_identity",
+                                    "fs38-dev", "-allow_no_dhe_kex", "-rev", NULL };
     const char *const a_dtls[] = { "-dtls1_2", "-cert", srv_c, "-key", srv_k, "-CAfile", ca, "-Verify", "1", NULL };
     const char *const a_psk[] = { "-dtls1_2", "-nocert", "-psk", "00112233445566778899aabbccddeeff", "-psk_identity",
                                   "fs38-dev", "-cipher", "PSK-AES128-CCM8", NULL };
@@ -596,18 +650,21 @@ int main(int argc, char **argv)
     const char *const a_s2_nocid[] = { "dtls=1", "force_version=dtls12", "auth_mode=required", s2_crt, s2_key, s2_ca,
                                        "cid=0", "cookies=0", NULL };
     const bcase cases[] = {
-        { "TLS 1.3 ECDHE-ECDSA (mutual)", FS38_CHANNEL_TLS, false, false, true, a_tls13, 0, false },
-        { "DTLS 1.2 ECDHE-ECDSA, CID offered", FS38_CHANNEL_DTLS, false, false, false, a_dtls, 0, false },
-        { "DTLS 1.2 ECDHE-ECDSA, no CID", FS38_CHANNEL_DTLS, false, true, false, a_dtls, 0, false },
-        { "DTLS 1.2 PSK-AES128-CCM-8", FS38_CHANNEL_DTLS, true, true, false, a_psk, 0, false },
+        { "TLS 1.3 ECDHE-ECDSA (mutual)", FS38_CHANNEL_TLS, false, false, true, a_tls13, 0, false, false, false },
+        { "TLS 1.3 ECDHE-ECDSA, psk_ke resume", FS38_CHANNEL_TLS, false, false, true, a_tls13_ke, 0, false, true, false },
+        { "TLS 1.3 ext. PSK psk_dhe_ke vs ke", FS38_CHANNEL_TLS, true, false, true, a_psk13, 0, false, false, true },
+        { "DTLS 1.2 ECDHE-ECDSA, CID offered", FS38_CHANNEL_DTLS, false, false, false, a_dtls, 0, false , false, false },
+        { "DTLS 1.2 ECDHE-ECDSA, no CID", FS38_CHANNEL_DTLS, false, true, false, a_dtls, 0, false , false, false },
+        { "DTLS 1.2 PSK-AES128-CCM-8", FS38_CHANNEL_DTLS, true, true, false, a_psk, 0, false , false, false },
 #ifdef FS38_SSL_SERVER2
-        { "ssl_server2: DTLS 1.2 ECDSA, CID used", FS38_CHANNEL_DTLS, false, false, false, a_s2_cid, 1, true },
-        { "ssl_server2: DTLS 1.2 ECDSA, CID not offered", FS38_CHANNEL_DTLS, false, true, false, a_s2_cid, 1, false },
-        { "ssl_server2 cid=0: DTLS 1.2 ECDSA, CID offered", FS38_CHANNEL_DTLS, false, false, false, a_s2_nocid, 1, false },
+        { "ssl_server2: DTLS 1.2 ECDSA, CID used", FS38_CHANNEL_DTLS, false, false, false, a_s2_cid, 1, true , false, false },
+        { "ssl_server2: DTLS 1.2 ECDSA, CID not offered", FS38_CHANNEL_DTLS, false, true, false, a_s2_cid, 1, false , false, false },
+        { "ssl_server2 cid=0: DTLS 1.2 ECDSA, CID offered", FS38_CHANNEL_DTLS, false, false, false, a_s2_nocid, 1, false , false, false },
 #endif
     };
-    printf("bench_channel: %d handshakes each against OpenSSL s_server on 127.0.0.1; medians; ratios resumed / full\n",
-           ROUNDS);
+    printf("bench_channel: %d full + %d resumed handshakes each (alternating) against OpenSSL s_server on 127.0.0.1; "
+           "medians; ratios resumed / full\n",
+           ROUNDS + 1, ROUNDS);
     printf("sizeof(fs38_channel) = %zu B; Mbed TLS record buffers: in %d + out %d B content\n", sizeof(fs38_channel),
            MBEDTLS_SSL_IN_CONTENT_LEN, MBEDTLS_SSL_OUT_CONTENT_LEN);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
