@@ -43,7 +43,10 @@
  * or its own storage) and passes it in fs38_channel_config.session reconnects with an
  * abbreviated handshake (TLS 1.3 ticket, TLS 1.2 / DTLS 1.2 session ticket or session id): no
  * certificate verification and no ECDHE-ECDSA signature. TLS 1.3 resumes with psk_dhe_ke
- * (one ECDHE each side, forward secret) unless tls13_psk_only asks for psk_ke. fs38_channel_resumed() says whether
+ * (one ECDHE each side, forward secret) unless tls13_psk_only asks for psk_ke. A server that
+ * refuses the abbreviated handshake with an alert (instead of answering with a full one, as
+ * libcoap 4.3.1's coap-server does with client certificates) gets one more connection with a
+ * full handshake, which verifies everything; only that attempt's outcome raises an event. fs38_channel_resumed() says whether
  * it happened; a server that declines simply gets a full handshake. The session is a secret
  * (it holds the resumption key): keep it like a key, wipe it with fs38_wipe when done.
  *
@@ -183,6 +186,8 @@ typedef struct fs38_channel {
     bool FS38_PRIVATE(resumed);
     bool FS38_PRIVATE(verified);         /* the verify callback ran */
     bool FS38_PRIVATE(ticket);           /* TLS 1.3: a NewSessionTicket arrived */
+    bool FS38_PRIVATE(quiet);            /* resumption attempt: a failure's event is held */
+    uint16_t FS38_PRIVATE(held_ev);      /* the held event */
     fs38_diag diag;                      /* why the last call failed */
 } fs38_channel;
 

@@ -66,6 +66,10 @@ static fs38_err channel_fail(fs38_channel *ch, fs38_event_code ev)
     fs38_err err = ch->diag.err;
     teardown(ch);
     ch->state = ST_FAILED;
+    if (ch->quiet) { /* a resumption attempt: fs38_channel_open decides (retry, or this event) */
+        ch->held_ev = (uint16_t)ev;
+        return err;
+    }
     fs38_event(ev, ev == FS38_EV_CHANNEL_REFUSED ? FS38_SEV_WARNING : FS38_SEV_ERROR, (int64_t)err,
                ch->diag.msg);
     return err;
@@ -514,11 +518,11 @@ static void wipe_conf_psk(fs38_channel *ch)
         mbedtls_platform_zeroize(k, ch->conf.MBEDTLS_PRIVATE(psk_len));
 }
 
-fs38_err fs38_channel_open(fs38_channel *ch, const fs38_channel_config *cfg)
+/* One connection and handshake; quiet: a failure's event is held in ch->held_ev. */
+static FS38_NODISCARD fs38_err open_once(fs38_channel *ch, const fs38_channel_config *cfg, bool quiet)
 {
-    if (!ch || !cfg)
-        return FS38_ERR_ARG;
     memset(ch, 0, sizeof *ch);
+    ch->quiet = quiet;
     fs38_diag_clear(&ch->diag);
     fs38_err e = check_config(ch, cfg);
     if (e != FS38_OK)
@@ -587,7 +591,35 @@ fs38_err fs38_channel_open(fs38_channel *ch, const fs38_channel_config *cfg)
     (void)fs38_fmt(detail, sizeof detail, "%s %s %s", mbedtls_ssl_get_version(&ch->ssl), cfg->host,
                    ch->resumed ? "resumed" : "full handshake");
     fs38_event(FS38_EV_CHANNEL_OPEN, FS38_SEV_INFO, ch->resumed ? 1 : 0, detail);
+    ch->quiet = false;
     return FS38_OK;
+}
+
+fs38_err fs38_channel_open(fs38_channel *ch, const fs38_channel_config *cfg)
+{
+    if (!ch || !cfg)
+        return FS38_ERR_ARG;
+    if (!cfg->session || !cfg->session->len)
+        return open_once(ch, cfg, false);
+    /* A session to resume. A server that cannot resume it should answer with a full
+     * handshake; some refuse the abbreviated one instead (libcoap 4.3.1's coap-server with
+     * client certificates: OpenSSL's "session id context uninitialized", alert 80). Such a
+     * refusal — an alert before any server certificate — is retried once as a full handshake,
+     * which verifies everything; any other failure is reported as it is. */
+    fs38_err e = open_once(ch, cfg, true);
+    if (e == FS38_OK)
+        return FS38_OK;
+    if (e == FS38_ERR_TLS && !ch->full_handshake && !ch->verified) {
+        fs38_channel_config again = *cfg;
+        again.session = NULL;
+        fs38_channel_close(ch);
+        return open_once(ch, &again, false);
+    }
+    if (ch->held_ev)
+        fs38_event((fs38_event_code)ch->held_ev,
+                   ch->held_ev == FS38_EV_CHANNEL_REFUSED ? FS38_SEV_WARNING : FS38_SEV_ERROR, (int64_t)e, ch->diag.msg);
+    ch->quiet = false;
+    return e;
 }
 
 /* ---- the open channel ---- */
