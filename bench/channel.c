@@ -315,7 +315,7 @@ static void bench_case(const bcase *bc)
 
 #define DL_SIZE (1024u * 1024u)
 #define DL_BLOCK 1024u
-#define DL_ROUNDS 5
+#define DL_ROUNDS 7
 
 static fs38_err entropy(void *ctx, uint8_t *buf, size_t len)
 {
