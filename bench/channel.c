@@ -39,7 +39,7 @@
 #include "fs38_posix.h"
 #include "server_proc.h"
 
-#define ROUNDS 9
+#define ROUNDS 25 /* full + resumed pairs per configuration */
 
 /* ---- heap accounting (Mbed TLS allocates with calloc / free) ---- */
 
@@ -171,6 +171,8 @@ typedef struct {
     const char *const *args;
     int server;   /* 0 s_server, 1 ssl_server2 */
     bool want_cid; /* the server agrees to a Connection ID: checked */
+    bool psk_only; /* tls13_psk_only: psk_ke resumption (no ECDHE) */
+    bool psk13;    /* psk_tls13: TLS 1.3 external PSK */
 } bcase;
 
 static fs38_net g_net;
@@ -179,7 +181,7 @@ static char g_ca[4096];
 static size_t g_ca_len;
 static uint8_t g_cert[2048];
 static size_t g_cert_len;
-static psa_key_id_t g_key, g_psk;
+static psa_key_id_t g_key, g_psk, g_psk13;
 
 static double median_of(double *v, size_t n)
 {
@@ -205,14 +207,24 @@ static void bench_case(const bcase *bc)
         c.key = g_key;
         c.require_client_auth = true;
     }
+    c.tls13_psk_only = bc->psk_only;
+    if (bc->psk13) {
+        c.psk = g_psk13;
+        c.psk_tls13 = true;
+    }
     static fs38_channel ch;
     static fs38_channel_session sess;
-    double t_full[ROUNDS], t_res[ROUNDS];
+    /* one full handshake, then ROUNDS pairs (resumed, full) alternating, so that the machine's
+     * load hits both alike; the ratio is the median of the per-pair ratios (and the ratio of
+     * the medians is printed too) */
+    double t_full[ROUNDS], t_res[ROUNDS], ratio[ROUNDS];
     uint64_t b_full = 0, b_res = 0;
     size_t peak = 0, steady = 0;
-    for (int r = 0; r < 2 * ROUNDS; r++) {
-        bool resume = r >= ROUNDS;
-        c.session = resume ? &sess : NULL;
+    for (int r = 0; r < 2 * ROUNDS + 1; r++) {
+        bool resume = (r & 1) == 1;
+        c.session = resume && !bc->psk13 ? &sess : NULL;
+        if (bc->psk13) /* external PSK: psk_dhe_ke ("full") against psk_ke ("again") */
+            c.tls13_psk_only = resume;
         if (bc->server == 1) /* ssl_server2 serves one connection at a time: let it get back to accept */
             usleep(150000);
         size_t h0 = g_heap;
@@ -224,19 +236,21 @@ static void bench_case(const bcase *bc)
             fprintf(stderr, "%s: %s\n", bc->name, ch.diag.msg);
             bench_die("fs38_channel_open", e);
         }
-        if (resume != fs38_channel_resumed(&ch))
-            bench_die(resume ? "resumption (not resumed)" : "full handshake (resumed)", r);
+        bool want_resumed = resume && !bc->psk13;
+        if (want_resumed != fs38_channel_resumed(&ch))
+            bench_die(want_resumed ? "resumption (not resumed)" : "full handshake (resumed)", r);
         if (bc->want_cid != fs38_channel_cid(&ch))
             bench_die(bc->want_cid ? "no Connection ID" : "unexpected Connection ID", r);
         uint64_t tx, rx;
         fs38_channel_wire_bytes(&ch, &tx, &rx);
         if (!resume) {
-            t_full[r] = t1 - t0;
+            if (r > 0)
+                t_full[r / 2 - 1] = t1 - t0; /* the full handshake after resumed pair r / 2 - 1 */
             b_full = tx + rx;
             peak = g_peak - h0;
             steady = g_heap - h0;
         } else {
-            t_res[r - ROUNDS] = t1 - t0;
+            t_res[r / 2] = t1 - t0;
             b_res = tx + rx;
         }
         if (bc->rev) { /* TLS 1.3: the ticket comes with the server's first records */
@@ -250,15 +264,49 @@ static void bench_case(const bcase *bc)
                 have += n;
             }
         }
-        if (r == ROUNDS - 1 || resume)
+        if (!bc->psk13 && !resume)
             BENCH_MUST(fs38_channel_save_session(&ch, &sess));
         fs38_channel_close(&ch);
     }
-    double mf = median_of(t_full, ROUNDS), mr = median_of(t_res, ROUNDS);
-    printf("%-34s full %7.2f ms %5llu B | resumed %6.2f ms %5llu B | time x%.2f bytes x%.2f | heap peak %6zu "
-           "open %6zu\n",
-           bc->name, mf, (unsigned long long)b_full, mr, (unsigned long long)b_res, mr / mf,
-           (double)b_res / (double)b_full, peak, steady);
+    if (bc->mode == FS38_CHANNEL_TLS && !bc->psk && !bc->psk_only) {
+        /* what every open costs before the first byte, resumed or not: the fleet CA (PEM) and
+         * the device certificate parsed, the saved session loaded (it keeps the server
+         * certificate: MBEDTLS_SSL_KEEP_PEER_CERTIFICATE), 200 times each, median */
+        enum { SN = 200 };
+        double t_ca[SN], t_own[SN], t_sess[SN];
+        for (int i = 0; i < SN; i++) {
+            mbedtls_x509_crt x;
+            mbedtls_ssl_session ss;
+            mbedtls_x509_crt_init(&x);
+            double a = bench_now_ms();
+            BENCH_MUST(mbedtls_x509_crt_parse(&x, (const unsigned char *)g_ca, g_ca_len));
+            double b = bench_now_ms();
+            mbedtls_x509_crt_free(&x);
+            mbedtls_x509_crt_init(&x);
+            double b2 = bench_now_ms();
+            BENCH_MUST(mbedtls_x509_crt_parse_der(&x, g_cert, g_cert_len));
+            double c2 = bench_now_ms();
+            mbedtls_x509_crt_free(&x);
+            mbedtls_ssl_session_init(&ss);
+            double d0 = bench_now_ms();
+            BENCH_MUST(mbedtls_ssl_session_load(&ss, sess.data, sess.len));
+            double d1 = bench_now_ms();
+            mbedtls_ssl_session_free(&ss);
+            t_ca[i] = b - a;
+            t_own[i] = c2 - b2;
+            t_sess[i] = d1 - d0;
+        }
+        printf("  per open, resumed or not: fleet CA PEM parse %.3f ms, device certificate parse %.3f ms, session "
+               "load (%u B, with the server certificate) %.3f ms\n",
+               bench_median(t_ca, SN), bench_median(t_own, SN), (unsigned)sess.len, bench_median(t_sess, SN));
+    }
+    for (int i = 0; i < ROUNDS; i++)
+        ratio[i] = t_res[i] / t_full[i];
+    double mf = median_of(t_full, ROUNDS), mr = median_of(t_res, ROUNDS), mq = median_of(ratio, ROUNDS);
+    printf("%-34s full %7.2f ms %5llu B | %s %6.2f ms %5llu B | time x%.2f (median of %d pairs; x%.2f of medians) "
+           "bytes x%.2f | heap peak %6zu open %6zu\n",
+           bc->name, mf, (unsigned long long)b_full, bc->psk13 ? "again  " : "resumed", mr, (unsigned long long)b_res, mq,
+           ROUNDS, mr / mf, (double)b_res / (double)b_full, peak, steady);
     fs38_wipe(&sess, sizeof sess);
     srv_stop(&s);
 }
@@ -267,7 +315,7 @@ static void bench_case(const bcase *bc)
 
 #define DL_SIZE (1024u * 1024u)
 #define DL_BLOCK 1024u
-#define DL_ROUNDS 5
+#define DL_ROUNDS 7
 
 static fs38_err entropy(void *ctx, uint8_t *buf, size_t len)
 {
@@ -313,9 +361,17 @@ static psa_algorithm_t suite_aead(const char *suite)
     bench_die("unknown suite", 0);
 }
 
+/* CPU time (user + system) of this process, ms. */
+static double self_cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 /* Baseline: AEAD decryption of the payload in blocks of the download's size (one record per
  * block, a fresh nonce each, as the channel does) plus SHA-256 of the whole payload. */
-static double raw_aead_hash_ms(psa_algorithm_t alg, const uint8_t *data, size_t len)
+static double raw_aead_hash_ms(psa_algorithm_t alg, const uint8_t *data, size_t len, int rounds, double *cpu_ms)
 {
     psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
     psa_set_key_type(&at, alg == PSA_ALG_CHACHA20_POLY1305 ? PSA_KEY_TYPE_CHACHA20 : PSA_KEY_TYPE_AES);
@@ -337,9 +393,10 @@ static double raw_aead_hash_ms(psa_algorithm_t alg, const uint8_t *data, size_t 
         BENCH_MUST(psa_aead_encrypt(k, alg, nonce, nlen, ad, sizeof ad, data + b * DL_BLOCK, l, ct + b * ctlen, ctlen,
                                     &clen[b]));
     }
-    double t[DL_ROUNDS];
+    double t[DL_ROUNDS], tc[DL_ROUNDS];
     uint8_t digest[32];
-    for (int r = 0; r < DL_ROUNDS; r++) {
+    for (int r = 0; r < rounds; r++) {
+        double c0 = self_cpu_ms();
         double t0 = bench_now_ms();
         psa_hash_operation_t h = PSA_HASH_OPERATION_INIT;
         BENCH_MUST(psa_hash_setup(&h, PSA_ALG_SHA_256));
@@ -352,12 +409,33 @@ static double raw_aead_hash_ms(psa_algorithm_t alg, const uint8_t *data, size_t 
         size_t dl;
         BENCH_MUST(psa_hash_finish(&h, digest, sizeof digest, &dl));
         t[r] = bench_now_ms() - t0;
+        tc[r] = self_cpu_ms() - c0;
     }
+    *cpu_ms = bench_median(tc, (size_t)rounds);
     BENCH_MUST(psa_destroy_key(k));
     free(ct);
     free(pt);
     free(clen);
-    return bench_median(t, DL_ROUNDS);
+    return bench_median(t, (size_t)rounds);
+}
+
+
+/* CPU time (user + system) of process pid from /proc (clock ticks), ms; 0 when unreadable. */
+static double proc_cpu_ms(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')');
+    unsigned long ut = 0, st = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return 0;
+    return (double)(ut + st) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
 }
 
 static void coap_download(void)
@@ -415,9 +493,6 @@ static void coap_download(void)
     fs38_channel_info(&ch, NULL, &suite);
     fs38_transport t;
     BENCH_MUST(fs38_channel_transport(&ch, &t));
-    fs38_coap_config cc = { .transport = &t, .port = &g_port, .block_size = DL_BLOCK };
-    static fs38_coap_client cl;
-    BENCH_MUST(fs38_coap_client_init(&cl, &cc));
     fs38_coap_uri u;
     fs38_diag d;
     char url[64];
@@ -426,41 +501,75 @@ static void coap_download(void)
     uint8_t want[32], got[32];
     size_t hl;
     BENCH_MUST(psa_hash_compute(PSA_ALG_SHA_256, payload, sizeof payload, want, sizeof want, &hl));
-    double tdl[DL_ROUNDS];
-    uint64_t tx0, rx0, tx1 = 0, rx1 = 0;
+    /* NSTART 1 (lock-step, RFC 7252's default) and pipelined windows, alternating round by
+     * round so that the machine's load hits all alike; the AEAD + hash baseline is measured in
+     * the same rounds, so every ratio is taken in one process at one time */
+    static const uint8_t nstarts[] = { 1, 4, 8, 16 };
+    enum { NN = sizeof nstarts / sizeof nstarts[0] };
+    double tdl[NN][DL_ROUNDS], tbase[DL_ROUNDS], cbase[DL_ROUNDS], ratio[NN][DL_ROUNDS], cratio[NN][DL_ROUNDS];
+    uint64_t tx0, rx0, tx1[NN] = { 0 }, rx1[NN] = { 0 };
+    double cpu_dev[NN] = { 0 }, cpu_srv[NN] = { 0 };
+    static fs38_coap_client cl;
     for (int r = 0; r < DL_ROUNDS; r++) {
-        fs38_channel_wire_bytes(&ch, &tx0, &rx0);
-        dl_sink_ctx dc = { .h = PSA_HASH_OPERATION_INIT, .got = 0 };
-        uint32_t total = 0;
-        BENCH_MUST(psa_hash_setup(&dc.h, PSA_ALG_SHA_256));
-        double t0 = bench_now_ms();
-        e = fs38_coap_get(&cl, &u, 0, dl_sink, &dc, &total);
-        BENCH_MUST(psa_hash_finish(&dc.h, got, sizeof got, &hl));
-        tdl[r] = bench_now_ms() - t0;
-        if (e != FS38_OK) {
-            fprintf(stderr, "coap get: %s\n", cl.diag.msg);
-            bench_die("fs38_coap_get", e);
+        tbase[r] = raw_aead_hash_ms(suite_aead(suite), payload, sizeof payload, 3, &cbase[r]);
+        for (size_t w = 0; w < NN; w++) {
+            fs38_coap_config cc = { .transport = &t, .port = &g_port, .block_size = DL_BLOCK, .nstart = nstarts[w],
+                                    .ack_timeout_ms = 500 };
+            BENCH_MUST(fs38_coap_client_init(&cl, &cc));
+            fs38_channel_wire_bytes(&ch, &tx0, &rx0);
+            dl_sink_ctx dc = { .h = PSA_HASH_OPERATION_INIT, .got = 0 };
+            uint32_t total = 0;
+            BENCH_MUST(psa_hash_setup(&dc.h, PSA_ALG_SHA_256));
+            double c0 = self_cpu_ms(), s0 = proc_cpu_ms(srvp.pid);
+            double t0 = bench_now_ms();
+            e = fs38_coap_get(&cl, &u, 0, dl_sink, &dc, &total);
+            BENCH_MUST(psa_hash_finish(&dc.h, got, sizeof got, &hl));
+            tdl[w][r] = bench_now_ms() - t0;
+            cpu_dev[w] += self_cpu_ms() - c0;
+            cratio[w][r] = (self_cpu_ms() - c0) / cbase[r];
+            cpu_srv[w] += proc_cpu_ms(srvp.pid) - s0;
+            if (e != FS38_OK) {
+                fprintf(stderr, "coap get: %s\n", cl.diag.msg);
+                bench_die("fs38_coap_get", e);
+            }
+            if (dc.got != DL_SIZE || memcmp(got, want, sizeof want) != 0)
+                bench_die("download not byte-exact", (long)dc.got);
+            fs38_channel_wire_bytes(&ch, &tx1[w], &rx1[w]);
+            tx1[w] -= tx0;
+            rx1[w] -= rx0;
+            ratio[w][r] = tdl[w][r] / tbase[r];
         }
-        if (dc.got != DL_SIZE || memcmp(got, want, sizeof want) != 0)
-            bench_die("download not byte-exact", (long)dc.got);
-        fs38_channel_wire_bytes(&ch, &tx1, &rx1);
-        tx1 -= tx0;
-        rx1 -= rx0;
     }
     fs38_channel_close(&ch);
     ts_proc_stop(&srvp);
-    double mdl = bench_median(tdl, DL_ROUNDS);
-    double base = raw_aead_hash_ms(suite_aead(suite), payload, sizeof payload);
-    printf("CoAP/DTLS GET of 1 MiB (Block2 %u B, %s) from coap-server-openssl: %.1f ms (%.1f MiB/s), wire %llu B in "
-           "+ %llu B out\n",
-           DL_BLOCK, suite, mdl, 1000.0 / mdl, (unsigned long long)rx1, (unsigned long long)tx1);
-    printf("  baseline AEAD decrypt (%u B records) + SHA-256 of the same 1 MiB, in this process: %.2f ms | download / "
-           "baseline x%.2f (goal <= 1.3)\n",
-           DL_BLOCK, base, mdl / base);
+    double base = bench_median(tbase, DL_ROUNDS), cbm = bench_median(cbase, DL_ROUNDS);
+    printf("CoAP/DTLS GET of 1 MiB (Block2 %u B, %s) from coap-server-openssl, %d rounds, medians; baseline AEAD "
+           "decrypt (%u B records) + SHA-256 of the same 1 MiB in the same rounds: %.2f ms (CPU %.2f ms)\n",
+           DL_BLOCK, suite, DL_ROUNDS, DL_BLOCK, base, cbm);
+    for (size_t w = 0; w < NN; w++) {
+        double mdl = bench_median(tdl[w], DL_ROUNDS), mr = bench_median(ratio[w], DL_ROUNDS);
+        double lo = ratio[w][0], hi = ratio[w][0];
+        for (int r = 1; r < DL_ROUNDS; r++) {
+            lo = ratio[w][r] < lo ? ratio[w][r] : lo;
+            hi = ratio[w][r] > hi ? ratio[w][r] : hi;
+        }
+        printf("  NSTART %2u: %.1f ms (%.1f MiB/s), wire %llu B in + %llu B out | download / baseline x%.2f "
+               "(rounds %.2f..%.2f; goal <= 1.3) | CPU per download: device %.1f ms (x%.2f the baseline's CPU), "
+               "coap-server %.0f ms\n",
+               nstarts[w], mdl, 1000.0 / mdl, (unsigned long long)rx1[w], (unsigned long long)tx1[w], mr, lo, hi,
+               cpu_dev[w] / DL_ROUNDS, bench_median(cratio[w], DL_ROUNDS), cpu_srv[w] / DL_ROUNDS);
+    }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    /* bench_channel [--only WORD]: only the handshake cases whose name contains WORD, or only
+     * the CoAP download for "coap" */
+    const char *only = argc == 3 && strcmp(argv[1], "--only") == 0 ? argv[2] : NULL;
+    if (argc != 1 && !only) {
+        fprintf(stderr, "usage: bench_channel [--only WORD]\n");
+        return 2;
+    }
     bench_set_name("bench_channel");
     signal(SIGPIPE, SIG_IGN);
     BENCH_MUST(psa_crypto_init() != PSA_SUCCESS);
@@ -520,6 +629,8 @@ int main(void)
     psa_set_key_usage_flags(&pa, PSA_KEY_USAGE_DERIVE);
     psa_set_key_algorithm(&pa, PSA_ALG_TLS12_PSK_TO_MS(PSA_ALG_SHA_256));
     BENCH_MUST(psa_import_key(&pa, psk, sizeof psk, &g_psk));
+    psa_set_key_usage_flags(&pa, PSA_KEY_USAGE_DERIVE | PSA_KEY_USAGE_EXPORT); /* TLS 1.3 PSK (fs38/channel.h) */
+    BENCH_MUST(psa_import_key(&pa, psk, sizeof psk, &g_psk13));
     fs38_posix_net(&g_net);
     memset(&g_port, 0, sizeof g_port);
     g_port.monotonic_ms = mono;
@@ -528,6 +639,10 @@ int main(void)
 
     const char *srv_c = p_("srv.crt"), *srv_k = p_("srv.key"), *ca = p_("ca/ca.crt");
     const char *const a_tls13[] = { "-tls1_3", "-cert", srv_c, "-key", srv_k, "-CAfile", ca, "-Verify", "1", "-rev", NULL };
+    const char *const a_tls13_ke[] = { "-tls1_3", "-cert", srv_c, "-key", srv_k, "-CAfile", ca, "-Verify", "1",
+                                       "-allow_no_dhe_kex", "-rev", NULL };
+    const char *const a_psk13[] = { "-tls1_3", "-nocert", "-psk", "00112233445566778899aabbccddeeff", "-psk_identity",
+                                    "fs38-dev", "-allow_no_dhe_kex", "-rev", NULL };
     const char *const a_dtls[] = { "-dtls1_2", "-cert", srv_c, "-key", srv_k, "-CAfile", ca, "-Verify", "1", NULL };
     const char *const a_psk[] = { "-dtls1_2", "-nocert", "-psk", "00112233445566778899aabbccddeeff", "-psk_identity",
                                   "fs38-dev", "-cipher", "PSK-AES128-CCM8", NULL };
@@ -540,24 +655,29 @@ int main(void)
     const char *const a_s2_nocid[] = { "dtls=1", "force_version=dtls12", "auth_mode=required", s2_crt, s2_key, s2_ca,
                                        "cid=0", "cookies=0", NULL };
     const bcase cases[] = {
-        { "TLS 1.3 ECDHE-ECDSA (mutual)", FS38_CHANNEL_TLS, false, false, true, a_tls13, 0, false },
-        { "DTLS 1.2 ECDHE-ECDSA, CID offered", FS38_CHANNEL_DTLS, false, false, false, a_dtls, 0, false },
-        { "DTLS 1.2 ECDHE-ECDSA, no CID", FS38_CHANNEL_DTLS, false, true, false, a_dtls, 0, false },
-        { "DTLS 1.2 PSK-AES128-CCM-8", FS38_CHANNEL_DTLS, true, true, false, a_psk, 0, false },
+        { "TLS 1.3 ECDHE-ECDSA (mutual)", FS38_CHANNEL_TLS, false, false, true, a_tls13, 0, false, false, false },
+        { "TLS 1.3 ECDHE-ECDSA, psk_ke resume", FS38_CHANNEL_TLS, false, false, true, a_tls13_ke, 0, false, true, false },
+        { "TLS 1.3 ext. PSK psk_dhe_ke vs ke", FS38_CHANNEL_TLS, true, false, true, a_psk13, 0, false, false, true },
+        { "DTLS 1.2 ECDHE-ECDSA, CID offered", FS38_CHANNEL_DTLS, false, false, false, a_dtls, 0, false , false, false },
+        { "DTLS 1.2 ECDHE-ECDSA, no CID", FS38_CHANNEL_DTLS, false, true, false, a_dtls, 0, false , false, false },
+        { "DTLS 1.2 PSK-AES128-CCM-8", FS38_CHANNEL_DTLS, true, true, false, a_psk, 0, false , false, false },
 #ifdef FS38_SSL_SERVER2
-        { "ssl_server2: DTLS 1.2 ECDSA, CID used", FS38_CHANNEL_DTLS, false, false, false, a_s2_cid, 1, true },
-        { "ssl_server2: DTLS 1.2 ECDSA, CID not offered", FS38_CHANNEL_DTLS, false, true, false, a_s2_cid, 1, false },
-        { "ssl_server2 cid=0: DTLS 1.2 ECDSA, CID offered", FS38_CHANNEL_DTLS, false, false, false, a_s2_nocid, 1, false },
+        { "ssl_server2: DTLS 1.2 ECDSA, CID used", FS38_CHANNEL_DTLS, false, false, false, a_s2_cid, 1, true , false, false },
+        { "ssl_server2: DTLS 1.2 ECDSA, CID not offered", FS38_CHANNEL_DTLS, false, true, false, a_s2_cid, 1, false , false, false },
+        { "ssl_server2 cid=0: DTLS 1.2 ECDSA, CID offered", FS38_CHANNEL_DTLS, false, false, false, a_s2_nocid, 1, false , false, false },
 #endif
     };
-    printf("bench_channel: %d handshakes each against OpenSSL s_server on 127.0.0.1; medians; ratios resumed / full\n",
-           ROUNDS);
+    printf("bench_channel: %d full + %d resumed handshakes each (alternating) against OpenSSL s_server on 127.0.0.1; "
+           "medians; ratios resumed / full\n",
+           ROUNDS + 1, ROUNDS);
     printf("sizeof(fs38_channel) = %zu B; Mbed TLS record buffers: in %d + out %d B content\n", sizeof(fs38_channel),
            MBEDTLS_SSL_IN_CONTENT_LEN, MBEDTLS_SSL_OUT_CONTENT_LEN);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        bench_case(&cases[i]);
+        if (!only || strstr(cases[i].name, only))
+            bench_case(&cases[i]);
     printf("RAM for one open channel = sizeof(fs38_channel) + heap open (Mbed TLS); heap peak = during the handshake\n");
-    coap_download();
+    if (!only || strcmp(only, "coap") == 0)
+        coap_download();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
     if (system(cmd) != 0)

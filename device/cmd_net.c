@@ -118,7 +118,9 @@ typedef struct net_ctx {
     size_t cert_len;
     const fs38_key *key; /* the device key (fs38/keys.h) */
     bool psk_mode;
+    bool psk_new;   /* --psk imported a key this run: sessions of the old one are not offered */
     bool open;
+    char sess_name[24]; /* "net/s/<16 hex>": where the open channel's session is kept */
     char host[FS38_COAP_HOST_MAX + 1u];
     uint16_t port;
     fs38_channel_mode mode;
@@ -205,6 +207,7 @@ static int net_prepare(net_ctx *n, device *d, const net_opts *o, const char *cmd
         n->psk_mode = true;
         if (o->psk && psk_import(cmd, o->psk))
             return HOST_EXIT_USAGE;
+        n->psk_new = o->psk != NULL;
         psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
         const bool have = psa_get_key_attributes(DEV_KEY_PSK, &at) == PSA_SUCCESS;
         psa_reset_key_attributes(&at);
@@ -250,10 +253,113 @@ static int net_prepare(net_ctx *n, device *d, const net_opts *o, const char *cmd
     return HOST_EXIT_OK;
 }
 
+/* ---- the session across runs ---------------------------------------------------------------------
+ * A reconnect after a restart resumes (no certificate verification, no ECDHE-ECDSA signature:
+ * fs38/channel.h): the channel's session (TLS 1.3 ticket, TLS / DTLS 1.2 session) is kept in
+ * the sealed store, nowhere else, under "net/s/<id>.<part>" (two records of at most
+ * FS38_STORE_VALUE_MAX bytes), <id> the first 8 bytes of SHA-256 over the mode, host, port
+ * and what the server is trusted with (the fleet CA and the device certificate, or the PSK
+ * identity), so another server, CA or identity never gets this session offered. Its copy in
+ * RAM is wiped after every use. Best effort: a session that cannot be read or written means a
+ * full handshake next time, never a failure. */
+static fs38_channel_session g_sess;
+
+static void sess_id(net_ctx *n, const char *host, uint16_t port, fs38_channel_mode mode)
+{
+    uint8_t h[32], p[3] = { (uint8_t)mode, (uint8_t)(port >> 8), (uint8_t)port };
+    size_t hl = 0;
+    psa_hash_operation_t op = PSA_HASH_OPERATION_INIT;
+    bool ok = psa_hash_setup(&op, PSA_ALG_SHA_256) == PSA_SUCCESS &&
+              psa_hash_update(&op, p, sizeof p) == PSA_SUCCESS &&
+              psa_hash_update(&op, (const uint8_t *)host, strlen(host) + 1u) == PSA_SUCCESS;
+    if (ok && n->psk_mode)
+        ok = psa_hash_update(&op, (const uint8_t *)n->o->psk_id, strlen(n->o->psk_id)) == PSA_SUCCESS;
+    else if (ok)
+        ok = psa_hash_update(&op, n->ca, n->ca_len) == PSA_SUCCESS &&
+             psa_hash_update(&op, n->cert, n->cert_len) == PSA_SUCCESS;
+    ok = ok && psa_hash_finish(&op, h, sizeof h, &hl) == PSA_SUCCESS;
+    psa_hash_abort(&op);
+    n->sess_name[0] = '\0';
+    if (ok) {
+        char hex[17];
+        host_hex(h, 8, hex);
+        snprintf(n->sess_name, sizeof n->sess_name, "net/s/%s", hex);
+    }
+}
+
+static void sess_part(const net_ctx *n, unsigned part, char name[FS38_STORE_NAME_MAX + 1u])
+{
+    snprintf(name, FS38_STORE_NAME_MAX + 1u, "%s.%c", n->sess_name, (char)('0' + (part & 1u)));
+}
+
+/* The stored session into g_sess (len 0 when there is none or it does not read back). */
+static void sess_load(net_ctx *n)
+{
+    g_sess.len = 0;
+    if (!n->sess_name[0] || n->psk_new)
+        return;
+    size_t have = 0;
+    for (unsigned part = 0; part < 2; part++) {
+        char name[FS38_STORE_NAME_MAX + 1u];
+        size_t len = 0;
+        sess_part(n, part, name);
+        fs38_err e = fs38_store_get(&n->d->store, name, g_sess.data + have, sizeof g_sess.data - have, &len);
+        if (e == FS38_ERR_NOT_FOUND)
+            break;
+        if (e != FS38_OK) {
+            have = 0;
+            break;
+        }
+        have += len;
+        if (len < FS38_STORE_VALUE_MAX)
+            break;
+    }
+    g_sess.len = (uint16_t)have;
+}
+
+static void sess_forget(net_ctx *n)
+{
+    for (unsigned part = 0; n->sess_name[0] && part < 2; part++) {
+        char name[FS38_STORE_NAME_MAX + 1u];
+        sess_part(n, part, name);
+        if (fs38_store_delete(&n->d->store, name) != FS38_OK)
+            break; /* best effort (e.g. after a simulated power cut) */
+    }
+}
+
+/* The open channel's session (a TLS 1.3 ticket arrives with the server's first records: saved
+ * when the channel closes) into the sealed store. */
+static void sess_save(net_ctx *n)
+{
+    if (!n->sess_name[0])
+        return;
+    fs38_err e = fs38_channel_save_session(&g_ch, &g_sess);
+    if (e == FS38_OK) {
+        size_t off = 0;
+        for (unsigned part = 0; part < 2 && e == FS38_OK; part++) {
+            char name[FS38_STORE_NAME_MAX + 1u];
+            size_t len = g_sess.len - off < FS38_STORE_VALUE_MAX ? g_sess.len - off : FS38_STORE_VALUE_MAX;
+            sess_part(n, part, name);
+            if (part == 1 && off == g_sess.len && len == 0)
+                e = fs38_store_delete(&n->d->store, name);
+            else
+                e = fs38_store_put(&n->d->store, name, g_sess.data + off, len);
+            off += len;
+        }
+        if (e != FS38_OK || off != g_sess.len)
+            sess_forget(n); /* no half-written session */
+    }
+    /* FS38_ERR_NOT_FOUND: nothing new (a TLS 1.3 resumption without a new ticket): the stored
+     * one stays */
+    fs38_wipe(&g_sess, sizeof g_sess);
+}
+
 static void net_disconnect(net_ctx *n)
 {
-    if (n->open)
+    if (n->open) {
+        sess_save(n);
         fs38_channel_close(&g_ch);
+    }
     n->open = false;
 }
 
@@ -294,10 +400,15 @@ static FS38_NODISCARD fs38_err net_connect(net_ctx *n, const char *host, uint16_
     c.handshake_timeout_ms = o->timeout_ms;
     c.dtls_retransmit_min_ms = o->timeout_ms < 8000u ? 250u : 1000u;
     c.dtls_retransmit_max_ms = o->timeout_ms < 8000u ? o->timeout_ms : 8000u;
+    sess_id(n, host, port, mode);
+    sess_load(n);
+    c.session = g_sess.len ? &g_sess : NULL;
     fs38_err e = fs38_channel_open(&g_ch, &c);
+    fs38_wipe(&g_sess, sizeof g_sess);
     if (e == FS38_OK)
         e = fs38_channel_transport(&g_ch, &n->t);
     if (e != FS38_OK) {
+        sess_forget(n);
         fs38_diag_set(&n->diag, e, "%s to %s:%u: %s", mode_name(mode), host, (unsigned)port,
                       g_ch.diag.msg[0] ? g_ch.diag.msg : fs38_strerror(e));
         fs38_channel_close(&g_ch);

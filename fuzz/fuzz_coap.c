@@ -8,12 +8,15 @@
  *                  to exactly the input bytes (option deltas/lengths have one encoding each), so
  *                  the decoder accepts nothing it cannot represent, and decodes the re-encoding
  *                  to the same message.
- *   mode % 3 == 1  a Block2 download (fs38_coap_get, offset = next byte x 37) whose server is
+ *   mode % 3 == 1  a Block2 download (fs38_coap_get, offset = next byte x 37, NSTART =
+ *                  1 + (mode / 3) % 4: lock-step or 2..4 requests in flight) whose server is
  *   mode % 3 == 2  a Block1 upload of 3000 bytes (fs38_coap_upload)
  *                  the rest of the input: records [flags][len][len bytes] handed out one per
- *                  recv (flags bit 0: patch in the message id of the last request, bit 1: its
- *                  token, so the fuzzer reaches past the matching); when they run out, recv
- *                  times out and a fake clock advances (retransmissions are bounded).
+ *                  recv (flags bit 0: patch in the message id of a recent request, bit 1: its
+ *                  token, so the fuzzer reaches past the matching; bits 2-3: which request,
+ *                  0 the last one sent, 1 the one before, ... so that the answers to a pipeline
+ *                  of requests can come in any order); when they run out, recv times out and a
+ *                  fake clock advances (retransmissions are bounded).
  *                  Invariants: the sink sees contiguous offsets starting at the requested one,
  *                  1..1024 bytes each; every FS38_ERR_PROTOCOL / FS38_ERR_PEER raised exactly
  *                  one FS38_EV_COAP_REFUSED; the result is one of the documented codes.
@@ -33,8 +36,8 @@ typedef struct {
     const uint8_t *in;
     size_t len, pos;
     uint64_t clock;
-    uint16_t last_mid;
-    uint8_t last_token[8];
+    uint16_t last_mid[4]; /* [0] the last request sent, [1] the one before, ... */
+    uint8_t last_token[4][8];
     uint32_t rng;
 } fake;
 
@@ -51,8 +54,10 @@ static fs38_err f_send(void *ctx, const uint8_t *buf, size_t len)
     fake *f = ctx;
     CHECK(len >= 4 && len <= FS38_COAP_MSG_MAX);
     if (buf[1] != 0 && (buf[0] & 15u) == 8u && len >= 12) { /* a request: remember mid/token */
-        f->last_mid = (uint16_t)(buf[2] << 8 | buf[3]);
-        memcpy(f->last_token, buf + 4, 8);
+        memmove(f->last_mid + 1, f->last_mid, 3 * sizeof f->last_mid[0]);
+        memmove(f->last_token[1], f->last_token[0], 3 * sizeof f->last_token[0]);
+        f->last_mid[0] = (uint16_t)(buf[2] << 8 | buf[3]);
+        memcpy(f->last_token[0], buf + 4, 8);
     }
     return FS38_OK;
 }
@@ -80,12 +85,13 @@ static fs38_err f_recv(void *ctx, uint8_t *buf, size_t cap, size_t *len, uint32_
         return FS38_ERR_TIMEOUT;
     }
     memcpy(buf, src, n);
+    unsigned which = (flags >> 2) & 3u;
     if ((flags & 1u) && n >= 4) {
-        buf[2] = (uint8_t)(f->last_mid >> 8);
-        buf[3] = (uint8_t)f->last_mid;
+        buf[2] = (uint8_t)(f->last_mid[which] >> 8);
+        buf[3] = (uint8_t)f->last_mid[which];
     }
     if ((flags & 2u) && n >= 12 && (buf[0] & 15u) == 8u)
-        memcpy(buf + 4, f->last_token, 8);
+        memcpy(buf + 4, f->last_token[which], 8);
     *len = n;
     return FS38_OK;
 }
@@ -158,6 +164,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     unsigned mode = data[0] % 3u;
+    const uint8_t nstart = (uint8_t)(mode == 1 ? 1u + (data[0] / 3u) % 4u : 1u);
     data++;
     size--;
     if (mode == 0) {
@@ -184,7 +191,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     port.entropy = f_entropy;
     port.monotonic_ms = f_clock;
     static fs38_coap_client c;
-    fs38_coap_config cfg = { .transport = &t, .port = &port, .block_size = 256 };
+    fs38_coap_config cfg = { .transport = &t, .port = &port, .block_size = 256, .nstart = nstart };
     CHECK(fs38_coap_client_init(&c, &cfg) == FS38_OK);
     fs38_coap_uri uri;
     CHECK(fs38_coap_uri_parse("coaps://fleet.example/fw/img?v=1", &uri, NULL) == FS38_OK);
@@ -202,6 +209,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (err == FS38_OK)
             CHECK(code == FS38_COAP_CREATED || code == FS38_COAP_CHANGED);
     }
+    if (getenv("FS38_FUZZ_TRACE")) /* seed writing: what this input does */
+        fprintf(stderr, "fuzz_coap: mode %u nstart %u: %s (%s)\n", mode, (unsigned)nstart, fs38_strerror(err),
+                c.diag.msg);
     CHECK(err == FS38_OK || err == FS38_ERR_PROTOCOL || err == FS38_ERR_PEER || err == FS38_ERR_TIMEOUT);
     CHECK(g_events == ((err == FS38_ERR_PROTOCOL || err == FS38_ERR_PEER) ? 1u : 0u));
     fs38_event_set_sink(NULL, NULL);

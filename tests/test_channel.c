@@ -44,6 +44,7 @@
 #define DEVICE_KEY ((psa_key_id_t)0x10001)
 #define PSK_KEY ((psa_key_id_t)0x10002)
 #define PSK_HEX "00112233445566778899aabbccddeeff"
+#define PSK13_KEY ((psa_key_id_t)0x10003) /* the same PSK, exportable (TLS 1.3 in Mbed TLS 3.6) */
 
 /* ---- the rig ---- */
 
@@ -336,6 +337,9 @@ static int setup(void **state)
     psa_set_key_usage_flags(&at, PSA_KEY_USAGE_DERIVE);
     psa_set_key_algorithm(&at, PSA_ALG_TLS12_PSK_TO_MS(PSA_ALG_SHA_256));
     psa_key_id_t id;
+    assert_int_equal(psa_import_key(&at, psk, sizeof psk, &id), PSA_SUCCESS);
+    psa_set_key_id(&at, PSK13_KEY);
+    psa_set_key_usage_flags(&at, PSA_KEY_USAGE_DERIVE | PSA_KEY_USAGE_EXPORT);
     assert_int_equal(psa_import_key(&at, psk, sizeof psk, &id), PSA_SUCCESS);
     fs38_wipe(psk, sizeof psk);
     g.port = g.d.f.port;
@@ -771,6 +775,122 @@ static void psk_modes(void **state)
     srv_stop(&s);
 }
 
+/* TLS 1.3 resumption key exchange modes (RFC 8446 §4.2.9). The default resumes with psk_dhe_ke
+ * (the server's key_share in its ServerHello); tls13_psk_only resumes with psk_ke against a
+ * server that allows it (no key_share: 69 bytes fewer from the server), and gets a full
+ * handshake from a server that does not. Returns the server's bytes of the resumed handshake. */
+static uint64_t resume13_rx(bool psk_only, bool server_allows, bool want_resumed)
+{
+    srv s;
+    if (server_allows)
+        srv_start(&s, false, SRV_PKI("-tls1_3", "srv.crt", "srv.key"), "-Verify", "1", "-allow_no_dhe_kex", "-rev",
+                  NULL);
+    else
+        srv_start(&s, false, SRV_PKI("-tls1_3", "srv.crt", "srv.key"), "-Verify", "1", "-rev", NULL);
+    static fs38_channel_session sess;
+    fs38_channel ch;
+    fs38_channel_config c = cfg_cert(FS38_CHANNEL_TLS, s.port);
+    c.tls13_psk_only = psk_only;
+    expect_open(&ch, &c, "TLSv1.3");
+    assert_false(fs38_channel_resumed(&ch));
+    exchange(&ch, &s, true);
+    assert_int_equal(fs38_channel_save_session(&ch, &sess), FS38_OK);
+    fs38_channel_close(&ch);
+    usleep(100000);
+    c.session = &sess;
+    memset(&ev, 0, sizeof ev);
+    expect_open(&ch, &c, "TLSv1.3");
+    assert_int_equal(fs38_channel_resumed(&ch), want_resumed);
+    assert_int_equal(ev.arg, want_resumed ? 1 : 0);
+    uint64_t rx;
+    fs38_channel_wire_bytes(&ch, NULL, &rx);
+    exchange(&ch, &s, true);
+    fs38_channel_close(&ch);
+    fs38_wipe(&sess, sizeof sess);
+    srv_stop(&s);
+    return rx;
+}
+
+static void resume_tls13_modes(void **state)
+{
+    (void)state;
+    uint64_t dhe = resume13_rx(false, true, true);
+    uint64_t ke = resume13_rx(true, true, true);
+    print_message("resumed TLS 1.3: server sent %u B with psk_dhe_ke, %u B with psk_ke\n", (unsigned)dhe,
+                  (unsigned)ke);
+    assert_true(ke + 65 <= dhe); /* no ECDHE share (P-256 point) in the psk_ke ServerHello */
+    /* the default never offers psk_ke: a server allowing it still resumes with psk_dhe_ke */
+    assert_true(resume13_rx(false, true, true) >= ke + 65);
+    /* a server that does not allow psk_ke (OpenSSL's default): a full handshake, not a failure */
+    resume13_rx(true, false, false);
+}
+
+/* TLS 1.3 with an external PSK (psk_tls13) held as a persistent PSA key (the sealed store):
+ * psk_dhe_ke by default, psk_ke with tls13_psk_only; a non-exportable key is refused up front,
+ * a wrong PSK is refused by the handshake, a TLS 1.2-only PSK server still gets TLS 1.2. */
+static void psk_tls13(void **state)
+{
+    (void)state;
+    uint64_t rx[2];
+    for (int ke = 0; ke < 2; ke++) {
+        srv s;
+        srv_start(&s, false, "-tls1_3", "-nocert", "-psk", PSK_HEX, "-psk_identity", "fs38-dev", "-allow_no_dhe_kex",
+                  "-rev", NULL);
+        fs38_channel ch;
+        fs38_channel_config c = cfg_psk(FS38_CHANNEL_TLS, s.port);
+        c.psk = PSK13_KEY;
+        c.psk_tls13 = true;
+        c.tls13_psk_only = ke == 1;
+        expect_open(&ch, &c, "TLSv1.3");
+        const char *suite;
+        fs38_channel_info(&ch, NULL, &suite);
+        assert_string_equal(suite, "TLS1-3-AES-128-GCM-SHA256");
+        assert_false(fs38_channel_resumed(&ch));
+        fs38_channel_wire_bytes(&ch, NULL, &rx[ke]);
+        exchange(&ch, &s, true);
+        fs38_channel_close(&ch);
+        srv_stop(&s);
+    }
+    print_message("TLS 1.3 external PSK: server sent %u B (psk_dhe_ke), %u B (psk_ke)\n", (unsigned)rx[0],
+                  (unsigned)rx[1]);
+    assert_true(rx[1] + 65 <= rx[0]);
+    /* the TLS 1.2 PSK server: TLS 1.2 negotiated (minimum TLS 1.2 is the policy) */
+    srv s;
+    srv_start(&s, false, "-tls1_2", "-nocert", "-psk", PSK_HEX, "-psk_identity", "fs38-dev", "-cipher",
+              "PSK-AES128-GCM-SHA256", "-rev", NULL);
+    fs38_channel ch;
+    fs38_channel_config c = cfg_psk(FS38_CHANNEL_TLS, s.port);
+    c.psk = PSK13_KEY;
+    c.psk_tls13 = true;
+    expect_open(&ch, &c, "TLSv1.2");
+    exchange(&ch, &s, true);
+    fs38_channel_close(&ch);
+    srv_stop(&s);
+    /* another PSK on the server: refused */
+    srv_start(&s, false, "-tls1_3", "-nocert", "-psk", "ffeeddccbbaa99887766554433221100", "-psk_identity",
+              "fs38-dev", "-rev", NULL);
+    c = cfg_psk(FS38_CHANNEL_TLS, s.port);
+    c.psk = PSK13_KEY;
+    c.psk_tls13 = true;
+    expect_refused(&ch, &c, FS38_ERR_TLS, "", FS38_EV_CHANNEL_REFUSED);
+    srv_stop(&s);
+    /* the TLS 1.2-style key (no export usage), DTLS, or no PSK at all: refused before connecting */
+    c = cfg_psk(FS38_CHANNEL_TLS, 1);
+    c.psk_tls13 = true;
+    assert_int_equal(fs38_channel_open(&ch, &c), FS38_ERR_ARG);
+    assert_non_null(strstr(ch.diag.msg, "PSA_KEY_USAGE_EXPORT"));
+    fs38_channel_close(&ch);
+    c = cfg_psk(FS38_CHANNEL_DTLS, 1);
+    c.psk = PSK13_KEY;
+    c.psk_tls13 = true;
+    assert_int_equal(fs38_channel_open(&ch, &c), FS38_ERR_ARG);
+    fs38_channel_close(&ch);
+    c = cfg_cert(FS38_CHANNEL_TLS, 1);
+    c.psk_tls13 = true;
+    assert_int_equal(fs38_channel_open(&ch, &c), FS38_ERR_ARG);
+    fs38_channel_close(&ch);
+}
+
 /* ---- forged and truncated records on an open channel ---- */
 
 static void forged_and_truncated(void **state)
@@ -1049,6 +1169,8 @@ int main(void)
         cmocka_unit_test_setup(resume_tls12, each),
         cmocka_unit_test_setup(resume_dtls12, each),
         cmocka_unit_test_setup(psk_modes, each),
+        cmocka_unit_test_setup(resume_tls13_modes, each),
+        cmocka_unit_test_setup(psk_tls13, each),
         cmocka_unit_test_setup(forged_and_truncated, each),
         cmocka_unit_test_setup(bad_config, each),
         cmocka_unit_test_setup(device_key_interface, each),

@@ -325,12 +325,18 @@ typedef struct {
     bool no_size2_match;
     bool grow;     /* answer with a block twice the size asked for */
     bool ack_only; /* empty ACK, then nothing */
+    bool omit_size2;  /* never send Size2 */
+    int drop_req;     /* drop the request with this index (0 = the first), -1: none */
+    int drop_from;    /* drop every request from this index on, -1: none */
+    unsigned max_qn;  /* most datagrams queued for the client at once */
 } fake;
 
 static void push(fake *f, const uint8_t *b, size_t n)
 {
     assert_true(f->qn < QMAX);
     unsigned i = (f->qh + f->qn++) % QMAX;
+    if (f->qn > f->max_qn)
+        f->max_qn = f->qn;
     memcpy(f->q[i], b, n);
     f->qlen[i] = n;
 }
@@ -418,7 +424,7 @@ static void serve(fake *f, const fs38_coap_msg *req)
         uint8_t etag[4] = { 0xe7, 0xa6, 0, f->etag_change_at >= 0 && (int)num >= f->etag_change_at ? 1 : 0 };
         assert_int_equal(fs38_coap_opt_add(&r, FS38_COAP_OPT_ETAG, etag, 4), FS38_OK);
         assert_int_equal(fs38_coap_opt_add_uint(&r, FS38_COAP_OPT_BLOCK2, fs38_coap_block_pack(num, m, s)), FS38_OK);
-        if (fs38_coap_opt_find(req, FS38_COAP_OPT_SIZE2, 0)) {
+        if (fs38_coap_opt_find(req, FS38_COAP_OPT_SIZE2, 0) && !f->omit_size2) {
             f->saw_size2 = true;
             assert_int_equal(fs38_coap_opt_add_uint(&r, FS38_COAP_OPT_SIZE2,
                                                     (uint32_t)f->res_len + (f->no_size2_match ? 1u : 0u)),
@@ -469,8 +475,9 @@ static fs38_err f_send(void *ctx, const uint8_t *buf, size_t len)
     f->sends++;
     if (m.code == FS38_COAP_EMPTY) {
         if (m.type == FS38_COAP_ACK) {
-            assert_true(f->acks < 64);
-            f->acked_mids[f->acks++] = m.mid;
+            if (f->acks < 64)
+                f->acked_mids[f->acks] = m.mid;
+            f->acks++;
         } else {
             assert_int_equal(m.type, FS38_COAP_RST);
             f->rsts++;
@@ -481,7 +488,16 @@ static fs38_err f_send(void *ctx, const uint8_t *buf, size_t len)
     assert_int_equal(m.token_len, 8);
     if (f->requests < 64)
         f->req_times[f->requests] = f->clock;
-    f->requests++;
+    int idx = (int)f->requests++;
+    if (getenv("FS38_TEST_TRACE")) {
+        const fs38_coap_option *tb = fs38_coap_opt_find(&m, FS38_COAP_OPT_BLOCK2, 0);
+        uint32_t tv = 0;
+        if (tb)
+            assert_int_equal(fs38_coap_opt_uint(tb, &tv, NULL), FS38_OK);
+        fprintf(stderr, "req %d mid %04x block %u t=%llu\n", idx, m.mid, tv >> 4, (unsigned long long)f->clock);
+    }
+    if (idx == f->drop_req || (f->drop_from >= 0 && idx >= f->drop_from))
+        return FS38_OK;
     if (f->never || f->drop) {
         if (f->drop)
             f->drop--;
@@ -557,6 +573,8 @@ static rig *rig_new(size_t res_len, uint16_t block)
     r->f.szx = 6;
     r->f.etag_change_at = -1;
     r->f.short_block_at = -1;
+    r->f.drop_req = -1;
+    r->f.drop_from = -1;
     r->f.server_mid = 0x5000;
     r->f.clock = 1000;
     r->t = (fs38_transport){ .ctx = &r->f, .datagram = true, .send = f_send, .recv = f_recv };
@@ -849,6 +867,122 @@ static void upload_blockwise(void **state)
     free(r);
 }
 
+/* A client with nstart requests in flight (the rig's transport and port). */
+static void rig_nstart(rig *r, uint8_t nstart)
+{
+    fs38_coap_config cfg = { .transport = &r->t, .port = &r->port, .nstart = nstart };
+    assert_int_equal(fs38_coap_client_init(&r->c, &cfg), FS38_OK);
+}
+
+/* NSTART 8: the first block lock-step (it gives the block size and Size2), then up to 8 GETs in
+ * flight; every block once, in order, byte-exact; no refusal. */
+static void get_pipelined(void **state)
+{
+    (void)state;
+    rig *r = rig_new(100 * 1024 + 100, 0);
+    rig_nstart(r, 8);
+    uint32_t total = 0;
+    assert_int_equal(get(r, 0, &total), FS38_OK);
+    assert_int_equal(total, 100 * 1024 + 100);
+    assert_int_equal(r->got_len, 100 * 1024 + 100);
+    assert_memory_equal(r->got, r->f.res, r->got_len);
+    assert_int_equal(r->f.requests, 101); /* no block asked twice, none past the end */
+    assert_int_equal(r->calls, 101);
+    assert_int_equal(r->f.max_qn, 8); /* 8 answers waiting: 8 requests were in flight */
+    assert_int_equal(ts_ev.n, 0);
+    free(r);
+    /* lock-step (the default) never has more than one answer waiting */
+    r = rig_new(100 * 1024, 0);
+    expect_whole(r);
+    assert_int_equal(r->f.max_qn, 1);
+    free(r);
+    /* without Size2 the client cannot know where the resource ends: lock-step */
+    r = rig_new(20 * 1024, 0);
+    rig_nstart(r, 8);
+    r->f.omit_size2 = true;
+    expect_whole(r);
+    assert_int_equal(r->f.max_qn, 1);
+    assert_int_equal(r->f.requests, 20);
+    free(r);
+    /* resume from the middle, 256-byte blocks chosen by the server, separate responses */
+    r = rig_new(50000, 0);
+    rig_nstart(r, 4);
+    r->f.szx = 4;
+    r->f.separate = true;
+    assert_int_equal(get(r, 12345, &total), FS38_OK);
+    assert_int_equal(total, 50000);
+    assert_int_equal(r->first_offset, 12345);
+    assert_int_equal(r->got_len, 50000 - 12345);
+    assert_memory_equal(r->got, r->f.res + 12345, r->got_len);
+    assert_int_equal(r->f.requests, (50000 - 12288 + 255) / 256); /* blocks 48..195 of 256 B */
+    assert_int_equal(r->f.acks, r->f.requests); /* every separate CON response ACKed */
+    assert_int_equal(r->f.rsts, 0);
+    assert_true(r->f.max_qn >= 7);
+    assert_int_equal(ts_ev.n, 0);
+    free(r);
+}
+
+/* A lost request in the pipeline: the 8 answers after it arrive ahead of it and are dropped;
+ * its own timer retransmits it (RFC 7252 §4.8), then the dropped blocks are asked for again. */
+static void get_pipelined_loss(void **state)
+{
+    (void)state;
+    rig *r = rig_new(100 * 1024, 0);
+    rig_nstart(r, 8);
+    r->f.drop_req = 5; /* block 4 (request 0 is block 0, then blocks 1..8 in flight) */
+    uint64_t t0 = r->f.clock;
+    expect_whole(r);
+    /* 100 blocks + 1 retransmission of block 4 + blocks 5..11 asked for again */
+    assert_int_equal(r->f.requests, 100 + 1 + 7);
+    assert_int_equal(r->c.rerequests, 7);
+    assert_true(r->f.clock - t0 >= 2000 && r->f.clock - t0 <= 3000); /* one ACK_TIMEOUT */
+    assert_int_equal(ts_ev.n, 0);
+    free(r);
+    /* the server goes silent after block 3: every request in flight retransmitted 4 times, then
+     * FS38_ERR_TIMEOUT; the bytes before it were delivered, nothing after */
+    r = rig_new(100 * 1024, 0);
+    rig_nstart(r, 8);
+    r->f.drop_from = 4;
+    assert_int_equal(get(r, 0, NULL), FS38_ERR_TIMEOUT);
+    if (!strstr(r->c.diag.msg, "no answer after 4 retransmissions (block "))
+        fail_msg("diag: %s", r->c.diag.msg);
+    assert_int_equal(r->got_len, 4 * 1024);
+    assert_int_equal(ts_ev.n, 0);
+    free(r);
+}
+
+/* Every check of the lock-step download applies in the pipeline. */
+static void get_pipelined_refusals(void **state)
+{
+    (void)state;
+    rig *r = rig_new(50000, 0);
+    rig_nstart(r, 8);
+    r->f.etag_change_at = 5;
+    expect_refused(r, FS38_ERR_PROTOCOL, "ETag changed at byte 5120", 5120);
+    free(r);
+    r = rig_new(50000, 0);
+    rig_nstart(r, 8);
+    r->f.short_block_at = 9;
+    expect_refused(r, FS38_ERR_PROTOCOL, "block 9 of 1023 bytes", 9 * 1024);
+    free(r);
+    r = rig_new(50000, 0);
+    rig_nstart(r, 8);
+    r->f.no_size2_match = true; /* Size2 one byte more than the resource: the end comes early */
+    expect_refused(r, FS38_ERR_PROTOCOL, "Size2 said 50001", 50000 - 50000 % 1024);
+    free(r);
+    /* wrong token on the piggy-backed answers (the first is answered lock-step) */
+    r = rig_new(50000, 0);
+    rig_nstart(r, 8);
+    r->f.wrong_token = true;
+    expect_refused(r, FS38_ERR_PROTOCOL, "another token", 0);
+    free(r);
+    /* nstart beyond FS38_COAP_NSTART_MAX */
+    r = rig_new(0, 0);
+    fs38_coap_config cfg = { .transport = &r->t, .port = &r->port, .nstart = FS38_COAP_NSTART_MAX + 1 };
+    assert_int_equal(fs38_coap_client_init(&r->c, &cfg), FS38_ERR_ARG);
+    free(r);
+}
+
 static void client_config(void **state)
 {
     (void)state;
@@ -894,6 +1028,9 @@ int main(void)
         EV_TEST(get_refusals),
         EV_TEST(retransmission),
         EV_TEST(upload_blockwise),
+        EV_TEST(get_pipelined),
+        EV_TEST(get_pipelined_loss),
+        EV_TEST(get_pipelined_refusals),
         EV_TEST(client_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

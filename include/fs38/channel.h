@@ -14,8 +14,9 @@
  *   PSK mode       for the smallest parts: a pre-shared key held as a PSA key id (persistent in
  *                  the sealed store; type PSA_KEY_TYPE_DERIVE, usage PSA_KEY_USAGE_DERIVE,
  *                  algorithm PSA_ALG_TLS12_PSK_TO_MS(PSA_ALG_SHA_256)) and its identity.
- *                  TLS 1.2 / DTLS 1.2 PSK-AES128-CCM-8 or PSK-AES128-GCM-SHA256. No certificate
- *                  is used or checked in this mode.
+ *                  TLS 1.2 / DTLS 1.2 PSK-AES128-CCM-8 or PSK-AES128-GCM-SHA256, and over TCP
+ *                  with psk_tls13 TLS 1.3 first (external PSK, psk_dhe_ke; psk_ke with
+ *                  tls13_psk_only). No certificate is used or checked in this mode.
  *
  * Policy, not options: AEAD suites only — TLS 1.3 AES-128-GCM-SHA256 and CHACHA20-POLY1305-SHA256;
  * TLS 1.2 / DTLS 1.2 ECDHE-ECDSA-AES128-GCM-SHA256 and ECDHE-ECDSA-AES128-CCM-8 (P-256, SHA-256
@@ -41,7 +42,11 @@
  * Session resumption: a caller that keeps an fs38_channel_session between connections (RAM,
  * or its own storage) and passes it in fs38_channel_config.session reconnects with an
  * abbreviated handshake (TLS 1.3 ticket, TLS 1.2 / DTLS 1.2 session ticket or session id): no
- * certificate verification and no ECDHE-ECDSA signature. fs38_channel_resumed() says whether
+ * certificate verification and no ECDHE-ECDSA signature. TLS 1.3 resumes with psk_dhe_ke
+ * (one ECDHE each side, forward secret) unless tls13_psk_only asks for psk_ke. A server that
+ * refuses the abbreviated handshake with an alert (instead of answering with a full one, as
+ * libcoap 4.3.1's coap-server does with client certificates) gets one more connection with a
+ * full handshake, which verifies everything; only that attempt's outcome raises an event. fs38_channel_resumed() says whether
  * it happened; a server that declines simply gets a full handshake. The session is a secret
  * (it holds the resumption key): keep it like a key, wipe it with fs38_wipe when done.
  *
@@ -120,8 +125,28 @@ typedef struct fs38_channel_config {
     const uint8_t *psk_identity;
     size_t psk_identity_len;   /* 1..128 */
 
+    /* PSK mode over TCP: offer TLS 1.3 with the external PSK (RFC 8446 §2.2) before the
+     * TLS 1.2 PSK suites. The PSA key then also needs PSA_KEY_USAGE_EXPORT: Mbed TLS 3.6's
+     * TLS 1.3 client computes the PSK binder and key schedule from the raw key only (an opaque
+     * PSK yields a binder the server refuses), so the channel exports it into Mbed TLS's copy
+     * for the handshake and wipes that copy as soon as the handshake is over; without
+     * psk_tls13 (TLS 1.2 / DTLS 1.2) the key is used inside PSA only. */
+    bool psk_tls13;
+
     /* In: a session from fs38_channel_save_session() to resume (len 0 or NULL: none). */
     const fs38_channel_session *session;
+
+    /* TLS 1.3 PSK key exchange mode (RFC 8446 §4.2.9), for ticket resumption and an external
+     * PSK alike. false (the default): psk_dhe_ke only — the handshake also runs an ECDHE
+     * (P-256), so the connection keeps forward secrecy: whoever later learns the resumption
+     * secret (the saved session, or the server's ticket key) or the PSK still cannot decrypt
+     * recorded traffic. true: psk_ke only — no ECDHE on either side (a resumed TLS 1.3
+     * handshake then costs a few hash and AEAD operations), but the connection's keys derive
+     * from the PSK alone: anyone who obtains the saved session, the server's ticket-encryption
+     * key or the PSK can decrypt every connection recorded under it. A server that does not
+     * allow psk_ke (OpenSSL without SSL_OP_ALLOW_NO_DHE_KEX) answers with a full handshake
+     * (certificate mode) or refuses (PSK mode). A deliberate policy choice, per fleet. */
+    bool tls13_psk_only;
 
     uint32_t handshake_timeout_ms; /* whole handshake, connect included; 0: 30000 */
     uint32_t dtls_retransmit_min_ms; /* DTLS retransmission timer, doubling; 0: 1000 */
@@ -166,6 +191,8 @@ typedef struct fs38_channel {
     bool FS38_PRIVATE(resumed);
     bool FS38_PRIVATE(verified);         /* the verify callback ran */
     bool FS38_PRIVATE(ticket);           /* TLS 1.3: a NewSessionTicket arrived */
+    bool FS38_PRIVATE(quiet);            /* resumption attempt: a failure's event is held */
+    uint16_t FS38_PRIVATE(held_ev);      /* the held event */
     fs38_diag diag;                      /* why the last call failed */
 } fs38_channel;
 

@@ -24,6 +24,23 @@
  *             start offset for resuming) and fs38_coap_upload (Block1 POST/PUT of a buffer,
  *             following 2.31 Continue and the size a 4.13 asks for).
  *
+ * Pipelined Block2 (cfg.nstart > 1): RFC 7252 §4.7 limits a client to NSTART outstanding
+ * interactions with a server, 1 by default, a value §4.8.1 lets a deployment change by
+ * configuration; RFC 7959 §2.4 lets a client ask for any block of a resource by number (random
+ * access). With nstart = N > 1 and a server that announces the total (Size2, asked for in the
+ * first request), fs38_coap_get keeps up to N confirmable GETs for consecutive blocks in flight,
+ * each its own exchange (message id, token, retransmission timer), so a download costs about one
+ * round trip per N blocks instead of one per block. Blocks are still delivered in order, straight
+ * from the receive buffer (no reordering buffer, no copy): a block that arrives before an
+ * earlier one still in flight is dropped and asked for again in a fresh exchange once the
+ * blocks before it are in (so a loss costs at most N - 1 blocks twice); a lost request or
+ * response is retransmitted by its own timer as in RFC 7252 §4.8, and a request unanswered
+ * after MAX_RETRANSMIT retransmissions ends the download with FS38_ERR_TIMEOUT; a server that answers with a smaller block than asked ends the pipelining and the rest
+ * is fetched lock-step with the smaller size. Every check of the lock-step download applies to
+ * every block. RFC 9177 Q-Block2 would let the server stream without a request per block, but
+ * libcoap 4.3.1 (Debian 12's coap-server) is built without it (no Q-Block options, no
+ * coap_q_block_is_supported), so fs38 pipelines standard Block2 requests instead.
+ *
  * Plaintext is not a mode of the library: the client only speaks over the fs38_transport it
  * is given, and the device builds that from a DTLS channel. fs38_coap_uri_parse() accepts
  * `coap://` too (it only reports the scheme, host, port, path and query) so that tests can run
@@ -37,8 +54,9 @@
  * fs38_event(FS38_EV_COAP_REFUSED, FS38_SEV_WARNING, err, diag) and delivers nothing further
  * (no byte of the refused message reaches the callback).
  *
- * Contexts are caller-owned (fs38_coap_client is about 3.5 KiB: one transmit and one receive
- * buffer of FS38_COAP_MSG_MAX bytes and two message descriptors); no allocation, no stdio.
+ * Contexts are caller-owned (fs38_coap_client is about 4 KiB: one transmit and one receive
+ * buffer of FS38_COAP_MSG_MAX bytes, two message descriptors and FS38_COAP_NSTART_MAX request
+ * slots of 32 bytes); no allocation, no stdio.
  * One client is used by one thread at a time.
  */
 #ifndef FS38_COAP_H
@@ -63,6 +81,8 @@ extern "C" {
 #define FS38_COAP_URI_MAX 255u
 #define FS38_COAP_HOST_MAX 127u
 #define FS38_COAP_TOKEN_MAX 8u
+/* Most Block2 requests fs38_coap_get keeps in flight (fs38_coap_config.nstart). */
+#define FS38_COAP_NSTART_MAX 16u
 /* Default ports (RFC 7252 §6.1, §6.2). */
 #define FS38_COAP_PORT 5683u
 #define FS38_COAPS_PORT 5684u
@@ -153,13 +173,28 @@ typedef struct fs38_coap_config {
     uint16_t block_size;             /* preferred block size: 16, 32, ..., 1024; 0 = 1024 */
     uint32_t response_timeout_ms;    /* wait for a separate response after its empty ACK;
                                         0 = 30000 */
+    uint8_t nstart;                  /* NSTART (RFC 7252 §4.7): Block2 requests in flight during
+                                        fs38_coap_get, 1..FS38_COAP_NSTART_MAX; 0 = 1 (the RFC's
+                                        default: lock-step). See the top of this header. */
 } fs38_coap_config;
+
+/* One Block2 request in flight (pipelined download). */
+typedef struct fs38_coap_slot {
+    uint64_t deadline;   /* retransmission (or separate-response) deadline, port ms */
+    uint32_t num;        /* block number asked for */
+    uint32_t timeout;    /* current retransmission timeout */
+    uint16_t mid;
+    uint8_t token[FS38_COAP_TOKEN_MAX];
+    uint8_t retransmits;
+    uint8_t state;       /* 0 free, 1 sent, 2 acknowledged (separate response awaited),
+                            3 answered ahead of an earlier block (dropped, asked again later) */
+} fs38_coap_slot;
 
 /* The client (fields are the implementation's). */
 typedef struct fs38_coap_client {
     fs38_coap_config FS38_PRIVATE(cfg);
     uint16_t FS38_PRIVATE(next_mid);
-    uint16_t FS38_PRIVATE(seen_mid)[4]; /* separate responses already ACKed */
+    uint16_t FS38_PRIVATE(seen_mid)[FS38_COAP_NSTART_MAX]; /* separate responses already ACKed */
     uint8_t FS38_PRIVATE(seen_n);
     uint8_t FS38_PRIVATE(szx);
     fs38_diag diag;                     /* why the last call failed */
@@ -171,6 +206,8 @@ typedef struct fs38_coap_client {
     uint8_t FS38_PRIVATE(uri_opts)[FS38_COAP_URI_MAX + 1u]; /* decoded Uri-Path / Uri-Query */
     uint8_t FS38_PRIVATE(etag)[8];
     uint8_t FS38_PRIVATE(etag_len);
+    uint32_t FS38_PRIVATE(rerequests); /* pipelined blocks dropped and asked for again */
+    fs38_coap_slot FS38_PRIVATE(slot)[FS38_COAP_NSTART_MAX];
 } fs38_coap_client;
 
 /**
@@ -360,8 +397,9 @@ FS38_NODISCARD fs38_err fs38_coap_exchange(fs38_coap_client *c, fs38_coap_msg *r
  * \brief GET a resource block-wise (Block2) and stream it to sink, from byte offset on.
  *
  * Requests blocks of the preferred size (cfg.block_size) starting with block
- * offset / size (the part of that block before offset is not delivered), follows a smaller
- * size chosen by the server, checks every block continues the previous one, that the ETag
+ * offset / size (the part of that block before offset is not delivered), with up to cfg.nstart
+ * requests in flight once the first answer gave the block size and Size2 (see the top of this
+ * header), follows a smaller size chosen by the server, checks every block continues the previous one, that the ETag
  * stays the same across blocks and that the total matches Size2 when the server sends it. A
  * resource served without Block2 is delivered whole (minus its first offset bytes).
  *

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -127,33 +128,49 @@ static FS38_NODISCARD fs38_err posix_send(void *ctx, intptr_t handle, const uint
     return FS38_OK;
 }
 
+/* One read: what is queued now, without waiting (the socket is non-blocking). A datagram
+ * socket reports a datagram longer than cap through MSG_TRUNC in msg_flags (recv's MSG_TRUNC
+ * flag would discard stream data); only an empty read needs the socket type. */
 static FS38_NODISCARD fs38_err posix_recv(void *ctx, intptr_t handle, uint8_t *buf, size_t cap, size_t *len,
                                           uint32_t timeout_ms)
 {
     (void)ctx;
     int fd = (int)handle;
-    int type = 0;
-    socklen_t tl = sizeof type;
-    if (!buf || !len || cap == 0 || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) != 0)
+    if (!buf || !len || cap == 0 || fd < 0)
         return FS38_ERR_ARG;
     *len = 0;
     for (;;) {
-        int w = wait_fd(fd, POLLIN, timeout_ms);
-        if (w == 0)
-            return FS38_ERR_TIMEOUT;
-        if (w < 0)
-            return FS38_ERR_NET;
-        ssize_t n = recv(fd, buf, cap, type == SOCK_DGRAM ? MSG_TRUNC : 0);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
-            continue; /* spurious wake-up: wait again (timeout restarts; bounded by traffic) */
+        struct iovec iov = { .iov_base = buf, .iov_len = cap };
+        struct msghdr mh;
+        memset(&mh, 0, sizeof mh);
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            /* nothing queued: wait (the first time for the whole timeout; after a spurious
+             * wake-up again, bounded by traffic as before) */
+            int w = wait_fd(fd, POLLIN, timeout_ms);
+            if (w == 0)
+                return FS38_ERR_TIMEOUT;
+            if (w < 0)
+                return FS38_ERR_NET;
+            continue;
+        }
         if (n < 0)
             return errno == ECONNRESET ? FS38_ERR_CLOSED : FS38_ERR_NET;
-        if (n == 0 && type != SOCK_DGRAM)
-            return FS38_ERR_CLOSED;
-        if (type == SOCK_DGRAM && (size_t)n > cap)
-            return FS38_ERR_BUFFER; /* the kernel cut it: discarded, never delivered cut */
-        if (n == 0)
+        if (mh.msg_flags & MSG_TRUNC)
+            return FS38_ERR_BUFFER; /* the kernel cut a datagram: discarded, never delivered cut */
+        if (n == 0) {
+            int type = 0;
+            socklen_t tl = sizeof type;
+            if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) != 0)
+                return FS38_ERR_ARG;
+            if (type != SOCK_DGRAM)
+                return FS38_ERR_CLOSED;
             continue; /* empty datagram: nothing to deliver */
+        }
         *len = (size_t)n;
         return FS38_OK;
     }

@@ -23,6 +23,7 @@
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/oid.h>
+#include <mbedtls/platform_util.h>
 #include <mbedtls/psa_util.h>
 #include <mbedtls/ssl_ciphersuites.h>
 
@@ -65,6 +66,10 @@ static fs38_err channel_fail(fs38_channel *ch, fs38_event_code ev)
     fs38_err err = ch->diag.err;
     teardown(ch);
     ch->state = ST_FAILED;
+    if (ch->quiet) { /* a resumption attempt: fs38_channel_open decides (retry, or this event) */
+        ch->held_ev = (uint16_t)ev;
+        return err;
+    }
     fs38_event(ev, ev == FS38_EV_CHANNEL_REFUSED ? FS38_SEV_WARNING : FS38_SEV_ERROR, (int64_t)err,
                ch->diag.msg);
     return err;
@@ -333,8 +338,22 @@ static FS38_NODISCARD fs38_err check_config(fs38_channel *ch, const fs38_channel
     if (c->psk) {
         if (!c->psk_identity || c->psk_identity_len == 0 || c->psk_identity_len > 128)
             return fs38_diag_set(&ch->diag, FS38_ERR_ARG, "channel: PSK identity must be 1..128 bytes");
+        if (c->psk_tls13) {
+            if (c->mode != FS38_CHANNEL_TLS)
+                return fs38_diag_set(&ch->diag, FS38_ERR_ARG, "channel: a TLS 1.3 PSK needs TCP (DTLS is 1.2)");
+            psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;
+            psa_status_t st = psa_get_key_attributes(c->psk, &at);
+            psa_key_usage_t usage = psa_get_key_usage_flags(&at);
+            psa_reset_key_attributes(&at);
+            if (st != PSA_SUCCESS || !(usage & PSA_KEY_USAGE_EXPORT))
+                return fs38_diag_set(&ch->diag, FS38_ERR_ARG,
+                                     "channel: PSK key %u is %s (a TLS 1.3 PSK needs PSA_KEY_USAGE_EXPORT)",
+                                     (unsigned)c->psk, st != PSA_SUCCESS ? "not in the key store" : "not exportable");
+        }
         return FS38_OK;
     }
+    if (c->psk_tls13)
+        return fs38_diag_set(&ch->diag, FS38_ERR_ARG, "channel: psk_tls13 without a PSK");
     if (!c->ca || !c->ca_len || !c->cert || !c->cert_len || (!c->key && !c->device_key))
         return fs38_diag_set(&ch->diag, FS38_ERR_ARG,
                              "channel: certificate mode needs the fleet CA, the device certificate and key");
@@ -353,11 +372,17 @@ static FS38_NODISCARD fs38_err setup(fs38_channel *ch, const fs38_channel_config
     mbedtls_ssl_conf_rng(&ch->conf, mbedtls_psa_get_random, MBEDTLS_PSA_RANDOM_STATE);
 
     /* policy: versions, AEAD suites, P-256, ECDSA-SHA256 */
-    bool tls13 = !ch->datagram && !ch->psk_mode;
+    bool tls13 = !ch->datagram && (!ch->psk_mode || c->psk_tls13);
     mbedtls_ssl_conf_min_tls_version(&ch->conf, MBEDTLS_SSL_VERSION_TLS1_2);
     mbedtls_ssl_conf_max_tls_version(&ch->conf, tls13 ? MBEDTLS_SSL_VERSION_TLS1_3 : MBEDTLS_SSL_VERSION_TLS1_2);
     size_t n = 0;
     if (ch->psk_mode) {
+        if (tls13) {
+            ch->suites[n++] = MBEDTLS_TLS1_3_AES_128_GCM_SHA256;
+#if defined(MBEDTLS_CHACHAPOLY_C)
+            ch->suites[n++] = MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256;
+#endif
+        }
         ch->suites[n++] = MBEDTLS_TLS_PSK_WITH_AES_128_CCM_8;
         ch->suites[n++] = MBEDTLS_TLS_PSK_WITH_AES_128_GCM_SHA256;
     } else {
@@ -378,6 +403,16 @@ static FS38_NODISCARD fs38_err setup(fs38_channel *ch, const fs38_channel_config
     ch->sig_algs[0] = MBEDTLS_TLS1_3_SIG_ECDSA_SECP256R1_SHA256;
     ch->sig_algs[1] = MBEDTLS_TLS1_3_SIG_NONE;
     mbedtls_ssl_conf_sig_algs(&ch->conf, ch->sig_algs);
+    if (tls13) {
+        /* TLS 1.3 key exchange modes (RFC 8446 §4.2.9): a full certificate handshake is always
+         * ECDHE; a PSK (ticket or external) handshake is psk_dhe_ke, forward secret, unless
+         * the caller's policy asks for psk_ke (tls13_psk_only). Never both: a server may not
+         * pick the weaker one behind the policy's back. */
+        int psk = c->tls13_psk_only ? (int)MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK
+                                    : (int)MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL;
+        mbedtls_ssl_conf_tls13_key_exchange_modes(
+            &ch->conf, ch->psk_mode ? psk : psk | (int)MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL);
+    }
     mbedtls_ssl_conf_session_tickets(&ch->conf, MBEDTLS_SSL_SESSION_TICKETS_ENABLED);
     mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(&ch->conf,
                                                               MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
@@ -391,7 +426,21 @@ static FS38_NODISCARD fs38_err setup(fs38_channel *ch, const fs38_channel_config
                                                                                   : MBEDTLS_SSL_MAX_FRAG_LEN_512);
 #endif
 
-    if (ch->psk_mode) {
+    if (ch->psk_mode && c->psk_tls13) {
+        /* Mbed TLS 3.6's TLS 1.3 client computes the PSK binder from the raw key only
+         * (ssl_tls13_psk_get_psk reads conf->psk; an opaque PSK gives an empty key and the
+         * server refuses the binder): the key's bytes go to Mbed TLS for the handshake and are
+         * wiped from its heap as soon as the handshake is over (wipe_conf_psk) */
+        uint8_t raw[64];
+        size_t raw_len = 0;
+        psa_status_t st = psa_export_key(c->psk, raw, sizeof raw, &raw_len);
+        ret = st == PSA_SUCCESS ? mbedtls_ssl_conf_psk(&ch->conf, raw, raw_len, c->psk_identity, c->psk_identity_len)
+                                : -1;
+        fs38_wipe(raw, sizeof raw);
+        if (ret)
+            return fs38_diag_set(&ch->diag, FS38_ERR_ARG, "channel: PSK key %u not usable for TLS 1.3 (PSA %d, -0x%x)",
+                                 (unsigned)c->psk, (int)st, (unsigned)(ret < 0 ? -ret : ret));
+    } else if (ch->psk_mode) {
         ret = mbedtls_ssl_conf_psk_opaque(&ch->conf, c->psk, c->psk_identity, c->psk_identity_len);
         if (ret)
             return fs38_diag_set(&ch->diag, FS38_ERR_ARG, "channel: PSK key %u not usable (-0x%x)",
@@ -465,11 +514,21 @@ static FS38_NODISCARD fs38_err setup(fs38_channel *ch, const fs38_channel_config
     return FS38_OK;
 }
 
-fs38_err fs38_channel_open(fs38_channel *ch, const fs38_channel_config *cfg)
+/* A raw PSK (psk_tls13) is needed by the handshake only: its bytes in Mbed TLS's copy are
+ * wiped once it is over (the buffer itself is freed, wiped again, by mbedtls_ssl_config_free
+ * at close; nothing reads it in between). */
+static void wipe_conf_psk(fs38_channel *ch)
 {
-    if (!ch || !cfg)
-        return FS38_ERR_ARG;
+    unsigned char *k = ch->conf.MBEDTLS_PRIVATE(psk);
+    if (k)
+        mbedtls_platform_zeroize(k, ch->conf.MBEDTLS_PRIVATE(psk_len));
+}
+
+/* One connection and handshake; quiet: a failure's event is held in ch->held_ev. */
+static FS38_NODISCARD fs38_err open_once(fs38_channel *ch, const fs38_channel_config *cfg, bool quiet)
+{
     memset(ch, 0, sizeof *ch);
+    ch->quiet = quiet;
     fs38_diag_clear(&ch->diag);
     fs38_err e = check_config(ch, cfg);
     if (e != FS38_OK)
@@ -521,6 +580,7 @@ fs38_err fs38_channel_open(fs38_channel *ch, const fs38_channel_config *cfg)
             return handshake_failed(ch, ret, cfg->host);
     }
     ch->deadline = 0;
+    wipe_conf_psk(ch);
     if (ch->vflags) /* a verify callback flag Mbed TLS did not act on (e.g. optional mode) */
         return handshake_failed(ch, MBEDTLS_ERR_X509_CERT_VERIFY_FAILED, cfg->host);
     ch->resumed = offered && !ch->full_handshake;
@@ -537,7 +597,35 @@ fs38_err fs38_channel_open(fs38_channel *ch, const fs38_channel_config *cfg)
     (void)fs38_fmt(detail, sizeof detail, "%s %s %s", mbedtls_ssl_get_version(&ch->ssl), cfg->host,
                    ch->resumed ? "resumed" : "full handshake");
     fs38_event(FS38_EV_CHANNEL_OPEN, FS38_SEV_INFO, ch->resumed ? 1 : 0, detail);
+    ch->quiet = false;
     return FS38_OK;
+}
+
+fs38_err fs38_channel_open(fs38_channel *ch, const fs38_channel_config *cfg)
+{
+    if (!ch || !cfg)
+        return FS38_ERR_ARG;
+    if (!cfg->session || !cfg->session->len)
+        return open_once(ch, cfg, false);
+    /* A session to resume. A server that cannot resume it should answer with a full
+     * handshake; some refuse the abbreviated one instead (libcoap 4.3.1's coap-server with
+     * client certificates: OpenSSL's "session id context uninitialized", alert 80). Such a
+     * refusal — an alert before any server certificate — is retried once as a full handshake,
+     * which verifies everything; any other failure is reported as it is. */
+    fs38_err e = open_once(ch, cfg, true);
+    if (e == FS38_OK)
+        return FS38_OK;
+    if (e == FS38_ERR_TLS && !ch->full_handshake && !ch->verified) {
+        fs38_channel_config again = *cfg;
+        again.session = NULL;
+        fs38_channel_close(ch);
+        return open_once(ch, &again, false);
+    }
+    if (ch->held_ev)
+        fs38_event((fs38_event_code)ch->held_ev,
+                   ch->held_ev == FS38_EV_CHANNEL_REFUSED ? FS38_SEV_WARNING : FS38_SEV_ERROR, (int64_t)e, ch->diag.msg);
+    ch->quiet = false;
+    return e;
 }
 
 /* ---- the open channel ---- */

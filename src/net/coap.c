@@ -548,8 +548,10 @@ fs38_err fs38_coap_client_init(fs38_coap_client *c, const fs38_coap_config *cfg)
         c->cfg.block_size = 1024u;
     if (!c->cfg.response_timeout_ms)
         c->cfg.response_timeout_ms = 30000u;
+    if (!c->cfg.nstart)
+        c->cfg.nstart = 1u;
     if (c->cfg.ack_timeout_ms > 60000u || c->cfg.ack_random_factor_pct < 100u || c->cfg.ack_random_factor_pct > 400u ||
-        c->cfg.max_retransmit > 8u || c->cfg.response_timeout_ms > 600000u)
+        c->cfg.max_retransmit > 8u || c->cfg.response_timeout_ms > 600000u || c->cfg.nstart > FS38_COAP_NSTART_MAX)
         return fs38_diag_set(&c->diag, FS38_ERR_ARG, "CoAP timing out of range");
     unsigned szx = 0;
     while (szx < 7u && (16u << szx) != c->cfg.block_size)
@@ -805,112 +807,344 @@ static fs38_err unexpected(fs38_coap_client *c, uint8_t code, const char *what)
                   what);
 }
 
+/* State of one Block2 download. */
+typedef struct dl {
+    const fs38_coap_uri *uri;
+    fs38_coap_sink sink;
+    void *user;
+    uint32_t offset; /* first byte the caller wants */
+    uint32_t pos;    /* byte offset of the next block to deliver */
+    uint32_t num;    /* its block number at szx */
+    uint32_t size2;
+    unsigned szx;
+    bool first, have_size2, done;
+    uint32_t total;
+} dl;
+
+/* c->req = GET uri with Block2 (num, szx), Size2 = 0 on the first request. */
+static FS38_NODISCARD fs38_err build_get(fs38_coap_client *c, const dl *s, uint32_t num)
+{
+    fs38_err err = build_request(c, s->uri, FS38_COAP_GET);
+    if (err == FS38_OK)
+        err = fs38_coap_opt_add_uint(&c->req, FS38_COAP_OPT_BLOCK2, fs38_coap_block_pack(num, false, s->szx));
+    if (err == FS38_OK && s->first)
+        err = fs38_coap_opt_add_uint(&c->req, FS38_COAP_OPT_SIZE2, 0); /* ask for the total (RFC 7959 §4) */
+    if (err != FS38_OK)
+        return c->diag.err == err ? err : fs38_diag_set(&c->diag, err, "CoAP: request does not fit");
+    return FS38_OK;
+}
+
+/* The response m to the request for block s->num: check it continues the download, deliver
+ * its bytes, advance s (s->done on the last block). */
+static FS38_NODISCARD fs38_err take_block(fs38_coap_client *c, dl *s, const fs38_coap_msg *m)
+{
+    unsigned cls = FS38_COAP_CODE_CLASS(m->code);
+    if (cls >= 4u)
+        return peer_refused(c, m->code);
+    if (m->code != FS38_COAP_CONTENT)
+        return unexpected(c, m->code, "to GET");
+    /* ETag: the same across all blocks of one download */
+    const fs38_coap_option *o = fs38_coap_opt_find(m, FS38_COAP_OPT_ETAG, 0);
+    if (o && (o->len < 1u || o->len > sizeof c->etag))
+        return REFUSE(c, FS38_ERR_PROTOCOL, "ETag of %u bytes (1..8)", (unsigned)o->len);
+    if (s->first) {
+        c->etag_len = o ? (uint8_t)o->len : 0u;
+        if (o)
+            memcpy(c->etag, fs38_coap_opt_value(o), o->len);
+    } else if ((o ? o->len : 0u) != c->etag_len || (o && memcmp(fs38_coap_opt_value(o), c->etag, o->len) != 0)) {
+        return REFUSE(c, FS38_ERR_PROTOCOL, "ETag changed at byte %u: the resource changed during the download",
+                      s->pos);
+    }
+    fs38_err err;
+    o = fs38_coap_opt_find(m, FS38_COAP_OPT_SIZE2, 0);
+    if (o) {
+        uint32_t s2;
+        err = fs38_coap_opt_uint(o, &s2, &c->diag);
+        if (err != FS38_OK)
+            return refused(c, err);
+        if (s->have_size2 && s2 != s->size2)
+            return REFUSE(c, FS38_ERR_PROTOCOL, "Size2 changed from %u to %u", s->size2, s2);
+        s->size2 = s2;
+        s->have_size2 = true;
+    }
+    o = fs38_coap_opt_find(m, FS38_COAP_OPT_BLOCK2, 0);
+    uint32_t rnum = 0, rpos = 0;
+    bool more = false;
+    unsigned rszx = s->szx;
+    if (!o) {
+        /* the whole representation in one response: only as the answer to the first request */
+        if (!s->first)
+            return REFUSE(c, FS38_ERR_PROTOCOL, "block at byte %u answered without Block2", s->pos);
+    } else {
+        uint32_t v;
+        err = fs38_coap_opt_uint(o, &v, &c->diag);
+        if (err == FS38_OK)
+            err = fs38_coap_block_unpack(v, &rnum, &more, &rszx, &c->diag);
+        if (err != FS38_OK)
+            return refused(c, err);
+        if (rszx > s->szx)
+            return REFUSE(c, FS38_ERR_PROTOCOL, "server block size %u larger than the %u asked for", 16u << rszx,
+                          16u << s->szx);
+        rpos = rnum << (rszx + 4u);
+        if (rpos != s->pos)
+            return REFUSE(c, FS38_ERR_PROTOCOL, "block %u (byte %u) is not the one asked for (byte %u)", rnum, rpos,
+                          s->pos);
+        size_t bsize = 16u << rszx;
+        if (m->payload_len > bsize || (more && m->payload_len != bsize))
+            return REFUSE(c, FS38_ERR_PROTOCOL, "block %u of %zu bytes (block size %zu%s)", rnum, m->payload_len,
+                          bsize, more ? ", more follow" : "");
+    }
+    uint64_t end = (uint64_t)rpos + m->payload_len;
+    if (!more && end < s->offset)
+        return REFUSE(c, FS38_ERR_PROTOCOL, "resume offset %u beyond the end of the resource", s->offset);
+    if (s->have_size2 && end > s->size2)
+        return REFUSE(c, FS38_ERR_PROTOCOL, "more bytes than the Size2 of %u", s->size2);
+    if (!more && s->have_size2 && end != s->size2)
+        return REFUSE(c, FS38_ERR_PROTOCOL, "resource of %u bytes, Size2 said %u", (unsigned)end, s->size2);
+    const uint32_t skip = s->offset > rpos ? s->offset - rpos : 0u;
+    if (end > s->offset && m->payload_len > skip) { /* an empty final block delivers nothing */
+        err = s->sink(s->user, rpos + skip, m->payload + skip, m->payload_len - skip);
+        if (err != FS38_OK)
+            return c->diag.err == err ? err
+                                      : fs38_diag_set(&c->diag, err, "CoAP: the receiver refused the block at byte %u",
+                                                      rpos + skip);
+    }
+    s->first = false;
+    if (!more) {
+        s->done = true;
+        s->total = (uint32_t)end;
+        return FS38_OK;
+    }
+    s->szx = rszx;
+    s->pos = rpos + (16u << rszx);
+    s->num = s->pos >> (rszx + 4u);
+    if (s->num > BLOCK_NUM_MAX)
+        return REFUSE(c, FS38_ERR_PROTOCOL, "more than 2^20 blocks");
+    return FS38_OK;
+}
+
+/* ---- pipelined Block2 (NSTART > 1) ---- */
+
+/* Encode and send the request of slot k (its mid and token; the first transmission when
+ * fresh, otherwise a retransmission of the same message). */
+static FS38_NODISCARD fs38_err slot_tx(fs38_coap_client *c, const dl *s, const fs38_coap_slot *k)
+{
+    fs38_err err = build_get(c, s, k->num);
+    if (err != FS38_OK)
+        return err;
+    c->req.type = FS38_COAP_CON;
+    c->req.mid = k->mid;
+    c->req.token_len = FS38_COAP_TOKEN_MAX;
+    memcpy(c->req.token, k->token, FS38_COAP_TOKEN_MAX);
+    err = fs38_coap_encode(&c->req, c->tx, sizeof c->tx, &c->tx_len, &c->diag);
+    if (err != FS38_OK)
+        return err;
+    return tx(c, c->tx, c->tx_len);
+}
+
+/* Start a fresh exchange in slot k for block num: new message id, token, timer. */
+static FS38_NODISCARD fs38_err slot_start(fs38_coap_client *c, const dl *s, fs38_coap_slot *k, uint32_t num,
+                                          uint8_t retransmits)
+{
+    uint8_t r[10];
+    fs38_err err = rnd(c, r, sizeof r);
+    if (err != FS38_OK)
+        return err;
+    uint64_t span = (uint64_t)c->cfg.ack_timeout_ms * (c->cfg.ack_random_factor_pct - 100u) / 100u;
+    k->num = num;
+    k->mid = c->next_mid++;
+    memcpy(k->token, r, FS38_COAP_TOKEN_MAX);
+    k->timeout = (uint32_t)(c->cfg.ack_timeout_ms + span * (uint64_t)(r[8] << 8 | r[9]) / 65535u);
+    k->deadline = now_ms(c) + k->timeout;
+    k->retransmits = retransmits;
+    k->state = 1u;
+    return slot_tx(c, s, k);
+}
+
+/* The slot a received message answers: by message id for an ACK/RST, by token otherwise. */
+static fs38_coap_slot *slot_for(fs38_coap_client *c, unsigned n, const fs38_coap_msg *m)
+{
+    for (unsigned i = 0; i < n; i++) {
+        fs38_coap_slot *k = &c->slot[i];
+        if (k->state != 1u && k->state != 2u)
+            continue;
+        if (m->type == FS38_COAP_ACK || m->type == FS38_COAP_RST) {
+            if (k->mid == m->mid)
+                return k;
+        } else if (m->token_len == FS38_COAP_TOKEN_MAX && memcmp(m->token, k->token, FS38_COAP_TOKEN_MAX) == 0) {
+            return k;
+        }
+    }
+    return NULL;
+}
+
+/* Blocks s->num .. last with up to n requests in flight. Returns with s->done, or with
+ * *fallback set when the server chose a smaller block size (the caller goes on lock-step). */
+static FS38_NODISCARD fs38_err get_window(fs38_coap_client *c, dl *s, unsigned n, bool *fallback)
+{
+    const uint32_t last = (s->size2 - 1u) >> (s->szx + 4u); /* size2 > s->pos here */
+    uint32_t next = s->num;                                /* next block to ask for */
+    fs38_coap_msg *m = &c->resp;
+    memset(c->slot, 0, sizeof c->slot);
+    for (;;) {
+        /* fill the window */
+        for (unsigned i = 0; i < n && next <= last; i++) {
+            if (c->slot[i].state)
+                continue;
+            fs38_err err = slot_start(c, s, &c->slot[i], next++, 0);
+            if (err != FS38_OK)
+                return err;
+        }
+        /* the earliest deadline; expired ones retransmit (or time out) */
+        uint64_t t = now_ms(c), wake = UINT64_MAX;
+        for (unsigned i = 0; i < n; i++) {
+            fs38_coap_slot *k = &c->slot[i];
+            if (k->state != 1u && k->state != 2u)
+                continue;
+            if (t >= k->deadline) {
+                if (k->state == 2u)
+                    return fs38_diag_set(&c->diag, FS38_ERR_TIMEOUT, "CoAP: no separate response within %u ms",
+                                         (unsigned)c->cfg.response_timeout_ms);
+                if (k->retransmits >= c->cfg.max_retransmit)
+                    return fs38_diag_set(&c->diag, FS38_ERR_TIMEOUT,
+                                         "CoAP: no answer after %u retransmissions (block %u)",
+                                         (unsigned)k->retransmits, k->num);
+                k->retransmits++;
+                k->timeout *= 2u;
+                k->deadline = t + k->timeout;
+                fs38_err err = slot_tx(c, s, k);
+                if (err != FS38_OK)
+                    return err;
+            }
+            if (k->deadline < wake)
+                wake = k->deadline;
+        }
+        if (wake == UINT64_MAX)
+            return REFUSE(c, FS38_ERR_PROTOCOL, "download ended before byte %u of the Size2 of %u", s->pos, s->size2);
+        size_t len = 0;
+        uint64_t wait = wake > t ? wake - t : 0u;
+        fs38_err err = c->cfg.transport->recv(c->cfg.transport->ctx, c->rx, sizeof c->rx, &len,
+                                              wait > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)wait);
+        if (err == FS38_ERR_TIMEOUT)
+            continue;
+        if (err == FS38_ERR_BUFFER)
+            return REFUSE(c, FS38_ERR_PROTOCOL, "CoAP datagram larger than %u bytes", (unsigned)FS38_COAP_MSG_MAX);
+        if (err != FS38_OK)
+            return fs38_diag_set(&c->diag, err, "CoAP: receiving failed: %s", fs38_strerror(err));
+        if (len > sizeof c->rx)
+            return REFUSE(c, FS38_ERR_PROTOCOL, "transport returned %zu bytes for a %zu-byte buffer", len, sizeof c->rx);
+        err = fs38_coap_decode(c->rx, len, m, &c->diag);
+        if (err != FS38_OK)
+            return refused(c, err);
+        fs38_coap_slot *k = slot_for(c, n, m);
+        unsigned cls = FS38_COAP_CODE_CLASS(m->code);
+        if (m->type == FS38_COAP_ACK || m->type == FS38_COAP_RST) {
+            if (!k)
+                continue; /* a duplicate ACK of an earlier exchange */
+            if (m->type == FS38_COAP_RST)
+                return REFUSE(c, FS38_ERR_PEER, "server reset (RST) the request");
+            if (m->code == FS38_COAP_EMPTY) {
+                if (k->state == 1u) {
+                    k->state = 2u;
+                    k->deadline = now_ms(c) + c->cfg.response_timeout_ms;
+                }
+                continue;
+            }
+            if (m->token_len != FS38_COAP_TOKEN_MAX || memcmp(m->token, k->token, FS38_COAP_TOKEN_MAX) != 0)
+                return REFUSE(c, FS38_ERR_PROTOCOL, "piggy-backed response carries another token");
+            if (cls < 2u)
+                return REFUSE(c, FS38_ERR_PROTOCOL, "acknowledgement with request code %u.%u%u", cls,
+                              FS38_COAP_CODE_DETAIL(m->code) / 10u, FS38_COAP_CODE_DETAIL(m->code) % 10u);
+        } else if (k && cls >= 2u) { /* a separate response (CON or NON) */
+            if (m->type == FS38_COAP_CON) {
+                err = tx_empty(c, FS38_COAP_ACK, m->mid);
+                if (err != FS38_OK)
+                    return err;
+                remember(c, m->mid);
+            }
+        } else {
+            if (m->type == FS38_COAP_CON) {
+                /* a retransmitted separate response we already took: ACK again; anything else: RST */
+                err = tx_empty(c, seen(c, m->mid) ? FS38_COAP_ACK : FS38_COAP_RST, m->mid);
+                if (err != FS38_OK)
+                    return err;
+            }
+            continue;
+        }
+        err = check_response_options(c, m);
+        if (err != FS38_OK)
+            return err;
+        if (k->num != s->num) {
+            /* ahead of a block still in flight: dropped (nothing kept, nothing delivered); asked
+             * for again once the blocks before it are in */
+            k->state = 3u;
+            continue;
+        }
+        k->state = 0u;
+        unsigned szx = s->szx;
+        err = take_block(c, s, m);
+        if (err != FS38_OK || s->done)
+            return err;
+        if (s->szx != szx) {
+            *fallback = true; /* smaller blocks: the requests in flight name the old size */
+            memset(c->slot, 0, sizeof c->slot);
+            return FS38_OK;
+        }
+        /* the blocks dropped for arriving early: asked for again, in block order (an in-order
+         * server then answers them in order) */
+        for (;;) {
+            fs38_coap_slot *lo = NULL;
+            for (unsigned i = 0; i < n; i++)
+                if (c->slot[i].state == 3u && (!lo || c->slot[i].num < lo->num))
+                    lo = &c->slot[i];
+            if (!lo)
+                break;
+            c->rerequests++;
+            err = slot_start(c, s, lo, lo->num, 0);
+            if (err != FS38_OK)
+                return err;
+        }
+    }
+}
+
 fs38_err fs38_coap_get(fs38_coap_client *c, const fs38_coap_uri *uri, uint32_t offset, fs38_coap_sink sink, void *user,
                        uint32_t *total)
 {
     if (!c || !uri || !sink || !c->cfg.transport || !uri_ok(uri))
         return FS38_ERR_ARG;
     fs38_diag_clear(&c->diag);
-    unsigned szx = c->szx;
-    uint32_t num = offset >> (szx + 4u);
-    uint32_t pos = num << (szx + 4u); /* byte offset of the block asked for */
-    bool first = true, have_size2 = false;
-    uint32_t size2 = 0;
+    dl s = { .uri = uri, .sink = sink, .user = user, .offset = offset, .szx = c->szx, .first = true };
+    s.num = offset >> (s.szx + 4u);
+    s.pos = s.num << (s.szx + 4u); /* byte offset of the block asked for */
     c->etag_len = 0;
-    fs38_coap_msg *m = &c->resp;
+    c->rerequests = 0;
+    bool window = c->cfg.nstart > 1u;
     for (;;) {
-        fs38_err err = build_request(c, uri, FS38_COAP_GET);
-        if (err == FS38_OK)
-            err = fs38_coap_opt_add_uint(&c->req, FS38_COAP_OPT_BLOCK2, fs38_coap_block_pack(num, false, szx));
-        if (err == FS38_OK && first)
-            err = fs38_coap_opt_add_uint(&c->req, FS38_COAP_OPT_SIZE2, 0); /* ask for the total (RFC 7959 §4) */
-        if (err != FS38_OK)
-            return c->diag.err == err ? err : fs38_diag_set(&c->diag, err, "CoAP: request does not fit");
-        err = fs38_coap_exchange(c, &c->req, m);
+        if (window && !s.first && s.have_size2 && s.size2 > s.pos) {
+            bool fallback = false;
+            fs38_err err = get_window(c, &s, c->cfg.nstart, &fallback);
+            if (err != FS38_OK)
+                return err;
+            if (!fallback)
+                break;
+            window = false;
+            continue;
+        }
+        fs38_err err = build_get(c, &s, s.num);
         if (err != FS38_OK)
             return err;
-        unsigned cls = FS38_COAP_CODE_CLASS(m->code);
-        if (cls >= 4u)
-            return peer_refused(c, m->code);
-        if (m->code != FS38_COAP_CONTENT)
-            return unexpected(c, m->code, "to GET");
-        /* ETag: the same across all blocks of one download */
-        const fs38_coap_option *o = fs38_coap_opt_find(m, FS38_COAP_OPT_ETAG, 0);
-        if (o && (o->len < 1u || o->len > sizeof c->etag))
-            return REFUSE(c, FS38_ERR_PROTOCOL, "ETag of %u bytes (1..8)", (unsigned)o->len);
-        if (first) {
-            c->etag_len = o ? (uint8_t)o->len : 0u;
-            if (o)
-                memcpy(c->etag, fs38_coap_opt_value(o), o->len);
-        } else if ((o ? o->len : 0u) != c->etag_len || (o && memcmp(fs38_coap_opt_value(o), c->etag, o->len) != 0)) {
-            return REFUSE(c, FS38_ERR_PROTOCOL, "ETag changed at byte %u: the resource changed during the download",
-                          pos);
-        }
-        o = fs38_coap_opt_find(m, FS38_COAP_OPT_SIZE2, 0);
-        if (o) {
-            uint32_t s2;
-            err = fs38_coap_opt_uint(o, &s2, &c->diag);
-            if (err != FS38_OK)
-                return refused(c, err);
-            if (have_size2 && s2 != size2)
-                return REFUSE(c, FS38_ERR_PROTOCOL, "Size2 changed from %u to %u", size2, s2);
-            size2 = s2;
-            have_size2 = true;
-        }
-        o = fs38_coap_opt_find(m, FS38_COAP_OPT_BLOCK2, 0);
-        uint32_t rnum = 0, rpos = 0;
-        bool more = false;
-        unsigned rszx = szx;
-        if (!o) {
-            /* the whole representation in one response: only as the answer to the first request */
-            if (!first)
-                return REFUSE(c, FS38_ERR_PROTOCOL, "block at byte %u answered without Block2", pos);
-        } else {
-            uint32_t v;
-            err = fs38_coap_opt_uint(o, &v, &c->diag);
-            if (err == FS38_OK)
-                err = fs38_coap_block_unpack(v, &rnum, &more, &rszx, &c->diag);
-            if (err != FS38_OK)
-                return refused(c, err);
-            if (rszx > szx)
-                return REFUSE(c, FS38_ERR_PROTOCOL, "server block size %u larger than the %u asked for",
-                              16u << rszx, 16u << szx);
-            rpos = rnum << (rszx + 4u);
-            if (rpos != pos)
-                return REFUSE(c, FS38_ERR_PROTOCOL, "block %u (byte %u) is not the one asked for (byte %u)", rnum,
-                              rpos, pos);
-            size_t bsize = 16u << rszx;
-            if (m->payload_len > bsize || (more && m->payload_len != bsize))
-                return REFUSE(c, FS38_ERR_PROTOCOL, "block %u of %zu bytes (block size %zu%s)", rnum,
-                              m->payload_len, bsize, more ? ", more follow" : "");
-        }
-        uint64_t end = (uint64_t)rpos + m->payload_len;
-        if (!more && end < offset)
-            return REFUSE(c, FS38_ERR_PROTOCOL, "resume offset %u beyond the end of the resource", offset);
-        if (have_size2 && end > size2)
-            return REFUSE(c, FS38_ERR_PROTOCOL, "more bytes than the Size2 of %u", size2);
-        if (!more && have_size2 && end != size2)
-            return REFUSE(c, FS38_ERR_PROTOCOL, "resource of %u bytes, Size2 said %u", (unsigned)end, size2);
-        const uint32_t skip = offset > rpos ? offset - rpos : 0u;
-        if (end > offset && m->payload_len > skip) { /* an empty final block delivers nothing */
-            err = sink(user, rpos + skip, m->payload + skip, m->payload_len - skip);
-            if (err != FS38_OK)
-                return c->diag.err == err ? err
-                                          : fs38_diag_set(&c->diag, err, "CoAP: the receiver refused the block at byte %u",
-                                                          rpos + skip);
-        }
-        if (!more) {
-            if (total)
-                *total = (uint32_t)end;
-            return FS38_OK;
-        }
-        first = false;
-        szx = rszx;
-        pos = rpos + (16u << szx);
-        num = pos >> (szx + 4u);
-        if (num > BLOCK_NUM_MAX)
-            return REFUSE(c, FS38_ERR_PROTOCOL, "more than 2^20 blocks");
+        err = fs38_coap_exchange(c, &c->req, &c->resp);
+        if (err != FS38_OK)
+            return err;
+        err = take_block(c, &s, &c->resp);
+        if (err != FS38_OK)
+            return err;
+        if (s.done)
+            break;
     }
+    if (total)
+        *total = s.total;
+    return FS38_OK;
 }
 
 fs38_err fs38_coap_upload(fs38_coap_client *c, const fs38_coap_uri *uri, uint8_t method, int32_t content_format,

@@ -6,7 +6,10 @@
  *   FS38_COAP_DEAD_PORT  a loopback port with no server (retransmission / timeout)
  *   FS38_COAP_BIG        a 1 MiB file the script PUT to /big with libcoap's own coap-client
  *   FS38_COAP_UP_OUT     where to write the 100 KiB body this program uploads to /up (the
- *                        script fetches /up back with coap-client and compares) */
+ *                        script fetches /up back with coap-client and compares)
+ *   FS38_COAP_LOSSY_PORT a second coap-server started with `-l LIST`: it does not send some of
+ *                        its datagrams (answers to our pipelined GET); FS38_COAP_SMALL is the
+ *                        100 KiB file the script PUT there as /small */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,6 +182,68 @@ static void upload_100k(void **state)
     assert_int_equal(g_refused, 0);
 }
 
+/* NSTART 8 (pipelined Block2, fs38/coap.h): the same 1 MiB byte-exact from libcoap's server,
+ * every block asked for once (the server answers in order), from 0 and from a resume point. */
+static void get_1mib_pipelined(void **state)
+{
+    (void)state;
+    assert_non_null(g_big);
+    static const uint32_t starts[] = { 0, 333333 };
+    for (size_t i = 0; i < 2; i++) {
+        peer p;
+        fs38_coap_config cfg = { .nstart = 8 };
+        peer_open(&p, env_port("FS38_COAP_PORT"), &cfg);
+        fs38_coap_uri u;
+        uri(&u, env_port("FS38_COAP_PORT"), "big");
+        sinkbuf s = { .buf = malloc(g_big_len), .cap = g_big_len };
+        uint32_t total = 0;
+        uint64_t t0 = os_ms(NULL);
+        fs38_err err = fs38_coap_get(&p.c, &u, starts[i], to_buf, &s, &total);
+        if (err != FS38_OK)
+            fail_msg("pipelined GET /big: %s", p.c.diag.msg);
+        assert_int_equal(total, g_big_len);
+        assert_int_equal(s.len, g_big_len - starts[i]);
+        assert_memory_equal(s.buf, g_big + starts[i], s.len);
+        unsigned blocks = (unsigned)(g_big_len / 1024u - starts[i] / 1024u);
+        print_message("pipelined GET from %u: %u requests for %u blocks in %u ms\n", starts[i], p.udp.sent, blocks,
+                      (unsigned)(os_ms(NULL) - t0));
+        assert_int_equal(p.udp.sent, blocks);
+        free(s.buf);
+        ts_udp_close(&p.udp);
+    }
+    assert_int_equal(g_refused, 0);
+}
+
+/* A server that loses some of its answers (coap-server -l): the pipelined GET recovers (the
+ * lost block's retransmission, the blocks that overtook it asked for again) byte-exact. */
+static void get_pipelined_lossy(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    uint8_t *small = ts_read_file(getenv("FS38_COAP_SMALL"), &n);
+    assert_non_null(small);
+    assert_int_equal(n, 100 * 1024);
+    peer p;
+    fs38_coap_config cfg = { .nstart = 8, .ack_timeout_ms = 200, .ack_random_factor_pct = 100 };
+    peer_open(&p, env_port("FS38_COAP_LOSSY_PORT"), &cfg);
+    fs38_coap_uri u;
+    uri(&u, env_port("FS38_COAP_LOSSY_PORT"), "small");
+    sinkbuf s = { .buf = malloc(n), .cap = n };
+    uint32_t total = 0;
+    fs38_err err = fs38_coap_get(&p.c, &u, 0, to_buf, &s, &total);
+    if (err != FS38_OK)
+        fail_msg("pipelined GET /small from the lossy server: %s", p.c.diag.msg);
+    assert_int_equal(total, n);
+    assert_int_equal(s.len, n);
+    assert_memory_equal(s.buf, small, n);
+    print_message("lossy server: %u requests for 100 blocks\n", p.udp.sent);
+    assert_true(p.udp.sent > 100); /* losses happened and were recovered */
+    free(s.buf);
+    free(small);
+    ts_udp_close(&p.udp);
+    assert_int_equal(g_refused, 0);
+}
+
 static void not_found_refused(void **state)
 {
     (void)state;
@@ -222,6 +287,8 @@ int main(void)
     fs38_event_set_sink(ev_sink, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(get_1mib),
+        cmocka_unit_test(get_1mib_pipelined),
+        cmocka_unit_test(get_pipelined_lossy),
         cmocka_unit_test(upload_100k),
         cmocka_unit_test(not_found_refused),
         cmocka_unit_test(timeout_without_server),
