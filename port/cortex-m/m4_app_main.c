@@ -46,7 +46,9 @@ static void stack_report(void)
     m4_putu(m4_stack_used());
     m4_puts(" bytes, heap ");
     m4_putu(m4_heap_used());
-    m4_puts(" bytes\n");
+    m4_puts(" bytes, flash operations ");
+    m4_putu(m4_port_ops());
+    m4_puts("\n");
 }
 
 static void confirm_if_on_trial(void)
