@@ -10,7 +10,12 @@
       first NV seed; HUK and seed from the host's CSPRNG
   slot --flash flash.bin --slot A|B ENV IMG
       program one slot of an existing flash.bin (a factory re-flash, as `fs38-device flash-slot`)
+  modules --map IMAGE.map
+      flash and RAM per input module of a linked image, from the GNU ld map file (sections kept
+      after --gc-sections only): fs38 objects by name, Mbed TLS objects as mbedtls/NAME, the C
+      library and libgcc as one row each
 """
+import re
 import argparse
 import os
 import struct
@@ -82,6 +87,65 @@ def slot(a):
         f.write(flash)
 
 
+FLASH_OUT = (".text", ".ARM.exidx", ".data")
+RAM_OUT = (".data", ".bss")
+
+
+def module_name(path):
+    m = re.match(r"(.*)\((.*)\)$", path)
+    if m:
+        lib, member = os.path.basename(m.group(1)), m.group(2)
+        if lib == "libmbed.a":
+            return "mbedtls/" + member[:-2]
+        if lib.startswith("libc"):
+            return "libc (newlib-nano)"
+        if lib.startswith("libgcc"):
+            return "libgcc"
+        return lib + "/" + member
+    base = os.path.basename(path)[:-2]
+    part = os.path.basename(os.path.dirname(path))
+    return ("port/" if part == "port" else "fs38/") + base
+
+
+def modules(a):
+    rows = {}
+    out = None
+    pending = None
+    started = False
+    for line in open(a.map):
+        line = line.rstrip("\n")
+        if line.startswith("Linker script and memory map"):
+            started = True
+            continue
+        if not started:
+            continue
+        m = re.match(r"^(\.[\w.]+)\s", line + " ")
+        if m and not line.startswith(" "):
+            out = m.group(1)
+            continue
+        m = re.match(r"^ (\.[\w.$]+|COMMON)\s*$", line)
+        if m:
+            pending = m.group(1)
+            continue
+        m = re.match(r"^ (?:(\.[\w.$]+|COMMON)\s+)?\s*0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S+\.(?:o|a\(.*\)))$", line)
+        if m and out in FLASH_OUT + RAM_OUT:
+            size = int(m.group(3), 16)
+            if size:
+                r = rows.setdefault(module_name(m.group(4)), [0, 0])
+                if out in FLASH_OUT:
+                    r[0] += size
+                if out in RAM_OUT:
+                    r[1] += size
+        pending = None
+    total = [0, 0]
+    print("  %-44s %8s %8s" % ("module", "flash", "ram"))
+    for name, (f, r) in sorted(rows.items(), key=lambda kv: -kv[1][0]):
+        print("  %-44s %8d %8d" % (name, f, r))
+        total[0] += f
+        total[1] += r
+    print("  %-44s %8d %8d" % ("total (input sections kept)", total[0], total[1]))
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -100,8 +164,10 @@ def main():
     s.add_argument("--slot", choices=["A", "B"], required=True)
     s.add_argument("env")
     s.add_argument("img")
+    mo = sub.add_parser("modules")
+    mo.add_argument("--map", required=True)
     a = p.parse_args()
-    {"rom": rom, "factory": factory, "slot": slot}[a.cmd](a)
+    {"rom": rom, "factory": factory, "slot": slot, "modules": modules}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -64,7 +64,7 @@ $(M4)/$(1)/libmbed.a: $(call m4_objs,$(1)/mbed,$(M4_MBED_SRCS))
 	@rm -f $$@ && arm-none-eabi-ar rcs $$@ $$^
 $(M4)/$(1)/fs38/%.o: src/*/%.c $(M4)/gen/fs38/config.h $(wildcard include/fs38/*.h src/inner.h) port/cortex-m/fs38_m4_mbedtls_$(1).h
 	@mkdir -p $$(dir $$@)
-	@$(M4_CC) $(M4_CFLAGS) $(M4_FS38_WARN) $(2) -DMBEDTLS_CONFIG_FILE='"fs38_m4_mbedtls_$(1).h"' $(M4_INC) -c $$< -o $$@
+	@$(M4_CC) $(M4_CFLAGS) $(M4_FS38_WARN) -fstack-usage $(2) -DMBEDTLS_CONFIG_FILE='"fs38_m4_mbedtls_$(1).h"' $(M4_INC) -c $$< -o $$@
 $(M4)/$(1)/port/%.o: port/cortex-m/%.c port/cortex-m/fs38_m4.h $(M4)/gen/fs38/config.h $(M4)/gen/m4_rom.h
 	@mkdir -p $$(dir $$@)
 	@$(M4_CC) $(M4_CFLAGS) $(M4_FS38_WARN) -DMBEDTLS_CONFIG_FILE='"fs38_m4_mbedtls_$(1).h"' $(M4_INC) -c $$< -o $$@

@@ -46,6 +46,8 @@ static void stack_report(void)
 {
     m4_puts("m4: stack fs38-boot.elf ");
     m4_putu(m4_stack_used());
+    m4_puts(" bytes, heap ");
+    m4_putu(m4_heap_used());
     m4_puts(" bytes\n");
 }
 
