@@ -11,14 +11,12 @@ M4_P256 := $(M4_MBED)/3rdparty/p256-m
 M4_FS38 := $(BUILD)/tools/fs38
 M4_VENDOR := fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe
 M4_CLASS := 1492af14-2569-5e48-bf42-9b2d51f2ab45
-# extra feature macros for libfs38 in the bootloader (footprint profile), e.g. -DFS38_NO_DIAG
-M4_BOOT_FS38_DEFS ?=
 
 M4_ARCH := -mcpu=cortex-m4 -mthumb -mfloat-abi=soft
 M4_CFLAGS := $(M4_ARCH) -Os -g -std=c11 -ffunction-sections -fdata-sections -fno-common \
   -Wall -Wextra -Werror -Wno-unused-parameter
 M4_FS38_WARN := -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wconversion -Wno-sign-conversion
-M4_INC = -I$(M4)/gen -Iinclude -Isrc -Iport/cortex-m -I$(M4_MBED)/include -I$(M4_MBED)/library \
+M4_INC = -I$(M4)/gen-rom -Iinclude -Isrc -Iport/cortex-m -I$(M4_MBED)/include -I$(M4_MBED)/library \
   -I$(M4_P256) -I$(M4_P256)/p256-m
 
 M4_MBED_SRCS := $(wildcard $(M4_MBED)/library/*.c) $(M4_P256)/p256-m_driver_entrypoints.c $(M4_P256)/p256-m/p256-m.c
@@ -29,15 +27,31 @@ M4_PORT_SRCS := port/cortex-m/m4_rt.c port/cortex-m/m4_port.c
 # $(call m4_objs,variant,sources)
 m4_objs = $(patsubst %.c,$(M4)/$(1)/%.o,$(notdir $(2)))
 
-.PHONY: m4 m4-test
-m4: $(M4)/fs38-boot.elf $(M4)/fs38-app.elf $(M4)/fs38-app-v2.elf \
+.PHONY: m4 m4-test m4-bench
+m4: $(M4)/fs38-boot.elf $(M4)/fs38-app.elf $(M4)/fs38-app-v2.elf $(M4)/fs38-boot-bench.elf \
     $(M4)/app-v1.suit $(M4)/app-v2.suit $(M4)/app-v2-enc.suit
 
-$(M4)/gen/fs38/config.h: include/fs38/config.h.in CMakeLists.txt
+# fs38/config.h per image: FS38_DIAG_TEXT, FS38_SUIT_VERIFY_ONLY, FS38_BOOT_MAPPED (the footprint
+# profile, include/fs38/config.h.in): the bootloader without diagnostic text, verify-only SUIT,
+# slots read in place; the application the full library. M4_BOOT_PROFILE="1 0 0" builds a
+# bootloader with the full library (for comparison).
+M4_BOOT_PROFILE ?= 0 1 1
+M4_PROFILE_boot = $(M4_BOOT_PROFILE)
+M4_PROFILE_app = 1 0 0
+$(M4)/gen-%/fs38/config.h: include/fs38/config.h.in CMakeLists.txt $(M4)/profile-%.txt
 	@mkdir -p $(dir $@)
-	@v=$$(sed -n 's/^project(fs38 VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt); a=$$(echo $$v | cut -d. -f1); b=$$(echo $$v | cut -d. -f2); c=$$(echo $$v | cut -d. -f3); \
+	@set -- $$(cat $(M4)/profile-$*.txt); \
+	 v=$$(sed -n 's/^project(fs38 VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt); a=$$(echo $$v | cut -d. -f1); b=$$(echo $$v | cut -d. -f2); c=$$(echo $$v | cut -d. -f3); \
 	 sed -e "s/@PROJECT_VERSION_MAJOR@/$$a/" -e "s/@PROJECT_VERSION_MINOR@/$$b/" -e "s/@PROJECT_VERSION_PATCH@/$$c/" \
-	     -e "s/@PROJECT_VERSION@/$$v/" -e "s/@FS38_UPDATE_CHUNK@/512/" $< > $@
+	     -e "s/@PROJECT_VERSION@/$$v/" -e "s/@FS38_UPDATE_CHUNK@/512/" -e "s/@FS38_DIAG_TEXT@/$$1/" \
+	     -e "s/@FS38_SUIT_VERIFY_ONLY@/$$2/" -e "s/@FS38_BOOT_MAPPED@/$$3/" $< > $@
+# the profile is a file so that changing it rebuilds what depends on it
+$(M4)/profile-%.txt: FORCE
+	@mkdir -p $(dir $@)
+	@echo "$(M4_PROFILE_$*)" | cmp -s - $@ || echo "$(M4_PROFILE_$*)" > $@
+.PHONY: FORCE
+.PRECIOUS: $(M4)/gen-%/fs38/config.h $(M4)/profile-%.txt
+FORCE:
 
 # keys and the ROM header (trust anchor, identity) the images are built with
 $(M4)/keys/vendor.pem: | build
@@ -46,31 +60,32 @@ $(M4)/keys/vendor.pem: | build
 $(M4)/keys/device.pem: | build
 	@mkdir -p $(dir $@)
 	@$(M4_FS38) keygen --ecdh --out $@ --pub $(M4)/keys/device.pub >/dev/null
-$(M4)/gen/m4_rom.h: $(M4)/keys/vendor.pem port/cortex-m/m4-tool.py
+$(M4)/gen-rom/m4_rom.h: $(M4)/keys/vendor.pem port/cortex-m/m4-tool.py
+	@mkdir -p $(dir $@)
 	@python3 port/cortex-m/m4-tool.py rom --pub $(M4)/keys/vendor.pub --vendor-id $(M4_VENDOR) --class-id $(M4_CLASS) --out $@
 
 # one variant: objects of Mbed TLS (with its config), libfs38 and the port
 define M4_VARIANT
 $(M4)/$(1)/mbed/%.o: $(M4_MBED)/library/%.c port/cortex-m/fs38_m4_mbedtls_$(1).h port/cortex-m/fs38_m4_psa_$(1).h
 	@mkdir -p $$(dir $$@)
-	@$(M4_CC) $(M4_CFLAGS) -DMBEDTLS_CONFIG_FILE='"fs38_m4_mbedtls_$(1).h"' $(M4_INC) -c $$< -o $$@
+	@$(M4_CC) $(M4_CFLAGS) -DMBEDTLS_CONFIG_FILE='"fs38_m4_mbedtls_$(1).h"' -I$(M4)/gen-$(1) $(M4_INC) -c $$< -o $$@
 $(M4)/$(1)/mbed/%.o: $(M4_P256)/%.c port/cortex-m/fs38_m4_mbedtls_$(1).h
 	@mkdir -p $$(dir $$@)
-	@$(M4_CC) $(M4_CFLAGS) -DMBEDTLS_CONFIG_FILE='"fs38_m4_mbedtls_$(1).h"' $(M4_INC) -c $$< -o $$@
+	@$(M4_CC) $(M4_CFLAGS) -DMBEDTLS_CONFIG_FILE='"fs38_m4_mbedtls_$(1).h"' -I$(M4)/gen-$(1) $(M4_INC) -c $$< -o $$@
 $(M4)/$(1)/mbed/%.o: $(M4_P256)/p256-m/%.c port/cortex-m/fs38_m4_mbedtls_$(1).h
 	@mkdir -p $$(dir $$@)
-	@$(M4_CC) $(M4_CFLAGS) -DMBEDTLS_CONFIG_FILE='"fs38_m4_mbedtls_$(1).h"' $(M4_INC) -c $$< -o $$@
+	@$(M4_CC) $(M4_CFLAGS) -DMBEDTLS_CONFIG_FILE='"fs38_m4_mbedtls_$(1).h"' -I$(M4)/gen-$(1) $(M4_INC) -c $$< -o $$@
 $(M4)/$(1)/libmbed.a: $(call m4_objs,$(1)/mbed,$(M4_MBED_SRCS))
 	@rm -f $$@ && arm-none-eabi-ar rcs $$@ $$^
-$(M4)/$(1)/fs38/%.o: src/*/%.c $(M4)/gen/fs38/config.h $(wildcard include/fs38/*.h src/inner.h) port/cortex-m/fs38_m4_mbedtls_$(1).h
+$(M4)/$(1)/fs38/%.o: src/*/%.c $(M4)/gen-$(1)/fs38/config.h $(wildcard include/fs38/*.h src/inner.h) port/cortex-m/fs38_m4_mbedtls_$(1).h
 	@mkdir -p $$(dir $$@)
-	@$(M4_CC) $(M4_CFLAGS) $(M4_FS38_WARN) -fstack-usage $(2) -DMBEDTLS_CONFIG_FILE='"fs38_m4_mbedtls_$(1).h"' $(M4_INC) -c $$< -o $$@
-$(M4)/$(1)/port/%.o: port/cortex-m/%.c port/cortex-m/fs38_m4.h $(M4)/gen/fs38/config.h $(M4)/gen/m4_rom.h
+	@$(M4_CC) $(M4_CFLAGS) $(M4_FS38_WARN) -fstack-usage -DMBEDTLS_CONFIG_FILE='"fs38_m4_mbedtls_$(1).h"' -I$(M4)/gen-$(1) $(M4_INC) -c $$< -o $$@
+$(M4)/$(1)/port/%.o: port/cortex-m/%.c port/cortex-m/fs38_m4.h $(M4)/gen-$(1)/fs38/config.h $(M4)/gen-rom/m4_rom.h
 	@mkdir -p $$(dir $$@)
-	@$(M4_CC) $(M4_CFLAGS) $(M4_FS38_WARN) -DMBEDTLS_CONFIG_FILE='"fs38_m4_mbedtls_$(1).h"' $(M4_INC) -c $$< -o $$@
+	@$(M4_CC) $(M4_CFLAGS) $(M4_FS38_WARN) -DMBEDTLS_CONFIG_FILE='"fs38_m4_mbedtls_$(1).h"' -I$(M4)/gen-$(1) $(M4_INC) -c $$< -o $$@
 endef
-$(eval $(call M4_VARIANT,boot,$(M4_BOOT_FS38_DEFS)))
-$(eval $(call M4_VARIANT,app,))
+$(eval $(call M4_VARIANT,boot))
+$(eval $(call M4_VARIANT,app))
 
 $(M4)/%.ld: port/cortex-m/m4.ld.S
 	@mkdir -p $(dir $@)
@@ -86,9 +101,15 @@ $(M4)/fs38-boot.elf: $(M4)/boot.ld $(call m4_objs,boot/port,$(M4_PORT_SRCS) port
 	@$(M4_CC) $(M4_LDFLAGS) -T $< -Wl,-Map,$(@:.elf=.map) -o $@ $(filter %.o,$^) $(M4)/boot/libmbed.a -lc -lgcc
 	@echo "m4: $@"
 
-$(M4)/app/port/m4_app_main_v%.o: port/cortex-m/m4_app_main.c port/cortex-m/fs38_m4.h $(M4)/gen/fs38/config.h $(M4)/gen/m4_rom.h
+# the boot-time benchmark: the bootloader's objects with m4_bench_main.c as main
+$(M4)/fs38-boot-bench.elf: $(M4)/boot.ld $(call m4_objs,boot/port,$(M4_PORT_SRCS) port/cortex-m/m4_bench_main.c) \
+    $(call m4_objs,boot/fs38,$(M4_BOOT_SRCS)) $(M4)/boot/libmbed.a
+	@$(M4_CC) $(M4_LDFLAGS) -T $< -o $@ $(filter %.o,$^) $(M4)/boot/libmbed.a -lc -lgcc
+	@echo "m4: $@"
+
+$(M4)/app/port/m4_app_main_v%.o: port/cortex-m/m4_app_main.c port/cortex-m/fs38_m4.h $(M4)/gen-app/fs38/config.h $(M4)/gen-rom/m4_rom.h
 	@mkdir -p $(dir $@)
-	@$(M4_CC) $(M4_CFLAGS) $(M4_FS38_WARN) -DM4_APP_VERSION='"$*"' -DMBEDTLS_CONFIG_FILE='"fs38_m4_mbedtls_app.h"' $(M4_INC) -c $< -o $@
+	@$(M4_CC) $(M4_CFLAGS) $(M4_FS38_WARN) -DM4_APP_VERSION='"$*"' -DMBEDTLS_CONFIG_FILE='"fs38_m4_mbedtls_app.h"' -I$(M4)/gen-app $(M4_INC) -c $< -o $@
 M4_APP_OBJS = $(call m4_objs,app/port,$(M4_PORT_SRCS)) $(call m4_objs,app/fs38,$(M4_APP_SRCS)) $(M4)/app/libmbed.a
 $(M4)/fs38-app.elf: $(M4)/app-a.ld $(M4)/app/port/m4_app_main_v1.o $(M4_APP_OBJS)
 	@$(M4_CC) $(M4_LDFLAGS) -T $< -Wl,-Map,$(@:.elf=.map) -o $@ $(filter %.o,$^) $(M4)/app/libmbed.a -lc -lgcc
@@ -115,3 +136,6 @@ $(M4)/app-v2-enc.suit: $(M4)/app-v2.bin $(M4)/keys/vendor.pem $(M4)/keys/device.
 
 m4-test: m4
 	@scripts/m4-test.sh $(M4)
+
+m4-bench: m4
+	@scripts/m4-test.sh --bench $(M4)

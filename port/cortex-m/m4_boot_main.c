@@ -51,6 +51,26 @@ static void stack_report(void)
     m4_puts(" bytes\n");
 }
 
+/* Why slot i was refused: the library's diagnostic when it has one (FS38_DIAG_TEXT 1); with
+ * diagnostics compiled out, the reference device's wording for a reverted trial and a rollback
+ * (rebuilt from the context's numbers), else the code's fs38_strerror() text. */
+static void print_reason(unsigned i)
+{
+    const fs38_slot_info *si = &g_boot.slot[i];
+    if (si->reason[0]) {
+        m4_puts(si->reason);
+    } else if (g_boot.reverted && g_boot.reverted_slot == (int)i) {
+        m4_puts("reverted: trial boot was not confirmed");
+    } else if (si->verdict == FS38_ERR_ROLLBACK) {
+        m4_puts("sequence ");
+        m4_putu(si->sequence);
+        m4_puts(" < installed ");
+        m4_putu(g_boot.counter);
+    } else {
+        m4_puts(fs38_strerror(si->verdict));
+    }
+}
+
 int main(void)
 {
     if (m4_port_init(&g_port, 1, NULL) != FS38_OK) {
@@ -94,7 +114,7 @@ int main(void)
         m4_puts("boot: slot ");
         m4_puts(l);
         m4_puts(" refused: ");
-        m4_puts(g_boot.slot[i].reason[0] ? g_boot.slot[i].reason : fs38_strerror(g_boot.slot[i].verdict));
+        print_reason(i);
         m4_puts("\n");
     }
     if (err == FS38_ERR_NOT_BOOTABLE) {

@@ -131,16 +131,30 @@ void m4_puts(const char *s)
         uart_putc(*s++);
 }
 
+/* Decimal without a 64-bit division (which would link libgcc's __udivmoddi4, 700 bytes):
+ * subtract powers of ten. */
 void m4_putu(uint64_t v)
 {
-    char b[24];
-    int i = 23;
-    b[i] = 0;
-    do {
-        b[--i] = (char)('0' + (int)(v % 10u));
-        v /= 10u;
-    } while (v);
-    m4_puts(b + i);
+    static const uint64_t pow10[20] = {1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull,
+                                       10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
+                                       100000000000ull, 1000000000000ull, 10000000000000ull,
+                                       100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+                                       100000000000000000ull, 1000000000000000000ull,
+                                       10000000000000000000ull};
+    char b[21];
+    int n = 0;
+    for (int digit = 19; digit >= 0; digit--) {
+        const uint64_t p = pow10[digit];
+        char c = '0';
+        while (v >= p) {
+            v -= p;
+            c++;
+        }
+        if (c != '0' || n || digit == 0)
+            b[n++] = c;
+    }
+    b[n] = 0;
+    m4_puts(b);
 }
 
 void m4_puthex(uint32_t v)
