@@ -21,7 +21,8 @@ M4_INC = -I$(M4)/gen-rom -Iinclude -Isrc -Iport/cortex-m -I$(M4_MBED)/include -I
 
 M4_MBED_SRCS := $(wildcard $(M4_MBED)/library/*.c) $(M4_P256)/p256-m_driver_entrypoints.c $(M4_P256)/p256-m/p256-m.c
 M4_BOOT_SRCS := $(wildcard src/core/*.c src/codec/*.c) src/boot/boot.c src/boot/bootstate.c src/boot/suit.c
-M4_APP_SRCS := $(M4_BOOT_SRCS) src/boot/update.c src/boot/decrypt.c
+M4_APP_SRCS := $(M4_BOOT_SRCS) src/boot/update.c src/boot/decrypt.c src/storage/store.c src/log/log.c \
+  src/log/log_format.c
 M4_PORT_SRCS := port/cortex-m/m4_rt.c port/cortex-m/m4_port.c
 
 # $(call m4_objs,variant,sources)
@@ -79,7 +80,7 @@ $(M4)/$(1)/libmbed.a: $(call m4_objs,$(1)/mbed,$(M4_MBED_SRCS))
 	@rm -f $$@ && arm-none-eabi-ar rcs $$@ $$^
 $(M4)/$(1)/fs38/%.o: src/*/%.c $(M4)/gen-$(1)/fs38/config.h $(wildcard include/fs38/*.h src/inner.h) port/cortex-m/fs38_m4_mbedtls_$(1).h
 	@mkdir -p $$(dir $$@)
-	@$(M4_CC) $(M4_CFLAGS) $(M4_FS38_WARN) -fstack-usage -DMBEDTLS_CONFIG_FILE='"fs38_m4_mbedtls_$(1).h"' -I$(M4)/gen-$(1) $(M4_INC) -c $$< -o $$@
+	@$(M4_CC) $(M4_CFLAGS) $(M4_FS38_WARN) -fstack-usage -DFS38_ALLOW_PRIVATE_ACCESS -DMBEDTLS_CONFIG_FILE='"fs38_m4_mbedtls_$(1).h"' -I$(M4)/gen-$(1) $(M4_INC) -c $$< -o $$@
 $(M4)/$(1)/port/%.o: port/cortex-m/%.c port/cortex-m/fs38_m4.h $(M4)/gen-$(1)/fs38/config.h $(M4)/gen-rom/m4_rom.h
 	@mkdir -p $$(dir $$@)
 	@$(M4_CC) $(M4_CFLAGS) $(M4_FS38_WARN) -DMBEDTLS_CONFIG_FILE='"fs38_m4_mbedtls_$(1).h"' -I$(M4)/gen-$(1) $(M4_INC) -c $$< -o $$@
@@ -135,7 +136,7 @@ $(M4)/app-v2-enc.suit: $(M4)/app-v2.bin $(M4)/keys/vendor.pem $(M4)/keys/device.
 	  && echo "m4: $@ signed (sequence 2, encrypted for the device)"
 
 m4-test: m4
-	@scripts/m4-test.sh $(M4)
+	@FS38=$(M4_FS38) scripts/m4-test.sh $(M4)
 
 m4-bench: m4
-	@scripts/m4-test.sh --bench $(M4)
+	@FS38=$(M4_FS38) scripts/m4-test.sh --bench $(M4)

@@ -6,6 +6,12 @@
  * update.suit (the envelope) and update.payload (the possibly encrypted payload) read over
  * semihosting, installed into the other slot with fs38_update_begin / write / finish.
  *
+ * The security log (with its sealed store under the OTP HUK) records the boot count and every
+ * event the library raises here (confirmation, update begin / installed / rejected, rollback
+ * refused). On the first start it is created: k_0 leaves the device once, to the host file
+ * log-k0.hex (the verifier's copy). Semihosting argument export=1 writes a complete export
+ * (ending with a checkpoint) to log-export.cbor for `fs38 log verify`.
+ *
  * Semihosting arguments: selftest=0 makes the self-test fail (the trial is then not confirmed
  * and the next boot reverts it); cut=N cuts power at the Nth flash program / erase.
  */
@@ -13,6 +19,9 @@
 #include <psa/crypto.h>
 #include "fs38/boot.h"
 #include "fs38/err.h"
+#include "fs38/event.h"
+#include "fs38/log.h"
+#include "fs38/store.h"
 #include "fs38/update.h"
 #include "fs38/util.h"
 #include "fs38_m4.h"
@@ -28,6 +37,92 @@ static fs38_boot_ctx g_boot;
 static fs38_update_ctx g_upd;
 static uint8_t g_env[FS38_ENVELOPE_MAX];
 static uint8_t g_buf[1024];
+static fs38_store g_store;
+static fs38_log g_log;
+static uint8_t g_export[4096];
+
+static void put_err(const char *what, fs38_err e, const fs38_diag *d)
+{
+    m4_puts(what);
+    m4_puts(d && d->msg[0] ? d->msg : fs38_strerror(e));
+    m4_puts("\n");
+}
+
+static int write_host_file(const char *name, const void *buf, size_t len)
+{
+    int fd = m4_sh_open(name, 5 /* wb */);
+    if (fd < 0)
+        return -1;
+    size_t n = m4_sh_write(fd, buf, len);
+    (void)m4_sh_close(fd);
+    return n == len ? 0 : -1;
+}
+
+/* Open the sealed store and the security log (creating the log on the first start), count this
+ * boot, and route the library's events into the log. Returns 0 when the log records. */
+static int log_start(void)
+{
+    fs38_store_config sc = {.port = &g_port, .offset = M4_STORE, .size = M4_STORE_SIZE, .bank_size = 4u * M4_SECTOR};
+    fs38_err e = fs38_store_open(&g_store, &sc);
+    if (e) {
+        put_err("app: sealed store unavailable: ", e, NULL);
+        return -1;
+    }
+    fs38_log_config lc = {.port = &g_port, .store = &g_store, .offset = M4_LOG, .size = M4_LOG_SIZE};
+    e = fs38_log_open(&g_log, &lc);
+    if (e == FS38_ERR_LOG_UNINIT) {
+        /* provisioning: k_0 is drawn from PSA's RNG (NV seed) and written out before it is used */
+        uint8_t k0[FS38_LOG_KEY_LEN], out[FS38_LOG_KEY_LEN];
+        char hex[2 * FS38_LOG_KEY_LEN + 1];
+        if (psa_generate_random(k0, sizeof k0) != PSA_SUCCESS) {
+            m4_puts("app: no random k0\n");
+            return -1;
+        }
+        for (unsigned i = 0; i < FS38_LOG_KEY_LEN; i++) {
+            hex[2 * i] = "0123456789abcdef"[k0[i] >> 4];
+            hex[2 * i + 1] = "0123456789abcdef"[k0[i] & 15u];
+        }
+        hex[2 * FS38_LOG_KEY_LEN] = '\n';
+        int w = write_host_file("log-k0.hex", hex, sizeof hex);
+        fs38_wipe(hex, sizeof hex);
+        e = w ? FS38_ERR_IO : fs38_log_create(&g_log, &lc, k0, out);
+        fs38_wipe(k0, sizeof k0);
+        fs38_wipe(out, sizeof out);
+        if (!e)
+            m4_puts("log: security log created; k0 written to log-k0.hex\n");
+    }
+    if (e) {
+        put_err("app: security log not recorded: ", e, fs38_log_diag(&g_log));
+        return -1;
+    }
+    fs38_event_set_sink(fs38_log_sink, &g_log);
+    uint64_t boots = 0;
+    if (g_port.counter_read(g_port.ctx, FS38_COUNTER_BOOT, &boots) != FS38_OK ||
+        g_port.counter_advance(g_port.ctx, FS38_COUNTER_BOOT, boots + 1u) != FS38_OK ||
+        fs38_log_note_boot(&g_log) != FS38_OK)
+        m4_puts("app: boot count not recorded\n");
+    return 0;
+}
+
+/* export=1: a complete export from the oldest record, ending with a checkpoint. */
+static void log_export(void)
+{
+    if (m4_arg("export", 0) != 1)
+        return;
+    fs38_log_cursor c;
+    fs38_log_cursor_init(&c, 0);
+    size_t len = 0;
+    fs38_err e = fs38_log_export(&g_log, &c, g_export, sizeof g_export, &len);
+    if (e || !c.done || write_host_file("log-export.cbor", g_export, len)) {
+        put_err("log export: ", e ? e : FS38_ERR_BUFFER, fs38_log_diag(&g_log));
+        return;
+    }
+    m4_puts("log export: records ");
+    m4_putu(c.first);
+    m4_puts("..");
+    m4_putu(c.last);
+    m4_puts(" -> log-export.cbor\n");
+}
 
 static char letter(unsigned slot)
 {
@@ -177,8 +272,15 @@ int main(void)
     m4_puts("app: version " M4_APP_VERSION " running from slot ");
     put_slot(running);
     m4_puts("\n");
+    int logging = log_start();
     confirm_if_on_trial();
     run_update(running);
+    if (logging == 0) {
+        log_export();
+        fs38_event_set_sink(NULL, NULL);
+        fs38_log_close(&g_log);
+    }
+    fs38_store_close(&g_store);
     stack_report();
     return 0;
 }
