@@ -35,10 +35,12 @@ m4: $(M4)/fs38-boot.elf $(M4)/fs38-app.elf $(M4)/fs38-app-v2.elf $(M4)/fs38-boot
 # fs38/config.h per image: FS38_DIAG_TEXT, FS38_SUIT_VERIFY_ONLY, FS38_BOOT_MAPPED (the footprint
 # profile, include/fs38/config.h.in): the bootloader without diagnostic text, verify-only SUIT,
 # slots read in place; the application the full library. M4_BOOT_PROFILE="1 0 0" builds a
-# bootloader with the full library (for comparison).
+# bootloader with the full library (for comparison); M4_APP_PROFILE="0 0 1" an application
+# without diagnostic text (its scenario lines then differ: for measurement only).
 M4_BOOT_PROFILE ?= 0 1 1
 M4_PROFILE_boot = $(M4_BOOT_PROFILE)
-M4_PROFILE_app = 1 0 0
+M4_APP_PROFILE ?= 1 0 0
+M4_PROFILE_app = $(M4_APP_PROFILE)
 $(M4)/gen-%/fs38/config.h: include/fs38/config.h.in CMakeLists.txt $(M4)/profile-%.txt
 	@mkdir -p $(dir $@)
 	@set -- $$(cat $(M4)/profile-$*.txt); \
