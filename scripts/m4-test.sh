@@ -89,7 +89,7 @@ app: version 1 running from slot A
 log: security log created; k0 written to log-k0.hex
 L
 
-# 2. the higher sequence boots; one byte of slot B's image flipped -> fallback to A
+# 2. the higher sequence boots; one byte of slot B's image flipped -> fallback to A; an untrusted signer -> A
 scenario tampered --slot-b
 run boot-b 0 <<'L'
 boot: slot B, sequence 2
@@ -99,6 +99,17 @@ L
 printf '\x5a' | dd of="$dir/flash.bin" bs=1 seek=$((0x100000 + 4096 + 777)) conv=notrunc status=none
 run boot-flipped 0 <<'L'
 boot: slot B refused: image digest mismatch
+boot: slot A, sequence 1
+app: version 1 running from slot A
+L
+
+# an image signed by a key the ROM does not trust, in slot B -> refused, A boots
+"$fs38" keygen --out "$dir/attacker.pem" --pub "$dir/attacker.pub" >/dev/null
+"$fs38" sign --key "$dir/attacker.pem" --image "$m4/app-v2.bin" --seq 9 --vendor-id fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe \
+  --class-id 1492af14-2569-5e48-bf42-9b2d51f2ab45 --out "$dir/evil.suit" >/dev/null
+python3 "$tool" slot --flash "$dir/flash.bin" --slot B "$dir/evil.suit" "$m4/app-v2.bin"
+run boot-untrusted 0 <<'L'
+boot: slot B refused: untrusted signer
 boot: slot A, sequence 1
 app: version 1 running from slot A
 L
