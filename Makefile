@@ -5,7 +5,9 @@
 #   make asan    the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench   benchmarks (ratios against in-run baselines)
 #   make fuzz    build the libFuzzer targets (clang-14) and run each for FUZZ_SECONDS
-#   make size    cross-compile src/ for Cortex-M4 and print flash/RAM per module
+#   make size    flash / RAM / measured stack of the linked Cortex-M4 images (make m4), per module
+#   make m4      the Cortex-M4 port: fs38-boot.elf + fs38-app.elf (mps2-an386), two signed app versions
+#   make m4-test the M4 scenarios under qemu-system-arm
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 BUILD_TYPE ?= RelWithDebInfo
@@ -42,8 +44,10 @@ bench: deps
 fuzz: deps
 	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
 
-size: deps
-	@scripts/size.sh
+size: m4
+	@scripts/size.sh $(M4)
+
+include port/cortex-m/m4.mk
 
 clean:
-	rm -rf build/CMakeFiles build/CMakeCache.txt build-asan build-bench build-fuzz build-size
+	rm -rf build/CMakeFiles build/CMakeCache.txt build-asan build-bench build-fuzz build-size build-m4

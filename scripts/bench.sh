@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # scripts/bench.sh BUILD_DIR — run every benchmark executable in BUILD_DIR/bench (bench_*), then
 # list the static stack frames (-fstack-usage, the .su files next to libfs38's objects) of fs38's
-# functions along the boot verifier's call chains — also for Cortex-M4 when `make size` has
-# left its .su files in build-size/obj. Used by `make bench` (a Release build in build-bench).
+# functions along the boot verifier's call chains — also for Cortex-M4 when `make m4` has
+# left its .su files in build-m4/app/fs38. Used by `make bench` (a Release build in build-bench).
 # Benchmarks print ratios against baselines measured in the same run; nothing here asserts on
 # timings. BENCH_ARGS is passed to every benchmark (e.g. --quick).
 set -euo pipefail
@@ -59,8 +59,8 @@ if [ ${#host_su[@]} -gt 0 ]; then
 else
   echo "bench: no .su files under $build (libfs38 is built with -fstack-usage)" >&2
 fi
-mapfile -t arm_su < <(find "$here/build-size/obj" -name '*.su' 2>/dev/null | sort)
+mapfile -t arm_su < <(find "$here/build-m4/app/fs38" -name '*.su' 2>/dev/null | sort)
 if [ ${#arm_su[@]} -gt 0 ]; then
   echo
-  chains "Cortex-M4 -Os, from make size" "${arm_su[@]}"
+  chains "Cortex-M4 -Os, from make m4 (build-m4/app/fs38)" "${arm_su[@]}"
 fi

@@ -1,96 +1,51 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# scripts/size.sh [OUT_DIR] — cross-compile every src/*.c for a Cortex-M4 and print, per module,
-# the flash (text + data) and RAM (data + bss) it takes, from arm-none-eabi-size on the object
-# files, plus the largest stack frame of the module (-fstack-usage). Used by `make size`.
+# scripts/size.sh [BUILD_M4] — the footprint of fs38 on a Cortex-M4, from the LINKED images of the
+# Cortex-M4 port (port/cortex-m, built by `make m4`: arm-none-eabi-gcc -Os -mthumb, --gc-sections,
+# Mbed TLS with the port's configurations, newlib-nano). Used by `make size`. One line per image:
 #
-#   arm-none-eabi-gcc -Os -mcpu=cortex-m4 -mthumb -ffunction-sections -fdata-sections -std=c11
-#     -DFS38_MBEDTLS_BAREMETAL -DMBEDTLS_CONFIG_FILE='"fs38_mbedtls_config.h"'
-#     -I include -I port/mbedtls -I <Mbed TLS 3.6 include>
+#   size: fs38-boot.elf flash N bytes, ram M bytes, stack S bytes (measured), heap 0
+#   size: fs38-app.elf flash N bytes, ram M bytes, stack S bytes (measured), heap H
 #
-# Objects only, no link: the numbers are upper bounds of what a linker with --gc-sections keeps
-# (unused functions drop out), and exclude Mbed TLS and the C library. The warning flags are
-# fs38's own (FS38_WARN from CMakeLists.txt); warnings are shown, SIZE_WERROR=1 makes them
-# errors. Exits non-zero when any file fails to compile.
-# OUT_DIR defaults to build-size/. Environment: ARM_CC, ARM_SIZE (tool names).
+# flash = .text (vectors, code, read-only data) + .ARM.exidx + .data's load image; ram = .data +
+# .bss (contexts and buffers; the stack and heap reservations are not counted in it); stack = the
+# high-water mark the image measured on the target by painting its stack at reset, the largest
+# over every run of the M4 scenarios (scripts/m4-test.sh, run here first when the images are newer
+# than the last measurement); heap = the most newlib's malloc took (sbrk high-water) in those runs.
+# Then a table per input module (fs38 objects, port objects, Mbed TLS objects, libc, libgcc) from
+# the map file. Exits non-zero when the images or a measurement are missing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-out=${1:-$here/build-size}
-case "$out" in /*) ;; *) out="$PWD/$out" ;; esac
-cc=${ARM_CC:-arm-none-eabi-gcc}
+m4=${1:-$here/build-m4}
+case "$m4" in /*) ;; *) m4="$here/$m4" ;; esac
 size=${ARM_SIZE:-arm-none-eabi-size}
-for t in "$cc" "$size"; do
-  command -v "$t" >/dev/null || { echo "size: $t not found (scripts/deps installs gcc-arm-none-eabi)" >&2; exit 1; }
+for f in fs38-boot.elf fs38-app.elf; do
+  [ -f "$m4/$f" ] || { echo "size: $m4/$f missing (make m4)" >&2; exit 1; }
 done
-
-# Mbed TLS headers: the source tree scripts/deps fetched, else a system 3.6 install's headers
-# (copied alone, so no host header can leak into the cross build). Our config is forced with
-# MBEDTLS_CONFIG_FILE either way.
-mkdir -p "$out/obj"
-if [ -f "$here/build/deps/mbedtls/include/mbedtls/build_info.h" ]; then
-  mbed_inc="$here/build/deps/mbedtls/include"
-elif [ -f /usr/include/mbedtls/build_info.h ] && [ -d /usr/include/psa ]; then
-  mbed_inc="$out/mbedtls-include"
-  rm -rf "$mbed_inc"; mkdir -p "$mbed_inc"
-  cp -r /usr/include/mbedtls /usr/include/psa "$mbed_inc/"
-else
-  echo "size: no Mbed TLS 3.6 headers (run scripts/deps)" >&2
-  exit 1
+if [ ! -f "$m4/measured.txt" ] || [ "$m4/fs38-boot.elf" -nt "$m4/measured.txt" ] ||
+   [ "$m4/fs38-app.elf" -nt "$m4/measured.txt" ]; then
+  "$here/scripts/m4-test.sh" "$m4" >/dev/null
 fi
 
-# fs38's warning set, as CMakeLists.txt defines it
-warn=$(awk '/^set\(FS38_WARN/{on=1} on{print} on&&/\)/{exit}' "$here/CMakeLists.txt" |
-       sed -e 's/set(FS38_WARN//' -e 's/)//' | tr -s ' \n' ' ')
-[ -n "${warn// /}" ] || warn="-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2 -Wconversion -Wno-sign-conversion"
-[ "${SIZE_WERROR:-0}" = 1 ] && warn="$warn -Werror"
-version=$(sed -n 's/^project(fs38 VERSION \([0-9.]*\).*/\1/p' "$here/CMakeLists.txt")
-version=${version:-0.0.0}
-# fs38/config.h as CMake would generate it for an MCU build (FS38_UPDATE_CHUNK 512 unless
-# SIZE_UPDATE_CHUNK says otherwise)
-mkdir -p "$out/include/fs38"
-IFS=. read -r vmaj vmin vpat <<<"$version"
-sed -e "s/@PROJECT_VERSION_MAJOR@/${vmaj:-0}/" -e "s/@PROJECT_VERSION_MINOR@/${vmin:-0}/" \
-    -e "s/@PROJECT_VERSION_PATCH@/${vpat:-0}/" -e "s/@PROJECT_VERSION@/$version/" \
-    -e "s/@FS38_UPDATE_CHUNK@/${SIZE_UPDATE_CHUNK:-512}/" \
-    "$here/include/fs38/config.h.in" >"$out/include/fs38/config.h"
+# section sizes of a linked image (size -A): sum of the named sections
+sect() { "$size" -A "$1" | awk -v want=" $2 " 'index(want, " " $1 " ") { s += $2 } END { print s + 0 }'; }
+# largest measured value of an image: field "stack" or "heap"
+measured() {
+  awk -v img="$1" -v what="$2" '$2 == "stack" && $3 == img { for (i = 2; i < NF; i++) if ($i == what) { v = $(i + (what == "stack" ? 2 : 1)) + 0; if (v > m) m = v } }
+       END { print m + 0 }' "$m4/measured.txt"
+}
 
-cflags=(-Os -mcpu=cortex-m4 -mthumb -ffunction-sections -fdata-sections -std=c11 -fstack-usage
-        -DFS38_MBEDTLS_BAREMETAL "-DMBEDTLS_CONFIG_FILE=\"fs38_mbedtls_config.h\""
-        -I "$out/include" -I "$here/include" -I "$here/port/mbedtls" -I "$mbed_inc")
-# shellcheck disable=SC2206
-cflags+=($warn)
-
-shopt -s nullglob
-srcs=("$here"/src/*.c)
-[ ${#srcs[@]} -gt 0 ] || { echo "size: no sources in src/" >&2; exit 1; }
-rm -f "$out"/obj/*.o "$out"/obj/*.su
-failed=()
-for src in "${srcs[@]}"; do
-  mod=$(basename "$src" .c)
-  if ! (cd "$out/obj" && "$cc" "${cflags[@]}" -c "$src" -o "$mod.o") 2>"$out/obj/$mod.log"; then
-    failed+=("$mod")
-  fi
-  if [ -s "$out/obj/$mod.log" ]; then sed "s|^|size: |" "$out/obj/$mod.log" >&2; fi
+for img in fs38-boot.elf fs38-app.elf; do
+  elf="$m4/$img"
+  flash=$(sect "$elf" ".text .ARM.exidx .data")
+  ram=$(sect "$elf" ".data .bss")
+  stack=$(measured "$img" stack)
+  heap=$(measured "$img" heap)
+  [ "$stack" -gt 0 ] || { echo "size: no stack measurement of $img in $m4/measured.txt" >&2; exit 1; }
+  echo "size: $img flash $flash bytes, ram $ram bytes, stack $stack bytes (measured), heap $heap"
 done
-if [ ${#failed[@]} -gt 0 ]; then
-  echo "size: FAILED to compile for Cortex-M4: ${failed[*]}" >&2
-  exit 1
-fi
-
-echo "fs38 on Cortex-M4 ($("$cc" -dumpversion), -Os -mthumb, objects before --gc-sections; Mbed TLS and libc not included)"
-printf '%-12s %9s %7s %7s %11s %9s %11s\n' module text data bss "flash(t+d)" "RAM(d+b)" "max frame"
-printf '%-12s %9s %7s %7s %11s %9s %11s\n' ------ ---- ---- --- ---------- -------- ---------
-tt=0; td=0; tb=0; tmax=0
-for src in "${srcs[@]}"; do
-  mod=$(basename "$src" .c)
-  read -r text data bss _ < <("$size" -B "$out/obj/$mod.o" | awk 'NR==2{print $1, $2, $3}')
-  frame=$(awk -F'\t' '{ if ($2+0 > m) { m = $2+0; f = $1 } } END { sub(/.*:/, "", f); printf "%d %s", m, f }' \
-          "$out/obj/$mod.su" 2>/dev/null || echo "0 -")
-  fbytes=${frame%% *}
-  printf '%-12s %9d %7d %7d %11d %9d %6d B  %s\n' "$mod" "$text" "$data" "$bss" $((text + data)) $((data + bss)) \
-         "$fbytes" "${frame#* }"
-  tt=$((tt + text)); td=$((td + data)); tb=$((tb + bss))
-  [ "$fbytes" -gt "$tmax" ] && tmax=$fbytes
+for img in fs38-boot.elf fs38-app.elf; do
+  echo
+  echo "$img by module (arm-none-eabi-gcc $(arm-none-eabi-gcc -dumpversion) -Os -mthumb, --gc-sections; from ${img%.elf}.map):"
+  python3 "$here/port/cortex-m/m4-tool.py" modules --map "$m4/${img%.elf}.map"
 done
-printf '%-12s %9s %7s %7s %11s %9s %11s\n' ------ ---- ---- --- ---------- -------- ---------
-printf '%-12s %9d %7d %7d %11d %9d %6d B\n' total "$tt" "$td" "$tb" $((tt + td)) $((td + tb)) "$tmax"

@@ -91,8 +91,10 @@ typedef struct fs38_boot_ctx {
     uint64_t counter;             /* anti-rollback counter read at the last verification */
     int chosen;                   /* slot selected by fs38_boot_select, -1 if none */
     /* working memory (caller-owned with the context, never on the stack) */
+#if !FS38_BOOT_MAPPED /* fs38/config.h: a mapped-flash boot parses and hashes in place */
     uint8_t env[FS38_ENVELOPE_MAX];
     uint8_t chunk[FS38_BOOT_CHUNK];
+#endif
     fs38_suit_manifest m;
     fs38_suit_runner r;
     unsigned cur_slot;
@@ -127,7 +129,8 @@ typedef struct fs38_boot_ctx {
  *         the sector size is 0, the image offset is unaligned or below
  *         FS38_SLOT_HEADER_SIZE + FS38_ENVELOPE_MAX, a slot is unaligned, not larger than the
  *         image offset or outside the flash, the slots overlap, or a state region is not two
- *         aligned sectors inside the flash apart from both slots.
+ *         aligned sectors inside the flash apart from both slots; also when fs38/config.h
+ *         sets FS38_BOOT_MAPPED and the port has no flash_map.
  */
 FS38_NODISCARD fs38_err fs38_boot_init(fs38_boot_ctx *ctx, const fs38_boot_config *cfg);
 

@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "fs38/config.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -184,7 +185,11 @@ const char *fs38_strerror(fs38_err err);
  * Fill it with fs38_diag_set(); read diag.msg. Contexts embed one; it may also be NULL
  * wherever a call takes an `fs38_diag *`.
  */
+#if FS38_DIAG_TEXT
 #define FS38_DIAG_MAX 128
+#else
+#define FS38_DIAG_MAX 1 /* fs38/config.h: diagnostics compiled out, msg is always "" */
+#endif
 typedef struct fs38_diag {
     fs38_err err;
     char msg[FS38_DIAG_MAX];
@@ -197,6 +202,17 @@ typedef struct fs38_diag {
  */
 void fs38_diag_clear(fs38_diag *d);
 
+/**
+ * \brief Record err alone (no message): d->msg becomes "". What fs38_diag_set() is when
+ *        diagnostics are compiled out (FS38_DIAG_TEXT 0 in fs38/config.h).
+ *
+ * \param[out] d   Diagnostic; may be NULL (then only err is returned).
+ * \param[in]  err The code to record.
+ * \return err, unchanged.
+ */
+fs38_err fs38_diag_code(fs38_diag *d, fs38_err err);
+
+#if FS38_DIAG_TEXT
 /**
  * \brief Record err with a printf-like message, and hand err back (so `return
  *        fs38_diag_set(d, FS38_ERR_ARG, "...")` rejects in one line).
@@ -215,6 +231,18 @@ void fs38_diag_clear(fs38_diag *d);
  *       arguments are copied into d->msg; nothing is kept by pointer.
  */
 fs38_err fs38_diag_set(fs38_diag *d, fs38_err err, const char *fmt, ...);
+#else
+/**
+ * \brief Never defined, never called: with diagnostics compiled out (FS38_DIAG_TEXT 0),
+ *        fs38_diag_set(d, err, fmt, ...) expands to fs38_diag_code(d, err) with its format and
+ *        arguments type-checked as the operand of sizeof (a call to this declaration, never
+ *        evaluated: no code, no strings).
+ * \param[in] fmt The format, and its arguments.
+ * \return Nothing at run time (an unevaluated operand).
+ */
+int fs38_diag_unused_(const char *fmt, ...);
+#define fs38_diag_set(d, err, ...) ((void)sizeof(fs38_diag_unused_(__VA_ARGS__)), fs38_diag_code((d), (err)))
+#endif
 
 #ifdef __cplusplus
 }

@@ -32,6 +32,10 @@ fs38_err fs38_boot_init(fs38_boot_ctx *ctx, const fs38_boot_config *cfg)
      * not found out by a NULL call later */
     if (!p->sector_size || !p->flash_read || !p->counter_read || !p->counter_advance)
         return FS38_ERR_ARG;
+#if FS38_BOOT_MAPPED
+    if (!p->flash_map) /* fs38/config.h: boot reads the slots in place */
+        return FS38_ERR_ARG;
+#endif
     uint32_t img_off = fs38_slot_image_offset(cfg);
     if (img_off % p->sector_size || img_off < FS38_SLOT_HEADER_SIZE + FS38_ENVELOPE_MAX)
         return FS38_ERR_ARG;
@@ -128,6 +132,10 @@ static FS38_NODISCARD fs38_err slot_digest(void *user, const fs38_suit_cmd *c, u
             e = FS38_ERR_CRYPTO;
         size = 0;
     }
+#if FS38_BOOT_MAPPED
+    if (size) /* fs38/config.h: no chunk buffer, the image must be mapped */
+        e = FS38_ERR_IO;
+#else
     while (size && !e) {
         size_t n = size < FS38_BOOT_CHUNK ? (size_t)size : FS38_BOOT_CHUNK;
         e = fs38_flash_read(ctx->cfg.port, off, ctx->chunk, n);
@@ -136,6 +144,7 @@ static FS38_NODISCARD fs38_err slot_digest(void *user, const fs38_suit_cmd *c, u
         off += (uint32_t)n;
         size -= n;
     }
+#endif
     size_t olen = 0;
     if (!e && psa_hash_finish(&op, out, 32, &olen) != PSA_SUCCESS)
         e = FS38_ERR_CRYPTO;
@@ -166,7 +175,12 @@ static const fs38_suit_ops boot_ops = {
 static FS38_NODISCARD fs38_err refuse(fs38_slot_info *si, fs38_err e, const fs38_diag *d)
 {
     si->verdict = e;
+#if FS38_DIAG_TEXT
     fs38_fmt(si->reason, sizeof si->reason, "%s", d && d->msg[0] ? d->msg : fs38_strerror(e));
+#else
+    (void)d;
+    si->reason[0] = '\0'; /* fs38/config.h: no text; the verdict's fs38_strerror() tells why */
+#endif
     return e;
 }
 
@@ -186,12 +200,21 @@ fs38_err fs38_boot_verify_slot(fs38_boot_ctx *ctx, unsigned slot)
     if (e)
         return refuse(si, fs38_diag_set(&d, e, "reading the slot header failed: %s", fs38_strerror(e)), &d);
     si->present = true;
-    e = fs38_flash_read(ctx->cfg.port, ctx->cfg.slot[slot].offset + FS38_SLOT_HEADER_SIZE, ctx->env, env_len);
+    uint32_t env_off = ctx->cfg.slot[slot].offset + FS38_SLOT_HEADER_SIZE;
+#if FS38_BOOT_MAPPED
+    const fs38_port *port = ctx->cfg.port;
+    const uint8_t *env = port->flash_map(port->ctx, env_off, env_len); /* parsed in place */
+    if (!env)
+        return refuse(si, fs38_diag_set(&d, FS38_ERR_IO, "the envelope cannot be mapped"), &d);
+#else
+    const uint8_t *env = ctx->env;
+    e = fs38_flash_read(ctx->cfg.port, env_off, ctx->env, env_len);
     if (e)
         return refuse(si, fs38_diag_set(&d, e, "reading the envelope failed: %s", fs38_strerror(e)), &d);
+#endif
 
     fs38_suit_manifest *m = &ctx->m;
-    if ((e = fs38_suit_authenticate(m, ctx->env, env_len, ctx->cfg.trust, &d)))
+    if ((e = fs38_suit_authenticate(m, env, env_len, ctx->cfg.trust, &d)))
         return refuse(si, e, &d);
     si->sequence = m->sequence;
     si->alg = m->auth_alg;
@@ -282,7 +305,11 @@ static FS38_NODISCARD fs38_err select_with_state(fs38_boot_ctx *ctx, int *chosen
         ctx->reverted = true;
         ctx->reverted_slot = (int)p;
         ctx->slot[p].verdict = FS38_ERR_POLICY;
+#if FS38_DIAG_TEXT
         fs38_fmt(ctx->slot[p].reason, sizeof ctx->slot[p].reason, "reverted: trial boot was not confirmed");
+#else
+        ctx->slot[p].reason[0] = '\0';
+#endif
         fs38_event(FS38_EV_BOOT_REVERTED, FS38_SEV_WARNING, (int64_t)seq, "unconfirmed image reverted");
     } else if (st->pending == FS38_PENDING_UNTRIED && st->pending_slot < FS38_SLOT_COUNT) {
         unsigned p = st->pending_slot;

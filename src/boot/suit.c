@@ -276,8 +276,13 @@ static FS38_NODISCARD fs38_err authenticate(fs38_suit_manifest *m, const fs38_ke
             bool mac = fs38_cbor_peek(&cd, &h) == FS38_OK && h.major == FS38_CBOR_TAG &&
                        h.value == FS38_COSE_TAG_MAC0;
             fs38_cose_info info;
+#if FS38_SUIT_VERIFY_ONLY /* fs38/config.h: signatures only, no COSE_Mac0 code */
+            e = mac ? fs38_diag_set(&dd, FS38_ERR_UNSUPPORTED_ALG, "COSE_Mac0 authentication is not built in")
+                    : fs38_cose_sign1_verify(cose, cose_len, dg, dg_len, NULL, 0, keys, &info, &dd);
+#else
             e = mac ? fs38_cose_mac0_verify(cose, cose_len, dg, dg_len, NULL, 0, keys, &info, &dd)
                     : fs38_cose_sign1_verify(cose, cose_len, dg, dg_len, NULL, 0, keys, &info, &dd);
+#endif
             if (!e) {
                 ok = true;
                 m->auth_alg = info.alg;
@@ -539,7 +544,6 @@ static FS38_NODISCARD fs38_err set_param(fs38_suit_runner *r, fs38_suit_params *
 {
     (void)r;
     fs38_err e = FS38_OK;
-    const char *name = fs38_suit_param_name(key);
     switch (key) {
     case FS38_SUIT_PARAM_VENDOR_ID: e = fs38_cbor_get_bstr(d, &pp->vendor_id.p, &pp->vendor_id.len); break;
     case FS38_SUIT_PARAM_CLASS_ID: e = fs38_cbor_get_bstr(d, &pp->class_id.p, &pp->class_id.len); break;
@@ -562,6 +566,15 @@ static FS38_NODISCARD fs38_err set_param(fs38_suit_runner *r, fs38_suit_params *
     case FS38_SUIT_PARAM_IMAGE_SIZE: e = fs38_cbor_get_uint(d, &pp->image_size); break;
     case FS38_SUIT_PARAM_STRICT_ORDER: e = fs38_cbor_get_bool(d, &pp->strict_order); break;
     case FS38_SUIT_PARAM_SOFT_FAILURE: e = fs38_cbor_get_bool(d, &pp->soft_failure); break;
+#if FS38_SUIT_VERIFY_ONLY
+    /* fs38/config.h: parameters only installing uses are checked to be well-formed CBOR and
+     * recorded as present, their values not kept */
+    case FS38_SUIT_PARAM_CONTENT:
+    case FS38_SUIT_PARAM_ENCRYPTION_INFO:
+    case FS38_SUIT_PARAM_URI:
+    case FS38_SUIT_PARAM_SOURCE_COMPONENT:
+    case FS38_SUIT_PARAM_INVOKE_ARGS: e = fs38_cbor_skip(d); break;
+#else
     case FS38_SUIT_PARAM_CONTENT: e = fs38_cbor_get_bstr(d, &pp->content.p, &pp->content.len); break;
     case FS38_SUIT_PARAM_ENCRYPTION_INFO:
         e = fs38_cbor_get_bstr(d, &pp->encryption_info.p, &pp->encryption_info.len);
@@ -580,11 +593,12 @@ static FS38_NODISCARD fs38_err set_param(fs38_suit_runner *r, fs38_suit_params *
     case FS38_SUIT_PARAM_INVOKE_ARGS:
         e = fs38_cbor_get_bstr(d, &pp->invoke_args.p, &pp->invoke_args.len);
         break;
+#endif
     default:
         return fs38_diag_set(diag, FS38_ERR_UNSUPPORTED_PARAM, "unsupported parameter %lld", (long long)key);
     }
     if (e)
-        return fs38_diag_set(diag, FS38_ERR_SUIT_FORMAT, "parameter %s is malformed", name);
+        return fs38_diag_set(diag, FS38_ERR_SUIT_FORMAT, "parameter %s is malformed", fs38_suit_param_name(key));
     pp->set |= 1u << key;
     return FS38_OK;
 }
@@ -811,6 +825,7 @@ static FS38_NODISCARD fs38_err run_on_component(fs38_suit_runner *r, const fs38_
         if (!FS38_SUIT_HAS(pp, FS38_SUIT_PARAM_COMPONENT_SLOT))
             return fs38_diag_set(diag, FS38_ERR_MISSING_PARAM, "component-slot condition without a slot parameter");
         break;
+#if !FS38_SUIT_VERIFY_ONLY
     case FS38_SUIT_DIR_FETCH:
         if (!FS38_SUIT_HAS(pp, FS38_SUIT_PARAM_URI))
             return fs38_diag_set(diag, FS38_ERR_MISSING_PARAM, "fetch without a uri parameter");
@@ -827,6 +842,7 @@ static FS38_NODISCARD fs38_err run_on_component(fs38_suit_runner *r, const fs38_
                                  (unsigned long long)pp->source_component);
         cmd.source_params = &r->params[pp->source_component];
         break;
+#endif
     default:
         break;
     }
@@ -887,9 +903,11 @@ static FS38_NODISCARD fs38_err run_commands(fs38_suit_runner *r, const fs38_suit
         case FS38_SUIT_COND_IMAGE_MATCH:
         case FS38_SUIT_COND_COMPONENT_SLOT:
         case FS38_SUIT_COND_ABORT:
+#if !FS38_SUIT_VERIFY_ONLY /* fs38/config.h: installing commands are unsupported commands */
         case FS38_SUIT_DIR_FETCH:
         case FS38_SUIT_DIR_COPY:
         case FS38_SUIT_DIR_WRITE:
+#endif
         case FS38_SUIT_DIR_INVOKE: {
             uint64_t policy;
             if ((e = fs38_cbor_get_uint(&d, &policy)))

@@ -120,6 +120,16 @@ void fs38_diag_clear(fs38_diag *d)
     }
 }
 
+fs38_err fs38_diag_code(fs38_diag *d, fs38_err err)
+{
+    if (d) {
+        d->err = err;
+        d->msg[0] = '\0';
+    }
+    return err;
+}
+
+#if FS38_DIAG_TEXT
 fs38_err fs38_diag_set(fs38_diag *d, fs38_err err, const char *fmt, ...)
 {
     if (!d)
@@ -136,3 +146,4 @@ fs38_err fs38_diag_set(fs38_diag *d, fs38_err err, const char *fmt, ...)
         fs38_fmt(d->msg, sizeof d->msg, "%s", fs38_strerror(err));
     return err;
 }
+#endif
