@@ -7,6 +7,7 @@
   check_report.py clean REPORT [CONTROL...]        no evidence of severity medium or above
                                                    (in the given controls, default all)
   check_report.py has REPORT RULE PATH [LINE]      one evidence item matches
+  check_report.py sev REPORT RULE PATH LINE SEV     that evidence item has severity SEV
   check_report.py hasnot REPORT RULE_PREFIX PATH   no evidence item of that rule prefix for PATH
   check_report.py verdict REPORT N VERDICT         control N has that verdict
   check_report.py norm REPORT                      print the report without "target" (to compare
@@ -99,6 +100,10 @@ def main():
     elif cmd == "has":
         line = int(sys.argv[5]) if len(sys.argv) > 5 else None
         assert find(r, sys.argv[3], sys.argv[4], line), "missing %s\n%s" % (sys.argv[3:], dump(r))
+    elif cmd == "sev":
+        e = find(r, sys.argv[3], sys.argv[4], int(sys.argv[5]))
+        assert e, "missing %s\n%s" % (sys.argv[3:], dump(r))
+        assert e["severity"] == sys.argv[6], "%s is %s, expected %s" % (sys.argv[3:6], e["severity"], sys.argv[6])
     elif cmd == "hasnot":
         for c in r["controls"]:
             for e in c["evidence"]:

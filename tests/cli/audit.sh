@@ -121,6 +121,43 @@ check "fail-elf: big-endian MIPS" has "$T/fail-elf.json" FS38-9.1 usr/bin/mips-b
 for id in 2 3 7 8 10 11 12; do
     check "pass: control $id passes" verdict "$T/pass.json" $id PASS
 done
+# control 1: schemes composed from Mbed TLS (apr1, {SHA}, Mosquitto) and a forced change at the
+# first login as mitigation of a default password (shadow last-change 0, chage -d 0 in a script)
+check "pass: Mosquitto PBKDF2 hash tested, not a listed password" has "$T/pass.json" FS38-1.0 etc/mosquitto/passwd 1
+check "pass: strong apr1 hash is a fast-hash warning" sev "$T/pass.json" FS38-1.7 www/.htpasswd 1 low
+check "pass: default password with last-change 0 mitigated" sev "$T/pass.json" FS38-1.2 etc/shadow 4 low
+check "pass: last-change 0 is the evidence" has "$T/pass.json" FS38-1.8 etc/shadow 4
+check "pass: chage -d 0 in a first-boot script mitigates" sev "$T/pass.json" FS38-1.1 etc/shadow 5 low
+check "pass: the script is the evidence" has "$T/pass.json" FS38-1.8 etc/uci-defaults/50-setup-password 3
+check "fail-accounts: passwd -e of another account mitigates nothing" sev "$T/fail-accounts.json" FS38-1.1 etc/shadow 1 critical
+expect_no_grep "$T/fail-accounts.json" 'FS38-1\.8' "fail-accounts: no forced change found"
+# the same schemes from the real tools, salts drawn at test time: htpasswd (apache2-utils) -m
+# (apr1) and -s ({SHA}), mosquitto_passwd (mosquitto) sha512-pbkdf2 ($7$, its default) and sha512 ($6$)
+CHECKS=$((CHECKS + 1))
+if command -v htpasswd >/dev/null && command -v mosquitto_passwd >/dev/null; then
+    g=$T/genpw
+    mkdir -p "$g/www" "$g/etc/mosquitto"
+    {
+        htpasswd -nbm operator dragon | head -1
+        htpasswd -nbs viewer 888888 | head -1
+        htpasswd -nbm keeper 'Zq8#kLp2!vW9' | head -1
+    } >"$g/www/.htpasswd"
+    : >"$g/etc/mosquitto/passwd"
+    mosquitto_passwd -b "$g/etc/mosquitto/passwd" device xc3511
+    mosquitto_passwd -H sha512 -b "$g/etc/mosquitto/passwd" legacy changeme
+    mosquitto_passwd -b "$g/etc/mosquitto/passwd" keeper 'Zq8#kLp2!vW9'
+    expect_rc 1 "real tools: audit" "$FS38" audit "$g" --json --date $DATE
+    cp "$T/out" "$T/genpw.json"
+    check "htpasswd -m (apr1) dragon" sev "$T/genpw.json" FS38-1.2 www/.htpasswd 1 high
+    check "htpasswd -s ({SHA}) 888888" sev "$T/genpw.json" FS38-1.1 www/.htpasswd 2 critical
+    check "htpasswd -m strong: a warning only" sev "$T/genpw.json" FS38-1.7 www/.htpasswd 3 low
+    check "mosquitto_passwd sha512-pbkdf2 xc3511" sev "$T/genpw.json" FS38-1.1 etc/mosquitto/passwd 1 critical
+    check "mosquitto_passwd -H sha512 changeme" sev "$T/genpw.json" FS38-1.2 etc/mosquitto/passwd 2 high
+    check "mosquitto_passwd strong: tested, a pass" sev "$T/genpw.json" FS38-1.0 etc/mosquitto/passwd 3 info
+    expect_no_grep "$T/genpw.json" 'Zq8#' "real tools: a strong password is never printed"
+else
+    fail "htpasswd (apache2-utils) or mosquitto_passwd (mosquitto) not installed (scripts/deps installs them)"
+fi
 # control 14 (components, CVEs) is the SBOM side's (host/audit/sbom*.c, aud_sbom_hook): without it,
 # UNKNOWN "not assessed by this version"; the shape check (check_report.py) holds either way
 check "no radio: control 10 NOT-APPLICABLE" verdict "$T/fail-accounts.json" 10 NOT-APPLICABLE
@@ -147,9 +184,9 @@ else
     # FACT password file: every scheme libcrypt knows cracked (DES, md5crypt with empty salt,
     # sha512crypt, bcrypt), the rest reported as untestable weak schemes; locked accounts silent
     check "FACT sha512crypt 123456" has "$j" FS38-1.1 etc/fact/shadow 4
-    check "FACT apr1" has "$j" FS38-1.4 etc/fact/shadow 6
-    check "FACT mosquitto" has "$j" FS38-1.4 etc/fact/shadow 7
-    check "FACT {SHA}" has "$j" FS38-1.4 etc/fact/shadow 8
+    check "FACT apr1 dragon" has "$j" FS38-1.2 etc/fact/shadow 6
+    check "FACT mosquitto 123456" has "$j" FS38-1.1 etc/fact/shadow 7
+    check "FACT {SHA} admin (the user name)" has "$j" FS38-1.2 etc/fact/shadow 8
     check "FACT DES root" has "$j" FS38-1.2 etc/fact/shadow 9
     check "FACT bcrypt 1234" has "$j" FS38-1.1 etc/fact/shadow 10
     check "FACT md5crypt secret" has "$j" FS38-1.2 etc/fact/shadow 11
