@@ -87,6 +87,9 @@ for dir in "$FIX"/*/; do
         printf 'int main(void){char b[64];__builtin_strcpy(b,"x");return b[0]==0;}\n' >"$T/weak.c"
         gcc -O0 -no-pie -fno-pie -fno-stack-protector -z execstack -Wl,-z,norelro -U_FORTIFY_SOURCE \
             -o "$root/usr/bin/weak" "$T/weak.c" || fail "elf: compiling the weak binary"
+        # a static executable: its C library's own canary references are no evidence either way
+        gcc -O0 -static -fno-stack-protector -U_FORTIFY_SOURCE -o "$root/usr/bin/static-weak" "$T/weak.c" ||
+            fail "elf: compiling the static binary"
     fi
     audit_all "$root" "fail-$c" 1 && check "fail-$c: expected findings" fail "$T/fail-$c.json" "$dir/expect"
     if [ -d "$dir/pass" ]; then
@@ -104,6 +107,9 @@ EOF
 mkdir -p "$T/pass/usr/bin"
 gcc -O2 -fPIE -pie -fstack-protector-strong -D_FORTIFY_SOURCE=2 -Wl,-z,relro,-z,now -o "$T/pass/usr/bin/strong" "$T/strong.c" ||
     fail "elf: compiling the hardened binary"
+gcc -O2 -static-pie -fPIE -fstack-protector-strong -D_FORTIFY_SOURCE=2 -Wl,-z,relro,-z,now \
+    -o "$T/pass/usr/bin/static-strong" "$T/strong.c" && strip "$T/pass/usr/bin/static-strong" ||
+    fail "elf: compiling the hardened static-PIE binary"
 audit_all "$T/pass" pass 0 && check "pass trees: no finding" clean "$T/pass.json"
 check "pass: control 6 passes (encrypted key, certificate, public keys)" verdict "$T/pass.json" 6 PASS
 check "pass: control 9 passes" verdict "$T/pass.json" 9 PASS
@@ -118,6 +124,14 @@ check "pass: required U-Boot key" has "$T/pass.json" FS38-2.3 boot/u-boot.dtb
 check "pass: signed MCUboot image" has "$T/pass.json" FS38-2.4 boot/app.mcuboot.bin
 check "pass: hawkBit client over HTTPS, certificate verified" sev "$T/pass.json" FS38-3.0 etc/rauc-hawkbit-updater/config.conf 3 info
 check "fail-elf: big-endian MIPS" has "$T/fail-elf.json" FS38-9.1 usr/bin/mips-be-exec
+# static executables: the canary is not claimed either way (a warning), FORTIFY read from symbols
+check "fail-elf: static executable" has "$T/fail-elf.json" FS38-9.1 usr/bin/static-weak
+check "fail-elf: static canary not claimed, FORTIFY from symbols" finding "$T/fail-elf.json" FS38-9.1 usr/bin/static-weak \
+    'stack canary not determinable.*no FORTIFY_SOURCE'
+check "fail-elf: dynamic weak binary: no canary" finding "$T/fail-elf.json" FS38-9.1 usr/bin/weak 'no stack canary'
+check "pass: static-PIE FORTIFY not claimed once stripped" finding "$T/pass.json" FS38-9.1 usr/bin/static-strong \
+    'stack canary not determinable.*FORTIFY_SOURCE not determinable \(stripped static executable\)'
+check "pass: stripped static-PIE: warnings only" sev "$T/pass.json" FS38-9.1 usr/bin/static-strong 0 low
 # controls without a check in this version stay UNKNOWN, never PASS
 for id in 2 3 7 8 10 11 12; do
     check "pass: control $id passes" verdict "$T/pass.json" $id PASS
