@@ -5,8 +5,10 @@
  *
  *   FS38-2.2 GRUB: grub.cfg with `check_signatures=enforce` (pass) or without (medium)
  *   FS38-2.3 U-Boot: a FIT image (flattened device tree with /images and /configurations) with
- *            signature nodes (pass) or none (medium); a U-Boot control device tree whose
- *            /signature key nodes carry `required` (pass) or not (medium)
+ *            signature nodes (pass) or none (medium), with image signatures only (low: the
+ *            signed images can be recombined); a U-Boot control device tree whose /signature key
+ *            nodes carry `required` (pass) or not (medium). The blobs are walked by the bounded
+ *            parser below (no libfdt).
  *   FS38-2.4 MCUboot images (docs.mcuboot.com "Image format"): the header, the protected and
  *            unprotected TLV areas; SHA-256 over header + image + protected TLVs against the
  *            SHA-256 TLV (a mismatch is high: modified after signing); a signature TLV or only a
@@ -40,6 +42,7 @@ static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[1] << 8 | p[0]); }
 
 typedef struct fdt_facts {
     bool images, configurations, sig_node, sig_key, key_required;
+    bool sig_conf; /* a signature node under /configurations (configuration signing) */
     bool ok;
 } fdt_facts;
 
@@ -78,8 +81,10 @@ static fdt_facts fdt_scan(const uint8_t *b, size_t len)
             if (depth == 2 && strcmp(path[1], "configurations") == 0)
                 f.configurations = true;
             if (depth >= 3 && strncmp(path[depth - 1], "signature", 9) == 0 &&
-                (strcmp(path[1], "images") == 0 || strcmp(path[1], "configurations") == 0))
+                (strcmp(path[1], "images") == 0 || strcmp(path[1], "configurations") == 0)) {
                 f.sig_node = true;
+                f.sig_conf |= strcmp(path[1], "configurations") == 0;
+            }
             if (depth == 3 && strcmp(path[1], "signature") == 0 && strncmp(path[2], "key", 3) == 0)
                 f.sig_key = true;
             p += (nl + 4) & ~(size_t)3;
@@ -366,10 +371,16 @@ void aud_check_boot(aud_ctx *ctx)
             fdt_facts f = fdt_scan(buf, len);
             if (f.ok && f.images && f.configurations) {
                 artefacts++;
-                if (f.sig_node)
-                    aud_add(r, 2, e->path, 0, "FS38-2.3", "5.7-1", AUD_INFO, "U-Boot FIT image with signature nodes");
-                else
+                if (!f.sig_node)
                     aud_add(r, 2, e->path, 0, "FS38-2.3", "5.7-1", AUD_MEDIUM, "U-Boot FIT image without signature nodes");
+                else if (f.sig_conf)
+                    aud_add(r, 2, e->path, 0, "FS38-2.3", "5.7-1", AUD_INFO, "U-Boot FIT image with signature nodes");
+                else {
+                    aud_add(r, 2, e->path, 0, "FS38-2.3", "5.7-1", AUD_INFO, "U-Boot FIT image with image signature nodes");
+                    aud_add(r, 2, e->path, 0, "FS38-2.3", "5.7-1", AUD_LOW,
+                            "U-Boot FIT image: only its images are signed, no configuration: signed images can be "
+                            "recombined (U-Boot's verified boot recommends configuration signatures)");
+                }
             } else if (f.ok && f.sig_key) {
                 artefacts++;
                 if (f.key_required)

@@ -236,7 +236,15 @@ def boot(d, side):
     if signed:
         key["required"] = b"conf\0"
     ctl = {"model": b"board\0", "signature": {"key-dev": key}}
-    for name, data in (("boot/fitImage", fdt(fit)), ("boot/u-boot.dtb", fdt(ctl)), ("boot/app.mcuboot.bin", mcuboot(signed))):
+    arts = [("boot/fitImage", fdt(fit)), ("boot/u-boot.dtb", fdt(ctl)), ("boot/app.mcuboot.bin", mcuboot(signed))]
+    if not signed:
+        # a FIT whose images are signed, its configurations not (a warning)
+        imgsig = {"description": b"fit\0",
+                  "images": {"kernel-1": {"data": b"\0" * 64, "type": b"kernel\0",
+                                          "signature-1": {"algo": b"sha256,rsa2048\0", "key-name-hint": b"dev\0"}}},
+                  "configurations": {"default": b"conf-1\0", "conf-1": {"kernel": b"kernel-1\0"}}}
+        arts.append(("boot/fitImage-imgsig", fdt(imgsig)))
+    for name, data in arts:
         with open(os.path.join(d, name), "wb") as f:
             f.write(data)
 

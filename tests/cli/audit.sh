@@ -122,6 +122,8 @@ check "fail-services: line-anchored kernel config" has "$T/fail-services.json" F
 check "pass: signed FIT" has "$T/pass.json" FS38-2.3 boot/fitImage
 check "pass: required U-Boot key" has "$T/pass.json" FS38-2.3 boot/u-boot.dtb
 check "pass: signed MCUboot image" has "$T/pass.json" FS38-2.4 boot/app.mcuboot.bin
+check "fail-boot: FIT with image signatures only: a warning" sev "$T/fail-boot.json" FS38-2.3 boot/fitImage-imgsig 0 low
+check "pass: configuration-signed FIT: no such warning" hasnot "$T/pass.json" FS38-2.3 boot/fitImage
 check "pass: hawkBit client over HTTPS, certificate verified" sev "$T/pass.json" FS38-3.0 etc/rauc-hawkbit-updater/config.conf 3 info
 check "fail-elf: big-endian MIPS" has "$T/fail-elf.json" FS38-9.1 usr/bin/mips-be-exec
 # static executables: the canary is not claimed either way (a warning), FORTIFY read from symbols
