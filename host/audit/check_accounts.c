@@ -508,7 +508,7 @@ static void forced_scan(acct_state *st, const char *path, unsigned no, const cha
             tok[nt] = line + b;
             tl[nt++] = i - b;
         }
-        if (i < ll && (line[i] == ';' || line[i] == '&' || line[i] == '|')) {
+        if (i < ll && (line[i] == ';' || line[i] == '&' || line[i] == '|') && nt < 24) {
             tok[nt] = line + i; /* a separator ends a command */
             tl[nt++] = 0;
             i++;
@@ -711,6 +711,7 @@ static void scan_file(acct_state *st, const aud_entry *e)
             continue;
         st->hashes++;
         const char *found = NULL;
+        size_t n_ev = st->ctx->r->c[0].n_ev;
         matcher m = { .hash = field, .L = is_legacy ? &L : NULL };
         int k = crack(st, user, &m, &found);
         const char *scheme = is_legacy ? legacy_name(&L) : scheme_name(field);
@@ -737,7 +738,7 @@ static void scan_file(acct_state *st, const aud_entry *e)
             aud_add(st->ctx->r, 1, e->path, it.no, "FS38-1.0", "5.1-1", AUD_INFO,
                     "account '%s': %s hash, not a Mirai-list, common, user or host-name password", user,
                     scheme);
-        if (k != -1 && !is_legacy && (colons == 6 || colons == 8))
+        if (k != -1 && !is_legacy && (colons == 6 || colons == 8) && st->ctx->r->c[0].n_ev > n_ev)
             pend_add(st, user, e->path, it.no, lastchg0);
     }
     if (any)
