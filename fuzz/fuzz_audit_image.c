@@ -3,14 +3,18 @@
  * fuzz_audit_image.c — libFuzzer target for the firmware assessor's image readers (host/audit:
  * libarchive tar/cpio with every compression filter, libsquashfs, libext2fs, the in-image path
  * resolution) and the checks' parsers (ELF headers, PEM/DER keys, device trees / FIT, MCUboot
- * TLVs, inittab, init scripts and systemd units, kernel configuration, service, Wi-Fi, logging
+ * header and TLVs with their SHA-256 and signature check, SUIT envelopes against one trust
+ * anchor, inittab, init scripts and systemd units, kernel configuration, service, Wi-Fi, logging
  * and update configurations, security.txt, os-release) and report outputs.
  *
  * Input: the bytes of an image, handed to aud_image_open through a memfd (/proc/self/fd/N:
  * nothing touches the disk); the format is detected by magic as in `fs38 audit`. Seeds in
  * fuzz/corpus/audit_image/: small tar.gz, tar.xz, cpio, squashfs and ext2 images of a rootfs
  * with an inittab, a kernel config, keys, a shadow file and links (made with tests/audit/mkimg.py,
- * mksquashfs and mke2fs -d).
+ * mksquashfs and mke2fs -d); boot-signed.tar (plain tar, so the bytes mutate in place): an MCUboot
+ * image with protected TLVs and a SUIT envelope, both signed by the private key of the anchor
+ * below (the P-256 scalar 0x1f2e3d4c...76543210, for this seed only; `mkimg.py mcuboot`,
+ * `fs38 sign`), and an Ed25519-signed MCUboot image.
  *
  * Invariants: every entry's path is normalised (not empty, no leading '/', no "", "." or ".."
  * component); an entry is found again under its own path; resolving any entry's path (links
@@ -126,7 +130,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(aud_image_bytes_read(img) <= lim.max_total + lim.max_file);
     aud_report r;
     aud_report_init(&r, "fuzz", "0", "2026-01-01");
-    aud_ctx ctx = { .img = img, .r = &r };
+    /* one trust anchor (a fixed P-256 point): SUIT envelopes go through fs38_suit_authenticate and
+     * MCUboot ECDSA signature TLVs through the DER conversion and psa_verify_hash */
+    static const uint8_t anchor[1][AUD_ANCHOR_LEN] = { {
+        0x04, 0x18, 0x3d, 0xea, 0xc7, 0xb4, 0xe0, 0x7b, 0xe3, 0xe0, 0x16, 0x00, 0xe0, 0x54, 0xad, 0x5b, 0x2b,
+        0xcd, 0x5e, 0x98, 0x69, 0xf1, 0x5a, 0xd3, 0x38, 0x23, 0xa1, 0x1e, 0x47, 0x50, 0xc7, 0xaf, 0x33, 0x46,
+        0x1f, 0x2b, 0x93, 0x17, 0x63, 0xc4, 0x28, 0x5f, 0xa6, 0x02, 0x0a, 0xe5, 0xe9, 0x6e, 0xe4, 0xc7, 0xf9,
+        0xbc, 0x80, 0xba, 0x89, 0xa1, 0x23, 0x51, 0xc6, 0xf0, 0xa9, 0xb1, 0xe9, 0x60, 0x66,
+    } };
+    static const char *const anchor_name[1] = { "fuzz.pub" };
+    aud_ctx ctx = { .img = img, .r = &r, .anchors = anchor, .anchor_names = anchor_name, .n_anchors = 1 };
     aud_check_boot(&ctx);
     aud_check_update(&ctx);
     aud_check_services(&ctx);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_audit.c — `fs38 audit TARGET [--json] [--sarif FILE] [--html FILE] [--cve-feed FILE]...
- *                               [--date YYYY-MM-DD] [--max-file BYTES] [--max-total BYTES]`
+ *                               [--trust-anchor PUB.pem]... [--date YYYY-MM-DD] [--max-file BYTES]
+ *                               [--max-total BYTES]`
  *
  * Assesses a firmware root filesystem (directory, tar/cpio, squashfs, ext2/3/4 image; nothing is
  * extracted) against the 14 controls (host/audit/). Output: a table and the evidence on stdout
@@ -25,7 +26,8 @@ void usage_audit(int to_stderr)
 {
     fprintf(to_stderr ? stderr : stdout,
             "usage: fs38 audit TARGET [--json] [--sarif FILE] [--html FILE] [--cve-feed FILE]...\n"
-            "                  [--date YYYY-MM-DD] [--max-file BYTES] [--max-total BYTES]\n"
+            "                  [--trust-anchor PUB.pem]... [--date YYYY-MM-DD] [--max-file BYTES]\n"
+            "                  [--max-total BYTES]\n"
             "  Assess a firmware root filesystem against the 14 controls: PASS / FAIL / UNKNOWN /\n"
             "  NOT-APPLICABLE per control with its evidence (file, line, rule, finding).\n"
             "  TARGET: a directory, a tar (plain, gz, xz, zstd, bz2) or cpio archive, a squashfs or an\n"
@@ -34,6 +36,9 @@ void usage_audit(int to_stderr)
             "  --sarif FILE     SARIF 2.1.0 results (one rule per control)\n"
             "  --html FILE      a self-contained HTML report\n"
             "  --cve-feed FILE  offline NVD CVE API 2.0 / OSV JSON feed (repeatable; control 14)\n"
+            "  --trust-anchor PUB.pem\n"
+            "                   a P-256 public key (PEM/DER) that SUIT envelopes and MCUboot images\n"
+            "                   in the image must be signed by (repeatable, at most 8; control 2)\n"
             "  --date D         'today' for expiry checks (default: the current UTC date)\n"
             "  --max-file N     bytes of one file read at most (default 64 MiB)\n"
             "  --max-total N    uncompressed bytes read in all (default 1 GiB; decompression bombs)\n"
@@ -82,12 +87,15 @@ int cmd_audit(int argc, char **argv)
     const char *sarif = NULL, *html = NULL, *date = NULL, *max_file = NULL, *max_total = NULL;
     const char *feeds[MAX_FEEDS];
     size_t n_feeds = 0;
+    const char *anchor_files[AUD_MAX_ANCHORS];
+    size_t n_anchors = 0;
     bool json = false;
     const host_opt opts[] = {
         { .name = "--json", .flag = &json },
         { .name = "--sarif", .value = &sarif },
         { .name = "--html", .value = &html },
         { .name = "--cve-feed", .list = feeds, .count = &n_feeds, .max = MAX_FEEDS },
+        { .name = "--trust-anchor", .list = anchor_files, .count = &n_anchors, .max = AUD_MAX_ANCHORS },
         { .name = "--date", .value = &date },
         { .name = "--max-file", .value = &max_file },
         { .name = "--max-total", .value = &max_total },
@@ -136,6 +144,14 @@ int cmd_audit(int argc, char **argv)
             host_err("audit --cve-feed %s: cannot read", feeds[i]);
             return HOST_EXIT_USAGE;
         }
+    uint8_t anchors[AUD_MAX_ANCHORS][AUD_ANCHOR_LEN];
+    if (n_anchors && host_psa_init())
+        return HOST_EXIT_USAGE;
+    for (size_t i = 0; i < n_anchors; i++)
+        if (host_load_public_point(anchor_files[i], anchors[i])) {
+            host_err("audit --trust-anchor %s: not a usable P-256 public key", anchor_files[i]);
+            return HOST_EXIT_USAGE;
+        }
     /* outputs are checked (and their temporaries created) before anything is read */
     host_out out;
     host_out_init(&out);
@@ -161,7 +177,8 @@ int cmd_audit(int argc, char **argv)
     aud_report_init(&r, pos[0], fs38_version(), date);
     progress pg = { .on = isatty(STDERR_FILENO) != 0, .last = (size_t)-1 };
     aud_ctx ctx = { .img = img, .r = &r, .cve_feeds = feeds, .n_cve_feeds = n_feeds,
-                    .progress = show_progress, .progress_arg = &pg };
+                    .progress = show_progress, .progress_arg = &pg,
+                    .anchors = anchors, .anchor_names = anchor_files, .n_anchors = n_anchors };
     aud_run_checks(&ctx);
     aud_report_finish(&r);
     int rc = aud_report_exit(&r);

@@ -156,6 +156,9 @@ char *aud_html(const aud_report *r);
 
 /* ==== checks ================================================================================ */
 
+#define AUD_ANCHOR_LEN 65u
+#define AUD_MAX_ANCHORS 8u /* FS38_KEYRING_MAX */
+
 typedef struct aud_ctx {
     aud_image *img;
     aud_report *r;
@@ -163,6 +166,12 @@ typedef struct aud_ctx {
     size_t n_cve_feeds;
     void (*progress)(void *arg, const char *what, size_t done, size_t total);
     void *progress_arg;
+    /* --trust-anchor (control 2): P-256 public keys, uncompressed points (04 || x || y), that
+     * SUIT envelopes and MCUboot images found in the image are verified against; anchor_names
+     * are their files (for the evidence). n_anchors 0: such artefacts are detected, not verified. */
+    const uint8_t (*anchors)[AUD_ANCHOR_LEN];
+    const char *const *anchor_names;
+    size_t n_anchors;
 } aud_ctx;
 
 /* Run every check into ctx->r (does not finish the report). */

@@ -14,9 +14,16 @@
  * project's embedded lists (fs38_passwords_mirai / fs38_passwords_common, src/identity/), the
  * account's user name and the device's host name.
  *
+ * Schemes libcrypt does not know are composed here from Mbed TLS primitives (PSA; hosted builds
+ * enable MD5, SHA-1 and SHA-512, port/mbedtls/fs38_mbedtls_config.h): Apache apr1 (md5crypt
+ * with the magic "$apr1$", checked once against libcrypt's "$1$"), htpasswd {SHA} (base64
+ * SHA-1, unsalted), Mosquitto's $6$ (base64 SHA-512 of password || salt) and $7$
+ * (PBKDF2-HMAC-SHA512, iterations given; at most MOSQ_MAX_ITERATIONS are tested).
+ *
  * Rules: FS38-1.1 Mirai password, FS38-1.2 common/guessable password, FS38-1.3 empty password
- * field, FS38-1.4 hash scheme this version cannot test (apr1, {SHA}, Mosquitto: unsalted or
- * single-round digests), FS38-1.0 accounts checked (pass).
+ * field, FS38-1.4 hash this version cannot test (malformed, cost too high, time budget used up),
+ * FS38-1.7 a fast hash (apr1, {SHA}, Mosquitto $6$) not in the lists, FS38-1.0 accounts checked
+ * (pass).
  */
 #include "audit.h"
 
@@ -25,7 +32,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <mbedtls/base64.h>
+#include <mbedtls/pkcs5.h>
+#include <psa/crypto.h>
+
 #include "fs38/auth.h"
+#include "fs38/util.h"
 
 /*
  * The distinct passwords of the leaked Mirai bot's 62 telnet credential pairs, in their original
@@ -41,10 +53,13 @@ static const char *const mirai_pw[] = {
     "00000000", "fucker", "tech", "ubnt", "",
 };
 
-/* Vendor and distribution defaults and very common passwords missing from the embedded lists. */
+/* Vendor and distribution defaults and very common passwords missing from the embedded lists
+ * (the embedded common list keeps only entries of 8+ characters; the short ones here are among
+ * the first entries of John the Ripper's password.lst, public domain). */
 static const char *const extra_pw[] = {
     "secret", "changeme", "toor", "raspberry", "alpine", "openwrt", "letmein", "private", "public",
-    "password1", "admin123", "root123", "test", "1234567890", "default1", "welcome",
+    "password1", "admin123", "root123", "test", "1234567890", "default1", "welcome", "abc123", "qwerty",
+    "dragon", "monkey", "111111", "master", "shadow", "tigger", "money", "summer", "hello", "michael",
 };
 
 #define MAX_FILE (1u << 20)
@@ -216,6 +231,170 @@ static const char *scheme_name(const char *h)
     return "crypt";
 }
 
+/* ---- schemes libcrypt does not know, composed from Mbed TLS primitives through PSA --------- */
+
+static const char crypt64[] = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+static bool hash_update(psa_hash_operation_t *op, const void *p, size_t n)
+{
+    return n == 0 || psa_hash_update(op, p, n) == PSA_SUCCESS;
+}
+
+/*
+ * md5crypt (Poul-Henning Kamp's FreeBSD scheme) with a given magic: "$1$" gives glibc's
+ * md5crypt, "$apr1$" Apache's apr1 (the same algorithm, another magic). MD5 is Mbed TLS's
+ * (PSA); only the composition is here. out: magic, salt, '$', 22 characters, NUL.
+ */
+static bool md5crypt(const char *pw, const char *magic, const char *salt, size_t slen, char *out, size_t outlen)
+{
+    size_t pl = strlen(pw), ml = strlen(magic);
+    if (slen > 8 || ml + slen + 1 + 22 + 1 > outlen)
+        return false;
+    uint8_t alt[16], fin[16];
+    size_t ol;
+    bool ok = false;
+    psa_hash_operation_t op = PSA_HASH_OPERATION_INIT;
+    if (psa_hash_setup(&op, PSA_ALG_MD5) != PSA_SUCCESS || !hash_update(&op, pw, pl) ||
+        !hash_update(&op, salt, slen) || !hash_update(&op, pw, pl) ||
+        psa_hash_finish(&op, alt, sizeof alt, &ol) != PSA_SUCCESS)
+        goto done;
+    if (psa_hash_setup(&op, PSA_ALG_MD5) != PSA_SUCCESS || !hash_update(&op, pw, pl) ||
+        !hash_update(&op, magic, ml) || !hash_update(&op, salt, slen))
+        goto done;
+    for (size_t k = pl; k > 0; k -= k > 16 ? 16 : k)
+        if (!hash_update(&op, alt, k > 16 ? 16 : k))
+            goto done;
+    for (size_t i = pl; i; i >>= 1)
+        if (!hash_update(&op, (i & 1) ? "" : pw, 1))
+            goto done;
+    if (psa_hash_finish(&op, fin, sizeof fin, &ol) != PSA_SUCCESS)
+        goto done;
+    for (unsigned i = 0; i < 1000; i++) {
+        if (psa_hash_setup(&op, PSA_ALG_MD5) != PSA_SUCCESS ||
+            !((i & 1) ? hash_update(&op, pw, pl) : hash_update(&op, fin, 16)) ||
+            !(i % 3 ? hash_update(&op, salt, slen) : true) || !(i % 7 ? hash_update(&op, pw, pl) : true) ||
+            !((i & 1) ? hash_update(&op, fin, 16) : hash_update(&op, pw, pl)) ||
+            psa_hash_finish(&op, fin, sizeof fin, &ol) != PSA_SUCCESS)
+            goto done;
+    }
+    memcpy(out, magic, ml);
+    memcpy(out + ml, salt, slen);
+    char *o = out + ml + slen;
+    *o++ = '$';
+    static const uint8_t grp[5][3] = { { 0, 6, 12 }, { 1, 7, 13 }, { 2, 8, 14 }, { 3, 9, 15 }, { 4, 10, 5 } };
+    for (size_t g = 0; g < 5; g++) {
+        uint32_t v = (uint32_t)fin[grp[g][0]] << 16 | (uint32_t)fin[grp[g][1]] << 8 | fin[grp[g][2]];
+        for (int k = 0; k < 4; k++, v >>= 6)
+            *o++ = crypt64[v & 0x3f];
+    }
+    uint32_t v = fin[11];
+    for (int k = 0; k < 2; k++, v >>= 6)
+        *o++ = crypt64[v & 0x3f];
+    *o = 0;
+    ok = true;
+done:
+    psa_hash_abort(&op);
+    explicit_bzero(alt, sizeof alt);
+    explicit_bzero(fin, sizeof fin);
+    return ok;
+}
+
+/* A parsed hash of a scheme libcrypt does not know. */
+typedef struct legacy {
+    htype t;
+    char salt[16];        /* apr1: the salt characters */
+    size_t slen;
+    uint8_t bsalt[64];    /* Mosquitto: the decoded salt */
+    size_t bslen;
+    uint8_t digest[64];   /* {SHA}: 20 bytes; Mosquitto: 64 */
+    size_t dlen;
+    unsigned long iterations; /* Mosquitto $7$ */
+} legacy;
+
+#define MOSQ_MAX_ITERATIONS 100000ul
+
+static bool b64dec(const char *s, size_t n, uint8_t *out, size_t cap, size_t *olen)
+{
+    return mbedtls_base64_decode(out, cap, olen, (const unsigned char *)s, n) == 0;
+}
+
+/* Parse an apr1, {SHA} or Mosquitto hash (classify() accepted its shape). false: not usable. */
+static bool legacy_parse(const char *h, htype t, legacy *L)
+{
+    memset(L, 0, sizeof *L);
+    L->t = t;
+    if (t == H_APR1) {
+        const char *s = h + 6, *d = strchr(s, '$');
+        L->slen = (size_t)(d - s);
+        memcpy(L->salt, s, L->slen);
+        return true;
+    }
+    if (t == H_SHA)
+        return b64dec(h + 5, strlen(h + 5), L->digest, sizeof L->digest, &L->dlen) && L->dlen == 20;
+    /* Mosquitto: $6$SALT$HASH, $7$ITERATIONS$SALT$HASH (salt and hash base64) */
+    const char *p = h + 3;
+    if (h[1] == '7') {
+        char *end;
+        L->iterations = strtoul(p, &end, 10);
+        if (end == p || *end != '$' || L->iterations == 0)
+            return false;
+        p = end + 1;
+    }
+    const char *d = strchr(p, '$');
+    if (!d || strchr(d + 1, '$'))
+        return false;
+    return b64dec(p, (size_t)(d - p), L->bsalt, sizeof L->bsalt, &L->bslen) && L->bslen > 0 &&
+           b64dec(d + 1, strlen(d + 1), L->digest, sizeof L->digest, &L->dlen) && L->dlen == 64;
+}
+
+/* Does pw give the hash? (digest comparisons constant-time) */
+static bool legacy_match(const legacy *L, const char *hash, const char *pw)
+{
+    size_t pl = strlen(pw), ol;
+    uint8_t dg[64];
+    bool ok = false;
+    if (L->t == H_APR1) {
+        char out[64];
+        ok = md5crypt(pw, "$apr1$", L->salt, L->slen, out, sizeof out) && strlen(out) == strlen(hash) &&
+             fs38_ct_compare(out, hash, strlen(out)) == 0;
+        explicit_bzero(out, sizeof out);
+        return ok;
+    }
+    if (L->t == H_SHA) {
+        ok = psa_hash_compute(PSA_ALG_SHA_1, (const uint8_t *)pw, pl, dg, sizeof dg, &ol) == PSA_SUCCESS &&
+             ol == 20 && fs38_ct_compare(dg, L->digest, 20) == 0;
+    } else if (L->iterations == 0) {
+        psa_hash_operation_t op = PSA_HASH_OPERATION_INIT;
+        ok = psa_hash_setup(&op, PSA_ALG_SHA_512) == PSA_SUCCESS && hash_update(&op, pw, pl) &&
+             hash_update(&op, L->bsalt, L->bslen) && psa_hash_finish(&op, dg, sizeof dg, &ol) == PSA_SUCCESS &&
+             ol == 64 && fs38_ct_compare(dg, L->digest, 64) == 0;
+        psa_hash_abort(&op);
+    } else {
+        ok = mbedtls_pkcs5_pbkdf2_hmac_ext(MBEDTLS_MD_SHA512, (const unsigned char *)pw, pl, L->bsalt, L->bslen,
+                                           (unsigned int)L->iterations, 64, dg) == 0 &&
+             fs38_ct_compare(dg, L->digest, 64) == 0;
+    }
+    explicit_bzero(dg, sizeof dg);
+    return ok;
+}
+
+static const char *legacy_name(const legacy *L)
+{
+    if (L->t == H_APR1)
+        return "Apache apr1 (MD5-based)";
+    if (L->t == H_SHA)
+        return "{SHA} (unsalted SHA-1)";
+    return L->iterations ? "Mosquitto PBKDF2-SHA512" : "Mosquitto salted SHA-512";
+}
+
+/* The MD5 composition checked against libcrypt's md5crypt, once: a wrong apr1 would crack nothing. */
+static bool md5crypt_selftest(struct crypt_data *cd)
+{
+    char out[64];
+    const char *ref = crypt_r("fs38-probe", "$1$Qw3rTy12$", cd);
+    return ref && md5crypt("fs38-probe", "$1$", "Qw3rTy12", 8, out, sizeof out) && strcmp(ref, out) == 0;
+}
+
 typedef struct acct_state {
     aud_ctx *ctx;
     struct crypt_data *cd;
@@ -225,16 +404,33 @@ typedef struct acct_state {
     size_t accounts, hashes, files;
     clock_t t0;       /* the 60 s CPU budget for cracking all hashes */
     bool budget_out;
+    bool apr1_ok;     /* the MD5 composition reproduces libcrypt's md5crypt */
+    /* default-password findings of system accounts (shadow / passwd lines), and the accounts a
+     * boot script forces to change their password (chage -d 0, passwd -e): FS38-1.8 */
+    struct pend { size_t ev; char user[33]; char *path; unsigned line; bool lastchg0; } *pend;
+    size_t n_pend, cap_pend;
+    struct forced { char user[33]; char *path; unsigned line; } *forced;
+    size_t n_forced, cap_forced;
 } acct_state;
 
+/* One hash to test: a libcrypt one (L NULL) or one of the schemes composed above. */
+typedef struct matcher { const char *hash; const legacy *L; } matcher;
+
+static bool try_pw(acct_state *st, const matcher *m, const char *pw)
+{
+    if (m->L)
+        return legacy_match(m->L, m->hash, pw);
+    const char *o = crypt_r(pw, m->hash, st->cd);
+    return o && strcmp(o, m->hash) == 0;
+}
+
 /* Try the candidates: index of the match in base (mirai flag), -2 user name / host, -1 none. */
-static int crack(acct_state *st, const char *user, const char *hash, const char **found)
+static int crack(acct_state *st, const char *user, const matcher *m, const char **found)
 {
     /* expensive schemes (bcrypt cost > 8, many rounds) get the Mirai list and names only */
     clock_t t0 = clock();
-    const char *o = crypt_r("fs38-probe", hash, st->cd);
+    (void)try_pw(st, m, "fs38-probe");
     double per = (double)(clock() - t0) / CLOCKS_PER_SEC;
-    (void)o;
     bool cheap = per < 0.01;
     const char *names[8];
     size_t nn = 0;
@@ -242,8 +438,7 @@ static int crack(acct_state *st, const char *user, const char *hash, const char 
     for (size_t i = 0; i < st->n_host && nn < 8; i++)
         names[nn++] = st->host[i];
     for (size_t i = 0; i < nn; i++) {
-        o = crypt_r(names[i], hash, st->cd);
-        if (o && strcmp(o, hash) == 0) {
+        if (try_pw(st, m, names[i])) {
             *found = names[i];
             return -2;
         }
@@ -255,13 +450,176 @@ static int crack(acct_state *st, const char *user, const char *hash, const char 
             st->budget_out = true;
             break;
         }
-        o = crypt_r(st->base.pw[i], hash, st->cd);
-        if (o && strcmp(o, hash) == 0) {
+        if (try_pw(st, m, st->base.pw[i])) {
             *found = st->base.pw[i];
             return (int)i;
         }
     }
     return -1;
+}
+
+
+/* ---- forced password change at first login (control 1 mitigation, FS38-1.8) ------------------ */
+
+static bool grow(void **arr, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap)
+        return true;
+    size_t nc = *cap ? *cap * 2 : 8;
+    void *na = realloc(*arr, nc * elem);
+    if (!na)
+        return false;
+    *arr = na;
+    *cap = nc;
+    return true;
+}
+
+static bool user_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+           c == '.';
+}
+
+/* The command word is `name` (or a path ending in "/name"). */
+static bool is_cmd(const char *tok, size_t n, const char *name)
+{
+    size_t k = strlen(name);
+    return n >= k && memcmp(tok + n - k, name, k) == 0 && (n == k || tok[n - k - 1] == '/');
+}
+
+/*
+ * A script line forcing a password change at the next login: `chage -d 0 USER`,
+ * `chage --lastday 0 USER`, `passwd -e USER`, `passwd --expire USER` (a literal user name; one
+ * in a variable is not resolved). Records the user.
+ */
+static void forced_scan(acct_state *st, const char *path, unsigned no, const char *line, size_t ll)
+{
+    const char *tok[24];
+    size_t tl[24], nt = 0;
+    for (size_t i = 0; i < ll && nt < 24;) {
+        while (i < ll && (line[i] == ' ' || line[i] == '\t'))
+            i++;
+        if (i < ll && line[i] == '#')
+            break;
+        size_t b = i;
+        while (i < ll && line[i] != ' ' && line[i] != '\t' && line[i] != ';' && line[i] != '&' && line[i] != '|')
+            i++;
+        if (i > b) {
+            tok[nt] = line + b;
+            tl[nt++] = i - b;
+        }
+        if (i < ll && (line[i] == ';' || line[i] == '&' || line[i] == '|') && nt < 24) {
+            tok[nt] = line + i; /* a separator ends a command */
+            tl[nt++] = 0;
+            i++;
+        }
+    }
+    for (size_t c = 0; c < nt; c++) {
+        bool chage = is_cmd(tok[c], tl[c], "chage"), pw = !chage && is_cmd(tok[c], tl[c], "passwd");
+        if (!chage && !pw)
+            continue;
+        bool force = false;
+        const char *user = NULL;
+        size_t ul = 0;
+        for (size_t a = c + 1; a < nt && tl[a]; a++) {
+            const char *t = tok[a];
+            size_t n = tl[a];
+            if (chage && ((n == 2 && memcmp(t, "-d", 2) == 0) || (n == 9 && memcmp(t, "--lastday", 9) == 0)) &&
+                a + 1 < nt && tl[a + 1] == 1 && tok[a + 1][0] == '0') {
+                force = true;
+                a++;
+            } else if (chage && ((n == 3 && memcmp(t, "-d0", 3) == 0) || (n == 11 && memcmp(t, "--lastday=0", 11) == 0))) {
+                force = true;
+            } else if (pw && ((n == 2 && memcmp(t, "-e", 2) == 0) || (n == 8 && memcmp(t, "--expire", 8) == 0))) {
+                force = true;
+            } else if (t[0] != '-') {
+                user = t;
+                ul = n;
+            }
+        }
+        if (!force || !user || ul == 0 || ul > 32)
+            continue;
+        bool ok = true;
+        for (size_t i = 0; i < ul; i++)
+            ok = ok && user_char(user[i]);
+        if (!ok || !grow((void **)&st->forced, &st->cap_forced, st->n_forced, sizeof *st->forced))
+            continue;
+        struct forced *f = &st->forced[st->n_forced];
+        memcpy(f->user, user, ul);
+        f->user[ul] = 0;
+        f->path = strdup(path);
+        f->line = no;
+        if (f->path)
+            st->n_forced++;
+    }
+}
+
+/* A default-password finding of a system account, to be mitigated by a forced change. */
+static void pend_add(acct_state *st, const char *user, const char *path, unsigned line, bool lastchg0)
+{
+    aud_control *c = &st->ctx->r->c[0];
+    if (c->n_ev == 0 || !grow((void **)&st->pend, &st->cap_pend, st->n_pend, sizeof *st->pend))
+        return;
+    struct pend *p = &st->pend[st->n_pend];
+    p->ev = c->n_ev - 1;
+    size_t ul = strnlen(user, sizeof p->user - 1); /* user names are at most 32 characters (scan_file) */
+    memcpy(p->user, user, ul);
+    p->user[ul] = 0;
+    p->path = strdup(path);
+    p->line = line;
+    p->lastchg0 = lastchg0;
+    if (p->path)
+        st->n_pend++;
+}
+
+/*
+ * A default password whose change is forced at the first login (shadow last-change field 0, or
+ * a boot script's chage -d 0 / passwd -e for that account) is mitigated: the finding becomes a
+ * warning (low) and FS38-1.8 says where the change is forced. The default still opens the
+ * first login (a warning, never a pass on its own).
+ */
+static void apply_forced(acct_state *st)
+{
+    aud_report *r = st->ctx->r;
+    for (size_t i = 0; i < st->n_pend; i++) {
+        struct pend *p = &st->pend[i];
+        const struct forced *f = NULL;
+        for (size_t k = 0; k < st->n_forced && !f; k++)
+            if (strcmp(st->forced[k].user, p->user) == 0)
+                f = &st->forced[k];
+        if (!p->lastchg0 && !f)
+            continue;
+        aud_evidence *e = &r->c[0].ev[p->ev];
+        if (e->sev <= AUD_LOW)
+            continue;
+        const char *how = p->lastchg0 ? "shadow last-change field 0" : "the boot script runs a forced change";
+        size_t n = strlen(e->finding) + strlen(how) + 96;
+        char *nf = malloc(n);
+        if (!nf) {
+            r->oom = true;
+            return;
+        }
+        snprintf(nf, n, "%s; mitigated: a change is forced at the first login (%s)", e->finding, how);
+        free(e->finding);
+        e->finding = nf;
+        e->sev = AUD_LOW;
+        if (p->lastchg0)
+            aud_add(r, 1, p->path, p->line, "FS38-1.8", "5.1-1", AUD_INFO,
+                    "account '%s': password change forced at the first login (last-change field 0)", p->user);
+        else
+            aud_add(r, 1, f->path, f->line, "FS38-1.8", "5.1-1", AUD_INFO,
+                    "account '%s': password change forced at the first login by this script", p->user);
+    }
+}
+
+static void forced_free(acct_state *st)
+{
+    for (size_t i = 0; i < st->n_pend; i++)
+        free(st->pend[i].path);
+    for (size_t i = 0; i < st->n_forced; i++)
+        free(st->forced[i].path);
+    free(st->pend);
+    free(st->forced);
 }
 
 static void scan_file(acct_state *st, const aud_entry *e)
@@ -283,6 +641,8 @@ static void scan_file(acct_state *st, const aud_entry *e)
     while (aud_lines_next(&it, &line, &ll)) {
         if (ll == 0 || ll > 1024)
             continue;
+        if (memmem(line, ll, "chage", 5) || memmem(line, ll, "passwd", 6))
+            forced_scan(st, e->path, it.no, line, ll);
         char tmp[1025];
         memcpy(tmp, line, ll);
         tmp[ll] = 0;
@@ -305,6 +665,8 @@ static void scan_file(acct_state *st, const aud_entry *e)
         size_t colons = 1;
         for (char *p = field; *p; p++)
             colons += *p == ':';
+        /* shadow: the third field is the day of the last change, 0 forcing a change at login */
+        bool lastchg0 = c2 && colons == 8 && c2[1] == '0' && c2[2] == ':';
         if (c2)
             *c2 = 0;
         if (field[0] == '\0') {
@@ -329,36 +691,55 @@ static void scan_file(acct_state *st, const aud_entry *e)
             continue;
         any = true;
         st->accounts++;
-        if (t == H_APR1 || t == H_SHA || t == H_MOSQ) {
-            const char *what = t == H_APR1 ? "Apache apr1 (MD5-based)" : t == H_SHA ? "{SHA} (unsalted SHA-1)"
-                                                                                     : "Mosquitto (SHA-512 digest)";
-            aud_add(st->ctx->r, 1, e->path, it.no, "FS38-1.4", "5.1-1", AUD_MEDIUM,
-                    "account '%s': %s password hash: a fast hash this version cannot test against the lists",
-                    user, what);
-            continue;
+        legacy L = { .t = H_NONE };
+        bool is_legacy = t == H_APR1 || t == H_SHA || t == H_MOSQ;
+        if (is_legacy) {
+            if (!legacy_parse(field, t, &L) || (t == H_APR1 && !st->apr1_ok)) {
+                aud_add(st->ctx->r, 1, e->path, it.no, "FS38-1.4", "5.1-1", AUD_MEDIUM,
+                        "account '%s': %s password hash this version cannot test (malformed)", user,
+                        t == H_APR1 ? "Apache apr1" : t == H_SHA ? "{SHA}" : "Mosquitto");
+                continue;
+            }
+            if (L.iterations > MOSQ_MAX_ITERATIONS) {
+                aud_add(st->ctx->r, 1, e->path, it.no, "FS38-1.4", "5.1-1", AUD_LOW,
+                        "account '%s': Mosquitto PBKDF2-SHA512 hash with %lu iterations: not tested (more than %lu)",
+                        user, L.iterations, MOSQ_MAX_ITERATIONS);
+                continue;
+            }
         }
         if (st->hashes >= MAX_HASHES)
             continue;
         st->hashes++;
         const char *found = NULL;
-        int k = crack(st, user, field, &found);
+        size_t n_ev = st->ctx->r->c[0].n_ev;
+        matcher m = { .hash = field, .L = is_legacy ? &L : NULL };
+        int k = crack(st, user, &m, &found);
+        const char *scheme = is_legacy ? legacy_name(&L) : scheme_name(field);
+        /* one MD5 / SHA-1 / SHA-512 computation per guess: a fast hash even when not in the lists */
+        bool fast = t == H_APR1 || t == H_SHA || (t == H_MOSQ && L.iterations == 0);
+        if (is_legacy)
+            explicit_bzero(&L, sizeof L);
         if (k >= 0 && st->base.mirai[k])
             aud_add(st->ctx->r, 1, e->path, it.no, "FS38-1.1", "5.1-1", AUD_CRITICAL,
-                    "account '%s': %s hash of '%s', a password of the Mirai botnet list", user, scheme_name(field),
-                    found);
+                    "account '%s': %s hash of '%s', a password of the Mirai botnet list", user, scheme, found);
         else if (k >= 0)
             aud_add(st->ctx->r, 1, e->path, it.no, "FS38-1.2", "5.1-1", AUD_HIGH,
-                    "account '%s': %s hash of '%s', a common password", user, scheme_name(field), found);
+                    "account '%s': %s hash of '%s', a common password", user, scheme, found);
         else if (k == -2)
             aud_add(st->ctx->r, 1, e->path, it.no, "FS38-1.2", "5.1-1", AUD_HIGH,
-                    "account '%s': %s hash of '%s' (the user or device name)", user, scheme_name(field), found);
+                    "account '%s': %s hash of '%s' (the user or device name)", user, scheme, found);
+        else if (fast)
+            aud_add(st->ctx->r, 1, e->path, it.no, "FS38-1.7", "5.1-1", AUD_LOW,
+                    "account '%s': %s hash: not in the lists, but a fast hash (quick to crack offline)", user, scheme);
         else if (t == H_DES)
             aud_add(st->ctx->r, 1, e->path, it.no, "FS38-1.5", "5.1-1", AUD_LOW,
                     "account '%s': DES crypt hash (8-character passwords, fast to crack); not in the lists", user);
         else
             aud_add(st->ctx->r, 1, e->path, it.no, "FS38-1.0", "5.1-1", AUD_INFO,
                     "account '%s': %s hash, not a Mirai-list, common, user or host-name password", user,
-                    scheme_name(field));
+                    scheme);
+        if (k != -1 && !is_legacy && (colons == 6 || colons == 8) && st->ctx->r->c[0].n_ev > n_ev)
+            pend_add(st, user, e->path, it.no, lastchg0);
     }
     if (any)
         st->files++;
@@ -427,12 +808,15 @@ void aud_check_accounts(aud_ctx *ctx)
     for (size_t i = 0; i < sizeof extra_pw / sizeof extra_pw[0]; i++)
         cand_add(&st.base, extra_pw[i], false);
     host_names(&st);
+    st.apr1_ok = psa_crypto_init() == PSA_SUCCESS && md5crypt_selftest(st.cd);
     for (size_t i = 0; i < aud_image_count(ctx->img); i++) {
         const aud_entry *e = aud_image_entry(ctx->img, i);
         if (e->type != AUD_REG || e->size == 0 || e->size > MAX_FILE)
             continue;
         scan_file(&st, e);
     }
+    apply_forced(&st);
+    forced_free(&st);
     if (st.budget_out)
         aud_add(ctx->r, 1, "", 0, "FS38-1.4", "5.1-1", AUD_LOW,
                 "60 s budget for testing password hashes used up: later hashes only partly tested");

@@ -9,6 +9,8 @@
  *            SWUpdate without a public key, RAUC system.conf without a [keyring] (high)
  *   FS38-3.3 forced installs (`sysupgrade -F`, `opkg --force-signature`, `dpkg --force-all`) and
  *            MD5/CRC-only image checks in scripts (medium / low)
+ *   FS38-3.4 hawkBit clients: rauc-hawkbit-updater `ssl = false` / `ssl_verify = false`, SWUpdate
+ *            suricatta `url = "http://..."` / `nocheckcert = true` (medium)
  *   FS38-3.0 the update configuration examined (pass)
  * Control 7, logging and secure export (5.10-1):
  *   FS38-7.1 remote log export with TLS and peer verification (pass); TLS without peer
@@ -365,12 +367,98 @@ static void logging(cfg_state *st, log_state *ls, const aud_entry *e, const uint
 }
 
 /* ---- control 3 ---- */
+
+/* "key = value" (INI, libconfig "key = value;"): the value, blanks, a ';' and quotes removed */
+static bool ini_kv(const char *l, size_t n, const char *key, char *out, size_t outlen)
+{
+    size_t kl = strlen(key), i = kl;
+    if (n <= kl || memcmp(l, key, kl) != 0)
+        return false;
+    while (i < n && (l[i] == ' ' || l[i] == '\t'))
+        i++;
+    if (i >= n || l[i] != '=')
+        return false;
+    i++;
+    while (i < n && (l[i] == ' ' || l[i] == '\t'))
+        i++;
+    const char *v = l + i;
+    size_t vn = n - i;
+    while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\t' || v[vn - 1] == ';'))
+        vn--;
+    if (vn >= 2 && (v[0] == '"' || v[0] == '\'') && v[vn - 1] == v[0]) {
+        v++;
+        vn -= 2;
+    }
+    if (vn >= outlen)
+        vn = outlen - 1;
+    memcpy(out, v, vn);
+    out[vn] = 0;
+    return true;
+}
+
+static bool cfg_false(const char *v) { return !strcasecmp(v, "false") || !strcmp(v, "0") || !strcasecmp(v, "no"); }
+static bool cfg_true(const char *v) { return !strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes"); }
+
+/*
+ * hawkBit clients (control 3, FS38-3.4): rauc-hawkbit-updater's configuration ([client] with
+ * hawkbit_server; `ssl` and `ssl_verify` default to true) and SWUpdate's suricatta (swupdate.cfg:
+ * `url = "http://..."`, `nocheckcert = true`). Plaintext HTTP hands the device's token and the
+ * deployment commands to anyone on the path; TLS without server verification to any server.
+ * (RAUC / SWUpdate still check the bundle's signature: FS38-3.2.) true: a hawkBit client found.
+ */
+static bool hawkbit_cfg(cfg_state *st, const aud_entry *e, const uint8_t *buf, size_t len, bool swu)
+{
+    aud_report *r = st->ctx->r;
+    aud_lines it;
+    aud_lines_init(&it, buf, len);
+    const char *l;
+    size_t n;
+    char v[256];
+    unsigned server = 0, ssl_off = 0, verify_off = 0, http = 0, nocheck = 0;
+    bool suricatta = false;
+    while (aud_lines_next_setting(&it, &l, &n)) {
+        if (!swu && ini_kv(l, n, "hawkbit_server", v, sizeof v)) {
+            server = it.no;
+            if (aud_has_prefix(v, "http://"))
+                http = it.no;
+        } else if (!swu && ini_kv(l, n, "ssl", v, sizeof v) && cfg_false(v)) {
+            ssl_off = it.no;
+        } else if (!swu && ini_kv(l, n, "ssl_verify", v, sizeof v) && cfg_false(v)) {
+            verify_off = it.no;
+        } else if (swu && has(l, n, "suricatta")) {
+            suricatta = true;
+        } else if (swu && ini_kv(l, n, "url", v, sizeof v) && aud_has_prefix(v, "http://")) {
+            http = it.no;
+        } else if (swu && ini_kv(l, n, "nocheckcert", v, sizeof v) && cfg_true(v)) {
+            nocheck = it.no;
+        }
+    }
+    const char *who = swu ? "SWUpdate" : "rauc-hawkbit-updater";
+    if (swu && !suricatta && !http && !nocheck)
+        return false;
+    if (!swu && !server)
+        return false;
+    if (ssl_off || http)
+        aud_add(r, 3, e->path, ssl_off ? ssl_off : http, "FS38-3.4", "5.3-7", AUD_MEDIUM,
+                "%s: plaintext HTTP to the update server: its token and the deployment commands travel unprotected",
+                who);
+    if (verify_off || nocheck)
+        aud_add(r, 3, e->path, verify_off ? verify_off : nocheck, "FS38-3.4", "5.3-7", AUD_MEDIUM,
+                "%s: TLS without server certificate verification: any server can steer the updates", who);
+    if (!ssl_off && !http && !verify_off && !nocheck && (server || suricatta))
+        aud_add(r, 3, e->path, server, "FS38-3.0", "5.3-7", AUD_INFO,
+                "%s: hawkBit server over HTTPS with certificate verification", who);
+    return true;
+}
+
 static void update_cfg(cfg_state *st, const aud_entry *e, const uint8_t *buf, size_t len, size_t *seen)
 {
     const char *p = e->path, *b = aud_basename(p);
     bool opkg = strcmp(b, "opkg.conf") == 0, apt = aud_has_prefix(p, "etc/apt/"), mender = strcmp(b, "mender.conf") == 0;
     bool swu = strcmp(b, "swupdate.cfg") == 0, rauc = strcmp(p, "etc/rauc/system.conf") == 0;
     bool script = len > 2 && buf[0] == '#' && buf[1] == '!';
+    if ((swu || memmem(buf, len, "hawkbit_server", 14)) && hawkbit_cfg(st, e, buf, len, swu) && !swu)
+        (*seen)++;
     if (!opkg && !apt && !mender && !swu && !rauc && !script)
         return;
     if (!script)

@@ -8,6 +8,16 @@
  * dynamic section (DT_FLAGS BIND_NOW, DT_FLAGS_1 NOW/PIE). Stack protector and FORTIFY_SOURCE are
  * recognised by the names the binary links against (__stack_chk_fail / __stack_chk_guard, the
  * __*_chk functions), which survive stripping of dynamically linked binaries.
+ * Statically linked executables (no PT_INTERP: static and static-PIE) carry their C library,
+ * whose own objects reference __stack_chk_fail (Debian builds glibc with the stack protector) and
+ * whose "*** stack smashing detected ***" / "*** buffer overflow detected ***" messages are linked
+ * in whether the program was hardened or not (checked with glibc 2.36: identical in -static
+ * builds with and without -fstack-protector-strong -D_FORTIFY_SOURCE=2). The canary's code
+ * pattern (x86-64 `mov %fs:0x28`) is in the C library's functions as well. So for a static
+ * executable the stack canary is reported as not determinable (a warning) unless the name
+ * __stack_chk_fail is absent from an unstripped one (then nothing has a canary); FORTIFY is
+ * determined from an unstripped static executable's __*_chk symbols (the C library does not call
+ * them itself) and is not determinable once it is stripped (no .symtab).
  * Rules (one evidence item per file, its severity the worst gap):
  *   FS38-9.1 executable stack (no NX): high; executable not PIE: medium; no RELRO: medium;
  *            partial RELRO (no BIND_NOW), no stack canary, no FORTIFY: low (warnings)
@@ -61,6 +71,8 @@ static const char *machine(uint64_t m)
 
 typedef struct elf_info {
     bool ok, exec, lib, pie, nx, relro, now, canary, fortify, dynamic, be;
+    bool is_static, symtab;              /* no PT_INTERP (C library linked in); a .symtab section */
+    bool canary_unknown, fortify_unknown; /* static executables: see the header */
     int bits;
     const char *mach;
 } elf_info;
@@ -92,6 +104,17 @@ static elf_info parse_elf(const uint8_t *b, size_t len)
     if (!rd(&e, 16, 2, &type) || !rd(&e, 18, 2, &mach) || !rd(&e, e.is64 ? 32 : 28, w, &phoff) ||
         !rd(&e, e.is64 ? 54 : 42, 2, &phentsize) || !rd(&e, e.is64 ? 56 : 44, 2, &phnum))
         return in;
+    /* section headers (optional): a SHT_SYMTAB section means the binary is not stripped */
+    uint64_t shoff, shentsize, shnum;
+    if (rd(&e, e.is64 ? 40 : 32, w, &shoff) && rd(&e, e.is64 ? 58 : 46, 2, &shentsize) &&
+        rd(&e, e.is64 ? 60 : 48, 2, &shnum) && shoff && shentsize >= (e.is64 ? 64u : 40u) && shnum <= 65535) {
+        for (uint64_t i = 0; i < shnum && !in.symtab; i++) {
+            uint64_t sht;
+            if (!rd(&e, shoff + i * shentsize + 4, 4, &sht))
+                break;
+            in.symtab = sht == 2;
+        }
+    }
     if (type != 2 && type != 3)
         return in; /* relocatable objects (kernel modules), cores */
     if (phentsize < (e.is64 ? 56u : 32u) || phnum == 0 || phnum > 4096)
@@ -155,6 +178,12 @@ static elf_info parse_elf(const uint8_t *b, size_t len)
                                        "__fgets_chk", "__vfprintf_chk", "__syslog_chk" };
     for (size_t i = 0; i < sizeof chk / sizeof chk[0] && !in.fortify; i++)
         in.fortify = has_sym(b, len, chk[i]);
+    if (in.exec && !interp) {
+        in.is_static = true;
+        in.canary_unknown = in.canary || !in.symtab;
+        in.canary = false;
+        in.fortify_unknown = !in.fortify && !in.symtab;
+    }
     in.ok = true;
     return in;
 }
@@ -186,7 +215,7 @@ static void scan_cgi(aud_ctx *ctx, const aud_entry *e, const uint8_t *buf, size_
 void aud_check_elf(aud_ctx *ctx)
 {
     size_t n_elf = 0, n_exec = 0, n_pie = 0, n_nx = 0, n_relro = 0, n_now = 0, n_can = 0, n_fort = 0, items = 0,
-           more = 0;
+           more = 0, n_undet = 0;
     for (size_t i = 0; i < aud_image_count(ctx->img); i++) {
         const aud_entry *e = aud_image_entry(ctx->img, i);
         if (e->type != AUD_REG || e->size < 52 || e->too_big)
@@ -220,7 +249,8 @@ void aud_check_elf(aud_ctx *ctx)
         n_now += in.relro && in.now;
         n_can += in.canary;
         n_fort += in.fortify;
-        char gaps[256] = "";
+        n_undet += in.canary_unknown || in.fortify_unknown;
+        char gaps[512] = "";
         aud_sev sev = AUD_INFO;
 #define GAP(cond, s, txt)                                                    \
     if (cond) {                                                              \
@@ -232,8 +262,10 @@ void aud_check_elf(aud_ctx *ctx)
         GAP(in.exec && !in.pie, AUD_MEDIUM, "not PIE");
         GAP(in.dynamic && !in.relro, AUD_MEDIUM, "no RELRO");
         GAP(in.relro && !in.now, AUD_LOW, "partial RELRO");
-        GAP(!in.canary, AUD_LOW, "no stack canary");
-        GAP(!in.fortify, AUD_LOW, "no FORTIFY_SOURCE");
+        GAP(!in.canary && !in.canary_unknown, AUD_LOW, "no stack canary");
+        GAP(in.canary_unknown, AUD_LOW, "stack canary not determinable (static: the C library's canary code cannot be told from the program's)");
+        GAP(!in.fortify && !in.fortify_unknown, AUD_LOW, "no FORTIFY_SOURCE");
+        GAP(in.fortify_unknown, AUD_LOW, "FORTIFY_SOURCE not determinable (stripped static executable)");
 #undef GAP
         if (sev == AUD_INFO)
             continue;
@@ -251,9 +283,12 @@ void aud_check_elf(aud_ctx *ctx)
     }
     if (more)
         aud_add(ctx->r, 9, "", 0, "FS38-9.1", "5.6-8", AUD_LOW, "%zu more ELF files with hardening gaps not listed", more);
+    char undet[96] = "";
+    if (n_undet)
+        snprintf(undet, sizeof undet, "; canary or FORTIFY not determinable in %zu static executable(s)", n_undet);
     if (n_elf)
         aud_add(ctx->r, 9, "", 0, "FS38-9.0", "5.6-8", AUD_INFO,
-                "%zu ELF files (%zu executables): PIE %zu/%zu, NX %zu, RELRO %zu (full %zu), canary %zu, FORTIFY %zu",
-                n_elf, n_exec, n_pie, n_exec, n_nx, n_relro, n_now, n_can, n_fort);
+                "%zu ELF files (%zu executables): PIE %zu/%zu, NX %zu, RELRO %zu (full %zu), canary %zu, FORTIFY %zu%s",
+                n_elf, n_exec, n_pie, n_exec, n_nx, n_relro, n_now, n_can, n_fort, undet);
     aud_assessed(ctx->r, 9, AUD_V_UNKNOWN, "no ELF executable, library or CGI script found");
 }

@@ -9,6 +9,7 @@
  *   - SHA-256, HMAC, HKDF, ECDSA and ECDH on P-256, AES-128 GCM/CTR, NIST key wrap, CTR-DRBG;
  *   - PK / PEM / X.509 for the host tools (key files, CSRs, certificates);
  *   - PBKDF2 (PKCS#5) for the setup-credential hash;
+ *   - hosted builds only: MD5, SHA-1, SHA-512 for the password hashes `fs38 audit` tests;
  *   - the secure channel (src/net/channel.c): TLS 1.3 and 1.2 over TCP, DTLS 1.2 over UDP with
  *     Connection ID (RFC 9146 form), X.509 verification with SNI and host name check, session
  *     tickets (TLS 1.3 / 1.2) and session resumption, PSK (TLS 1.2 / DTLS 1.2), AEAD suites only
@@ -61,6 +62,16 @@
 #define MBEDTLS_MD_C
 #define MBEDTLS_HKDF_C
 #define MBEDTLS_PKCS5_C
+#if !defined(FS38_MBEDTLS_BAREMETAL)
+/* Hosted builds only (never the bare-metal device build): `fs38 audit` tests the legacy
+ * password-hash schemes it finds in firmware images (Apache apr1 = MD5, htpasswd {SHA} = SHA-1,
+ * Mosquitto SHA-512 and PBKDF2-HMAC-SHA-512). fs38 itself signs, hashes and derives nothing
+ * with them, and the TLS channel keeps its own explicit list of signature algorithms
+ * (src/net/channel.c). */
+#define MBEDTLS_MD5_C
+#define MBEDTLS_SHA1_C
+#define MBEDTLS_SHA512_C
+#endif
 
 /* Symmetric */
 #define MBEDTLS_AES_C

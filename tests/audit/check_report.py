@@ -7,6 +7,9 @@
   check_report.py clean REPORT [CONTROL...]        no evidence of severity medium or above
                                                    (in the given controls, default all)
   check_report.py has REPORT RULE PATH [LINE]      one evidence item matches
+  check_report.py sev REPORT RULE PATH LINE SEV     an evidence item RULE PATH LINE of severity SEV
+  check_report.py finding REPORT RULE PATH REGEX    an evidence item of RULE for PATH whose finding
+                                                   matches REGEX (re.search)
   check_report.py hasnot REPORT RULE_PREFIX PATH   no evidence item of that rule prefix for PATH
   check_report.py verdict REPORT N VERDICT         control N has that verdict
   check_report.py norm REPORT                      print the report without "target" (to compare
@@ -99,6 +102,17 @@ def main():
     elif cmd == "has":
         line = int(sys.argv[5]) if len(sys.argv) > 5 else None
         assert find(r, sys.argv[3], sys.argv[4], line), "missing %s\n%s" % (sys.argv[3:], dump(r))
+    elif cmd == "sev":
+        rule, path, line = sys.argv[3], sys.argv[4], int(sys.argv[5])
+        sevs = [e["severity"] for c in r["controls"] for e in c["evidence"]
+                if e["rule"] == rule and e["path"] == path and e.get("line", 0) == line]
+        assert sevs, "missing %s\n%s" % (sys.argv[3:], dump(r))
+        assert sys.argv[6] in sevs, "%s is %s, expected %s" % (sys.argv[3:6], "/".join(sevs), sys.argv[6])
+    elif cmd == "finding":
+        import re
+        ok = any(e["rule"] == sys.argv[3] and e["path"] == sys.argv[4] and re.search(sys.argv[5], e["finding"])
+                 for c in r["controls"] for e in c["evidence"])
+        assert ok, "no %s %s finding matching %r\n%s" % (sys.argv[3], sys.argv[4], sys.argv[5], dump(r))
     elif cmd == "hasnot":
         for c in r["controls"]:
             for e in c["evidence"]:

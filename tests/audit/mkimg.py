@@ -1,14 +1,18 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Test-image helpers for tests/cli/audit.sh (standard library only).
+"""Test-image helpers for tests/cli/audit.sh (standard library; python3-cryptography for the
+signed MCUboot images).
 
   mkimg.py cpio ROOT OUT        newc cpio archive of the tree ROOT (no cpio binary needed)
   mkimg.py elf DIR              synthetic ELF files (32/64-bit, both byte orders) under DIR
   mkimg.py boot DIR fail|pass    boot artefacts under DIR: a U-Boot FIT image and control device
                                 tree (flattened device trees), an MCUboot image
+  mkimg.py mcuboot OUT [key=KEY.pem] [hdr=N] [protected] [tamper] [unsigned] [ed25519]
+                                an MCUboot image (documented format, ECDSA P-256 signature by KEY)
   mkimg.py bomb OUT MIB          a tar.gz with MIB MiB of zeros in one member
   mkimg.py hostile OUT          a hostile tar: ../ and absolute names, a device node, links out
                                 of the root, a link loop, a hard link to a missing member
 """
+import hashlib
 import io
 import os
 import stat
@@ -177,13 +181,47 @@ def fdt(tree):
     return hdr + rsv + st + strings
 
 
-def mcuboot(signed):
-    body = b"\x00" * 64
-    hdr = struct.pack("<IIHHIIBBHI", 0x96F3B83D, 0, 32, 0, len(body), 0, 1, 0, 0, 0).ljust(32, b"\0")
-    tlvs = struct.pack("<HH", 0x10, 32) + b"\x11" * 32
+def mcuboot(signed, key=None, hdr_size=32, protected=False, tamper=False, sig="ecdsa"):
+    """An MCUboot image in the documented format (docs.mcuboot.com, "Image format"; the layout
+    MCUboot's imgtool writes): a 32-byte header padded to hdr_size, the image, an optional
+    protected TLV area (magic 0x6908: a security counter), then the TLV area (magic 0x6907): the
+    SHA-256 (0x10) of header + image + protected TLVs, the key hash (0x01, SHA-256 of the public
+    key's DER SubjectPublicKeyInfo) and the ECDSA P-256 signature (0x22, DER, over the same bytes
+    with SHA-256) made with key (a private key PEM; a throwaway one when None). sig "ed25519"
+    writes an Ed25519 signature TLV (0x24) instead; tamper flips an image byte after signing."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+    body = bytes((i * 7) & 0xFF for i in range(256))
+    prot = b""
+    if protected:
+        ptlv = struct.pack("<HH", 0x50, 4) + struct.pack("<I", 3)
+        prot = struct.pack("<HH", 0x6908, 4 + len(ptlv)) + ptlv
+    hdr = struct.pack("<IIHHIIBBHI", 0x96F3B83D, 0, hdr_size, len(prot), len(body), 0, 1, 2, 3, 4).ljust(32, b"\0")
+    hdr = hdr.ljust(hdr_size, b"\0")
+    signed_part = hdr + body + prot
+    tlvs = struct.pack("<HH", 0x10, 32) + hashlib.sha256(signed_part).digest()
     if signed:
-        tlvs += struct.pack("<HH", 0x22, 72) + b"\x22" * 72
-    return hdr + body + struct.pack("<HH", 0x6907, 4 + len(tlvs)) + tlvs
+        if sig == "ed25519":
+            k = ed25519.Ed25519PrivateKey.generate()
+            pub = k.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            s_ = k.sign(hashlib.sha256(signed_part).digest())
+            tlvs += struct.pack("<HH", 0x01, 32) + hashlib.sha256(pub).digest()
+            tlvs += struct.pack("<HH", 0x24, len(s_)) + s_
+        else:
+            if key:
+                with open(key, "rb") as f:
+                    k = serialization.load_pem_private_key(f.read(), None)
+            else:
+                k = ec.generate_private_key(ec.SECP256R1())
+            pub = k.public_key().public_bytes(serialization.Encoding.DER,
+                                              serialization.PublicFormat.SubjectPublicKeyInfo)
+            s_ = k.sign(signed_part, ec.ECDSA(hashes.SHA256()))
+            tlvs += struct.pack("<HH", 0x01, 32) + hashlib.sha256(pub).digest()
+            tlvs += struct.pack("<HH", 0x22, len(s_)) + s_
+    img = bytearray(signed_part + struct.pack("<HH", 0x6907, 4 + len(tlvs)) + tlvs)
+    if tamper:
+        img[hdr_size + 10] ^= 0x01
+    return bytes(img)
 
 
 def boot(d, side):
@@ -198,7 +236,15 @@ def boot(d, side):
     if signed:
         key["required"] = b"conf\0"
     ctl = {"model": b"board\0", "signature": {"key-dev": key}}
-    for name, data in (("boot/fitImage", fdt(fit)), ("boot/u-boot.dtb", fdt(ctl)), ("boot/app.mcuboot.bin", mcuboot(signed))):
+    arts = [("boot/fitImage", fdt(fit)), ("boot/u-boot.dtb", fdt(ctl)), ("boot/app.mcuboot.bin", mcuboot(signed))]
+    if not signed:
+        # a FIT whose images are signed, its configurations not (a warning)
+        imgsig = {"description": b"fit\0",
+                  "images": {"kernel-1": {"data": b"\0" * 64, "type": b"kernel\0",
+                                          "signature-1": {"algo": b"sha256,rsa2048\0", "key-name-hint": b"dev\0"}}},
+                  "configurations": {"default": b"conf-1\0", "conf-1": {"kernel": b"kernel-1\0"}}}
+        arts.append(("boot/fitImage-imgsig", fdt(imgsig)))
+    for name, data in arts:
         with open(os.path.join(d, name), "wb") as f:
             f.write(data)
 
@@ -229,6 +275,12 @@ if __name__ == "__main__":
         elves(sys.argv[2])
     elif cmd == "boot":
         boot(sys.argv[2], sys.argv[3])
+    elif cmd == "mcuboot":
+        # mkimg.py mcuboot OUT [key=KEY.pem] [hdr=N] [protected] [tamper] [unsigned] [ed25519]
+        opts = dict(a.split("=", 1) if "=" in a else (a, "1") for a in sys.argv[3:])
+        with open(sys.argv[2], "wb") as f:
+            f.write(mcuboot("unsigned" not in opts, opts.get("key"), int(opts.get("hdr", "32")),
+                            "protected" in opts, "tamper" in opts, "ed25519" if "ed25519" in opts else "ecdsa"))
     elif cmd == "bomb":
         bomb(sys.argv[2], int(sys.argv[3]))
     elif cmd == "hostile":
