@@ -14,12 +14,14 @@
  * Database (created on first use by fleet_db_open, the same tables on both engines):
  *   fleet_config(key, value)               the CA certificate the devices chain to ("ca_pem")
  *   fleet_devices(ueid PK, cert_pem, class_id, k0_enc, next_seq, epoch, head, records,
- *                 fw_seq, fw_state, fw_running, enrolled_at, attested_at, attestation)
+ *                 fw_seq, fw_state, fw_running, enrolled_at, attested_at, attestation, last_digest)
  *       k0_enc = hex(nonce 12 || AES-256-GCM(db key, k0) || tag 16), AAD = the UEID text;
  *       (next_seq, epoch, head) = where the verified chain ends (fs38_log_vstate): the position.
  *   fleet_records(ueid, seq, kind, epoch, code, arg, detail, raw) PK (ueid, seq): each verified
  *       record exactly once (raw = the record's bytes, hex).
- *   fleet_batches(ueid, digest) PK: SHA-256 of each committed batch (a redelivery is recognised).
+ *       last_digest = SHA-256 of the batch handled last (its QoS 1 redelivery is a duplicate).
+ *   fleet_batches(ueid, digest) PK: SHA-256 of each batch handled (an unenrolled device's
+ *       redelivered batch raises no second alert).
  *   fleet_alerts(id, ueid, kind, detail, at): kind gap | truncation | forgery | replay |
  *       unenrolled | attestation.
  *   fleet_challenges(ueid PK, nonce, at): the outstanding attestation challenge.
@@ -86,8 +88,8 @@ int fleet_ca_set(fleet_db *db, const char *pem);
 
 typedef enum fleet_outcome {
     FLEET_STORED = 0,   /* verified: its new records and the new position are committed */
-    FLEET_DUPLICATE,    /* byte-identical to a batch already committed (QoS 1 redelivery, or a
-                           second collector): nothing stored, no alert */
+    FLEET_DUPLICATE,    /* byte-identical to the batch handled last for this device (a QoS 1
+                           redelivery): nothing stored, no alert */
     FLEET_REJECTED,     /* findings (forgery, gap, truncation, replay): alerts raised, nothing
                            stored, position unchanged */
     FLEET_UNENROLLED    /* no such device in the database: an "unenrolled" alert raised */
@@ -116,7 +118,7 @@ typedef struct fleet_result {
  *   - only device-reported losses (LOST markers): stored too, plus a "gap" alert;
  *   - any other finding: nothing stored, one alert per kind (forgery: modified / reordered /
  *     unverifiable / malformed / bad batch / bad checkpoint; gap: missing; truncation; replay: a
- *     batch with nothing new that is not a redelivery of a committed one).
+ *     batch with nothing new that is not the batch handled last, i.e. an old batch sent again).
  * Returns 0 (res filled, whatever the outcome), or -1 on a database / crypto error (printed;
  * nothing committed: the caller may retry, e.g. let MQTT redeliver).
  */
