@@ -674,7 +674,7 @@ static int collect_tx(fleet_db *db, const uint8_t dbkey[FLEET_DBKEY_LEN], const 
         db_rows_free(&dev);
         res->outcome = FLEET_DUPLICATE;
         res->ack = next > 0;
-        snprintf(res->summary, sizeof res->summary, "batch already committed (redelivery): nothing stored");
+        snprintf(res->summary, sizeof res->summary, "batch already handled (redelivery): nothing stored");
         return 0;
     }
     fw_state fw;
@@ -765,9 +765,16 @@ static int collect_tx(fleet_db *db, const uint8_t dbkey[FLEET_DBKEY_LEN], const 
             rc = fleet_alert(db, ueid, "truncation", c.trunc.text);
             res->alerts++;
         }
-        snprintf(res->summary, sizeof res->summary, "rejected (%s%s%s%s): nothing stored",
-                 c.forgery.count ? "forgery " : "", c.replay.count ? "replay " : "",
-                 c.missing.count || c.lost.count ? "gap " : "", c.trunc.count ? "truncation" : "");
+        char kinds[64] = "";
+        if (c.forgery.count)
+            strcat(kinds, " forgery");
+        if (c.replay.count)
+            strcat(kinds, " replay");
+        if (c.missing.count || c.lost.count)
+            strcat(kinds, " gap");
+        if (c.trunc.count)
+            strcat(kinds, " truncation");
+        snprintf(res->summary, sizeof res->summary, "rejected (%s): nothing stored", kinds + 1);
     } else {
         /* verified (records the device itself reports lost are a gap alert, but the chain goes on) */
         res->outcome = FLEET_STORED;
@@ -961,7 +968,8 @@ int fleet_status(fleet_db *db, FILE *out, bool json)
     db_rows dev, al;
     if (db_query(db,
                  "SELECT ueid, records, next_seq, fw_seq, fw_state, fw_running, attestation, 1 FROM fleet_devices "
-                 "UNION ALL SELECT DISTINCT ueid, 0, 0, NULL, 'unknown', NULL, NULL, 0 FROM fleet_alerts WHERE ueid "
+                 "UNION ALL SELECT DISTINCT ueid, 0, 0, CAST(NULL AS BIGINT), 'unknown', CAST(NULL AS BIGINT), "
+                 "CAST(NULL AS TEXT), 0 FROM fleet_alerts WHERE ueid "
                  "NOT IN (SELECT ueid FROM fleet_devices) ORDER BY 1",
                  0, NULL, &dev))
         return -1;
