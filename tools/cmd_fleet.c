@@ -5,6 +5,7 @@
  *   fs38 fleet broker-config --ca CA_DIR --out DIR [--port N]
  *   fs38 fleet enroll --db DB --db-key FILE --cert DEVICE.crt --k0 K0 [--ca CA_DIR] [--class HEX]
  *   fs38 fleet status --db DB [--json]
+ *   fs38 fleet import --db DB --db-key FILE --ueid U BATCH...
  *   fs38 fleet attest --broker URL --ca CA_DIR --cert C --key K --db DB --db-key FILE
  *                     (--ueid U | --all) [--timeout S]
  *   fs38 fleet publish ENV.suit PAYLOAD --broker URL --ca CA_DIR --cert C --key K
@@ -49,6 +50,9 @@ void usage_fleet(int to_stderr)
             "         database remembers from an earlier enrolment), k0 encrypted with the database key.\n"
             "       fs38 fleet status --db DB [--json]\n"
             "         Per device: records, last sequence, firmware state, attestation, alerts.\n"
+            "       fs38 fleet import --db DB --db-key FILE --ueid U BATCH...\n"
+            "         Verify and store batches from files (carried offline) exactly as 'collect' does;\n"
+            "         exit 1 when a batch was rejected (alert raised).\n"
             "       fs38 fleet attest --broker URL --ca CA_DIR --cert C --key K --db DB --db-key FILE\n"
             "                         (--ueid U | --all) [--timeout S]\n"
             "         Send a fresh nonce on fs38/<ueid>/challenge, verify the EAT answered on fs38/<ueid>/attest\n"
@@ -407,6 +411,62 @@ static int status(int argc, char **argv)
     return r ? HOST_EXIT_USAGE : HOST_EXIT_OK;
 }
 
+/* ---- import ----------------------------------------------------------------------------------------- */
+
+/* Batches from files (carried offline, or saved by a device), handled exactly as `collect` handles
+ * them (fleet_collect_batch: the same verification, transaction and alerts), in the given order. */
+static int import_files(int argc, char **argv)
+{
+    const char *dbs = NULL, *dbkey_path = NULL, *ueid = NULL;
+    const host_opt opts[] = { { .name = "--db", .value = &dbs },
+                              { .name = "--db-key", .value = &dbkey_path },
+                              { .name = "--ueid", .value = &ueid },
+                              { .name = NULL } };
+    const char *files[256];
+    size_t nf = 0;
+    int r = host_parse_args(argc, argv, opts, files, 256, &nf);
+    if (r == 1) {
+        usage_fleet(0);
+        return HOST_EXIT_OK;
+    }
+    if (r || !dbs || !dbkey_path || !ueid || nf == 0) {
+        if (!r)
+            host_err("fleet import: --db, --db-key, --ueid and at least one BATCH are required");
+        usage_fleet(1);
+        return HOST_EXIT_USAGE;
+    }
+    uint8_t dbkey[FLEET_DBKEY_LEN];
+    if (fleet_dbkey_load(dbkey_path, dbkey))
+        return HOST_EXIT_USAGE;
+    fleet_db *db = NULL;
+    if (fleet_db_open(dbs, &db)) {
+        fs38_wipe(dbkey, sizeof dbkey);
+        return HOST_EXIT_USAGE;
+    }
+    int rc = HOST_EXIT_OK;
+    for (size_t i = 0; i < nf && rc != HOST_EXIT_USAGE; i++) {
+        uint8_t *buf;
+        size_t len;
+        fleet_result res;
+        if (host_read_file(files[i], HOST_FILE_MAX, &buf, &len)) {
+            rc = HOST_EXIT_USAGE;
+            break;
+        }
+        r = fleet_collect_batch(db, dbkey, ueid, buf, len, &res);
+        free(buf);
+        if (r) {
+            rc = HOST_EXIT_USAGE;
+            break;
+        }
+        printf("fleet import: %s: %s\n", files[i], res.summary);
+        if (res.outcome == FLEET_REJECTED || res.outcome == FLEET_UNENROLLED)
+            rc = HOST_EXIT_REJECT;
+    }
+    fleet_db_close(db);
+    fs38_wipe(dbkey, sizeof dbkey);
+    return rc;
+}
+
 /* ---- dispatch ------------------------------------------------------------------------------------------ */
 
 int fleet_attest_cmd(int argc, char **argv);
@@ -429,11 +489,13 @@ int cmd_fleet(int argc, char **argv)
         return enroll(argc - 1, argv + 1);
     if (strcmp(sub, "status") == 0)
         return status(argc - 1, argv + 1);
+    if (strcmp(sub, "import") == 0)
+        return import_files(argc - 1, argv + 1);
     if (strcmp(sub, "attest") == 0)
         return fleet_attest_cmd(argc - 1, argv + 1);
     if (strcmp(sub, "publish") == 0)
         return fleet_publish_cmd(argc - 1, argv + 1);
-    host_err("fleet: unknown subcommand '%s' (broker-config, enroll, status, attest, publish)", sub);
+    host_err("fleet: unknown subcommand '%s' (broker-config, enroll, status, import, attest, publish)", sub);
     usage_fleet(1);
     return HOST_EXIT_USAGE;
 }

@@ -625,6 +625,12 @@ static int put_digest(fleet_db *db, const char *ueid, const char *digest)
 static int collect_tx(fleet_db *db, const uint8_t dbkey[FLEET_DBKEY_LEN], const char *ueid, const uint8_t *batch,
                       size_t len, const char *digest, fleet_result *res)
 {
+    if (fleet_db_is_pg(db)) {
+        /* one lock per UEID, enrolled or not (an unenrolled device has no row to lock) */
+        const char *l[] = { ueid };
+        if (db_exec(db, "SELECT pg_advisory_xact_lock(hashtext($1))", 1, l))
+            return -1;
+    }
     char sql[256];
     snprintf(sql, sizeof sql,
              "SELECT k0_enc, next_seq, epoch, head, fw_seq, fw_state, fw_running, last_digest FROM fleet_devices WHERE "

@@ -108,7 +108,8 @@ typedef struct fleet_result {
 /**
  * Verify one batch received on fs38/<ueid>/log (ueid = the topic's level, which the broker's ACL
  * ties to the publisher's certificate) and commit its outcome in ONE transaction, under the
- * device's row lock (PostgreSQL: SELECT ... FOR UPDATE; SQLite: BEGIN IMMEDIATE), so that any
+ * device's lock (PostgreSQL: a transaction advisory lock on the UEID and SELECT ... FOR UPDATE;
+ * SQLite: BEGIN IMMEDIATE, the database's write lock), so that any
  * number of collectors, redeliveries and restarts store every record exactly once:
  *   - the device's k0 is decrypted with dbkey (wiped after), the batch is verified with
  *     fs38_log_verify_* from the stored position (resume state); records below the position
