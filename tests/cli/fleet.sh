@@ -459,4 +459,12 @@ check "D('d4')['enrolled'] and D('d4')['last_sequence'] == $EXP_LAST and 'forger
 expect_rc 1 "import of a tampered batch" "$FS38" fleet import --db "$DB" --db-key "$T/db.key" --ueid "${U[d1]}" "$T/d1.bad"
 expect_grep "$T/out" "rejected \(forgery\)" "import names the forgery"
 
+# attest --all: every enrolled device challenged; nobody answers here: exit 1, an alert each
+expect_rc 1 "attest --all without answers" "$FS38" fleet attest --broker "$URL" "${CERTS[@]}" --db "$DB" \
+    --db-key "$T/db.key" --all --timeout 2
+expect_grep "$T/out" "^fleet attest: challenged 4 device\(s\)$" "all four challenged"
+expect_grep "$T/out" "^fleet attest: 0 of 4 device\(s\) verified$" "none verified"
+status_json
+check "all(kinds(n).count('attestation') >= 1 for n in ['d2', 'd3', 'd4'])" "no answer is an attestation alert"
+
 finish
