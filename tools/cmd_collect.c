@@ -175,13 +175,21 @@ int cmd_collect(int argc, char **argv)
     q.last_ms = now_ms();
     uint64_t n_batches = 0, n_stored = 0, n_dup = 0, n_rej = 0, n_unenrolled = 0, n_records = 0;
     rc = HOST_EXIT_OK;
+    unsigned reconnects = 0;
     while (!g_stop) {
         int lr = mosquitto_loop(m, 100, 1);
-        if (lr != MOSQ_ERR_SUCCESS) {
-            /* the broker went away: reconnect (the persistent session keeps what was queued) */
-            sleep(1);
-            if (mosquitto_reconnect(m) == MOSQ_ERR_SUCCESS)
+        if (lr != MOSQ_ERR_SUCCESS && !g_stop) {
+            /* the broker went away: reconnect at once, then every second, and subscribe again
+             * (a persistent session keeps plain subscriptions, but Mosquitto 2.0 does not restore
+             * shared ones after its own restart) */
+            if (reconnects++)
+                sleep(1);
+            if (mosquitto_reconnect(m) == MOSQ_ERR_SUCCESS) {
                 (void)mosquitto_subscribe(m, NULL, topic, 1);
+                reconnects = 0;
+                printf("collect: reconnected to %s\n", broker);
+                fflush(stdout);
+            }
         }
         while (q.head) {
             qmsg *e = q.head;
