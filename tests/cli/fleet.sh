@@ -327,8 +327,8 @@ nB=$(sed -n 's/^collect: \([0-9]*\) batch(es).*/\1/p' "$T/col.B")
 CHECKS=$((CHECKS + 1))
 [ "$((nA + nB))" = 15 ] && [ "$nA" -gt 0 ] && [ "$nB" -gt 0 ] ||
     fail "two collectors: $nA + $nB batches handled, expected 15 shared by both"
-sA=$(sed -n 's/^collect: .* \([0-9]*\) record(s) stored$/\1/p' "$T/col.A")
-sB=$(sed -n 's/^collect: .* \([0-9]*\) record(s) stored$/\1/p' "$T/col.B")
+sA=$(sed -n 's/^collect: .* \([0-9]*\) record(s) stored; .*/\1/p' "$T/col.A")
+sB=$(sed -n 's/^collect: .* \([0-9]*\) record(s) stored; .*/\1/p' "$T/col.B")
 after=$(sql "SELECT COUNT(*) FROM fleet_records")
 CHECKS=$((CHECKS + 1))
 [ "$((before + sA + sB))" = "$after" ] || fail "records: $before + $sA + $sB stored, the table has $after"
@@ -355,6 +355,11 @@ collector K2 --group g3 --client-id fs38-collector-k --until-idle 5 || finish
 collector_wait "$COL_PID" K2
 expect_grep "$T/col.K1" "^collect: ${U[d1]}: verified" "the first run stored batches"
 expect_grep "$T/col.K2" "^collect: ${U[d1]}: verified" "batches queued while the collector was down arrive after the restart"
+# the batches queued while it was down arrive together: committed in groups (one transaction each)
+CHECKS=$((CHECKS + 1))
+kb=$(sed -n 's/^collect: \([0-9]*\) batch(es).*/\1/p' "$T/col.K2")
+kt=$(sed -n 's/^collect: .* \([0-9]*\) transaction(s)$/\1/p' "$T/col.K2")
+[ -n "$kb" ] && [ -n "$kt" ] && [ "$kt" -lt "$kb" ] || fail "restarted collector: $kb batches in $kt transactions (no group commit)"
 status_json
 check "all(D(n)['last_sequence'] == L for n, L in [('d1', ${LAST[d1]}), ('d2', ${LAST[d2]}), ('d3', ${LAST[d3]})])" "kill -9: nothing lost"
 check "all(D(n)['records'] == D(n)['last_sequence'] + 1 for n in ['d1', 'd2', 'd3'])" "kill -9: records 0..last, each once"
