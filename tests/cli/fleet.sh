@@ -471,8 +471,9 @@ expect_rc 0 "enroll d4 (late)" "$FS38" fleet enroll --db "$DB" --db-key "$T/db.k
 for i in 1 2 3 4; do export_to d4 "$T/d4.e$i"; done # each holds every record since 0: they overlap
 pids=()
 for k in 1 2 3 4 5 6; do
-    "$FS38" fleet import --db "$DB" --db-key "$T/db.key" --ueid "${U[d4]}" "$T/d4.e1" "$T/d4.e2" "$T/d4.e3" "$T/d4.e4" \
-        >"$T/imp.$k" 2>&1 &
+    gc=$((k % 2 ? 4 : 1)) # half of them commit all four batches in one transaction
+    "$FS38" fleet import --db "$DB" --db-key "$T/db.key" --ueid "${U[d4]}" --group-commit $gc \
+        "$T/d4.e1" "$T/d4.e2" "$T/d4.e3" "$T/d4.e4" >"$T/imp.$k" 2>&1 &
     pids+=($!)
 done
 for k in 1 2 3 4 5 6; do
