@@ -31,6 +31,9 @@ if(TARGET fs38_tool AND FS38_BASH)
     # network commands (fetch, update --from, log push) against coap-server-openssl (DTLS, PKI
     # and PSK) and Mosquitto with TLS + ACL, on loopback (tests/cli/net_device.sh)
     list(APPEND _fs38_cli_tests net_device)
+    # the fleet agent (fs38-device run) against Mosquitto (TLS, client certificates, the fleet
+    # ACL) and coap-server-openssl, mosquitto_sub / mosquitto_pub as the fleet side
+    list(APPEND _fs38_cli_tests fleet_device)
     if(FS38_SYSTEM_PYTHON)
       list(APPEND _fs38_cli_env FS38_PYTHON=${FS38_SYSTEM_PYTHON})
     endif()
