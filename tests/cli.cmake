@@ -61,6 +61,18 @@ if(TARGET fs38_tool AND FS38_BASH)
              WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
     set_tests_properties(cli_${t} PROPERTIES LABELS cli TIMEOUT 120)
   endforeach()
+  # the fleet side (issue 11): broker-config, enroll, collect, status, attest, publish against real
+  # Mosquitto, coap-server-openssl and devices; once on SQLite and once on a throw-away PostgreSQL
+  # cluster (initdb + pg_ctl in a temporary directory, loopback only)
+  if(TARGET fs38-device)
+    foreach(_db sqlite postgresql)
+      add_test(NAME cli_fleet_${_db}
+               COMMAND ${CMAKE_COMMAND} -E env ${_fs38_cli_env}
+                       ${FS38_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/cli/fleet.sh ${_db}
+               WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+      set_tests_properties(cli_fleet_${_db} PROPERTIES LABELS cli TIMEOUT 300)
+    endforeach()
+  endif()
   # cli_audit builds ~60 images and decompresses two 1.1 GiB bombs: ~50 s alone on 2 cores
   set_tests_properties(cli_audit PROPERTIES TIMEOUT 400)
   if(TEST cli_fleet_sim)

@@ -822,6 +822,7 @@ static int ca_list(const char *dir)
 
 typedef struct server_args {
     const char *dir, *name, *out, *key_out, *days_s;
+    bool client; /* a TLS client certificate instead (ca_client_cert: clientAuth, no subjectAltName) */
 } server_args;
 
 /* HOST as a DNS name (letters, digits, '-', '.', a leading "*." wildcard) or an IP literal. */
@@ -899,8 +900,10 @@ static int ca_server(const server_args *a)
     san.node.san.unstructured_name.p = ip_len ? ip : (unsigned char *)a->name;
     san.node.san.unstructured_name.len = ip_len ? ip_len : strlen(a->name);
     const cert_spec c = { .subject_key = &pk, .issuer_key = &ca_key, .serial = serial, .subject = subject,
-                          .issuer = dn, .not_before = nb, .not_after = na, .san = &san,
-                          .eku_oid = MBEDTLS_OID_SERVER_AUTH, .eku_len = MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH) };
+                          .issuer = dn, .not_before = nb, .not_after = na, .san = a->client ? NULL : &san,
+                          .eku_oid = a->client ? MBEDTLS_OID_CLIENT_AUTH : MBEDTLS_OID_SERVER_AUTH,
+                          .eku_len = a->client ? MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH)
+                                               : MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH) };
     ret = write_cert(&c, pem, sizeof pem);
     if (ret) {
         mbed_fail(ret == MBEDTLS_ERR_X509_INVALID_NAME ? "ca server: --name" : "ca server: writing the certificate",
@@ -912,8 +915,12 @@ static int ca_server(const server_args *a)
         goto out;
     char hex[33];
     host_hex(serial, sizeof serial, hex);
-    printf("ca server: certificate serial %s for %s %s (serverAuth), valid until %sZ, in %s; key (mode 0600) in %s\n",
-           hex, ip_len ? "IP address" : "DNS name", a->name, na, a->out, a->key_out);
+    if (a->client)
+        printf("ca client: certificate serial %s for CN=%s (clientAuth), valid until %sZ, in %s; key (mode 0600) in "
+               "%s\n", hex, a->name, na, a->out, a->key_out);
+    else
+        printf("ca server: certificate serial %s for %s %s (serverAuth), valid until %sZ, in %s; key (mode 0600) in %s\n",
+               hex, ip_len ? "IP address" : "DNS name", a->name, na, a->out, a->key_out);
     rc = HOST_EXIT_OK;
 out:
     host_out_abort(&o);
@@ -924,6 +931,12 @@ out:
     mbedtls_pk_free(&ca_key);
     mbedtls_pk_free(&pk);
     return rc;
+}
+
+int ca_tls_cert(const char *dir, const char *name, bool client, const char *out, const char *key_out)
+{
+    server_args a = { .dir = dir, .name = name, .out = out, .key_out = key_out, .client = client };
+    return ca_server(&a);
 }
 
 int cmd_ca(int argc, char **argv)

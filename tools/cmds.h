@@ -14,6 +14,8 @@ int cmd_receipt(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_sbom(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_fleet(int argc, char **argv);
+int cmd_collect(int argc, char **argv);
 
 /* Usage text of one subcommand (to stdout for --help, to stderr after a usage error). */
 void usage_keygen(int to_stderr);
@@ -26,6 +28,8 @@ void usage_receipt(int to_stderr);
 void usage_log(int to_stderr);
 void usage_sbom(int to_stderr);
 void usage_audit(int to_stderr);
+void usage_fleet(int to_stderr);
+void usage_collect(int to_stderr);
 
 /* cmd_ca.c: the CA side of `attest verify` and `receipt verify`. */
 #include <stdbool.h>
@@ -46,6 +50,10 @@ typedef struct ca_signer {
  * retired (unless allow_retired); adds its key to kr. 0, 1 refused (out->reason), 2 error. */
 int ca_find_signer(const char *ca_dir, const char *cert_path, const uint8_t *msg, size_t len, bool allow_retired,
                    fs38_keyring *kr, ca_signer *out);
+/* A TLS certificate from CA_DIR with a new P-256 key (KEY mode 0600), as `ca server` does; with
+ * client, CN=name and extendedKeyUsage clientAuth without subjectAltName (the fleet collector).
+ * Exit status (0, 1 refused, 2 error). */
+int ca_tls_cert(const char *dir, const char *name, bool client, const char *out, const char *key_out);
 /* Mark a certificate retired in CA_DIR/index.txt: 1 done, 0 not found / already, -1 error. */
 int ca_retire(const char *ca_dir, const char *serial);
 

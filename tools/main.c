@@ -25,6 +25,8 @@ static const command commands[] = {
     { "log", cmd_log, usage_log, "verify security-log exports, or show them as text, JSON, RFC 5424" },
     { "audit", cmd_audit, usage_audit, "assess a firmware image against the 14 controls (verdicts + evidence)" },
     { "sbom", cmd_sbom, usage_sbom, "CycloneDX 1.6 SBOM of a root filesystem, offline CVE matching" },
+    { "fleet", cmd_fleet, usage_fleet, "fleet side: broker config, enrol, status, attest, publish updates" },
+    { "collect", cmd_collect, usage_collect, "collect and verify devices' logs from an MQTT broker into the fleet DB" },
 };
 
 static void usage(FILE *f)
