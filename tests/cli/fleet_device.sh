@@ -284,4 +284,19 @@ expect_grep "$T/out" "boot-reverted" "the collector sees boot-reverted"
 expect_rc 0 "status" dev status
 expect_grep "$T/out" "^confirmed: slot B" "slot B still confirmed"
 
+# ---- without --once: keep-alive, a frozen broker is detected, reconnect with back-off, SIGTERM ----
+run_bg --interval 1 --keepalive 1 --timeout 1500
+for i in $(seq 50); do grep -q "^run: connected" "$T/run.out" && break; sleep 0.2; done
+kill -STOP "$BROKER_PID"
+for i in $(seq 100); do grep -q "^run: reconnecting in" "$T/run.out" && break; sleep 0.2; done
+kill -CONT "$BROKER_PID"
+for i in $(seq 150); do [ "$(grep -c "^run: connected" "$T/run.out")" -ge 2 ] && break; sleep 0.2; done
+kill -TERM "$RUN_PID"
+run_wait 0 "run (loop) stopped by SIGTERM"
+expect_grep "$T/run.err" "^run: connection lost: .*(no PINGRESP|timed out)" "the frozen broker is detected by the keep-alive"
+expect_grep "$T/run.out" "^run: reconnecting in [0-9]+ ms" "back-off before reconnecting"
+CHECKS=$((CHECKS + 1))
+[ "$(grep -c "^run: connected to .*session resumed" "$T/run.out")" -ge 2 ] || { fail "no reconnection with the session resumed"; sed 's/^/  | /' "$T/run.out" "$T/run.err" >&2; }
+expect_grep "$T/run.out" "^run: done$" "clean stop on SIGTERM"
+
 finish
