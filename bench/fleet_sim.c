@@ -17,7 +17,10 @@
  * connect all (one TLS connection each, kept open); K rounds, each device appends E events,
  * exports from its last exported record on and publishes the batch (QoS 1, PUBACK awaited);
  * then wait until every device's last record is acknowledged on its ack topic (or --ack-wait
- * seconds pass) — acks free the ring (fs38_log_release), as fs38-device run does.
+ * seconds pass) — acks free the ring (fs38_log_release), as fs38-device run does; when no ack
+ * at all arrives for --stall seconds (default 30), the devices still waiting push their
+ * unacknowledged records again from their last ack on (as run's next interval push would), at
+ * most 5 times; "republished=" says how many such batches were needed.
  *
  * Figures (stdout, "fleet-sim: key=value ..." lines for the script), all measured in this run:
  *   the end-to-end collector throughput: batches / (last ack - first publish);
@@ -363,14 +366,15 @@ static void dev_close(sim_dev *d)
 static void usage(void)
 {
     fprintf(stderr, "usage: fleet_sim --devices N --batches K --broker mqtts://127.0.0.1:PORT --ca CA_DIR --out DIR\n"
-                    "                 [--events E] [--sign] [--db DB --db-key FILE] [--ack-wait S] [--timeout MS]\n");
+                    "                 [--events E] [--sign] [--db DB --db-key FILE] [--ack-wait S] [--timeout MS]\n"
+                    "                 [--stall S]\n");
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
     const char *devs_s = NULL, *batches_s = NULL, *broker = NULL, *ca_dir = NULL, *out = NULL, *events_s = NULL,
-               *db = NULL, *db_key = NULL, *wait_s = NULL, *timeout_s = NULL, *pos[1];
+               *db = NULL, *db_key = NULL, *wait_s = NULL, *timeout_s = NULL, *stall_str = NULL, *pos[1];
     bool sign = false;
     size_t npos = 0;
     host_set_prog("fleet-sim");
@@ -380,16 +384,18 @@ int main(int argc, char **argv)
         { .name = "--out", .value = &out },        { .name = "--events", .value = &events_s },
         { .name = "--sign", .flag = &sign },       { .name = "--db", .value = &db },
         { .name = "--db-key", .value = &db_key },  { .name = "--ack-wait", .value = &wait_s },
-        { .name = "--timeout", .value = &timeout_s }, { .name = NULL },
+        { .name = "--timeout", .value = &timeout_s }, { .name = "--stall", .value = &stall_str },
+        { .name = NULL },
     };
     if (host_parse_args(argc - 1, argv + 1, opts, pos, 1, &npos) != 0 || npos || !devs_s || !batches_s || !broker || !ca_dir ||
         !out)
         usage();
-    uint64_t n = 0, k = 0, ev = 8, ack_wait = 120, timeout = 30000;
+    uint64_t n = 0, k = 0, ev = 8, ack_wait = 120, timeout = 30000, stall_s = 30;
     if (host_parse_u64("--devices", devs_s, 1, 1000000, 0, &n) || host_parse_u64("--batches", batches_s, 1, 100000, 0, &k) ||
         (events_s && host_parse_u64("--events", events_s, 1, 64, 0, &ev)) ||
         (wait_s && host_parse_u64("--ack-wait", wait_s, 0, 86400, 0, &ack_wait)) ||
-        (timeout_s && host_parse_u64("--timeout", timeout_s, 100, 600000, 0, &timeout)))
+        (timeout_s && host_parse_u64("--timeout", timeout_s, 100, 600000, 0, &timeout)) ||
+        (stall_str && host_parse_u64("--stall", stall_str, 1, 86400, 0, &stall_s)))
         usage();
     if (sscanf(broker, "mqtts://%63[^:]:%hu", g_host, &g_port) != 2)
         DIE("--broker must be mqtts://HOST:PORT");
@@ -557,9 +563,12 @@ int main(int argc, char **argv)
            batches, records, bytes, pub_fail, t_pub, (double)batches / t_pub);
     fflush(stdout);
 
-    /* 5. wait for every ack */
-    double deadline = now_s() + (double)ack_wait, t_last_ack = t_first;
+    /* 5. wait for every ack. A device whose records stay unacknowledged pushes them again from
+     * its release point, as fs38-device run does at its next interval: after stall_s seconds
+     * without any ack arriving, every device still waiting re-exports from its last ack on. */
+    double deadline = now_s() + (double)ack_wait, t_last_ack = t_first, last_progress = now_s();
     size_t pending = 0;
+    uint64_t republished = 0, rounds = 0;
     for (;;) {
         pending = 0;
         bool progress = false;
@@ -577,18 +586,49 @@ int main(int argc, char **argv)
             }
             if (d->acked != before) {
                 progress = true;
-                t_last_ack = now_s();
+                t_last_ack = last_progress = now_s();
             }
             if (d->acked < (int64_t)d->last)
                 pending++;
         }
         if (!pending || now_s() > deadline)
             break;
+        if (now_s() - last_progress > (double)stall_s && rounds < 5) {
+            rounds++;
+            uint64_t again = 0;
+            for (size_t i = 0; i < g_n; i++) {
+                sim_dev *d = &g_dev[i];
+                if (!d->published || !d->up || d->acked >= (int64_t)d->last)
+                    continue;
+                use(d);
+                if (d->acked > d->released && fs38_log_release(&d->log, (uint32_t)d->acked) == FS38_OK)
+                    d->released = d->acked;
+                fs38_log_cursor c;
+                fs38_log_cursor_init(&c, (uint32_t)(d->acked + 1));
+                if (fs38_log_export(&d->log, &c, buf, cap, &blen) != FS38_OK || !c.done) {
+                    fprintf(stderr, "fleet-sim: device %s: re-export: %s\n", d->hex, fs38_log_diag(&d->log)->msg);
+                    continue;
+                }
+                if (fs38_mqtt_publish(&d->mq, d->t_log, strlen(d->t_log), buf, blen, 1) != FS38_OK) {
+                    d->up = false;
+                    fs38_channel_close(d->ch);
+                    continue;
+                }
+                d->last = c.last;
+                again++;
+            }
+            republished += again;
+            printf("fleet-sim: no ack for %" PRIu64 " s: %" PRIu64 " device(s) pushed their unacknowledged records "
+                   "again (round %" PRIu64 ")\n", stall_s, again, rounds);
+            fflush(stdout);
+            last_progress = now_s();
+        }
         if (!progress) {
             struct timespec ts = { 0, 20 * 1000000L };
             nanosleep(&ts, NULL);
         }
     }
+    printf("fleet-sim: republished=%" PRIu64 "\n", republished);
     size_t acked = 0;
     for (size_t i = 0; i < g_n; i++)
         if (g_dev[i].published && g_dev[i].acked >= (int64_t)g_dev[i].last)
