@@ -98,6 +98,7 @@ typedef struct run_ctx {
     bool awaiting;        /* a push whose ack has not come yet */
     uint32_t pushed_last; /* seq of the last record of the last push */
     uint64_t last_activity, last_push;
+    uint64_t hard;        /* --once: stop by then (moved on by the time an update takes) */
     int rc;               /* worst outcome so far */
 } run_ctx;
 
@@ -420,7 +421,9 @@ static FS38_NODISCARD fs38_err handle_update(run_ctx *r, const uint8_t *p, size_
     }
     fflush(stdout);
     run_close(r); /* one channel at a time: the broker keeps the session meanwhile */
+    const uint64_t t0 = now_ms(r);
     int rc = net_update_env(&r->n, env, env_len, url);
+    r->hard += now_ms(r) - t0;
     net_disconnect(&r->n);
     fflush(stdout);
     if (rc == HOST_EXIT_OK || rc == HOST_EXIT_REJECT) {
@@ -502,7 +505,7 @@ static int run_loop(run_ctx *r)
 {
     uint64_t delay = 1000u;
     const uint64_t start = now_ms(r);
-    uint64_t hard = start + 6u * (uint64_t)r->wait_ms + 2u * r->o.timeout_ms;
+    r->hard = start + 6u * (uint64_t)r->wait_ms + 2u * r->o.timeout_ms;
     while (!g_stop) {
         if (!r->connected) {
             fs38_err e = run_connect(r);
@@ -528,7 +531,7 @@ static int run_loop(run_ctx *r)
             const bool quiet = now - r->last_activity >= RUN_QUIET_MS;
             if (quiet && (!r->awaiting || now - r->last_push >= r->wait_ms))
                 break;
-            if (now >= hard) {
+            if (now >= r->hard) {
                 host_err("run: --once: still busy after %" PRIu64 " ms; stopping", now - start);
                 break;
             }
