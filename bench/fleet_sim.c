@@ -18,7 +18,7 @@
  * exports from its last exported record on and publishes the batch (QoS 1, PUBACK awaited);
  * then wait until every device's last record is acknowledged on its ack topic (or --ack-wait
  * seconds pass) — acks free the ring (fs38_log_release), as fs38-device run does; when no ack
- * at all arrives for --stall seconds (default 30), the devices still waiting push their
+ * at all arrives for --stall seconds (default 300, run's --interval), the devices still waiting push their
  * unacknowledged records again from their last ack on (as run's next interval push would), at
  * most 5 times; "republished=" says how many such batches were needed.
  *
@@ -390,7 +390,7 @@ int main(int argc, char **argv)
     if (host_parse_args(argc - 1, argv + 1, opts, pos, 1, &npos) != 0 || npos || !devs_s || !batches_s || !broker || !ca_dir ||
         !out)
         usage();
-    uint64_t n = 0, k = 0, ev = 8, ack_wait = 120, timeout = 30000, stall_s = 30;
+    uint64_t n = 0, k = 0, ev = 8, ack_wait = 120, timeout = 30000, stall_s = 300;
     if (host_parse_u64("--devices", devs_s, 1, 1000000, 0, &n) || host_parse_u64("--batches", batches_s, 1, 100000, 0, &k) ||
         (events_s && host_parse_u64("--events", events_s, 1, 64, 0, &ev)) ||
         (wait_s && host_parse_u64("--ack-wait", wait_s, 0, 86400, 0, &ack_wait)) ||
