@@ -17,10 +17,10 @@
  * connect all (one TLS connection each, kept open); K rounds, each device appends E events,
  * exports from its last exported record on and publishes the batch (QoS 1, PUBACK awaited);
  * then wait until every device's last record is acknowledged on its ack topic (or --ack-wait
- * seconds pass) — acks free the ring (fs38_log_release), as fs38-device run does; when no ack
- * at all arrives for --stall seconds (default 300, run's --interval), the devices still waiting push their
- * unacknowledged records again from their last ack on (as run's next interval push would), at
- * most 5 times; "republished=" says how many such batches were needed.
+ * seconds pass) — acks free the ring (fs38_log_release), as fs38-device run does; when no
+ * ack at all arrives for --stall seconds (default 300, run's --interval), the devices still
+ * waiting push their unacknowledged records again from their last ack on (as run's next
+ * interval push would), at most 5 times; "republished=" says how many such batches were needed.
  *
  * Figures (stdout, "fleet-sim: key=value ..." lines for the script), all measured in this run:
  *   the end-to-end collector throughput: batches / (last ack - first publish);
