@@ -5,6 +5,7 @@
  *   fs38 fleet broker-config --ca CA_DIR --out DIR [--port N]
  *   fs38 fleet enroll --db DB --db-key FILE --cert DEVICE.crt --k0 K0 [--ca CA_DIR] [--class HEX]
  *   fs38 fleet status --db DB [--json]
+ *   fs38 fleet import --db DB --db-key FILE --ueid U [--group-commit N] BATCH...
  *   fs38 fleet attest --broker URL --ca CA_DIR --cert C --key K --db DB --db-key FILE
  *                     (--ueid U | --all) [--timeout S]
  *   fs38 fleet publish ENV.suit PAYLOAD --broker URL --ca CA_DIR --cert C --key K
@@ -49,6 +50,9 @@ void usage_fleet(int to_stderr)
             "         database remembers from an earlier enrolment), k0 encrypted with the database key.\n"
             "       fs38 fleet status --db DB [--json]\n"
             "         Per device: records, last sequence, firmware state, attestation, alerts.\n"
+            "       fs38 fleet import --db DB --db-key FILE --ueid U [--group-commit N] BATCH...\n"
+            "         Verify and store batches from files (carried offline) exactly as 'collect' does;\n"
+            "         exit 1 when a batch was rejected (alert raised).\n"
             "       fs38 fleet attest --broker URL --ca CA_DIR --cert C --key K --db DB --db-key FILE\n"
             "                         (--ueid U | --all) [--timeout S]\n"
             "         Send a fresh nonce on fs38/<ueid>/challenge, verify the EAT answered on fs38/<ueid>/attest\n"
@@ -407,6 +411,75 @@ static int status(int argc, char **argv)
     return r ? HOST_EXIT_USAGE : HOST_EXIT_OK;
 }
 
+/* ---- import ----------------------------------------------------------------------------------------- */
+
+/* Batches from files (carried offline, or saved by a device), handled exactly as `collect` handles
+ * them (fleet_collect_batch: the same verification, transaction and alerts), in the given order. */
+static int import_files(int argc, char **argv)
+{
+    const char *dbs = NULL, *dbkey_path = NULL, *ueid = NULL, *gc_s = NULL;
+    const host_opt opts[] = { { .name = "--db", .value = &dbs },
+                              { .name = "--db-key", .value = &dbkey_path },
+                              { .name = "--ueid", .value = &ueid },
+                              { .name = "--group-commit", .value = &gc_s },
+                              { .name = NULL } };
+    const char *files[256];
+    size_t nf = 0;
+    int r = host_parse_args(argc, argv, opts, files, 256, &nf);
+    if (r == 1) {
+        usage_fleet(0);
+        return HOST_EXIT_OK;
+    }
+    if (r || !dbs || !dbkey_path || !ueid || nf == 0) {
+        if (!r)
+            host_err("fleet import: --db, --db-key, --ueid and at least one BATCH are required");
+        usage_fleet(1);
+        return HOST_EXIT_USAGE;
+    }
+    uint64_t group = 1;
+    if (gc_s && host_parse_u64("fleet import --group-commit", gc_s, 1, 256, 0, &group))
+        return HOST_EXIT_USAGE;
+    uint8_t dbkey[FLEET_DBKEY_LEN];
+    if (fleet_dbkey_load(dbkey_path, dbkey))
+        return HOST_EXIT_USAGE;
+    fleet_db *db = NULL;
+    if (fleet_db_open(dbs, &db)) {
+        fs38_wipe(dbkey, sizeof dbkey);
+        return HOST_EXIT_USAGE;
+    }
+    int rc = HOST_EXIT_OK;
+    uint8_t *bufs[256] = { 0 };
+    fleet_batch_in in[256];
+    static fleet_result res[256];
+    for (size_t i = 0; i < nf; i++) {
+        if (host_read_file(files[i], HOST_FILE_MAX, &bufs[i], &in[i].len)) {
+            rc = HOST_EXIT_USAGE;
+            break;
+        }
+        in[i].ueid = ueid;
+        in[i].batch = bufs[i];
+    }
+    /* --group-commit N: N batches a transaction (default 1: each batch its own, like a
+     * collector that has one batch waiting) */
+    for (size_t i = 0; i < nf && rc != HOST_EXIT_USAGE; i += (size_t)group) {
+        size_t n = nf - i < group ? nf - i : (size_t)group;
+        if (fleet_collect_many(db, dbkey, n, in + i, res + i)) {
+            rc = HOST_EXIT_USAGE;
+            break;
+        }
+        for (size_t k = i; k < i + n; k++) {
+            printf("fleet import: %s: %s\n", files[k], res[k].summary);
+            if (res[k].outcome == FLEET_REJECTED || res[k].outcome == FLEET_UNENROLLED)
+                rc = HOST_EXIT_REJECT;
+        }
+    }
+    for (size_t i = 0; i < nf; i++)
+        free(bufs[i]);
+    fleet_db_close(db);
+    fs38_wipe(dbkey, sizeof dbkey);
+    return rc;
+}
+
 /* ---- dispatch ------------------------------------------------------------------------------------------ */
 
 int fleet_attest_cmd(int argc, char **argv);
@@ -429,11 +502,13 @@ int cmd_fleet(int argc, char **argv)
         return enroll(argc - 1, argv + 1);
     if (strcmp(sub, "status") == 0)
         return status(argc - 1, argv + 1);
+    if (strcmp(sub, "import") == 0)
+        return import_files(argc - 1, argv + 1);
     if (strcmp(sub, "attest") == 0)
         return fleet_attest_cmd(argc - 1, argv + 1);
     if (strcmp(sub, "publish") == 0)
         return fleet_publish_cmd(argc - 1, argv + 1);
-    host_err("fleet: unknown subcommand '%s' (broker-config, enroll, status, attest, publish)", sub);
+    host_err("fleet: unknown subcommand '%s' (broker-config, enroll, status, import, attest, publish)", sub);
     usage_fleet(1);
     return HOST_EXIT_USAGE;
 }

@@ -33,10 +33,12 @@
 #include "fleet.h"
 #include "fleet_mqtt.h"
 #include "fs38/attest.h"
+#include "fs38/cbor.h"
 #include "fs38/identity.h"
 #include "fs38/suit.h"
 #include "fs38/util.h"
 #include "host.h"
+#include "suit_dump.h"
 
 int fleet_attest_cmd(int argc, char **argv);
 int fleet_publish_cmd(int argc, char **argv);
@@ -356,20 +358,48 @@ static size_t cbor_head(uint8_t mt, uint64_t v, uint8_t *out)
     return 1u + n;
 }
 
-/* The class id in the envelope's manifest, found as the SUIT parameter (class-identifier, 2)
- * bstr .cbor 16-byte UUID: the first "02 50 <16 bytes>" in the manifest bytes after the
- * class-id condition's key — found by fs38_suit_inspect when available, else scanned. */
+/* The bstr value of integer key `key` in the CBOR map at d (other entries skipped). 0 or -1. */
+static int map_bstr(const uint8_t *p, size_t len, int64_t key, const uint8_t **out, size_t *olen)
+{
+    fs38_cbor_dec d;
+    size_t n;
+    bool tagged = false;
+    fs38_cbor_dec_init(&d, p, len);
+    if (fs38_cbor_opt_tag(&d, 107, &tagged) || fs38_cbor_get_map(&d, &n))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        int64_t k;
+        if (fs38_cbor_next_is(&d, 0) || fs38_cbor_next_is(&d, 1)) {
+            if (fs38_cbor_get_int(&d, &k))
+                return -1;
+        } else {
+            if (fs38_cbor_skip(&d) || fs38_cbor_skip(&d))
+                return -1;
+            continue;
+        }
+        if (k == key)
+            return fs38_cbor_get_bstr(&d, out, olen) ? -1 : 0;
+        if (fs38_cbor_skip(&d))
+            return -1;
+    }
+    return -1;
+}
+
+/* The class id the envelope's shared sequence sets (envelope 3: manifest -> 3: common ->
+ * 4: shared sequence -> set-parameters class-identifier), lower-case hex. Not authenticated:
+ * only the topic of the notice depends on it (the device authenticates the envelope). */
 static int envelope_class(const uint8_t *env, size_t len, char out[33])
 {
-    /* parameters map entry: key 2 (class-identifier) -> bstr(16): 0x02 0x50 + 16 bytes; the vendor
-     * id (key 1) precedes it: 0x01 0x50 + 16 bytes. Require the vendor id right before, so a
-     * payload byte pattern is not taken for it. */
-    for (size_t i = 0; i + 36 <= len; i++)
-        if (env[i] == 0x01 && env[i + 1] == 0x50 && env[i + 18] == 0x02 && env[i + 19] == 0x50) {
-            host_hex(env + i + 20, 16, out);
-            return 0;
-        }
-    return -1;
+    const uint8_t *man, *common, *shared, *vendor = NULL, *cls = NULL;
+    size_t ml, cl, sl;
+    if (map_bstr(env, len, 3, &man, &ml) || map_bstr(man, ml, 3, &common, &cl) ||
+        map_bstr(common, cl, 4, &shared, &sl))
+        return -1;
+    suit_find_ids(shared, sl, &vendor, &cls);
+    if (!cls)
+        return -1;
+    host_hex(cls, 16, out);
+    return 0;
 }
 
 int fleet_publish_cmd(int argc, char **argv)

@@ -121,7 +121,7 @@ int fmq_connect(const fmq_opts *o, int timeout_ms, struct mosquitto **out)
     if (rc != MOSQ_ERR_SUCCESS) {
         host_err("mqtt: cannot connect to %s: %s", o->url, rc == MOSQ_ERR_ERRNO ? "connection failed" : mosquitto_strerror(rc));
         mosquitto_destroy(m);
-        return rc == MOSQ_ERR_ERRNO ? 1 : 2;
+        return 2;
     }
     const long long end = now_ms() + timeout_ms;
     while (!g.conn_done && now_ms() < end) {

@@ -128,10 +128,11 @@ int fleet_db_open(const char *spec, fleet_db **out)
             return -1;
         }
         sqlite3_busy_timeout(db->lite, 30000);
-        /* WAL: readers (fleet status) never block the collectors; synchronous NORMAL in WAL mode
-         * keeps every committed transaction through a process crash (kill -9) */
+        /* WAL: readers (fleet status) never block the collectors; synchronous FULL: a commit is
+         * on disk (fsync) before the collector acks it and the device frees those records, so
+         * not even a power cut of the fleet host loses them */
         char *err = NULL;
-        if (sqlite3_exec(db->lite, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, &err) !=
+        if (sqlite3_exec(db->lite, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL, &err) !=
                 SQLITE_OK ||
             sqlite3_exec(db->lite, "BEGIN IMMEDIATE;", NULL, NULL, &err) != SQLITE_OK ||
             sqlite3_exec(db->lite, k_schema_lite, NULL, NULL, &err) != SQLITE_OK ||

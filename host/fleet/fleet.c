@@ -832,16 +832,17 @@ static int collect_tx(fleet_db *db, const uint8_t dbkey[FLEET_DBKEY_LEN], const 
     return rc;
 }
 
-int fleet_collect_batch(fleet_db *db, const uint8_t dbkey[FLEET_DBKEY_LEN], const char *ueid, const uint8_t *batch,
-                        size_t len, fleet_result *res)
+/* One batch inside the caller's open transaction. 0 (res filled) or -1. */
+static int collect_one(fleet_db *db, const uint8_t dbkey[FLEET_DBKEY_LEN], const char *ueid, const uint8_t *batch,
+                       size_t len, fleet_result *res)
 {
     memset(res, 0, sizeof *res);
     if (!valid_ueid(ueid)) {
-        host_err("collect: '%s' is not a UEID in lower-case hex", ueid);
-        return -1;
+        /* the broker's ACL makes the topic level a device's CN: anything else is not ours */
+        res->outcome = FLEET_UNENROLLED;
+        snprintf(res->summary, sizeof res->summary, "the topic level is not a UEID in lower-case hex: ignored");
+        return 0;
     }
-    if (host_psa_init())
-        return -1;
     uint8_t d[32];
     size_t dl = 0;
     if (psa_hash_compute(PSA_ALG_SHA_256, batch, len, d, sizeof d, &dl) != PSA_SUCCESS) {
@@ -850,14 +851,56 @@ int fleet_collect_batch(fleet_db *db, const uint8_t dbkey[FLEET_DBKEY_LEN], cons
     }
     char digest[65];
     host_hex(d, sizeof d, digest);
-    if (db_begin(db))
+    return collect_tx(db, dbkey, ueid, batch, len, digest, res);
+}
+
+int fleet_collect_batch(fleet_db *db, const uint8_t dbkey[FLEET_DBKEY_LEN], const char *ueid, const uint8_t *batch,
+                        size_t len, fleet_result *res)
+{
+    const fleet_batch_in in = { .ueid = ueid, .batch = batch, .len = len };
+    return fleet_collect_many(db, dbkey, 1, &in, res);
+}
+
+static const fleet_batch_in *g_sort_in;
+
+static int by_ueid(const void *a, const void *b)
+{
+    const size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int c = strcmp(g_sort_in[i].ueid, g_sort_in[j].ueid);
+    return c ? c : (i < j ? -1 : i > j);
+}
+
+int fleet_collect_many(fleet_db *db, const uint8_t dbkey[FLEET_DBKEY_LEN], size_t n, const fleet_batch_in *in,
+                       fleet_result *res)
+{
+    if (n == 0)
+        return 0;
+    if (host_psa_init())
         return -1;
-    if (collect_tx(db, dbkey, ueid, batch, len, digest, res) || db_commit(db)) {
-        db_rollback(db);
-        memset(res, 0, sizeof *res);
+    size_t *order = malloc(n * sizeof *order);
+    if (!order) {
+        host_err("collect: out of memory");
         return -1;
     }
-    return 0;
+    /* one lock order for every collector (UEID, then arrival): two transactions that lock the
+     * same devices wait for each other, never deadlock; a device's batches keep their order */
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    g_sort_in = in;
+    qsort(order, n, sizeof *order, by_ueid);
+    int rc = db_begin(db);
+    for (size_t k = 0; k < n && !rc; k++) {
+        const fleet_batch_in *b = &in[order[k]];
+        rc = collect_one(db, dbkey, b->ueid, b->batch, b->len, &res[order[k]]);
+    }
+    if (!rc)
+        rc = db_commit(db);
+    if (rc) {
+        db_rollback(db);
+        memset(res, 0, n * sizeof *res);
+    }
+    free(order);
+    return rc ? -1 : 0;
 }
 
 /* ---- attestation ------------------------------------------------------------------------------- */

@@ -108,7 +108,8 @@ typedef struct fleet_result {
 /**
  * Verify one batch received on fs38/<ueid>/log (ueid = the topic's level, which the broker's ACL
  * ties to the publisher's certificate) and commit its outcome in ONE transaction, under the
- * device's row lock (PostgreSQL: SELECT ... FOR UPDATE; SQLite: BEGIN IMMEDIATE), so that any
+ * device's lock (PostgreSQL: SELECT ... FOR UPDATE of its row; SQLite: BEGIN IMMEDIATE, the
+ * database's write lock), so that any
  * number of collectors, redeliveries and restarts store every record exactly once:
  *   - the device's k0 is decrypted with dbkey (wiped after), the batch is verified with
  *     fs38_log_verify_* from the stored position (resume state); records below the position
@@ -124,6 +125,24 @@ typedef struct fleet_result {
  */
 int fleet_collect_batch(fleet_db *db, const uint8_t dbkey[FLEET_DBKEY_LEN], const char *ueid, const uint8_t *batch,
                         size_t len, fleet_result *res);
+
+/* One received batch (for fleet_collect_many). */
+typedef struct fleet_batch_in {
+    const char *ueid;         /* the topic's UEID level */
+    const uint8_t *batch;
+    size_t len;
+} fleet_batch_in;
+
+/**
+ * Group commit: n batches (any devices, in arrival order) handled as fleet_collect_batch() would,
+ * but in ONE transaction (one fsync for all). They are processed in UEID order — a device's own
+ * batches keep their arrival order — so collectors lock devices in one order and never deadlock.
+ * res[i] is the result of in[i]. A topic level that is not a lower-case hex UEID is skipped
+ * (outcome FLEET_UNENROLLED, no alert). Returns 0, or -1 on a database / crypto error: nothing of
+ * the group is committed (res zeroed); the devices keep those records until acked.
+ */
+int fleet_collect_many(fleet_db *db, const uint8_t dbkey[FLEET_DBKEY_LEN], size_t n, const fleet_batch_in *in,
+                       fleet_result *res);
 
 /* Record an alert for ueid (kind: a short word, detail: one line). 0 or -1. */
 int fleet_alert(fleet_db *db, const char *ueid, const char *kind, const char *detail);
