@@ -641,93 +641,6 @@ static bool file_is(const char *path, const uint8_t *data, size_t len)
     return n == len && memcmp(buf, data, len) == 0;
 }
 
-/* A measurement prototype of the RFC 9177 Q-Block2 client side (NON), written in the bench
- * over the library's public codec and the channel's transport, so that the device's own cost
- * of a server-pushed download is measured against the same server (the library's
- * fs38_coap_get has no Q-Block2): one NON GET with Q-Block2 0/M/1024 (the whole body), the
- * server pushes MAX_PAYLOADS blocks as NON responses, and after the last block of each set
- * (NUM % 10 == 9) the client sends the 'Continue' NON GET with Q-Block2 NUM+1/M (RFC 9177 §4.4).
- * Blocks go to the sink in order straight from the receive buffer. Recovery is the minimum a
- * loopback run needs and is counted: a block out of order, or 200 ms of silence, makes the
- * client ask again from the next block it needs (NUM/M: that block and the rest of its set).
- * Returns the number of such re-requests; exits the bench when the download fails. */
-#define QB_OPT 31u /* Q-Block2 (RFC 9177 §12.1; Q-Block1 is 19) */
-#define QB_MAX_PAYLOADS 10u
-static uint32_t qblock2_probe(const fs38_transport *t, const char *path, dl_sink_ctx *dc, uint8_t *rx, size_t cap)
-{
-    static uint8_t tx[128];
-    uint8_t tok[8] = { 0x51, 0x42, 0, 0, 0, 0, 0, 0 }; /* 'QB' + request number */
-    uint16_t mid = (uint16_t)(bench_now_ns() & 0xffffu);
-    uint32_t want = 0, rereq = 0, total = DL_SIZE;
-    uint32_t nreq = 0, quiet = 0;
-    bool done = false;
-    uint32_t ask = 0; /* block to ask for next */
-    bool send_now = true;
-    while (!done) {
-        if (send_now) {
-            fs38_coap_msg m;
-            tok[7] = (uint8_t)++nreq;
-            BENCH_MUST(fs38_coap_msg_init(&m, FS38_COAP_NON, FS38_COAP_GET, mid++, tok, sizeof tok));
-            BENCH_MUST(fs38_coap_opt_add(&m, FS38_COAP_OPT_URI_PATH, (const uint8_t *)path, strlen(path)));
-            BENCH_MUST(fs38_coap_opt_add_uint(&m, QB_OPT, fs38_coap_block_pack(ask, true, 6)));
-            size_t n;
-            BENCH_MUST(fs38_coap_encode(&m, tx, sizeof tx, &n, NULL));
-            BENCH_MUST(t->send(t->ctx, tx, n));
-            send_now = false;
-        }
-        size_t n;
-        fs38_err e = t->recv(t->ctx, rx, cap, &n, 200);
-        if (e == FS38_ERR_TIMEOUT) {
-            if (++quiet > 25)
-                bench_die("Q-Block2 probe: no progress for 5 s", (long)want);
-            ask = want;
-            send_now = true;
-            rereq++;
-            continue;
-        }
-        if (e != FS38_OK) {
-            fprintf(stderr, "Q-Block2 probe: receive failed at block %u: %s\n", (unsigned)want,
-                    ((const fs38_channel *)t->ctx)->diag.msg);
-            bench_die("Q-Block2 probe: receive", e);
-        }
-        fs38_coap_msg r;
-        fs38_diag d;
-        BENCH_MUST(fs38_coap_decode(rx, n, &r, &d));
-        if (r.code != FS38_COAP_CONTENT || r.token_len != sizeof tok || memcmp(r.token, tok, 7) != 0)
-            bench_die("Q-Block2 probe: unexpected message", r.code);
-        const fs38_coap_option *o = fs38_coap_opt_find(&r, QB_OPT, 0);
-        uint32_t v, num;
-        bool more;
-        unsigned szx;
-        if (!o)
-            bench_die("Q-Block2 probe: the server did not answer with Q-Block2", 0);
-        BENCH_MUST(fs38_coap_opt_uint(o, &v, NULL));
-        BENCH_MUST(fs38_coap_block_unpack(v, &num, &more, &szx, NULL));
-        if (r.type == FS38_COAP_CON)
-            bench_die("Q-Block2 probe: CON response to a NON request", 0);
-        if (num != want) { /* a duplicate or a block past a lost one: ask again from want */
-            if (num > want && !send_now) {
-                ask = want;
-                send_now = true;
-                rereq++;
-            }
-            continue;
-        }
-        quiet = 0;
-        if (szx != 6 || (more && r.payload_len != DL_BLOCK) || (uint64_t)num * DL_BLOCK + r.payload_len > total)
-            bench_die("Q-Block2 probe: bad block", (long)num);
-        BENCH_MUST(dl_sink(dc, num * DL_BLOCK, r.payload, r.payload_len));
-        want++;
-        if (!more)
-            done = true;
-        else if (want % QB_MAX_PAYLOADS == 0) { /* end of a set: Continue */
-            ask = want;
-            send_now = true;
-        }
-    }
-    return rereq;
-}
-
 #define REF_ROUNDS 7
 
 static void coap_reference(const char *dir)
@@ -831,8 +744,6 @@ static void coap_reference(const char *dir)
     ref_run rr[NM][REF_ROUNDS];
     double tbase[REF_ROUNDS], cbase[REF_ROUNDS], rratio[NM][REF_ROUNDS], rcpu[NM][REF_ROUNDS];
     double ddl[ND + 1][REF_ROUNDS], dratio[ND + 1][REF_ROUNDS], dcpu[ND + 1][REF_ROUNDS], dsrv[ND + 1][REF_ROUNDS];
-    uint32_t qb_rereq = 0;
-    static uint8_t qb_rx[FS38_COAP_MSG_MAX];
     static fs38_coap_client cl;
     for (int r = 0; r < REF_ROUNDS; r++) {
         tbase[r] = raw_aead_hash_ms(suite_aead(suite), payload, sizeof payload, 3, &cbase[r]);
@@ -866,22 +777,26 @@ static void coap_reference(const char *dir)
                 bench_die("download not byte-exact", (long)dc.got);
             dratio[w][r] = ddl[w][r] / tbase[r];
         }
-        { /* the Q-Block2 prototype (above), row ND */
+        { /* fs38_coap_get with RFC 9177 Q-Block2 (cfg.qblock2) on its own channel, row ND */
+            fs38_coap_config cc = { .transport = &tq, .port = &g_port, .block_size = DL_BLOCK, .qblock2 = true,
+                                    .ack_timeout_ms = 500 };
+            BENCH_MUST(fs38_coap_client_init(&cl, &cc));
             dl_sink_ctx dc = { .h = PSA_HASH_OPERATION_INIT, .got = 0 };
+            uint32_t total = 0;
             BENCH_MUST(psa_hash_setup(&dc.h, PSA_ALG_SHA_256));
             double c0 = self_cpu_ms(), s0 = proc_cpu_ns_ms(srvp.pid), t0 = bench_now_ms();
-            qb_rereq += qblock2_probe(&tq, "big", &dc, qb_rx, sizeof qb_rx);
+            e = fs38_coap_get(&cl, &u, 0, dl_sink, &dc, &total);
             BENCH_MUST(psa_hash_finish(&dc.h, got, sizeof got, &hl));
             ddl[ND][r] = bench_now_ms() - t0;
             dcpu[ND][r] = (self_cpu_ms() - c0) / cbase[r];
             dsrv[ND][r] = proc_cpu_ns_ms(srvp.pid) - s0;
+            if (e != FS38_OK) {
+                fprintf(stderr, "coap get (Q-Block2): %s\n", cl.diag.msg);
+                bench_die("fs38_coap_get (Q-Block2)", e);
+            }
             if (dc.got != DL_SIZE || memcmp(got, want, sizeof want) != 0)
                 bench_die("Q-Block2 download not byte-exact", (long)dc.got);
             dratio[ND][r] = ddl[ND][r] / tbase[r];
-            /* let a late duplicate of the last set drain before the next exchange */
-            size_t n;
-            while (tq.recv(tq.ctx, qb_rx, sizeof qb_rx, &n, 20) == FS38_OK)
-                ;
         }
     }
     fs38_channel_close(&ch);
@@ -922,13 +837,12 @@ static void coap_reference(const char *dir)
         if (w < ND)
             snprintf(label, sizeof label, "Block2 NSTART %u", nst[w]);
         else
-            snprintf(label, sizeof label, "Q-Block2 NON (bench prototype)");
+            snprintf(label, sizeof label, "Q-Block2 (cfg.qblock2)");
         printf("  fs38 device, %-30s %.1f ms | download / baseline x%.2f (best round x%.2f; goal <= 1.3) | "
                "CPU: device x%.2f the baseline's, coap-server %.1f ms\n",
                label, bench_median(ddl[w], REF_ROUNDS), bench_median(dratio[w], REF_ROUNDS), lo,
                bench_median(dcpu[w], REF_ROUNDS), bench_median(dsrv[w], REF_ROUNDS));
     }
-    printf("  (Q-Block2 prototype: %u re-requests over %d downloads)\n", (unsigned)qb_rereq, REF_ROUNDS);
 }
 
 int main(int argc, char **argv)
