@@ -51,8 +51,9 @@
  * ACK_TIMEOUT, doubled each time nothing arrives, at most MAX_RETRANSMIT times (then
  * FS38_ERR_TIMEOUT). Every request of one download carries the same 4 random token bytes and a
  * 4-byte request counter; an answer is taken when its token is one this download sent.
- * Fallback: a server that does not know the critical Q-Block2 option answers the first request
- * 4.02 Bad Option (RFC 7252 §5.4.1), or answers with Block2: the download then goes on with
+ * Fallback: a server that does not know the critical Q-Block2 option rejects the first (NON)
+ * request with RST (RFC 7252 §5.4.1; Debian 12's libcoap 4.3.1 does), or answers it 4.02 Bad
+ * Option, or answers with Block2: the download then goes on with
  * RFC 7959 Block2 (confirmable, cfg.nstart) from the same offset, nothing having been
  * delivered. Every check of the Block2 download (ETag, Size2, block sizes, offsets) applies to
  * every Q-Block2 block; a Q-Block2 answer whose block size differs from the first is refused.
@@ -448,7 +449,8 @@ FS38_NODISCARD fs38_err fs38_coap_exchange(fs38_coap_client *c, fs38_coap_msg *r
  * \param[out]    total  May be NULL: the resource's length (offset + bytes delivered) on
  *                       FS38_OK.
  * With cfg.qblock2 the blocks come as RFC 9177 Q-Block2 sets (see the top of this header),
- * or, when the server answers the first request 4.02 Bad Option or with Block2, as Block2.
+ * or, when the server rejects the first request (RST) or answers it 4.02 Bad Option or with
+ * Block2, as Block2.
  *
  * \return FS38_OK; FS38_ERR_PEER (refusal, event; diag "server answered 4.04 Not Found") for
  *         a 4.xx/5.xx answer; FS38_ERR_PROTOCOL (refusal, event) for a response other than

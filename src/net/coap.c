@@ -1154,8 +1154,9 @@ static bool qb_ours(const fs38_coap_client *c, const fs38_coap_msg *m)
 }
 
 /* Blocks s->num .. last as Q-Block2 sets. Returns with s->done, or with *fallback set (nothing
- * delivered) when the server answered the first request 4.02 Bad Option, with Block2, or with
- * a smaller block size: the caller goes on with Block2. */
+ * delivered) when the server rejected the first request with RST (libcoap 4.3.1) or answered
+ * it 4.02 Bad Option, with Block2, or with a smaller block size: the caller goes on with
+ * Block2. */
 static FS38_NODISCARD fs38_err get_qblock2(fs38_coap_client *c, dl *s, bool *fallback)
 {
     fs38_coap_msg *m = &c->resp;
@@ -1201,8 +1202,15 @@ static FS38_NODISCARD fs38_err get_qblock2(fs38_coap_client *c, dl *s, bool *fal
         if (err != FS38_OK)
             return refused(c, err);
         if (m->type == FS38_COAP_ACK || m->type == FS38_COAP_RST) {
-            if (m->type == FS38_COAP_RST && m->mid == c->qb_mid)
+            if (m->type == FS38_COAP_RST && m->mid == c->qb_mid) {
+                if (s->first) {
+                    /* RFC 7252 §5.4.1: a NON request with an unrecognised critical option
+                     * (Q-Block2 to a server without RFC 9177) is rejected with RST */
+                    *fallback = true;
+                    return FS38_OK;
+                }
                 return REFUSE(c, FS38_ERR_PEER, "server reset (RST) the request");
+            }
             continue; /* an ACK (or RST) of something else: nothing of this download */
         }
         if (!qb_ours(c, m)) {
