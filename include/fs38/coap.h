@@ -57,6 +57,11 @@
  * RFC 7959 Block2 (confirmable, cfg.nstart) from the same offset, nothing having been
  * delivered. Every check of the Block2 download (ETag, Size2, block sizes, offsets) applies to
  * every Q-Block2 block; a Q-Block2 answer whose block size differs from the first is refused.
+ * A resume (offset in block 1 or later) uses Block2 even with cfg.qblock2: RFC 9177 §4.4
+ * would let the client ask for "block NUM and the rest of its set", but libcoap 4.3.4 answers
+ * a Q-Block2 request for NUM != 0 that did not follow a NUM 0 request of the same body with
+ * that one block only (no set, no Size2, no ETag), so every further block would cost a
+ * NON_TIMEOUT (tested: tests/net/coap_qblock.sh).
  * Interop note: libcoap 4.3.4 (Debian 13) remembers that a DTLS session used Q-Block2 and
  * answers that session's later plain Block2 requests with Q-Block2 too (refused as an
  * unrecognised critical option by a client without cfg.qblock2): do not mix the two modes on

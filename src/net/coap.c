@@ -1302,7 +1302,7 @@ fs38_err fs38_coap_get(fs38_coap_client *c, const fs38_coap_uri *uri, uint32_t o
     s.pos = s.num << (s.szx + 4u); /* byte offset of the block asked for */
     c->etag_len = 0;
     c->rerequests = 0;
-    if (c->cfg.qblock2) {
+    if (c->cfg.qblock2 && s.num == 0u) { /* a resume from a later block: Block2 (fs38/coap.h) */
         bool fallback = false;
         s.bopt = FS38_COAP_OPT_QBLOCK2;
         c->qb = true;
