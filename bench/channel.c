@@ -711,7 +711,7 @@ static void coap_reference(const char *dir)
     fs38_channel_info(&ch, NULL, &suite);
     fs38_transport t;
     BENCH_MUST(fs38_channel_transport(&ch, &t));
-    /* the Q-Block2 prototype gets a channel (DTLS session) of its own: once a session has used
+    /* the Q-Block2 download (cfg.qblock2) gets a channel (DTLS session) of its own: once a session has used
      * Q-Block2, libcoap 4.3.4 answers that session's plain Block2 requests with Q-Block2 too
      * (an option fs38_coap_get refuses as an unrecognised critical option) */
     static fs38_channel chq;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * fs38/coap.h — CoAP client (RFC 7252) with block-wise transfers (RFC 7959), control 4.
+ * fs38/coap.h — CoAP client (RFC 7252) with block-wise transfers (RFC 7959, RFC 9177 Q-Block2),
+ * control 4.
  *
  * Three layers, each usable on its own:
  *
