@@ -18,8 +18,8 @@
  *                                    seq are ignored; the ack is trusted for nothing else)
  *              fs38/<ueid>/challenge the verifier's nonce (8..64 raw bytes)
  *              fs38/<class>/update   (retained) CBOR map {1: SUIT envelope, 2: coaps:// URL of
- *                                    the payload}; <class> is the class id in hex and, for the
- *                                    library's fs38_mqtt_topic_update, in UUID text form
+ *                                    the payload}; <class> is the class id in lower-case hex
+ *                                    (fs38_mqtt_topic_update)
  *
  * An update notice is acted on once (the SHA-256 of its envelope is remembered in the sealed
  * store after the update agent's verdict; a retained notice arriving again on every connect
@@ -89,7 +89,7 @@ typedef struct run_ctx {
     uint64_t interval_ms;
     uint16_t keepalive_s;
     char t_log[TOPIC_CAP], t_ack[TOPIC_CAP], t_chal[TOPIC_CAP], t_att[TOPIC_CAP];
-    char t_upd_hex[TOPIC_CAP], t_upd_uuid[TOPIC_CAP];
+    char t_upd[TOPIC_CAP];
     run_msg q[RUN_QUEUE];
     size_t nq;
     size_t dropped;
@@ -139,7 +139,7 @@ static void on_message(void *user, const char *topic, size_t tl, const uint8_t *
     (void)retain;
     int kind = topic_eq(topic, tl, r->t_ack)                                              ? MSG_ACK
                : topic_eq(topic, tl, r->t_chal)                                           ? MSG_CHALLENGE
-               : topic_eq(topic, tl, r->t_upd_hex) || topic_eq(topic, tl, r->t_upd_uuid) ? MSG_UPDATE
+               : topic_eq(topic, tl, r->t_upd) ? MSG_UPDATE
                                                                                           : 0;
     if (!kind)
         return;
@@ -216,7 +216,7 @@ static FS38_NODISCARD fs38_err run_connect(run_ctx *r)
         return e;
     }
     r->connected = true;
-    const char *subs[] = { r->t_ack, r->t_chal, r->t_upd_hex, r->t_upd_uuid };
+    const char *subs[] = { r->t_ack, r->t_chal, r->t_upd };
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
         if ((e = run_subscribe(r, subs[i])) != FS38_OK) {
             run_close(r);
@@ -224,7 +224,7 @@ static FS38_NODISCARD fs38_err run_connect(run_ctx *r)
         }
     printf("run: connected to %s as %s (%s), subscribed to %s, %s, %s\n", r->url, r->n.ueid_hex,
            fs38_mqtt_session_present(&g_run_mqtt) ? "session resumed" : "new session", r->t_ack, r->t_chal,
-           r->t_upd_hex);
+           r->t_upd);
     fflush(stdout);
     r->last_activity = now_ms(r);
     return FS38_OK;
@@ -377,7 +377,7 @@ static int notice_parse(run_ctx *r, const uint8_t *p, size_t len, const uint8_t 
         return 0;
 bad:
     host_err("run: update notice on %s ignored: not the CBOR map {1: envelope, 2: coaps:// URL} (%zu bytes)",
-             r->t_upd_hex, len);
+             r->t_upd, len);
     return -1;
 }
 
@@ -599,16 +599,12 @@ int cmd_run(const char *dir, int argc, char **argv)
     int rc = device_keys_open(&g_dev) ? HOST_EXIT_USAGE : net_prepare(&r.n, &g_dev, &r.o, "run");
     if (rc == HOST_EXIT_OK) {
         size_t l = 0;
-        char uuid[37], hex[33];
-        host_format_uuid(g_dev.rom.class_id, uuid);
-        host_hex(g_dev.rom.class_id, sizeof g_dev.rom.class_id, hex);
         snprintf(r.t_ack, sizeof r.t_ack, "fs38/%s/ack", r.n.ueid_hex);
         snprintf(r.t_chal, sizeof r.t_chal, "fs38/%s/challenge", r.n.ueid_hex);
         snprintf(r.t_att, sizeof r.t_att, "fs38/%s/attest", r.n.ueid_hex);
-        snprintf(r.t_upd_hex, sizeof r.t_upd_hex, "fs38/%s/update", hex);
-        snprintf(r.t_upd_uuid, sizeof r.t_upd_uuid, "fs38/%s/update", uuid);
-        if (fs38_mqtt_topic_log(r.n.ueid, sizeof r.n.ueid, r.t_log, sizeof r.t_log, &l) != FS38_OK) {
-            host_err("run: cannot build the log topic");
+        if (fs38_mqtt_topic_log(r.n.ueid, sizeof r.n.ueid, r.t_log, sizeof r.t_log, &l) != FS38_OK ||
+            fs38_mqtt_topic_update(g_dev.rom.class_id, r.t_upd, sizeof r.t_upd, &l) != FS38_OK) {
+            host_err("run: cannot build the log or update topic");
             rc = HOST_EXIT_USAGE;
         }
     }
