@@ -114,6 +114,42 @@ boot: slot A, sequence 1
 app: version 1 running from slot A
 L
 
+# 2b. slot binding: every envelope names the slot its image is linked for (fs38 sign --slot,
+#     SUIT component-slot). An image linked for slot A offered while A runs (so for slot B) is
+#     refused by the update agent before anything is written; version 2 (linked for B) copied
+#     into slot A is refused by the bootloader, which boots the same image from B
+scenario slot-binding
+offer app-v1.suit app-v1.bin
+run offered-for-wrong-slot 0 <<'L'
+boot: slot B refused: no image
+boot: slot A, sequence 1
+app: version 1 running from slot A
+log: security log created; k0 written to log-k0.hex
+update: rejected: image linked for slot A, this is slot B
+L
+withdraw
+run nothing-written 0 <<'L'
+boot: slot B refused: no image
+boot: slot A, sequence 1
+app: version 1 running from slot A
+L
+python3 "$tool" slot --flash "$dir/flash.bin" --slot A "$m4/app-v2.suit" "$m4/app-v2.bin"
+python3 "$tool" slot --flash "$dir/flash.bin" --slot B "$m4/app-v2.suit" "$m4/app-v2.bin"
+run placed-in-wrong-slot 0 <<'L'
+boot: slot A refused: image linked for another slot
+boot: slot B, sequence 2
+app: version 2 running from slot B
+L
+# an envelope without a slot binding (signed without --slot) is refused on this port
+"$fs38" sign --key "$m4/keys/vendor.pem" --image "$m4/app-v2.bin" --seq 3 --vendor-id fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe \
+  --class-id 1492af14-2569-5e48-bf42-9b2d51f2ab45 --out "$dir/unbound.suit" >/dev/null
+python3 "$tool" slot --flash "$dir/flash.bin" --slot B "$dir/unbound.suit" "$m4/app-v2.bin"
+run unbound 1 <<'L'
+boot: slot A refused: image linked for another slot
+boot: slot B refused: image linked for another slot
+boot: no bootable image
+L
+
 # 3. encrypted update installed by the app, trial boot, self-test, confirm; then rollback refused
 scenario update
 offer app-v2-enc.suit app-v2-enc.payload

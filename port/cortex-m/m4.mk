@@ -129,13 +129,13 @@ $(M4)/app-v2.bin: $(M4)/fs38-app-v2.elf
 	@$(M4_OBJCOPY) -O binary --gap-fill 0xff --pad-to 0x151000 $< $@
 
 M4_SIGN = $(M4_FS38) sign --key $(M4)/keys/vendor.pem --vendor-id $(M4_VENDOR) --class-id $(M4_CLASS)
-$(M4)/app-v1.suit: $(M4)/app-v1.bin $(M4)/keys/vendor.pem
-	@$(M4_SIGN) --image $< --seq 1 --out $@ >/dev/null && echo "m4: $@ signed (sequence 1)"
-$(M4)/app-v2.suit: $(M4)/app-v2.bin $(M4)/keys/vendor.pem
-	@$(M4_SIGN) --image $< --seq 2 --out $@ >/dev/null && echo "m4: $@ signed (sequence 2)"
-$(M4)/app-v2-enc.suit: $(M4)/app-v2.bin $(M4)/keys/vendor.pem $(M4)/keys/device.pem
-	@$(M4_SIGN) --image $< --seq 2 --encrypt-to $(M4)/keys/device.pub --payload-out $(M4)/app-v2-enc.payload --out $@ >/dev/null \
-	  && echo "m4: $@ signed (sequence 2, encrypted for the device)"
+$(M4)/app-v1.suit: $(M4)/app-v1.bin $(M4)/keys/vendor.pem $(M4_FS38)
+	@$(M4_SIGN) --image $< --seq 1 --slot A --out $@ >/dev/null && echo "m4: $@ signed (sequence 1, slot A)"
+$(M4)/app-v2.suit: $(M4)/app-v2.bin $(M4)/keys/vendor.pem $(M4_FS38)
+	@$(M4_SIGN) --image $< --seq 2 --slot B --out $@ >/dev/null && echo "m4: $@ signed (sequence 2, slot B)"
+$(M4)/app-v2-enc.suit: $(M4)/app-v2.bin $(M4)/keys/vendor.pem $(M4)/keys/device.pem $(M4_FS38)
+	@$(M4_SIGN) --image $< --seq 2 --slot B --encrypt-to $(M4)/keys/device.pub --payload-out $(M4)/app-v2-enc.payload --out $@ >/dev/null \
+	  && echo "m4: $@ signed (sequence 2, slot B, encrypted for the device)"
 
 m4-test: m4
 	@FS38=$(M4_FS38) scripts/m4-test.sh $(M4)
