@@ -512,6 +512,52 @@ static void test_resume_after_cut(void **state)
     ts_flash_free(&r.f);
 }
 
+/* A port whose power fails just before the program that invalidates slot B (8 zero bytes on
+ * its header): the cut between two flash operations that the half-applied cuts of
+ * fs38_posix_cut_at never produce. */
+static const fs38_port *cut_inner;
+static uint32_t cut_slot_off;
+static FS38_NODISCARD fs38_err cut_before_invalidate(void *ctx, uint32_t off, const void *buf, size_t len)
+{
+    static const uint8_t zero[8] = { 0 };
+    if (off == cut_slot_off && len == sizeof zero && memcmp(buf, zero, len) == 0)
+        return FS38_ERR_POWER;
+    return cut_inner->flash_program(ctx, off, buf, len);
+}
+
+/* A trial that is not confirmed is reverted by the next boot; power fails in that boot between
+ * its state write and the slot invalidation (or before both). Before anything was ever
+ * confirmed (the factory image), the unconfirmed image must still never boot on its own. */
+static void test_revert_cut_between_writes(void **state)
+{
+    (void)state;
+    release rl;
+    make_release(&rl, 2, 20000, 4, PLAIN, signer, ts_vendor, ts_class, NULL);
+    rig r;
+    rig_new(&r);
+    assert_int_equal(boot(&r), 0);
+    assert_int_equal(install(&r, &rl, 4096), FS38_OK);
+    rig_reboot(&r);
+    assert_int_equal(boot(&r), 1); /* the trial; its self-test fails: no confirmation */
+    rig_reboot(&r);
+    fs38_port cut = r.f.port;
+    cut.flash_program = cut_before_invalidate;
+    cut_inner = &r.f.port;
+    cut_slot_off = r.cfg.slot[1].offset;
+    fs38_boot_config c = r.cfg;
+    c.port = &cut;
+    assert_int_equal(fs38_boot_init(&r.boot, &c), FS38_OK);
+    unsigned s;
+    assert_int_equal(fs38_boot_select(&r.boot, &s), FS38_ERR_POWER);
+    for (int i = 0; i < 3; i++) { /* the next power-ons: the factory image, the trial reverted */
+        rig_reboot(&r);
+        assert_int_equal(boot(&r), 0);
+        assert_int_equal(counter(&r), 0);
+    }
+    ts_flash_free(&r.f);
+    free_release(&rl);
+}
+
 /* ---- the power-loss proof ---- */
 
 typedef enum { CONFIRM_PATH, REVERT_PATH } path;
@@ -682,6 +728,7 @@ int main(void)
         cmocka_unit_test(test_resume_after_cut),
         cmocka_unit_test(test_power_loss_sweep),
         cmocka_unit_test(test_slot_binding),
+        cmocka_unit_test(test_revert_cut_between_writes),
     };
     int rc = setup(NULL);
     rc |= group_setup(NULL);

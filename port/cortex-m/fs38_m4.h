@@ -23,7 +23,9 @@
  * (relative to QEMU's working directory) with semihosting file I/O; the bootloader loads that
  * file into code memory at reset. A power cut (semihosting argument "cut=N") applies the Nth
  * program / erase of the run partly (as port/posix and port/ram do), writes that through and
- * ends the emulator with exit status 3: the next QEMU run is the reboot.
+ * ends the emulator with exit status 3: the next QEMU run is the reboot. "cutpart=0" lets none
+ * of that operation land (power fails just before it), "cutpart=2" all of it (just after);
+ * the bootloader's own operations are cut with "bootcut=N".
  */
 #ifndef FS38_M4_H
 #define FS38_M4_H

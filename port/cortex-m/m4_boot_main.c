@@ -48,7 +48,9 @@ static void stack_report(void)
     m4_putu(m4_stack_used());
     m4_puts(" bytes, heap ");
     m4_putu(m4_heap_used());
-    m4_puts(" bytes\n");
+    m4_puts(" bytes, flash operations ");
+    m4_putu(m4_port_ops()); /* the boot-state writes of this boot (m4-test sweeps a cut over each) */
+    m4_puts("\n");
 }
 
 /* Why slot i was refused: the library's diagnostic when it has one (FS38_DIAG_TEXT 1); with
@@ -73,7 +75,9 @@ static void print_reason(unsigned i)
 
 int main(void)
 {
-    if (m4_port_init(&g_port, 1, NULL) != FS38_OK) {
+    /* "bootcut=N": power fails at the bootloader's Nth program / erase (its boot-state writes:
+     * starting a trial, reverting one, completing a confirmation) */
+    if (m4_port_init(&g_port, 1, "bootcut") != FS38_OK) {
         m4_puts("boot: cannot load flash.bin\n");
         return 2;
     }

@@ -309,14 +309,19 @@ static FS38_NODISCARD fs38_err select_with_state(fs38_boot_ctx *ctx, int *chosen
         return e;
     *chosen = -1;
     if (st->pending == FS38_PENDING_TRYING && st->pending_slot < FS38_SLOT_COUNT) {
-        /* the trial boot was not confirmed: revert it, state first, then the slot */
+        /* the trial boot was not confirmed: revert it, the slot first, then the state. In the
+         * other order a cut between the two left a state without a trial and the unconfirmed
+         * image still verifying: with no confirmed slot yet (the first update after the
+         * factory) the next boot chose it by its sequence number, as if it were confirmed.
+         * Slot first, a cut leaves the trial recorded and its slot empty: the next boot
+         * reverts again. */
         unsigned p = st->pending_slot;
         uint64_t seq = ctx->slot[p].sequence;
+        if (p != st->confirmed_slot && (e = fs38_slot_invalidate(&ctx->cfg, p)))
+            return e;
         st->pending = FS38_PENDING_NONE;
         st->pending_slot = FS38_NO_SLOT;
         if ((e = write_state(ctx)))
-            return e;
-        if (p != st->confirmed_slot && (e = fs38_slot_invalidate(&ctx->cfg, p)))
             return e;
         ctx->reverted = true;
         ctx->reverted_slot = (int)p;
