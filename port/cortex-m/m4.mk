@@ -38,7 +38,12 @@ m4: $(M4)/fs38-boot.elf $(M4)/fs38-app.elf $(M4)/fs38-app-v2.elf $(M4)/fs38-boot
 # bootloader with the full library (for comparison); M4_APP_PROFILE="0 0 1" an application
 # without diagnostic text (its scenario lines then differ: for measurement only).
 M4_BOOT_PROFILE ?= 0 1 1
-M4_PROFILE_boot = $(M4_BOOT_PROFILE)
+# M4_BOOT_REASON_TEXT=1: the bootloader prints refusals with fs38_strerror() (the library's text
+# table, 2.2 KB) instead of the codes' short names (m4_boot_main.c); part of the boot profile file
+M4_BOOT_REASON_TEXT ?= 0
+M4_REASON_TEXT_boot = $(M4_BOOT_REASON_TEXT)
+M4_REASON_TEXT_app = 1
+M4_PROFILE_boot = $(M4_BOOT_PROFILE) $(M4_BOOT_REASON_TEXT)
 M4_APP_PROFILE ?= 1 0 0
 M4_PROFILE_app = $(M4_APP_PROFILE)
 $(M4)/gen-%/fs38/config.h: include/fs38/config.h.in CMakeLists.txt $(M4)/profile-%.txt
@@ -83,9 +88,9 @@ $(M4)/$(1)/libmbed.a: $(call m4_objs,$(1)/mbed,$(M4_MBED_SRCS))
 $(M4)/$(1)/fs38/%.o: src/*/%.c $(M4)/gen-$(1)/fs38/config.h $(wildcard include/fs38/*.h src/inner.h) port/cortex-m/fs38_m4_mbedtls_$(1).h
 	@mkdir -p $$(dir $$@)
 	@$(M4_CC) $(M4_CFLAGS) $(M4_FS38_WARN) -fstack-usage -DFS38_ALLOW_PRIVATE_ACCESS -DMBEDTLS_CONFIG_FILE='"fs38_m4_mbedtls_$(1).h"' -I$(M4)/gen-$(1) $(M4_INC) -c $$< -o $$@
-$(M4)/$(1)/port/%.o: port/cortex-m/%.c port/cortex-m/fs38_m4.h $(M4)/gen-$(1)/fs38/config.h $(M4)/gen-rom/m4_rom.h
+$(M4)/$(1)/port/%.o: port/cortex-m/%.c port/cortex-m/fs38_m4.h $(M4)/gen-$(1)/fs38/config.h $(M4)/gen-rom/m4_rom.h $(M4)/profile-$(1).txt
 	@mkdir -p $$(dir $$@)
-	@$(M4_CC) $(M4_CFLAGS) $(M4_FS38_WARN) -DMBEDTLS_CONFIG_FILE='"fs38_m4_mbedtls_$(1).h"' -I$(M4)/gen-$(1) $(M4_INC) -c $$< -o $$@
+	@$(M4_CC) $(M4_CFLAGS) $(M4_FS38_WARN) -DM4_REASON_TEXT=$$(M4_REASON_TEXT_$(1)) -DMBEDTLS_CONFIG_FILE='"fs38_m4_mbedtls_$(1).h"' -I$(M4)/gen-$(1) $(M4_INC) -c $$< -o $$@
 endef
 $(eval $(call M4_VARIANT,boot))
 $(eval $(call M4_VARIANT,app))
