@@ -195,7 +195,7 @@ extern uint8_t __heap_start, __heap_end;
 static uint8_t *g_brk = &__heap_start;
 
 void *_sbrk(ptrdiff_t incr);
-void *_sbrk(ptrdiff_t incr)
+__attribute__((used)) void *_sbrk(ptrdiff_t incr) /* kept under LTO: newlib (not LTO) calls it */
 {
     if (incr < 0 || (size_t)incr > (size_t)(&__heap_end - g_brk))
         return (void *)-1;
