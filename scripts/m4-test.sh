@@ -38,9 +38,21 @@ python3 - "$here/include/fs38/err.h" >"$reasons" <<'PY'
 import re, sys
 src = open(sys.argv[1]).read()
 for name, text in re.findall(r'X\(\s*FS38_ERR_([A-Z0-9_]+)\s*,\s*-?\d+\s*,\s*"([^"]*)"', src):
-    print('s/^boot: \\(.*\\): %s$/boot: \\1: %s/' % (name, text.replace('/', '\\/')))
+    print('s/^\\(\\(boot\\|update\\|confirm\\): .*\\): %s$/\\1: %s/' % (name, text.replace('/', '\\/')))
 PY
 [ -s "$reasons" ] || { echo "m4-test: no error table read from include/fs38/err.h" >&2; exit 1; }
+# An application built without diagnostic text (M4_APP_PROFILE="0 ..."; make m4 records the
+# profile in profile-app.txt) states a reason by its code only, where the library's message
+# would say more: the expected lines say what that build prints instead.
+want_sed="$work/want.sed"
+: >"$want_sed"
+if [ "$(cut -d' ' -f1 "$m4/profile-app.txt" 2>/dev/null)" = 0 ]; then
+  echo "m4-test: the application has no diagnostic text (M4_APP_PROFILE=$(cat "$m4/profile-app.txt"))"
+  cat >"$want_sed" <<'S'
+s/^update: rejected: image linked for slot A, this is slot B$/update: rejected: image linked for another slot/
+s/^\(seq 5: OK  rollback-refused (error) boot 4 t=0ms arg=-65\) "sequence 1 < installed 2"$/\1 ""/
+S
+fi
 
 # run NAME RC [semihosting args] <<< expected lines: one power-on in $dir
 run() {
@@ -52,7 +64,7 @@ run() {
   tr -d '\r' <"$dir/out.raw" >"$dir/out.all"
   grep '^m4: stack' "$dir/out.all" >>"$stack_log" || true
   grep -v '^m4: ' "$dir/out.all" | sed -f "$reasons" >"$dir/out.txt" || true
-  cat >"$dir/want.txt"
+  sed -f "$want_sed" >"$dir/want.txt"
   if [ "$rc" != "$want_rc" ] || ! diff -u "$dir/want.txt" "$dir/out.txt" >"$dir/diff.txt"; then
     echo "m4-test: FAIL $scenario / $name (exit $rc, expected $want_rc)" >&2
     cat "$dir/diff.txt" >&2 || true
@@ -196,7 +208,7 @@ withdraw
 # the security log the application kept, verified on the host with the k0 it handed out
 "$fs38" log verify --k0 "$dir/log-k0.hex" "$dir/log-export.cbor" >"$dir/verify.txt" 2>&1 ||
   { echo "m4-test: FAIL update / log verify" >&2; cat "$dir/verify.txt" >&2; exit 1; }
-diff -u - "$dir/verify.txt" <<'L' || { echo "m4-test: FAIL update / log verify output" >&2; exit 1; }
+sed -f "$want_sed" <<'L' | diff -u - "$dir/verify.txt" || { echo "m4-test: FAIL update / log verify output" >&2; exit 1; }
 seq 0: OK  log created, boot 0, 96 records per epoch
 seq 1: OK  update-begin (notice) boot 1 t=0ms arg=2 "update offered"
 seq 2: OK  update-installed (notice) boot 1 t=0ms arg=2 "update installed, pending trial"

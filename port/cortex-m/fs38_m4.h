@@ -72,6 +72,9 @@ __attribute__((noreturn)) void m4_exit(int code);
 /* ---- console: CMSDK UART0 ---- */
 void m4_puts(const char *s);             /* no newline added */
 void m4_putu(uint64_t v);
+/* A refusal's reason: fs38_strerror(e) when built with M4_REASON_TEXT=1, else the code's short
+ * name ("IMAGE_DIGEST"; "error -N" for a code verification never gives): m4_rt.c. */
+void m4_put_err(fs38_err e);
 void m4_puthex(uint32_t v);
 
 /* ---- stack painting ---- */

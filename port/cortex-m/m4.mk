@@ -44,17 +44,18 @@ m4: $(M4)/fs38-boot.elf $(M4)/fs38-app.elf $(M4)/fs38-app-v2.elf $(M4)/fs38-boot
 
 # fs38/config.h per image: FS38_DIAG_TEXT, FS38_SUIT_VERIFY_ONLY, FS38_BOOT_MAPPED (the footprint
 # profile, include/fs38/config.h.in): the bootloader without diagnostic text, verify-only SUIT,
-# slots read in place; the application the full library. M4_BOOT_PROFILE="1 0 0" builds a
-# bootloader with the full library (for comparison); M4_APP_PROFILE="0 0 1" an application
-# without diagnostic text (its scenario lines then differ: for measurement only).
+# slots read in place; the application the full SUIT processor (it installs) without diagnostic
+# text, its envelope parsed in place (0 0 1). M4_BOOT_PROFILE="1 0 0" builds a bootloader with the
+# full library (for comparison); M4_APP_PROFILE="1 0 0" an application whose rejections and log
+# records carry the library's one-line messages (m4-test expects those lines from it).
 M4_BOOT_PROFILE ?= 0 1 1
 # M4_BOOT_REASON_TEXT=1: the bootloader prints refusals with fs38_strerror() (the library's text
 # table, 2.2 KB) instead of the codes' short names (m4_boot_main.c); part of the boot profile file
 M4_BOOT_REASON_TEXT ?= 0
 M4_REASON_TEXT_boot = $(M4_BOOT_REASON_TEXT)
-M4_REASON_TEXT_app = 1
+M4_REASON_TEXT_app = $(firstword $(M4_APP_PROFILE))
 M4_PROFILE_boot = $(M4_BOOT_PROFILE) $(M4_BOOT_REASON_TEXT) lto=$(M4_LTO)
-M4_APP_PROFILE ?= 1 0 0
+M4_APP_PROFILE ?= 0 0 1
 M4_PROFILE_app = $(M4_APP_PROFILE) lto=$(M4_LTO)
 $(M4)/gen-%/fs38/config.h: include/fs38/config.h.in CMakeLists.txt $(M4)/profile-%.txt
 	@mkdir -p $(dir $@)

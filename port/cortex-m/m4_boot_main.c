@@ -53,62 +53,9 @@ static void stack_report(void)
     m4_puts("\n");
 }
 
-/* M4_REASON_TEXT (m4.mk: M4_BOOT_REASON_TEXT, default 0): 1 prints a refusal's reason with
- * fs38_strerror() ("image digest mismatch"), which links the library's text table (2.2 KB);
- * 0 prints the code's short name ("IMAGE_DIGEST": the fs38_err enumerator without FS38_ERR_)
- * for the verdicts verification gives, "error -N" for any other code. The text of every code
- * is in the host's table: docs/formats.md, generated from include/fs38/err.h (m4-test reads it
- * there to compare the lines with the reference device's). */
-#ifndef M4_REASON_TEXT
-#define M4_REASON_TEXT 0
-#endif
-
-static void put_err(fs38_err e)
-{
-#if M4_REASON_TEXT
-    m4_puts(fs38_strerror(e));
-#else
-    const char *n;
-    switch (e) {
-    case FS38_ERR_IO: n = "IO"; break;
-    case FS38_ERR_POWER: n = "POWER"; break;
-    case FS38_ERR_CRYPTO: n = "CRYPTO"; break;
-    case FS38_ERR_LIMIT: n = "LIMIT"; break;
-    case FS38_ERR_COSE_FORMAT: n = "COSE_FORMAT"; break;
-    case FS38_ERR_UNSUPPORTED_ALG: n = "UNSUPPORTED_ALG"; break;
-    case FS38_ERR_BAD_SIGNATURE: n = "BAD_SIGNATURE"; break;
-    case FS38_ERR_UNTRUSTED_SIGNER: n = "UNTRUSTED_SIGNER"; break;
-    case FS38_ERR_SUIT_FORMAT: n = "SUIT_FORMAT"; break;
-    case FS38_ERR_NO_AUTH: n = "NO_AUTH"; break;
-    case FS38_ERR_MANIFEST_DIGEST: n = "MANIFEST_DIGEST"; break;
-    case FS38_ERR_SEVERED_DIGEST: n = "SEVERED_DIGEST"; break;
-    case FS38_ERR_SEVERED_MISSING: n = "SEVERED_MISSING"; break;
-    case FS38_ERR_ROLLBACK: n = "ROLLBACK"; break;
-    case FS38_ERR_VENDOR_ID: n = "VENDOR_ID"; break;
-    case FS38_ERR_CLASS_ID: n = "CLASS_ID"; break;
-    case FS38_ERR_IMAGE_DIGEST: n = "IMAGE_DIGEST"; break;
-    case FS38_ERR_IMAGE_SIZE: n = "IMAGE_SIZE"; break;
-    case FS38_ERR_COMPONENT: n = "COMPONENT"; break;
-    case FS38_ERR_UNSUPPORTED_COMMAND: n = "UNSUPPORTED_COMMAND"; break;
-    case FS38_ERR_UNSUPPORTED_PARAM: n = "UNSUPPORTED_PARAM"; break;
-    case FS38_ERR_CONDITION: n = "CONDITION"; break;
-    case FS38_ERR_MANIFEST_VERSION: n = "MANIFEST_VERSION"; break;
-    case FS38_ERR_MISSING_PARAM: n = "MISSING_PARAM"; break;
-    case FS38_ERR_NO_IMAGE: n = "NO_IMAGE"; break;
-    case FS38_ERR_POLICY: n = "POLICY"; break;
-    case FS38_ERR_WRONG_SLOT: n = "WRONG_SLOT"; break;
-    default:
-        m4_puts("error -");
-        m4_putu((uint32_t)-(int32_t)e);
-        return;
-    }
-    m4_puts(n);
-#endif
-}
-
 /* Why slot i was refused: the library's diagnostic when it has one (FS38_DIAG_TEXT 1); with
  * diagnostics compiled out, the reference device's wording for a reverted trial and a rollback
- * (rebuilt from the context's numbers), else the code (put_err). */
+ * (rebuilt from the context's numbers), else the code (m4_put_err). */
 static void print_reason(unsigned i)
 {
     const fs38_slot_info *si = &g_boot.slot[i];
@@ -122,7 +69,7 @@ static void print_reason(unsigned i)
         m4_puts(" < installed ");
         m4_putu(g_boot.counter);
     } else {
-        put_err(si->verdict);
+        m4_put_err(si->verdict);
     }
 }
 
@@ -161,7 +108,7 @@ int main(void)
     fs38_err err = fs38_boot_select(&g_boot, &slot);
     if (err != FS38_OK && err != FS38_ERR_NOT_BOOTABLE) {
         m4_puts("boot: verification failed: ");
-        put_err(err);
+        m4_put_err(err);
         m4_puts("\n");
         return 2;
     }
