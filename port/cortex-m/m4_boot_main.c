@@ -73,7 +73,10 @@ static void print_reason(unsigned i)
     }
 }
 
-int main(void)
+/* Start-up before verification, in its own frame: with link-time optimisation the calls below
+ * would be inlined into main, and their locals (key attributes, buffers) would then stay on the
+ * stack under the whole verification. 0 or the exit status. */
+__attribute__((noinline)) static int start(void)
 {
     /* "bootcut=N": power fails at the bootloader's Nth program / erase (its boot-state writes:
      * starting a trial, reverting one, completing a confirmation) */
@@ -90,6 +93,29 @@ int main(void)
         m4_puts("boot: bad trust anchor\n");
         return 2;
     }
+    return 0;
+}
+
+/* The refused slots' lines, in their own frame (as start()). */
+__attribute__((noinline)) static void report_refused(fs38_err err, unsigned slot)
+{
+    for (unsigned i = 0; i < FS38_SLOT_COUNT; i++) {
+        if ((err == FS38_OK && i == slot) || g_boot.slot[i].verdict == FS38_OK)
+            continue;
+        char l[2] = {letter(i), 0};
+        m4_puts("boot: slot ");
+        m4_puts(l);
+        m4_puts(" refused: ");
+        print_reason(i);
+        m4_puts("\n");
+    }
+}
+
+int main(void)
+{
+    int rc = start();
+    if (rc)
+        return rc;
     static const fs38_boot_config cfg = { /* static: not on the measured stack */
         .port = &g_port,
         .trust = &g_trust,
@@ -112,16 +138,7 @@ int main(void)
         m4_puts("\n");
         return 2;
     }
-    for (unsigned i = 0; i < FS38_SLOT_COUNT; i++) {
-        if ((err == FS38_OK && i == slot) || g_boot.slot[i].verdict == FS38_OK)
-            continue;
-        char l[2] = {letter(i), 0};
-        m4_puts("boot: slot ");
-        m4_puts(l);
-        m4_puts(" refused: ");
-        print_reason(i);
-        m4_puts("\n");
-    }
+    report_refused(err, slot);
     if (err == FS38_ERR_NOT_BOOTABLE) {
         m4_puts("boot: no bootable image\n");
         stack_report();
