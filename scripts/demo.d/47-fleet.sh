@@ -16,10 +16,11 @@ FL="$W/fleet"
 mkdir -p "$FL"
 FLEET_MQ_PID=
 FLEET_COL_PID=
+FLEET_ATT_PID=
 fleet_stop() {
   local p
-  for p in $FLEET_COL_PID $FLEET_MQ_PID; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  FLEET_COL_PID= FLEET_MQ_PID=
+  for p in $FLEET_COL_PID $FLEET_ATT_PID $FLEET_MQ_PID; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  FLEET_COL_PID= FLEET_ATT_PID= FLEET_MQ_PID=
 }
 trap 'fleet_stop; rm -rf "$W"' EXIT
 DB="$FL/fleet.db"
@@ -62,7 +63,8 @@ U2=$(sed -n 's/^ueid: //p' "$FL/device-2.prov")
 U3=$(sed -n 's/^ueid: //p' "$FL/device-3.prov")
 [ -n "$U1" ] && [ -n "$U2" ] && [ -n "$U3" ] || { echo "demo: a device has no UEID" >&2; exit 1; }
 
-step "Enrolment: the UEID is taken from the certificate (which must chain to the fleet CA); k0 is stored only encrypted under the database key (AES-256-GCM, the UEID as associated data)"
+step "Enrolment of the demo device (chapter 3's certificate, and the k0 its provisioning handed out) and of device-2: the UEID is taken from the certificate (which must chain to the fleet CA); k0 is stored only encrypted under the database key (AES-256-GCM, the UEID as associated data)"
+echo "   (the database: a SQLite file; tests/cli/fleet.sh runs the same against PostgreSQL)"
 expect "fleet enroll: device $U1 enrolled" "$FS38" fleet enroll --db "$DB" --db-key "$DBKEY" --cert "$DEVICE_CERT" --k0 "$LOG_K0" --ca "$DEVICE_CA"
 expect "fleet enroll: device $U2 enrolled" "$FS38" fleet enroll --db "$DB" --db-key "$DBKEY" --cert "$FL/device-2.crt" --k0 "$FL/device-2.k0"
 ls -l "$DBKEY" | awk '{print "   " $1 "  db.key (" $5 " bytes)"}'
@@ -137,6 +139,43 @@ print("   (checked: %s records stored for the demo device, %s for device-2; aler
       % (d[u1]["records"], d[u2]["records"]))
 PY
   { echo "demo: fleet status does not show what happened" >&2; exit 1; }
+
+# the device's agent (fs38-device run, branch h-fleetdev): shown when this build has it
+if "$DEV" --help | grep -q '^  run '; then
+  step "The device's agent: fs38-device run --once connects with a persistent session (user name = its UEID), pushes its log from its release point and frees its ring once the collector's ack arrives"
+  "$FS38" collect --broker "$URL" "${FCERTS[@]}" --db "$DB" --db-key "$DBKEY" --until-idle 5 >"$FL/collect2.out" 2>&1 &
+  FLEET_COL_PID=$!
+  for _ in $(seq 100); do grep -q "^collect: subscribed" "$FL/collect2.out" && break; sleep 0.1; done
+  expect "ring released" "$DEV" --state "$STATE" run --broker "$URL" "${NETF[@]}" --once
+  expect "released up to" "$DEV" --state "$STATE" log status
+
+  step "fs38 fleet attest: a fresh nonce on fs38/<UEID>/challenge, which the broker keeps in the device's session; the device's next run answers with its token, verified with the enrolled certificate and stored"
+  show "$FS38" fleet attest --broker "$URL" "${FCERTS[@]}" --db "$DB" --db-key "$DBKEY" --ueid "$U1" --timeout 30 '&'
+  "$FS38" fleet attest --broker "$URL" "${FCERTS[@]}" --db "$DB" --db-key "$DBKEY" --ueid "$U1" --timeout 30 >"$FL/attest.out" 2>&1 &
+  FLEET_ATT_PID=$!
+  for _ in $(seq 100); do grep -q "challenged" "$FL/attest.out" && break; sleep 0.1; done
+  expect "challenge (32-byte nonce) answered" "$DEV" --state "$STATE" run --broker "$URL" "${NETF[@]}" --once
+  wait "$FLEET_ATT_PID" || { tidy <"$FL/attest.out"; echo "demo: fleet attest did not verify the answer" >&2; exit 1; }
+  FLEET_ATT_PID=
+  tidy <"$FL/attest.out" | sed 's/^/   | /'
+  wait "$FLEET_COL_PID" || { tidy <"$FL/collect2.out"; echo "demo: the collector failed" >&2; exit 1; }
+  FLEET_COL_PID=
+  echo "   the collector, meanwhile (both runs pushed from the device's release point; each push acknowledged after its commit):"
+  tail -n +2 "$FL/collect2.out" | tidy | sed 's/^/   | /'
+  [ "$(grep -c "^collect: $U1: verified" "$FL/collect2.out")" -eq 2 ] ||
+    { echo "demo: the collector did not store both of the agent's pushes" >&2; exit 1; }
+  grep -q "^fleet attest: $U1: verified" "$FL/attest.out" || { echo "demo: fleet attest did not verify the token" >&2; exit 1; }
+  expect "$U1: " "$FS38" fleet status --db "$DB"
+  "$FS38" fleet status --db "$DB" --json >"$FL/status2.json"
+  python3 - "$FL/status2.json" "$U1" <<'PY' || { echo "demo: the attestation is not in fleet status" >&2; exit 1; }
+import json, sys
+d = {x["ueid"]: x for x in json.load(open(sys.argv[1]))["devices"]}[sys.argv[2]]
+a = d["attestation"]
+assert a and a["verified"], "attested"
+print("   (fleet status --json: attestation verified, software %s %s, debug %s, lifecycle %s)"
+      % (a["swname"], a["swversion"], a["dbgstat"], a["lifecycle"]))
+PY
+fi
 
 fleet_stop
 trap 'rm -rf "$W"' EXIT
