@@ -19,7 +19,7 @@ CMAKE_FLAGS ?=
 all: build
 
 deps:
-	@scripts/deps --mbedtls-dir $(CURDIR)/build/deps/mbedtls
+	@scripts/deps --mbedtls-dir $(CURDIR)/build/deps/mbedtls --libcoap-dir $(CURDIR)/build/libcoap
 
 $(BUILD)/CMakeCache.txt: | deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -561,10 +562,295 @@ static void coap_download(void)
     }
 }
 
+/* ---- The best client against the server: libcoap's own coap-client, RFC 9177 Q-Block2 ----
+ *
+ * Debian 13's libcoap 4.3.4 (scripts/deps --libcoap-dir DIR; run with FS38_LIBCOAP_DIR=DIR):
+ * its coap-server-openssl with Q-Block enabled (-L 5 = COAP_BLOCK_USE_LIBCOAP |
+ * COAP_BLOCK_TRY_Q_BLOCK; a plain Block2 request still gets Block2) serves the same 1 MiB over
+ * DTLS (PKI, client certificate required) to libcoap's own coap-client-openssl of the same
+ * build in three modes: RFC 7959 Block2 (CON, lock-step), Q-Block2 on a CON request (the server
+ * sends every block as its own CON, each ACKed) and Q-Block2 on a NON request (the server pushes
+ * MAX_PAYLOADS = 10 blocks, the client asks for the next burst with one 'Continue' request), and
+ * to the device's client (Block2, NSTART 1 and 16) over one open channel. Every coap-client run
+ * is a new process with a full handshake: a GET of a 1-byte resource in the same round measures
+ * that fixed cost (process start, handshake), and it is subtracted from each download's wall and
+ * CPU time. Baseline in the same rounds: as coap_download (AEAD of the device's suite in
+ * 1024-byte records + SHA-256). The reference client's own suite (OpenSSL's preference) is
+ * printed; it does not hash the payload, it writes it to a file (checked byte-exact). */
+
+/* CPU time of process pid in ms from /proc/PID/schedstat (nanoseconds); 0 when unreadable. */
+static double proc_cpu_ns_ms(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/schedstat", (long)pid);
+    FILE *f = fopen(path, "r");
+    unsigned long long ns = 0;
+    if (!f)
+        return 0;
+    if (fscanf(f, "%llu", &ns) != 1)
+        ns = 0;
+    fclose(f);
+    return (double)ns / 1e6;
+}
+
+typedef struct {
+    double wall, cpu, srv; /* ms: wall, client CPU (user + system), server CPU */
+} ref_run;
+
+/* One run of the reference client: argv is run with stdout/stderr to the log; wall and CPU
+ * (wait4's rusage) of the client, server CPU from schedstat. Exits the bench on failure. */
+static ref_run ref_client(const char *const *argv, pid_t spid, const char *log)
+{
+    ref_run r;
+    double s0 = proc_cpu_ns_ms(spid), t0 = bench_now_ms();
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0)
+        bench_die("fork", 0);
+    if (pid == 0) {
+        FILE *l = freopen(log, "a", stdout);
+        if (!l || dup2(fileno(stdout), 2) < 0)
+            _exit(126);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    int st;
+    struct rusage ru;
+    if (wait4(pid, &st, 0, &ru) != pid)
+        bench_die("wait4", 0);
+    r.wall = bench_now_ms() - t0;
+    r.srv = proc_cpu_ns_ms(spid) - s0;
+    r.cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+            (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        fprintf(stderr, "coap-client-openssl (4.3.4) failed, see %s\n", log);
+        bench_die(argv[0], st);
+    }
+    return r;
+}
+
+static bool file_is(const char *path, const uint8_t *data, size_t len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    static uint8_t buf[DL_SIZE + 1];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    return n == len && memcmp(buf, data, len) == 0;
+}
+
+#define REF_ROUNDS 7
+
+static void coap_reference(const char *dir)
+{
+    char srv_bin[512], cli_bin[512];
+    snprintf(srv_bin, sizeof srv_bin, "%s/bin/coap-server-openssl", dir);
+    snprintf(cli_bin, sizeof cli_bin, "%s/bin/coap-client-openssl", dir);
+    if (access(srv_bin, X_OK) != 0 || access(cli_bin, X_OK) != 0) {
+        fprintf(stderr, "%s: not found (scripts/deps --libcoap-dir %s fetches libcoap 4.3.4)\n", srv_bin, dir);
+        bench_die("FS38_LIBCOAP_DIR", 0);
+    }
+    static uint8_t payload[DL_SIZE];
+    BENCH_MUST(psa_generate_random(payload, sizeof payload));
+    FILE *f = fopen(p_("big.bin"), "wb");
+    if (!f || fwrite(payload, 1, sizeof payload, f) != sizeof payload)
+        bench_die("big.bin", 0);
+    fclose(f);
+    /* the reference client's own key and certificate from the same CA (its key is a file) */
+    run("openssl ecparam -genkey -name prime256v1 -noout -out %s 2>/dev/null", p_("ref.key"));
+    run("openssl req -new -key %s -subj /CN=01ffffffffffffffffffffffffffffffff/serialNumber=01ffffffffffffffffffffffffffffffff/O=fs38 "
+        "-out %s", p_("ref.key"), p_("ref.csr"));
+    run("%s ca issue %s %s --out %s >/dev/null", FS38_TOOL, p_("ca"), p_("ref.csr"), p_("ref.crt"));
+    uint16_t P = 0;
+    for (int i = 0; i < 50 && !P; i++) {
+        uint16_t p = ts_free_port(true);
+        if (p && p < 65535 && udp_port_free((uint16_t)(p + 1)))
+            P = p;
+    }
+    if (!P)
+        bench_die("free UDP port pair", 0);
+    char port_s[8], log[128], clog[128], url[64], small_url[64], put_url[64];
+    snprintf(port_s, sizeof port_s, "%u", (unsigned)P);
+    snprintf(log, sizeof log, "%s/coap-server-434.log", g_dir);
+    snprintf(clog, sizeof clog, "%s/coap-client-434.log", g_dir);
+    snprintf(url, sizeof url, "coaps://127.0.0.1:%u/big", (unsigned)(P + 1));
+    snprintf(small_url, sizeof small_url, "coaps://127.0.0.1:%u/small", (unsigned)(P + 1));
+    const char *argv[] = { srv_bin, "-A", "127.0.0.1", "-p", port_s, "-d", "10", "-L", "5", "-c", p_("srv.crt"),
+                           "-j", p_("srv.key"), "-R", p_("ca/ca.crt"), NULL };
+    ts_proc srvp;
+    if (ts_proc_start(&srvp, argv, log, "", 0) != 0)
+        bench_die("coap-server-openssl 4.3.4", 0);
+    bool up = false;
+    for (int i = 0; i < 50 && !up; i++) {
+        char cmd[768];
+        snprintf(cmd, sizeof cmd, "timeout 2 %s -B 1 -m get coap://127.0.0.1:%u/ >/dev/null 2>&1", cli_bin, (unsigned)P);
+        up = system(cmd) == 0;
+        if (!up)
+            usleep(100000);
+    }
+    if (!up)
+        bench_die("coap-server-openssl 4.3.4 did not answer", 0);
+    snprintf(put_url, sizeof put_url, "coap://127.0.0.1:%u", (unsigned)P);
+    run("timeout 60 %s -m put -b 1024 -f %s %s/big >/dev/null 2>&1", cli_bin, p_("big.bin"), put_url);
+    run("timeout 10 %s -m put -e x %s/small >/dev/null 2>&1", cli_bin, put_url);
+
+    /* the device's channel to the same server */
+    fs38_channel_config c = { .mode = FS38_CHANNEL_DTLS, .host = "127.0.0.1", .port = (uint16_t)(P + 1),
+                              .net = &g_net, .platform = &g_port, .handshake_timeout_ms = 10000,
+                              .dtls_retransmit_min_ms = 500, .ca = (const uint8_t *)g_ca, .ca_len = g_ca_len,
+                              .cert = g_cert, .cert_len = g_cert_len, .key = g_key, .require_client_auth = true };
+    static fs38_channel ch;
+    fs38_err e = fs38_channel_open(&ch, &c);
+    if (e != FS38_OK) {
+        fprintf(stderr, "coap-ref: %s\n", ch.diag.msg);
+        bench_die("fs38_channel_open (coap-server 4.3.4)", e);
+    }
+    const char *suite;
+    fs38_channel_info(&ch, NULL, &suite);
+    fs38_transport t;
+    BENCH_MUST(fs38_channel_transport(&ch, &t));
+    /* the Q-Block2 download (cfg.qblock2) gets a channel (DTLS session) of its own: once a session has used
+     * Q-Block2, libcoap 4.3.4 answers that session's plain Block2 requests with Q-Block2 too
+     * (an option fs38_coap_get refuses as an unrecognised critical option) */
+    static fs38_channel chq;
+    e = fs38_channel_open(&chq, &c);
+    if (e != FS38_OK) {
+        fprintf(stderr, "coap-ref: %s\n", chq.diag.msg);
+        bench_die("fs38_channel_open (coap-server 4.3.4, second)", e);
+    }
+    fs38_transport tq;
+    BENCH_MUST(fs38_channel_transport(&chq, &tq));
+    fs38_coap_uri u;
+    fs38_diag d;
+    BENCH_MUST(fs38_coap_uri_parse(url, &u, &d));
+    uint8_t want[32], got[32];
+    size_t hl;
+    BENCH_MUST(psa_hash_compute(PSA_ALG_SHA_256, payload, sizeof payload, want, sizeof want, &hl));
+
+    const char *crt = p_("ref.crt"), *key = p_("ref.key"), *ca = p_("ca/ca.crt"), *out = p_("ref.out");
+    enum { M_SMALL, M_B2, M_QCON, M_QNON, NM };
+    static const char *const mname[NM] = { "1-byte GET (start + handshake)", "Block2, CON (lock-step)",
+                                           "Q-Block2, CON request", "Q-Block2, NON request" };
+    const char *const margs[NM][16] = {
+        { cli_bin, "-L", "1", "-b", "1024", "-c", crt, "-j", key, "-R", ca, "-o", out, small_url, NULL },
+        { cli_bin, "-L", "1", "-b", "1024", "-c", crt, "-j", key, "-R", ca, "-o", out, url, NULL },
+        { cli_bin, "-L", "5", "-b", "1024", "-c", crt, "-j", key, "-R", ca, "-o", out, url, NULL },
+        { cli_bin, "-N", "-L", "5", "-b", "1024", "-c", crt, "-j", key, "-R", ca, "-o", out, url, NULL },
+    };
+    static const uint8_t nst[] = { 1, 16 };
+    enum { ND = sizeof nst / sizeof nst[0] };
+    ref_run rr[NM][REF_ROUNDS];
+    double tbase[REF_ROUNDS], cbase[REF_ROUNDS], rratio[NM][REF_ROUNDS], rcpu[NM][REF_ROUNDS];
+    double ddl[ND + 1][REF_ROUNDS], dratio[ND + 1][REF_ROUNDS], dcpu[ND + 1][REF_ROUNDS], dsrv[ND + 1][REF_ROUNDS];
+    static fs38_coap_client cl;
+    for (int r = 0; r < REF_ROUNDS; r++) {
+        tbase[r] = raw_aead_hash_ms(suite_aead(suite), payload, sizeof payload, 3, &cbase[r]);
+        for (int m = 0; m < NM; m++) {
+            rr[m][r] = ref_client(margs[m], srvp.pid, clog);
+            if (m != M_SMALL && !file_is(out, payload, sizeof payload))
+                bench_die("reference download not byte-exact", m);
+        }
+        for (int m = 1; m < NM; m++) {
+            rratio[m][r] = (rr[m][r].wall - rr[M_SMALL][r].wall) / tbase[r];
+            rcpu[m][r] = (rr[m][r].cpu - rr[M_SMALL][r].cpu) / cbase[r];
+        }
+        for (size_t w = 0; w < ND; w++) {
+            fs38_coap_config cc = { .transport = &t, .port = &g_port, .block_size = DL_BLOCK, .nstart = nst[w],
+                                    .ack_timeout_ms = 500 };
+            BENCH_MUST(fs38_coap_client_init(&cl, &cc));
+            dl_sink_ctx dc = { .h = PSA_HASH_OPERATION_INIT, .got = 0 };
+            uint32_t total = 0;
+            BENCH_MUST(psa_hash_setup(&dc.h, PSA_ALG_SHA_256));
+            double c0 = self_cpu_ms(), s0 = proc_cpu_ns_ms(srvp.pid), t0 = bench_now_ms();
+            e = fs38_coap_get(&cl, &u, 0, dl_sink, &dc, &total);
+            BENCH_MUST(psa_hash_finish(&dc.h, got, sizeof got, &hl));
+            ddl[w][r] = bench_now_ms() - t0;
+            dcpu[w][r] = (self_cpu_ms() - c0) / cbase[r];
+            dsrv[w][r] = proc_cpu_ns_ms(srvp.pid) - s0;
+            if (e != FS38_OK) {
+                fprintf(stderr, "coap get: %s\n", cl.diag.msg);
+                bench_die("fs38_coap_get (4.3.4)", e);
+            }
+            if (dc.got != DL_SIZE || memcmp(got, want, sizeof want) != 0)
+                bench_die("download not byte-exact", (long)dc.got);
+            dratio[w][r] = ddl[w][r] / tbase[r];
+        }
+        { /* fs38_coap_get with RFC 9177 Q-Block2 (cfg.qblock2) on its own channel, row ND */
+            fs38_coap_config cc = { .transport = &tq, .port = &g_port, .block_size = DL_BLOCK, .qblock2 = true,
+                                    .ack_timeout_ms = 500 };
+            BENCH_MUST(fs38_coap_client_init(&cl, &cc));
+            dl_sink_ctx dc = { .h = PSA_HASH_OPERATION_INIT, .got = 0 };
+            uint32_t total = 0;
+            BENCH_MUST(psa_hash_setup(&dc.h, PSA_ALG_SHA_256));
+            double c0 = self_cpu_ms(), s0 = proc_cpu_ns_ms(srvp.pid), t0 = bench_now_ms();
+            e = fs38_coap_get(&cl, &u, 0, dl_sink, &dc, &total);
+            BENCH_MUST(psa_hash_finish(&dc.h, got, sizeof got, &hl));
+            ddl[ND][r] = bench_now_ms() - t0;
+            dcpu[ND][r] = (self_cpu_ms() - c0) / cbase[r];
+            dsrv[ND][r] = proc_cpu_ns_ms(srvp.pid) - s0;
+            if (e != FS38_OK) {
+                fprintf(stderr, "coap get (Q-Block2): %s\n", cl.diag.msg);
+                bench_die("fs38_coap_get (Q-Block2)", e);
+            }
+            if (dc.got != DL_SIZE || memcmp(got, want, sizeof want) != 0)
+                bench_die("Q-Block2 download not byte-exact", (long)dc.got);
+            dratio[ND][r] = ddl[ND][r] / tbase[r];
+        }
+    }
+    fs38_channel_close(&ch);
+    fs38_channel_close(&chq);
+    ts_proc_stop(&srvp);
+    double base = bench_median(tbase, REF_ROUNDS), cbm = bench_median(cbase, REF_ROUNDS);
+    printf("CoAP/DTLS GET of 1 MiB from libcoap 4.3.4's coap-server-openssl (-L 5: Q-Block), %d rounds, medians; "
+           "baseline AEAD (%s, %u B records) + SHA-256 of 1 MiB in the same rounds: %.2f ms (CPU %.2f ms)\n",
+           REF_ROUNDS, suite, DL_BLOCK, base, cbm);
+    double sw[REF_ROUNDS], sc[REF_ROUNDS], ss[REF_ROUNDS];
+    for (int r = 0; r < REF_ROUNDS; r++) {
+        sw[r] = rr[M_SMALL][r].wall;
+        sc[r] = rr[M_SMALL][r].cpu;
+        ss[r] = rr[M_SMALL][r].srv;
+    }
+    printf("  libcoap coap-client, %s: %.1f ms, client CPU %.1f ms, server CPU %.1f ms (subtracted below)\n",
+           mname[M_SMALL], bench_median(sw, REF_ROUNDS), bench_median(sc, REF_ROUNDS), bench_median(ss, REF_ROUNDS));
+    for (int m = 1; m < NM; m++) {
+        double w[REF_ROUNDS], cpu[REF_ROUNDS], sv[REF_ROUNDS];
+        for (int r = 0; r < REF_ROUNDS; r++) {
+            w[r] = rr[m][r].wall - rr[M_SMALL][r].wall;
+            cpu[r] = rr[m][r].cpu - rr[M_SMALL][r].cpu;
+            sv[r] = rr[m][r].srv - rr[M_SMALL][r].srv;
+        }
+        double lo = rratio[m][0];
+        for (int r = 1; r < REF_ROUNDS; r++)
+            lo = rratio[m][r] < lo ? rratio[m][r] : lo;
+        printf("  libcoap coap-client, %-24s %.1f ms | download / baseline x%.2f (best round x%.2f; goal <= 1.3) | "
+               "CPU: client %.1f ms (x%.2f the baseline's), coap-server %.1f ms\n",
+               mname[m], bench_median(w, REF_ROUNDS), bench_median(rratio[m], REF_ROUNDS), lo,
+               bench_median(cpu, REF_ROUNDS), bench_median(rcpu[m], REF_ROUNDS), bench_median(sv, REF_ROUNDS));
+    }
+    for (size_t w = 0; w <= ND; w++) {
+        double lo = dratio[w][0];
+        for (int r = 1; r < REF_ROUNDS; r++)
+            lo = dratio[w][r] < lo ? dratio[w][r] : lo;
+        char label[64];
+        if (w < ND)
+            snprintf(label, sizeof label, "Block2 NSTART %u", nst[w]);
+        else
+            snprintf(label, sizeof label, "Q-Block2 (cfg.qblock2)");
+        printf("  fs38 device, %-30s %.1f ms | download / baseline x%.2f (best round x%.2f; goal <= 1.3) | "
+               "CPU: device x%.2f the baseline's, coap-server %.1f ms\n",
+               label, bench_median(ddl[w], REF_ROUNDS), bench_median(dratio[w], REF_ROUNDS), lo,
+               bench_median(dcpu[w], REF_ROUNDS), bench_median(dsrv[w], REF_ROUNDS));
+    }
+}
+
 int main(int argc, char **argv)
 {
     /* bench_channel [--only WORD]: only the handshake cases whose name contains WORD, or only
-     * the CoAP download for "coap" */
+     * the CoAP download for "coap", or only the libcoap 4.3.4 reference (Q-Block2) for
+     * "coap-ref" (FS38_LIBCOAP_DIR from scripts/deps --libcoap-dir; in a full run it is
+     * measured when FS38_LIBCOAP_DIR is set) */
     const char *only = argc == 3 && strcmp(argv[1], "--only") == 0 ? argv[2] : NULL;
     if (argc != 1 && !only) {
         fprintf(stderr, "usage: bench_channel [--only WORD]\n");
@@ -678,6 +964,11 @@ int main(int argc, char **argv)
     printf("RAM for one open channel = sizeof(fs38_channel) + heap open (Mbed TLS); heap peak = during the handshake\n");
     if (!only || strcmp(only, "coap") == 0)
         coap_download();
+    const char *libcoap = getenv("FS38_LIBCOAP_DIR");
+    if (only && strcmp(only, "coap-ref") == 0 && !libcoap)
+        bench_die("--only coap-ref needs FS38_LIBCOAP_DIR (scripts/deps --libcoap-dir DIR)", 0);
+    if ((!only && libcoap) || (only && strcmp(only, "coap-ref") == 0))
+        coap_reference(libcoap);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
     if (system(cmd) != 0)

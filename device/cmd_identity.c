@@ -490,11 +490,47 @@ static int parse_nonce(const char *cmd, const char *hex, uint8_t *out, size_t *l
     return 0;
 }
 
-static int attest_run(const char *dir, const uint8_t *nonce, size_t nonce_len, const char *out)
+fs38_err device_attest_token(device *d, const uint8_t *nonce, size_t nonce_len, uint8_t *token, size_t cap,
+                             size_t *len, int *booted, fs38_diag *diag)
 {
     fs38_measurement meas[FS38_SLOT_COUNT];
+    if (device_identity_init(d, &g_id))
+        return fs38_diag_set(diag, FS38_ERR_STATE, "the device identity cannot be opened");
+    fs38_security_state sec; /* control 5: debug state (the port's OTP bit), services */
+    device_vendor_info vi;   /* control 13: support period, disclosure contact */
+    if (fs38_port_security_state(&d->port, &sec) != FS38_OK || device_vendor(d->dir, &vi))
+        return fs38_diag_set(diag, FS38_ERR_IO, "cannot read the device's security state or vendor facts");
+    for (unsigned i = 0; i < FS38_SLOT_COUNT; i++)
+        if (fs38_boot_verify_slot(&d->boot, i) != FS38_OK) {
+            /* a slot that does not verify is measured as such (no digest) in the token */
+        }
+    *booted = running_slot(d);
+    fs38_attest_config c;
+    memset(&c, 0, sizeof c);
+    c.id = &g_id;
+    c.port = &d->port;
+    c.dbgstat = fs38_dbgstat_of(&sec); /* enabled until `lock-debug` */
+    c.security = &sec;
+    c.support_until = vi.support_until;
+    c.disclosure = vi.disclosure;
+    c.oemid = d->rom.vendor_id;
+    c.hwmodel = d->rom.class_id;
+    c.hwmodel_len = sizeof d->rom.class_id;
+    c.n_meas = fs38_attest_boot_measurements(&d->boot, *booted, meas);
+    c.meas = meas;
+    fs38_err e = fs38_attest(&g_att, &c, nonce, nonce_len, token, cap, len);
+    if (e != FS38_OK)
+        fs38_diag_set(diag, e, "%s", g_att.diag.msg[0] ? g_att.diag.msg : fs38_strerror(e));
+    return e;
+}
+
+static int attest_run(const char *dir, const uint8_t *nonce, size_t nonce_len, const char *out)
+{
     uint8_t token[FS38_EAT_MAX];
     size_t len = 0;
+    int booted = -1;
+    fs38_diag diag;
+    memset(&diag, 0, sizeof diag);
     host_out o;
     host_out_init(&o);
     const int i_out = host_out_add(&o, out, 0644, false);
@@ -504,36 +540,10 @@ static int attest_run(const char *dir, const uint8_t *nonce, size_t nonce_len, c
         host_out_abort(&o);
         return HOST_EXIT_USAGE;
     }
-    for (unsigned i = 0; i < FS38_SLOT_COUNT; i++)
-        if (fs38_boot_verify_slot(&g_dev.boot, i) != FS38_OK) {
-            /* a slot that does not verify is measured as such (no digest) in the token */
-        }
-    const int booted = running_slot(&g_dev);
-    fs38_attest_config c;
-    memset(&c, 0, sizeof c);
-    c.id = &g_id;
-    c.port = &g_dev.port;
-    fs38_security_state sec; /* control 5: debug state (the port's OTP bit), services */
-    device_vendor_info vi;   /* control 13: support period, disclosure contact */
-    if (fs38_port_security_state(&g_dev.port, &sec) != FS38_OK || device_vendor(dir, &vi)) {
-        host_err("attest: cannot read the device's security state or vendor facts");
-        host_out_abort(&o);
-        device_close(&g_dev);
-        return HOST_EXIT_USAGE;
-    }
-    c.dbgstat = fs38_dbgstat_of(&sec); /* enabled until `lock-debug` */
-    c.security = &sec;
-    c.support_until = vi.support_until;
-    c.disclosure = vi.disclosure;
-    c.oemid = g_dev.rom.vendor_id;
-    c.hwmodel = g_dev.rom.class_id;
-    c.hwmodel_len = sizeof g_dev.rom.class_id;
-    c.n_meas = fs38_attest_boot_measurements(&g_dev.boot, booted, meas);
-    c.meas = meas;
     int rc;
-    fs38_err e = fs38_attest(&g_att, &c, nonce, nonce_len, token, sizeof token, &len);
+    fs38_err e = device_attest_token(&g_dev, nonce, nonce_len, token, sizeof token, &len, &booted, &diag);
     if (e != FS38_OK) {
-        fprintf(stderr, "attest: refused: %s\n", g_att.diag.msg[0] ? g_att.diag.msg : fs38_strerror(e));
+        fprintf(stderr, "attest: refused: %s\n", diag.msg[0] ? diag.msg : fs38_strerror(e));
         rc = exit_for(e);
     } else if (host_out_write(&o, i_out, token, len) || host_out_commit(&o)) {
         rc = HOST_EXIT_USAGE;

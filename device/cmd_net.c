@@ -108,27 +108,6 @@ int net_exit(fs38_err e)
 
 /* ---- the channel ----------------------------------------------------------------------------- */
 
-typedef struct net_ctx {
-    device *d;
-    const net_opts *o;
-    fs38_net net;
-    uint8_t *ca;
-    size_t ca_len;
-    uint8_t *cert;
-    size_t cert_len;
-    const fs38_key *key; /* the device key (fs38/keys.h) */
-    bool psk_mode;
-    bool psk_new;   /* --psk imported a key this run: sessions of the old one are not offered */
-    bool open;
-    char sess_name[24]; /* "net/s/<16 hex>": where the open channel's session is kept */
-    char host[FS38_COAP_HOST_MAX + 1u];
-    uint16_t port;
-    fs38_channel_mode mode;
-    fs38_transport t;
-    fs38_diag diag; /* why the last step failed */
-    uint8_t ueid[FS38_UEID_LEN];
-    char ueid_hex[2 * FS38_UEID_LEN + 1];
-} net_ctx;
 
 static const char *mode_name(fs38_channel_mode m)
 {
@@ -186,7 +165,7 @@ out:
 
 /* Everything the channel needs from the device: CA, certificate and key id, or the PSK; the
  * UEID. On an opened device. Exit status (0 ok; message printed otherwise). */
-static int net_prepare(net_ctx *n, device *d, const net_opts *o, const char *cmd)
+int net_prepare(net_ctx *n, device *d, const net_opts *o, const char *cmd)
 {
     memset(n, 0, sizeof *n);
     n->d = d;
@@ -354,7 +333,7 @@ static void sess_save(net_ctx *n)
     fs38_wipe(&g_sess, sizeof g_sess);
 }
 
-static void net_disconnect(net_ctx *n)
+void net_disconnect(net_ctx *n)
 {
     if (n->open) {
         sess_save(n);
@@ -363,7 +342,7 @@ static void net_disconnect(net_ctx *n)
     n->open = false;
 }
 
-static void net_release(net_ctx *n)
+void net_release(net_ctx *n)
 {
     net_disconnect(n);
     free(n->ca);
@@ -372,7 +351,7 @@ static void net_release(net_ctx *n)
 }
 
 /* Open the channel to host:port (reused when it is open to the same place). */
-static FS38_NODISCARD fs38_err net_connect(net_ctx *n, const char *host, uint16_t port, fs38_channel_mode mode)
+FS38_NODISCARD fs38_err net_connect(net_ctx *n, const char *host, uint16_t port, fs38_channel_mode mode)
 {
     if (n->open && n->port == port && n->mode == mode && strcmp(n->host, host) == 0)
         return FS38_OK;
@@ -639,35 +618,46 @@ int net_update(const char *dir, const char *env_url, const char *payload_url, ne
     return rc;
 }
 
+/* update_apply with the payload streamed from payload_url over an already prepared n (the
+ * envelope given in RAM). Exit status (messages printed). */
+int net_update_env(net_ctx *n, const uint8_t *env, size_t env_len, const char *payload_url)
+{
+    fs38_coap_uri up;
+    if (parse_coaps("update", payload_url, &up))
+        return HOST_EXIT_USAGE;
+    net_feed nf = { .f = { .run = net_feed_run }, .n = n, .u = &up };
+    return update_apply(n->d, env, env_len, 0, &nf.f);
+}
+
 /* ---- log push ------------------------------------------------------------------------------------ */
 
 /* mqtts://host[:port] (no path). 0 or -1 (printed). */
-static int parse_mqtts(const char *url, char *host, size_t cap, uint16_t *port)
+int net_parse_mqtts(const char *cmd, const char *url, char *host, size_t cap, uint16_t *port)
 {
     const char *p = url + 8, *colon, *end;
     if (strncmp(url, "mqtt://", 7) == 0 || strncmp(url, "tcp://", 6) == 0) {
-        host_err("log push: %s: only mqtts:// (MQTT over TLS): plaintext is not a mode", url);
+        host_err("%s: %s: only mqtts:// (MQTT over TLS): plaintext is not a mode", cmd, url);
         return -1;
     }
     if (strncmp(url, "mqtts://", 8) != 0) {
-        host_err("log push: %s: expected mqtts://host:port or coaps://host:port/path", url);
+        host_err("%s: %s: expected mqtts://host:port or coaps://host:port/path", cmd, url);
         return -1;
     }
     end = p + strcspn(p, "/?#");
     if (*end && strcmp(end, "/") != 0) {
-        host_err("log push: %s: an mqtts:// URL has no path (the topic is fs38/<ueid>/log)", url);
+        host_err("%s: %s: an mqtts:// URL has no path (the topic is fs38/<ueid>/log)", cmd, url);
         return -1;
     }
     colon = memchr(p, ':', (size_t)(end - p));
     const char *hend = colon ? colon : end;
     size_t hl = (size_t)(hend - p);
     if (hl == 0 || hl >= cap) {
-        host_err("log push: %s: missing or too long host", url);
+        host_err("%s: %s: missing or too long host", cmd, url);
         return -1;
     }
     for (size_t i = 0; i < hl; i++)
         if (!isalnum((unsigned char)p[i]) && !strchr("-._~", p[i])) {
-            host_err("log push: %s: invalid host", url);
+            host_err("%s: %s: invalid host", cmd, url);
             return -1;
         }
     memcpy(host, p, hl);
@@ -678,12 +668,14 @@ static int parse_mqtts(const char *url, char *host, size_t cap, uint16_t *port)
         size_t pl = (size_t)(end - colon - 1);
         uint64_t v = 0;
         if (pl == 0 || pl >= sizeof ps) {
-            host_err("log push: %s: invalid port", url);
+            host_err("%s: %s: invalid port", cmd, url);
             return -1;
         }
         memcpy(ps, colon + 1, pl);
         ps[pl] = 0;
-        if (host_parse_u64("log push: URL port", ps, 1, 65535, 0, &v))
+        char what[64];
+        snprintf(what, sizeof what, "%s: URL port", cmd);
+        if (host_parse_u64(what, ps, 1, 65535, 0, &v))
             return -1;
         *port = (uint16_t)v;
     }
@@ -793,7 +785,7 @@ int cmd_log_push(const char *dir, int argc, char **argv)
     fs38_coap_uri cu;
     char host[FS38_COAP_HOST_MAX + 1u];
     uint16_t port = 0;
-    if (mqtt ? parse_mqtts(url, host, sizeof host, &port) : parse_coaps("log push", url, &cu))
+    if (mqtt ? net_parse_mqtts("log push", url, host, sizeof host, &port) : parse_coaps("log push", url, &cu))
         return HOST_EXIT_USAGE;
     if (topic_s && (!mqtt || strlen(topic_s) == 0 || strlen(topic_s) > FS38_MQTT_TOPIC_MAX)) {
         host_err("log push: --topic is for mqtts:// only, 1 to %u characters", FS38_MQTT_TOPIC_MAX);

@@ -39,12 +39,19 @@ int cmd_attest(const char *dir, int argc, char **argv);
 int cmd_login(const char *dir, int argc, char **argv);
 int cmd_passwd(const char *dir, int argc, char **argv);
 int cmd_decommission(const char *dir, int argc, char **argv);
+/* An attestation token (EAT, COSE_Sign1 by the device key) for nonce on an opened device with
+ * its keys (device_keys_open): the same token as the attest command. *booted: the running slot
+ * measured (-1 none). FS38_OK, or fs38_attest's / the identity's error with diag set. */
+FS38_NODISCARD fs38_err device_attest_token(device *d, const uint8_t *nonce, size_t nonce_len, uint8_t *token,
+                                            size_t cap, size_t *len, int *booted, fs38_diag *diag);
 /* Complete an interrupted decommissioning (call right after device_open). 0 or -1. */
 int device_decommission_resume(device *d);
 
 /* cmd_net.c — network commands over the secure channel (control 4); update --from and
  * log push are reached through cmd_update / cmd_log (net.h) */
 int cmd_fetch(const char *dir, int argc, char **argv);
+/* cmd_run.c — the fleet agent over MQTT (issue 11) */
+int cmd_run(const char *dir, int argc, char **argv);
 
 /* cmd_log.c — the security log (control 7) */
 int cmd_log(const char *dir, int argc, char **argv);
@@ -87,6 +94,10 @@ int device_vendor(const char *dir, device_vendor_info *v);
       "      exit: 0 done, 1 refused (TLS/auth/policy, CoAP 4.xx/5.xx, MQTT CONNACK refusal),\n" \
       "      2 usage or local I/O, 3 network unreachable, timed out or closed (update: also a\n" \
       "      --power-cut)" }, \
+    { "run", cmd_run, "--broker mqtts://HOST:PORT --ca SERVER_CA.pem [--once] [--wait MS] [--interval S] [NET]", \
+      "the fleet agent over MQTT (docs/fleet.md): push the log and free the ring up to the\n" \
+      "      collector's ack, answer attestation challenges, install announced updates (payload\n" \
+      "      over coaps://), confirm a trial boot; --once: handle what is pending, then exit" }, \
     { "confirm", cmd_confirm, "", "confirm the image on trial (after its self-test): commit it" }, \
     { "pubkey", cmd_pubkey, "[--out PUB.pem]", "export the device's key-agreement public key (for encrypted updates)" }, \
     { "log", cmd_log, "init|export|push|release|status|append|seal ... (log --help)", "the security log: create (k0 out once), export a verifiable batch, push it\n" \

@@ -16,7 +16,11 @@
 #include <stdint.h>
 
 #include "device.h"
+#include "fs38/channel.h"
+#include "fs38/coap.h"
 #include "fs38/err.h"
+#include "fs38/identity.h"
+#include "fs38/net.h"
 #include "fs38/update.h"
 
 #define NET_EXIT_NET 3
@@ -62,5 +66,45 @@ int update_apply(device *d, const uint8_t *env, size_t env_len, uint64_t cut, up
 int net_update(const char *dir, const char *env_url, const char *payload_url, net_opts *o, uint64_t cut);
 /* cmd_net.c: log push URL [--file EXPORT] ... (called by cmd_log.c with the arguments after "push"). */
 int cmd_log_push(const char *dir, int argc, char **argv);
+
+/* The channel of one network command (cmd_net.c): what net_prepare read from the device and
+ * the one secure channel open at a time (net_connect reuses it for the same host, port, mode). */
+typedef struct net_ctx {
+    device *d;
+    const net_opts *o;
+    fs38_net net;
+    uint8_t *ca;
+    size_t ca_len;
+    uint8_t *cert;
+    size_t cert_len;
+    const fs38_key *key; /* the device key (fs38/keys.h) */
+    bool psk_mode;
+    bool psk_new;   /* --psk imported a key this run: sessions of the old one are not offered */
+    bool open;
+    char sess_name[24]; /* "net/s/<16 hex>": where the open channel's session is kept */
+    char host[FS38_COAP_HOST_MAX + 1u];
+    uint16_t port;
+    fs38_channel_mode mode;
+    fs38_transport t;
+    fs38_diag diag; /* why the last step failed */
+    uint8_t ueid[FS38_UEID_LEN];
+    char ueid_hex[2 * FS38_UEID_LEN + 1];
+} net_ctx;
+
+/* Read the CA, certificate and key id (or the PSK) and the UEID of an opened device into n.
+ * Exit status (0 ok; message printed otherwise). */
+int net_prepare(net_ctx *n, device *d, const net_opts *o, const char *cmd);
+/* Open the channel to host:port (kept open when it is already open to the same place); the
+ * failure's diagnostic in n->diag. */
+FS38_NODISCARD fs38_err net_connect(net_ctx *n, const char *host, uint16_t port, fs38_channel_mode mode);
+/* Close the channel (if open). */
+void net_disconnect(net_ctx *n);
+/* net_disconnect and free what net_prepare read. */
+void net_release(net_ctx *n);
+/* mqtts://host[:port] (default port 8883, no path). 0 or -1 (printed, prefixed with cmd). */
+int net_parse_mqtts(const char *cmd, const char *url, char *host, size_t cap, uint16_t *port);
+/* The update agent fed from payload_url (coaps://, block-wise from the agent's resume offset)
+ * for an envelope already in RAM, over n. Exit status (messages printed, as update --from). */
+int net_update_env(net_ctx *n, const uint8_t *env, size_t env_len, const char *payload_url);
 
 #endif

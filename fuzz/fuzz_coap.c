@@ -9,7 +9,10 @@
  *                  the decoder accepts nothing it cannot represent, and decodes the re-encoding
  *                  to the same message.
  *   mode % 3 == 1  a Block2 download (fs38_coap_get, offset = next byte x 37, NSTART =
- *                  1 + (mode / 3) % 4: lock-step or 2..4 requests in flight) whose server is
+ *                  1 + (mode / 3) % 4: lock-step or 2..4 requests in flight; with
+ *                  (mode / 12) % 2 == 1 an RFC 9177 Q-Block2 download instead (cfg.qblock2,
+ *                  MAX_PAYLOADS = 1 + (mode / 24) % 10), whose fallback to Block2 the same
+ *                  records can reach) whose server is
  *   mode % 3 == 2  a Block1 upload of 3000 bytes (fs38_coap_upload)
  *                  the rest of the input: records [flags][len][len bytes] handed out one per
  *                  recv (flags bit 0: patch in the message id of a recent request, bit 1: its
@@ -165,6 +168,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     unsigned mode = data[0] % 3u;
     const uint8_t nstart = (uint8_t)(mode == 1 ? 1u + (data[0] / 3u) % 4u : 1u);
+    const bool qblock2 = mode == 1 && (data[0] / 12u) % 2u == 1u;
+    const uint8_t max_payloads = (uint8_t)(1u + (data[0] / 24u) % 10u);
     data++;
     size--;
     if (mode == 0) {
@@ -191,7 +196,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     port.entropy = f_entropy;
     port.monotonic_ms = f_clock;
     static fs38_coap_client c;
-    fs38_coap_config cfg = { .transport = &t, .port = &port, .block_size = 256, .nstart = nstart };
+    fs38_coap_config cfg = { .transport = &t, .port = &port, .block_size = 256, .nstart = nstart,
+                             .qblock2 = qblock2, .max_payloads = max_payloads };
     CHECK(fs38_coap_client_init(&c, &cfg) == FS38_OK);
     fs38_coap_uri uri;
     CHECK(fs38_coap_uri_parse("coaps://fleet.example/fw/img?v=1", &uri, NULL) == FS38_OK);
@@ -210,8 +216,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK(code == FS38_COAP_CREATED || code == FS38_COAP_CHANGED);
     }
     if (getenv("FS38_FUZZ_TRACE")) /* seed writing: what this input does */
-        fprintf(stderr, "fuzz_coap: mode %u nstart %u: %s (%s)\n", mode, (unsigned)nstart, fs38_strerror(err),
-                c.diag.msg);
+        fprintf(stderr, "fuzz_coap: mode %u nstart %u qblock2 %d/%u: %s (%s)\n", mode, (unsigned)nstart, (int)qblock2,
+                (unsigned)max_payloads, fs38_strerror(err), c.diag.msg);
     CHECK(err == FS38_OK || err == FS38_ERR_PROTOCOL || err == FS38_ERR_PEER || err == FS38_ERR_TIMEOUT);
     CHECK(g_events == ((err == FS38_ERR_PROTOCOL || err == FS38_ERR_PEER) ? 1u : 0u));
     fs38_event_set_sink(NULL, NULL);

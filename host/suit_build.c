@@ -51,25 +51,33 @@ static FS38_NODISCARD fs38_err build_shared(const suit_build *sb, suit_buf *out)
     bool two = sb->enc_info != NULL;
     fs38_cbor_enc e;
     enc_start(&e, out);
-    fs38_cbor_put_array(&e, two ? 8 : 6);
+    fs38_cbor_put_array(&e, (two ? 8u : 6u) + (sb->bind_slot ? 2u : 0u));
     if (two) {
         fs38_cbor_put_uint(&e, FS38_SUIT_DIR_SET_COMPONENT_INDEX);
         fs38_cbor_put_uint(&e, 0);
     }
     fs38_cbor_put_uint(&e, FS38_SUIT_DIR_OVERRIDE_PARAMETERS);
-    fs38_cbor_put_map(&e, 4);
+    fs38_cbor_put_map(&e, sb->bind_slot ? 5 : 4);
     fs38_cbor_put_uint(&e, FS38_SUIT_PARAM_VENDOR_ID);
     fs38_cbor_put_bstr(&e, sb->vendor_id, 16);
     fs38_cbor_put_uint(&e, FS38_SUIT_PARAM_CLASS_ID);
     fs38_cbor_put_bstr(&e, sb->class_id, 16);
     fs38_cbor_put_uint(&e, FS38_SUIT_PARAM_IMAGE_DIGEST);
     fs38_cbor_put_bstr(&e, digest.b, digest.len);
+    if (sb->bind_slot) {
+        fs38_cbor_put_uint(&e, FS38_SUIT_PARAM_COMPONENT_SLOT);
+        fs38_cbor_put_uint(&e, sb->slot);
+    }
     fs38_cbor_put_uint(&e, FS38_SUIT_PARAM_IMAGE_SIZE);
     fs38_cbor_put_uint(&e, sb->image_len);
     fs38_cbor_put_uint(&e, FS38_SUIT_COND_VENDOR_ID);
     fs38_cbor_put_uint(&e, 15);
     fs38_cbor_put_uint(&e, FS38_SUIT_COND_CLASS_ID);
     fs38_cbor_put_uint(&e, 15);
+    if (sb->bind_slot) {
+        fs38_cbor_put_uint(&e, FS38_SUIT_COND_COMPONENT_SLOT);
+        fs38_cbor_put_uint(&e, 15);
+    }
     return enc_done(&e, out);
 }
 

@@ -12,6 +12,10 @@
  *   common   = { 2: [[bstr(component)]], 4: bstr(shared) }
  *   shared   = [ 20, {1: vendor-id, 2: class-id, 3: bstr([-16, SHA-256(image)]), 14: size},
  *                1, 15, 2, 15 ]
+ *   With a slot binding (bind_slot): the override map also sets 5: slot (component-slot,
+ *   0 = A, 1 = B) and the sequence ends with 5, 15 (condition-component-slot), so the image is
+ *   refused in the other slot by boot and by the update agent:
+ *   shared   = [ 20, {1: .., 2: .., 3: .., 5: slot, 14: size}, 1, 15, 2, 15, 5, 15 ]
  *   validate = [ 3, 15 ]          (condition-image-match)
  *   invoke   = [ 23, 2 ]          (directive-invoke)
  *   install  = [ 20, {21: uri}, 21, 2, 3, 15 ]   (fetch the image, check it)
@@ -32,6 +36,7 @@
 #ifndef FS38_TOOLS_SUIT_BUILD_H
 #define FS38_TOOLS_SUIT_BUILD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <psa/crypto.h>
@@ -56,6 +61,8 @@ typedef struct suit_build {
     size_t enc_info_len;
     const uint8_t *payload;     /* the encrypted payload (with enc_info) */
     size_t payload_len;
+    bool bind_slot;             /* bind the image to a slot (component-slot) */
+    uint64_t slot;              /* with bind_slot: 0 = slot A, 1 = slot B */
 } suit_build;
 
 /* A member being built (host buffer). */

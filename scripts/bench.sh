@@ -12,6 +12,8 @@ build=${1:?usage: scripts/bench.sh BUILD_DIR}
 case "$build" in /*) ;; *) build="$PWD/$build" ;; esac
 [ -d "$build/bench" ] || { echo "bench: $build/bench does not exist (configure and build $build first)" >&2; exit 1; }
 
+# bench_channel measures RFC 9177 Q-Block2 against Debian 13's libcoap when `make deps` fetched it
+[ -z "${FS38_LIBCOAP_DIR:-}" ] && [ -x "$here/build/libcoap/bin/coap-server-openssl" ] && export FS38_LIBCOAP_DIR="$here/build/libcoap"
 mapfile -t bins < <(find "$build/bench" -maxdepth 1 -type f -name 'bench_*' -perm -u+x | sort)
 [ ${#bins[@]} -gt 0 ] || { echo "bench: no benchmark executables in $build/bench" >&2; exit 1; }
 for b in "${bins[@]}"; do

@@ -46,6 +46,17 @@ for img in fs38-boot.elf fs38-app.elf; do
 done
 for img in fs38-boot.elf fs38-app.elf; do
   echo
-  echo "$img by module (arm-none-eabi-gcc $(arm-none-eabi-gcc -dumpversion) -Os -mthumb, --gc-sections; from ${img%.elf}.map):"
-  python3 "$here/port/cortex-m/m4-tool.py" modules --map "$m4/${img%.elf}.map"
+  map="$m4/${img%.elf}.map"
+  if [ -f "$m4/${img%.elf}-modules.map" ] && [ ! "$m4/${img%.elf}-modules.map" -ot "$m4/$img" ]; then
+    # a link-time optimised image: its map knows only LTO partitions; the same objects linked
+    # without LTO (${img%.elf}-modules.elf) give the modules, LTO's saving is stated on top
+    map="$m4/${img%.elf}-modules.map"
+    plain=$(sect "$m4/${img%.elf}-modules.elf" ".text .ARM.exidx .data")
+    flash=$(sect "$m4/$img" ".text .ARM.exidx .data")
+    echo "$img by module (arm-none-eabi-gcc $(arm-none-eabi-gcc -dumpversion) -Os -mthumb, --gc-sections; from ${img%.elf}-modules.map,"
+    echo "  the same objects linked without LTO: flash $plain bytes; link-time optimisation takes $((plain - flash)) bytes off that):"
+  else
+    echo "$img by module (arm-none-eabi-gcc $(arm-none-eabi-gcc -dumpversion) -Os -mthumb, --gc-sections; from ${img%.elf}.map):"
+  fi
+  python3 "$here/port/cortex-m/m4-tool.py" modules --map "$map"
 done

@@ -87,6 +87,9 @@ FS38_NODISCARD fs38_err fs38_slot_header(const fs38_boot_config *cfg, unsigned s
 
 /* Image offset inside a slot for this configuration. */
 uint32_t fs38_slot_image_offset(const fs38_boot_config *cfg);
+/* FS38_ERR_WRONG_SLOT with "image linked for slot B, this is slot A" (bound: the envelope's
+ * component-slot; slot: the one it was checked for), into d. */
+FS38_NODISCARD fs38_err fs38_wrong_slot(fs38_diag *d, uint64_t bound, unsigned slot);
 
 /* ---- claims maps: EAT tokens (src/identity/attest.c encodes, src/verify/eat_verify.c
  *      decodes) and decommissioning receipts (decommission.c / receipt_verify.c) ---------- */

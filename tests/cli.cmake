@@ -39,6 +39,14 @@ if(TARGET fs38_tool AND FS38_BASH)
     if(TARGET fs38_tpm)
       list(APPEND _fs38_cli_tests tpm)
     endif()
+    # the fleet agent (fs38-device run) against Mosquitto (TLS, client certificates, the fleet
+    # ACL) and coap-server-openssl, mosquitto_sub / mosquitto_pub as the fleet side
+    list(APPEND _fs38_cli_tests fleet_device)
+    # scripts/fleet-sim, small: Mosquitto, two collectors, 20 simulated devices x 3 batches, on
+    # SQLite and on a throw-away PostgreSQL cluster (needs host/fleet: fs38 collect, fleet_sim)
+    if(TARGET fs38_fleet)
+      list(APPEND _fs38_cli_tests fleet_sim)
+    endif()
     if(FS38_SYSTEM_PYTHON)
       list(APPEND _fs38_cli_env FS38_PYTHON=${FS38_SYSTEM_PYTHON})
     endif()
@@ -75,6 +83,9 @@ if(TARGET fs38_tool AND FS38_BASH)
   endif()
   # cli_audit builds ~60 images and decompresses two 1.1 GiB bombs: ~50 s alone on 2 cores
   set_tests_properties(cli_audit PROPERTIES TIMEOUT 400)
+  if(TEST cli_fleet_sim)
+    set_tests_properties(cli_fleet_sim PROPERTIES TIMEOUT 600)
+  endif()
 
   if(FS38_SYSTEM_PYTHON)
     foreach(part verify-fs38 fs38-verifies)

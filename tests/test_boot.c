@@ -8,6 +8,8 @@
 #include "support.h"
 #include "fs38/boot.h"
 #include "fs38/util.h"
+#include "fs38/keys.h"
+#include "suit_build.h"
 
 #define FLASH_SIZE (512u * 1024u)
 #define SLOT_SIZE (128u * 1024u)
@@ -337,6 +339,63 @@ static void test_config_checks(void **state)
     ts_flash_free(&r.f);
 }
 
+/* An envelope built by the host's builder (fs38 sign), bound to slot `bind` (0 = A, 1 = B) or
+ * to none (bind < 0), for the image of seed `seed`, programmed into slot `slot`. */
+static void flash_bound(rig *r, unsigned slot, int bind, uint64_t seq, uint8_t seed)
+{
+    static uint8_t img[IMG_SIZE];
+    static suit_buf env;
+    uint8_t kid[FS38_KID_LEN];
+    assert_int_equal(fs38_key_id(signer_pt, sizeof signer_pt, kid), FS38_OK);
+    make_image(img, sizeof img, seed);
+    suit_build sb;
+    suit_build_firmware(&sb, seq, ts_vendor, ts_class, img, sizeof img, FS38_COSE_ALG_ESP256, signer, kid);
+    if (bind >= 0) {
+        sb.bind_slot = true;
+        sb.slot = (uint64_t)bind;
+    }
+    assert_int_equal(suit_build_envelope(&sb, &env), FS38_OK);
+    assert_int_equal(fs38_slot_program(&r->cfg, slot, env.b, env.len, img, sizeof img), FS38_OK);
+}
+
+/* Slot binding (component-slot): an image linked for slot B never boots from slot A and the
+ * other way round; with require_slot an unbound envelope is refused too; without it (POSIX:
+ * position-independent images) an unbound envelope boots from either slot as before. */
+static void test_slot_binding(void **state)
+{
+    (void)state;
+    rig r;
+    rig_new(&r);
+    /* bound to B, placed in A; bound to A, placed in B: both refused, nothing boots */
+    flash_bound(&r, 0, 1, 2, 7);
+    flash_bound(&r, 1, 0, 3, 8);
+    assert_int_equal(fs38_boot_verify_slot(&r.ctx, 0), FS38_ERR_WRONG_SLOT);
+    assert_string_equal(r.ctx.slot[0].reason, "image linked for slot B, this is slot A");
+    assert_int_equal(fs38_boot_verify_slot(&r.ctx, 1), FS38_ERR_WRONG_SLOT);
+    assert_string_equal(r.ctx.slot[1].reason, "image linked for slot A, this is slot B");
+    unsigned s = 9;
+    assert_int_equal(fs38_boot_select(&r.ctx, &s), FS38_ERR_NOT_BOOTABLE);
+
+    /* each in its own slot: the higher sequence boots, the other is the fallback */
+    flash_bound(&r, 0, 0, 2, 7);
+    flash_bound(&r, 1, 1, 3, 8);
+    assert_int_equal(fs38_boot_select(&r.ctx, &s), FS38_OK);
+    assert_int_equal(s, 1);
+    assert_int_equal(r.ctx.slot[0].verdict, FS38_OK);
+
+    /* unbound: accepted in either slot without require_slot ... */
+    flash_bound(&r, 1, -1, 4, 9);
+    assert_int_equal(fs38_boot_verify_slot(&r.ctx, 1), FS38_OK);
+    /* ... refused with it; a bound one still boots */
+    r.cfg.require_slot = true;
+    assert_int_equal(fs38_boot_init(&r.ctx, &r.cfg), FS38_OK);
+    assert_int_equal(fs38_boot_verify_slot(&r.ctx, 1), FS38_ERR_WRONG_SLOT);
+    assert_string_equal(r.ctx.slot[1].reason, "the envelope binds the image to no slot (component-slot)");
+    assert_int_equal(fs38_boot_select(&r.ctx, &s), FS38_OK);
+    assert_int_equal(s, 0);
+    ts_flash_free(&r.f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -348,6 +407,7 @@ int main(void)
         cmocka_unit_test(test_truncated_envelopes_in_slot),
         cmocka_unit_test(test_power_cut_while_programming),
         cmocka_unit_test(test_config_checks),
+        cmocka_unit_test(test_slot_binding),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -329,6 +329,14 @@ typedef struct {
     int drop_req;     /* drop the request with this index (0 = the first), -1: none */
     int drop_from;    /* drop every request from this index on, -1: none */
     unsigned max_qn;  /* most datagrams queued for the client at once */
+    /* RFC 9177 Q-Block2 (NON requests with option 31) */
+    bool qb;          /* the server implements Q-Block2 (else: 4.02 Bad Option) */
+    bool qb_block2;   /* ... but answers a Q-Block2 request with Block2 */
+    bool qb_rst;      /* without Q-Block2: rejects the NON request with RST (RFC 7252 §5.4.1) */
+    unsigned qb_max;  /* its MAX_PAYLOADS */
+    int qb_drop;      /* the first response carrying this block is lost, -1: none */
+    unsigned qb_requests;
+    uint32_t qb_asked[64]; /* NUM of each Q-Block2 request */
 } fake;
 
 static void push(fake *f, const uint8_t *b, size_t n)
@@ -467,6 +475,63 @@ static void serve(fake *f, const fs38_coap_msg *req)
     respond(f, req, &r);
 }
 
+/* A Q-Block2 NON GET (RFC 9177 §4.4): M set: block NUM and the rest of its set of qb_max
+ * (NUM 0: the first set of the body); M unset: block NUM alone. NON responses, one per block. */
+static void serve_qb(fake *f, const fs38_coap_msg *req)
+{
+    uint32_t v = 0, num = 0;
+    bool more = false;
+    unsigned szx = 6;
+    const fs38_coap_option *qb = fs38_coap_opt_find(req, FS38_COAP_OPT_QBLOCK2, 0);
+    assert_non_null(qb);
+    assert_int_equal(fs38_coap_opt_uint(qb, &v, NULL), FS38_OK);
+    assert_int_equal(fs38_coap_block_unpack(v, &num, &more, &szx, NULL), FS38_OK);
+    if (f->qb_requests < 64)
+        f->qb_asked[f->qb_requests] = num;
+    f->qb_requests++;
+    fs38_coap_msg r;
+    if (!f->qb && f->qb_rst) {
+        assert_int_equal(fs38_coap_msg_init(&r, FS38_COAP_RST, FS38_COAP_EMPTY, req->mid, NULL, 0), FS38_OK);
+        push_msg(f, &r);
+        return;
+    }
+    if (!f->qb || f->force_code) {
+        assert_int_equal(fs38_coap_msg_init(&r, FS38_COAP_NON, f->force_code ? f->force_code : FS38_COAP_BAD_OPTION,
+                                            f->server_mid++, req->token, req->token_len),
+                         FS38_OK);
+        push_msg(f, &r);
+        return;
+    }
+    unsigned s = szx < f->szx ? szx : f->szx;
+    size_t size = 16u << s;
+    uint32_t last = (uint32_t)((f->res_len + size - 1) / size) - 1u;
+    uint32_t end = more ? (num / f->qb_max + 1u) * f->qb_max - 1u : num;
+    if (end > last)
+        end = last;
+    for (uint32_t b = num; b <= end; b++) {
+        if (f->qb_drop >= 0 && (uint32_t)f->qb_drop == b) {
+            f->qb_drop = -1;
+            continue;
+        }
+        size_t off = (size_t)b * size, n = f->res_len - off < size ? f->res_len - off : size;
+        bool m = off + size < f->res_len;
+        assert_int_equal(fs38_coap_msg_init(&r, FS38_COAP_NON, FS38_COAP_CONTENT, f->server_mid++, req->token,
+                                            req->token_len),
+                         FS38_OK);
+        uint8_t etag[4] = { 0xe7, 0xa6, 0, f->etag_change_at >= 0 && (int)b >= f->etag_change_at ? 1 : 0 };
+        assert_int_equal(fs38_coap_opt_add(&r, FS38_COAP_OPT_ETAG, etag, 4), FS38_OK);
+        assert_int_equal(fs38_coap_opt_add_uint(&r, f->qb_block2 ? FS38_COAP_OPT_BLOCK2 : FS38_COAP_OPT_QBLOCK2,
+                                                fs38_coap_block_pack(b, m, s)),
+                         FS38_OK);
+        assert_int_equal(fs38_coap_opt_add_uint(&r, FS38_COAP_OPT_SIZE2, (uint32_t)f->res_len), FS38_OK);
+        r.payload = f->res + off;
+        r.payload_len = n;
+        push_msg(f, &r);
+        if (f->qb_block2)
+            return;
+    }
+}
+
 static fs38_err f_send(void *ctx, const uint8_t *buf, size_t len)
 {
     fake *f = ctx;
@@ -484,8 +549,15 @@ static fs38_err f_send(void *ctx, const uint8_t *buf, size_t len)
         }
         return FS38_OK;
     }
-    assert_int_equal(m.type, FS38_COAP_CON);
     assert_int_equal(m.token_len, 8);
+    if (m.type == FS38_COAP_NON) { /* only Q-Block2 requests are NON */
+        f->requests++;
+        if (f->never)
+            return FS38_OK;
+        serve_qb(f, &m);
+        return FS38_OK;
+    }
+    assert_int_equal(m.type, FS38_COAP_CON);
     if (f->requests < 64)
         f->req_times[f->requests] = f->clock;
     int idx = (int)f->requests++;
@@ -575,6 +647,8 @@ static rig *rig_new(size_t res_len, uint16_t block)
     r->f.short_block_at = -1;
     r->f.drop_req = -1;
     r->f.drop_from = -1;
+    r->f.qb_drop = -1;
+    r->f.qb_max = 10;
     r->f.server_mid = 0x5000;
     r->f.clock = 1000;
     r->t = (fs38_transport){ .ctx = &r->f, .datagram = true, .send = f_send, .recv = f_recv };
@@ -1009,6 +1083,169 @@ static void client_config(void **state)
     free(r);
 }
 
+/* ---- RFC 9177 Q-Block2 ---- */
+
+static void rig_qb(rig *r, uint8_t max_payloads)
+{
+    fs38_coap_config cfg = { .transport = &r->t, .port = &r->port, .qblock2 = true, .max_payloads = max_payloads };
+    assert_int_equal(fs38_coap_client_init(&r->c, &cfg), FS38_OK);
+    r->f.qb = true;
+}
+
+/* 101 blocks in 11 sets: one NON request per set (the first, then 'Continue' with NUM = 10,
+ * 20, ... and M set), every block once, in order, byte-exact; sets of 10 queued at once. */
+static void get_qblock2(void **state)
+{
+    (void)state;
+    rig *r = rig_new(100 * 1024 + 100, 0);
+    rig_qb(r, 0);
+    uint32_t total = 0;
+    uint64_t t0 = r->f.clock;
+    assert_int_equal(get(r, 0, &total), FS38_OK);
+    assert_int_equal(r->f.clock, t0); /* never waited: each Continue went out at once */
+    assert_int_equal(total, 100 * 1024 + 100);
+    assert_int_equal(r->got_len, 100 * 1024 + 100);
+    assert_memory_equal(r->got, r->f.res, r->got_len);
+    assert_int_equal(r->f.requests, 11);
+    assert_int_equal(r->f.qb_requests, 11);
+    for (unsigned i = 0; i < 11; i++)
+        assert_int_equal(r->f.qb_asked[i], 10 * i);
+    assert_int_equal(r->f.max_qn, 10);
+    assert_int_equal(r->calls, 101);
+    assert_int_equal(r->c.rerequests, 0);
+    assert_int_equal(ts_ev.n, 0);
+    free(r);
+    /* the server's MAX_PAYLOADS of 4 (cfg.max_payloads 4), 256-byte blocks asked for, a
+     * start inside block 0: Continue at 4, 8, ... */
+    r = rig_new(5000, 256);
+    fs38_coap_config cfg = { .transport = &r->t, .port = &r->port, .qblock2 = true, .max_payloads = 4,
+                             .block_size = 256 };
+    assert_int_equal(fs38_coap_client_init(&r->c, &cfg), FS38_OK);
+    r->f.qb = true;
+    r->f.qb_max = 4;
+    assert_int_equal(get(r, 100, &total), FS38_OK);
+    assert_int_equal(total, 5000);
+    assert_int_equal(r->first_offset, 100);
+    assert_int_equal(r->got_len, 5000 - 100);
+    assert_memory_equal(r->got, r->f.res + 100, r->got_len);
+    assert_int_equal(r->f.qb_requests, 5); /* blocks 0..19 of 256 B: 0, 4, 8, 12, 16 */
+    assert_int_equal(r->f.qb_asked[4], 16);
+    assert_int_equal(r->f.clock, t0);
+    assert_int_equal(ts_ev.n, 0);
+    free(r);
+    /* a resume from block 12 on: Block2 (libcoap 4.3.4 serves a Q-Block2 request for NUM != 0
+     * block by block), from the same offset */
+    r = rig_new(50000, 0);
+    rig_qb(r, 0);
+    assert_int_equal(get(r, 12345, &total), FS38_OK);
+    assert_int_equal(total, 50000);
+    assert_int_equal(r->first_offset, 12345);
+    assert_memory_equal(r->got, r->f.res + 12345, r->got_len);
+    assert_int_equal(r->got_len, 50000 - 12345);
+    assert_int_equal(r->f.qb_requests, 0);
+    assert_int_equal(r->f.requests, 48 - 12 + 1); /* blocks 12..48 */
+    assert_int_equal(ts_ev.n, 0);
+    free(r);
+}
+
+/* A lost block in a burst: the blocks after it are dropped and the client asks once for it and
+ * the rest of its set (no wait); a lost last block of a set is asked for after NON_TIMEOUT
+ * (ACK_TIMEOUT); a silent server ends the download with FS38_ERR_TIMEOUT. */
+static void get_qblock2_loss(void **state)
+{
+    (void)state;
+    rig *r = rig_new(100 * 1024, 0);
+    rig_qb(r, 0);
+    r->f.qb_drop = 4;
+    uint64_t t0 = r->f.clock;
+    expect_whole(r);
+    assert_int_equal(r->c.rerequests, 1);
+    assert_int_equal(r->f.qb_requests, 10 + 1);
+    assert_int_equal(r->f.qb_asked[1], 4); /* block 4 and the rest of set 0 */
+    assert_int_equal(r->f.qb_asked[2], 10);
+    assert_int_equal(r->f.clock, t0); /* no timeout waited */
+    assert_int_equal(ts_ev.n, 0);
+    free(r);
+    r = rig_new(100 * 1024, 0);
+    rig_qb(r, 0);
+    r->f.qb_drop = 19; /* the last of set 1: nothing overtakes it */
+    t0 = r->f.clock;
+    expect_whole(r);
+    assert_int_equal(r->f.qb_requests, 10 + 1);
+    assert_int_equal(r->f.qb_asked[2], 19);
+    assert_int_equal(r->f.qb_asked[3], 20);
+    assert_true(r->f.clock - t0 >= 2000 && r->f.clock - t0 < 4000);
+    assert_int_equal(ts_ev.n, 0);
+    free(r);
+    r = rig_new(100 * 1024, 0);
+    rig_qb(r, 0);
+    r->f.never = true;
+    assert_int_equal(get(r, 0, NULL), FS38_ERR_TIMEOUT);
+    if (!strstr(r->c.diag.msg, "no Q-Block2 answer after 5 requests (block 0)"))
+        fail_msg("diag: %s", r->c.diag.msg);
+    assert_int_equal(r->f.requests, 5);
+    assert_int_equal(r->got_len, 0);
+    free(r);
+}
+
+/* A server without Q-Block2 (4.02 Bad Option to the critical option 31, or an RST for the NON
+ * request as libcoap 4.3.1 sends), or one that answers with Block2: the download goes on with
+ * Block2 from the same offset, nothing delivered twice, no refusal. */
+static void get_qblock2_fallback(void **state)
+{
+    (void)state;
+    rig *r = rig_new(20 * 1024 + 5, 0);
+    rig_qb(r, 0);
+    r->f.qb = false;
+    expect_whole(r);
+    assert_int_equal(r->f.qb_requests, 1);
+    assert_int_equal(r->f.requests, 1 + 21); /* the NON, then 21 CON Block2 GETs */
+    assert_int_equal(r->calls, 21);
+    assert_int_equal(ts_ev.n, 0);
+    free(r);
+    r = rig_new(20 * 1024 + 5, 0); /* RST to the NON request: the same */
+    rig_qb(r, 0);
+    r->f.qb = false;
+    r->f.qb_rst = true;
+    expect_whole(r);
+    assert_int_equal(r->f.requests, 1 + 21);
+    assert_int_equal(ts_ev.n, 0);
+    free(r);
+    r = rig_new(20 * 1024 + 5, 0);
+    rig_qb(r, 0);
+    r->f.qb_block2 = true;
+    assert_int_equal(get(r, 300, NULL), FS38_OK);
+    assert_int_equal(r->first_offset, 300);
+    assert_memory_equal(r->got, r->f.res + 300, r->got_len);
+    assert_int_equal(r->got_len, 20 * 1024 + 5 - 300);
+    assert_int_equal(r->f.qb_requests, 1);
+    assert_int_equal(ts_ev.n, 0);
+    free(r);
+}
+
+/* Every check of the Block2 download applies to Q-Block2 blocks; a refusal raises the event
+ * and delivers nothing further. */
+static void get_qblock2_refusals(void **state)
+{
+    (void)state;
+    rig *r = rig_new(50 * 1024, 0);
+    rig_qb(r, 0);
+    r->f.etag_change_at = 15;
+    expect_refused(r, FS38_ERR_PROTOCOL, "ETag changed at byte 15360", 15 * 1024);
+    free(r);
+    r = rig_new(50 * 1024, 0);
+    rig_qb(r, 0);
+    r->f.force_code = FS38_COAP_NOT_FOUND;
+    expect_refused(r, FS38_ERR_PEER, "server answered 4.04 Not Found", 0);
+    free(r);
+    /* MAX_PAYLOADS beyond FS38_COAP_MAX_PAYLOADS_MAX: refused by the configuration */
+    r = rig_new(5000, 0);
+    fs38_coap_config cfg = { .transport = &r->t, .port = &r->port, .max_payloads = 65 };
+    assert_int_equal(fs38_coap_client_init(&r->c, &cfg), FS38_ERR_ARG);
+    free(r);
+}
+
+
 /* a test with the event recorder around it */
 #define EV_TEST(f) cmocka_unit_test_setup_teardown(f, setup, ts_events_teardown)
 
@@ -1032,6 +1269,10 @@ int main(void)
         EV_TEST(get_pipelined_loss),
         EV_TEST(get_pipelined_refusals),
         EV_TEST(client_config),
+        EV_TEST(get_qblock2),
+        EV_TEST(get_qblock2_loss),
+        EV_TEST(get_qblock2_fallback),
+        EV_TEST(get_qblock2_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

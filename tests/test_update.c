@@ -90,6 +90,8 @@ typedef struct {
 
 typedef enum { PLAIN, CTR_ECDH, GCM_ECDH, CTR_KW, GCM_KW } mode;
 
+static int release_slot = -1; /* >= 0: make_release binds the image to that slot (fs38 sign --slot) */
+
 static void make_release(release *rl, uint64_t seq, size_t len, uint8_t seed, mode md, psa_key_id_t key,
                          const uint8_t *vendor, const uint8_t *class_id, const uint8_t *dev_pub)
 {
@@ -101,6 +103,10 @@ static void make_release(release *rl, uint64_t seq, size_t len, uint8_t seed, mo
     suit_build sb;
     suit_build_firmware(&sb, seq, vendor, class_id, rl->image, len, FS38_COSE_ALG_ESP256, key,
                         key == signer ? signer_kid : (const uint8_t *)"\0\0\0\0\0\0\0\0");
+    if (release_slot >= 0) {
+        sb.bind_slot = true;
+        sb.slot = (uint64_t)release_slot;
+    }
     uint8_t info[512];
     if (md != PLAIN) {
         suit_encrypt_opts o;
@@ -506,6 +512,52 @@ static void test_resume_after_cut(void **state)
     ts_flash_free(&r.f);
 }
 
+/* A port whose power fails just before the program that invalidates slot B (8 zero bytes on
+ * its header): the cut between two flash operations that the half-applied cuts of
+ * fs38_posix_cut_at never produce. */
+static const fs38_port *cut_inner;
+static uint32_t cut_slot_off;
+static FS38_NODISCARD fs38_err cut_before_invalidate(void *ctx, uint32_t off, const void *buf, size_t len)
+{
+    static const uint8_t zero[8] = { 0 };
+    if (off == cut_slot_off && len == sizeof zero && memcmp(buf, zero, len) == 0)
+        return FS38_ERR_POWER;
+    return cut_inner->flash_program(ctx, off, buf, len);
+}
+
+/* A trial that is not confirmed is reverted by the next boot; power fails in that boot between
+ * its state write and the slot invalidation (or before both). Before anything was ever
+ * confirmed (the factory image), the unconfirmed image must still never boot on its own. */
+static void test_revert_cut_between_writes(void **state)
+{
+    (void)state;
+    release rl;
+    make_release(&rl, 2, 20000, 4, PLAIN, signer, ts_vendor, ts_class, NULL);
+    rig r;
+    rig_new(&r);
+    assert_int_equal(boot(&r), 0);
+    assert_int_equal(install(&r, &rl, 4096), FS38_OK);
+    rig_reboot(&r);
+    assert_int_equal(boot(&r), 1); /* the trial; its self-test fails: no confirmation */
+    rig_reboot(&r);
+    fs38_port cut = r.f.port;
+    cut.flash_program = cut_before_invalidate;
+    cut_inner = &r.f.port;
+    cut_slot_off = r.cfg.slot[1].offset;
+    fs38_boot_config c = r.cfg;
+    c.port = &cut;
+    assert_int_equal(fs38_boot_init(&r.boot, &c), FS38_OK);
+    unsigned s;
+    assert_int_equal(fs38_boot_select(&r.boot, &s), FS38_ERR_POWER);
+    for (int i = 0; i < 3; i++) { /* the next power-ons: the factory image, the trial reverted */
+        rig_reboot(&r);
+        assert_int_equal(boot(&r), 0);
+        assert_int_equal(counter(&r), 0);
+    }
+    ts_flash_free(&r.f);
+    free_release(&rl);
+}
+
 /* ---- the power-loss proof ---- */
 
 typedef enum { CONFIRM_PATH, REVERT_PATH } path;
@@ -623,6 +675,49 @@ static void test_power_loss_sweep(void **state)
                   (unsigned long long)c, (unsigned long long)d);
 }
 
+/* Slot binding: an update linked for the running slot (A) is refused before anything is
+ * written; one linked for the staging slot (B) installs and boots; with require_slot an
+ * unbound envelope is refused. */
+static void test_slot_binding(void **state)
+{
+    (void)state;
+    release wrong, right, unbound;
+    release_slot = 0;
+    make_release(&wrong, 2, 20000, 5, CTR_ECDH, signer, ts_vendor, ts_class, NULL);
+    release_slot = 1;
+    make_release(&right, 2, 20000, 5, CTR_ECDH, signer, ts_vendor, ts_class, NULL);
+    release_slot = 0;
+    release factory_a; /* the factory image, bound to slot A */
+    make_release(&factory_a, 1, 10000, 1, PLAIN, signer, ts_vendor, ts_class, NULL);
+    release_slot = -1;
+    make_release(&unbound, 2, 20000, 5, PLAIN, signer, ts_vendor, ts_class, NULL);
+
+    expect_rejected(&wrong, FS38_ERR_WRONG_SLOT, "image linked for slot A, this is slot B");
+
+    rig r;
+    rig_new(&r);
+    assert_int_equal(boot(&r), 0);
+    assert_int_equal(install(&r, &right, 4096), FS38_OK);
+    rig_reboot(&r);
+    assert_int_equal(boot(&r), 1);
+    ts_flash_free(&r.f);
+
+    rig_new(&r);
+    r.cfg.require_slot = true;
+    assert_int_equal(fs38_boot_init(&r.boot, &r.cfg), FS38_OK);
+    assert_int_equal(fs38_slot_program(&r.cfg, 0, factory_a.env.b, factory_a.env.len, factory_a.image,
+                                       factory_a.image_len), FS38_OK);
+    assert_int_equal(boot(&r), 0); /* r.cfg is the update's boot configuration too */
+    fs38_err e = install(&r, &unbound, 4096);
+    assert_int_equal(e, FS38_ERR_WRONG_SLOT);
+    assert_string_equal(r.upd.diag.msg, "the envelope binds the image to no slot (component-slot)");
+    ts_flash_free(&r.f);
+    free_release(&wrong);
+    free_release(&right);
+    free_release(&unbound);
+    free_release(&factory_a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -632,6 +727,8 @@ int main(void)
         cmocka_unit_test(test_rollback_and_trial_rules),
         cmocka_unit_test(test_resume_after_cut),
         cmocka_unit_test(test_power_loss_sweep),
+        cmocka_unit_test(test_slot_binding),
+        cmocka_unit_test(test_revert_cut_between_writes),
     };
     int rc = setup(NULL);
     rc |= group_setup(NULL);

@@ -250,6 +250,9 @@ int cmd_collect(int argc, char **argv)
                 free(e);
             }
             fflush(stdout);
+            /* between groups: keep-alive PINGREQs and the acks just queued go out, so a long
+             * backlog does not make the broker drop the collector ("exceeded timeout") */
+            (void)mosquitto_loop(m, 0, 1);
         }
         if (idle && now_ms() - q.last_ms >= (long long)idle * 1000)
             break;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_sign.c — `fs38 sign --key KEY.pem --image IMG --seq N --vendor-id UUID --class-id UUID
- *               [--component NAME] [--alg es256|esp256] --out ENV.suit`.
+ *               [--component NAME] [--alg es256|esp256] [--slot A|B] --out ENV.suit`.
  */
 #include <stdbool.h>
 #include <inttypes.h>
@@ -23,7 +23,7 @@ void usage_sign(int to_stderr)
             "usage: fs38 sign --key KEY.pem --image IMG --seq N --vendor-id UUID --class-id UUID\n"
             "                 [--component NAME] [--alg es256|esp256] --out ENV.suit\n"
             "                 [--encrypt-to DEVICE_PUB.pem | --kek KEK.hex] [--cipher ctr|gcm]\n"
-            "                 [--payload-out PAYLOAD] [--uri URI]\n"
+            "                 [--payload-out PAYLOAD] [--uri URI] [--slot A|B]\n"
             "  Build a SUIT envelope for IMG (sequence number N, component NAME, default\n"
             "  \"firmware\") signed with the P-256 key KEY.pem (COSE_Sign1, default ESP256).\n"
             "  UUIDs are canonical text, e.g. fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe.\n"
@@ -32,12 +32,15 @@ void usage_sign(int to_stderr)
             "  KEK.hex, which holds it as 32 hex digits (a trailing newline is allowed);\n"
             "  --cipher selects A128CTR (default) or A128GCM. The payload the device fetches\n"
             "  (the encrypted image, or IMG itself) is written to --payload-out; the envelope\n"
-            "  carries its digest, size and URI (default \"#firmware\").\n");
+            "  carries its digest, size and URI (default \"#firmware\").\n"
+            "  --slot binds the image to slot A or B (SUIT component-slot, checked by\n"
+            "  condition-component-slot): for images linked for the slot they run from; boot\n"
+            "  and the update agent refuse it in the other slot.\n");
 }
 
 typedef struct sign_args {
     const char *key, *image, *seq, *vendor, *class_id, *component, *alg, *out;
-    const char *encrypt_to, *kek, *cipher, *payload_out, *uri;
+    const char *encrypt_to, *kek, *cipher, *payload_out, *uri, *slot;
 } sign_args;
 
 static int parse_alg(const char *s, int64_t *alg)
@@ -95,6 +98,14 @@ static int check_args(const sign_args *a, suit_build *sb)
     if ((a->encrypt_to || a->kek) && !a->payload_out) {
         host_err("sign: an encrypted payload needs --payload-out PAYLOAD");
         return -1;
+    }
+    if (a->slot) {
+        if (strcmp(a->slot, "A") != 0 && strcmp(a->slot, "B") != 0) {
+            host_err("sign: invalid --slot '%s': expected A or B", a->slot);
+            return -1;
+        }
+        sb->bind_slot = true;
+        sb->slot = a->slot[0] == 'A' ? 0 : 1;
     }
     sb->uri = a->uri;
     return 0;
@@ -182,8 +193,9 @@ static int sign_and_write(const sign_args *a, suit_build *sb)
         goto out;
     char kid[2 * FS38_KID_LEN + 1];
     host_hex(sb->kid, FS38_KID_LEN, kid);
-    printf("sign: wrote %s (%zu bytes, sequence %" PRIu64 ", %s, signer %s)\n", a->out, env.len,
-           sb->sequence, sb->alg == FS38_COSE_ALG_ES256 ? "ES256" : "ESP256", kid);
+    printf("sign: wrote %s (%zu bytes, sequence %" PRIu64 ", %s, signer %s%s)\n", a->out, env.len,
+           sb->sequence, sb->alg == FS38_COSE_ALG_ES256 ? "ES256" : "ESP256", kid,
+           !sb->bind_slot ? "" : sb->slot ? ", slot B" : ", slot A");
     if (a->payload_out) {
         bool gcm = a->cipher && strcmp(a->cipher, "gcm") == 0;
         printf("sign: wrote %s (%zu-byte payload, %s%s)\n", a->payload_out, payload ? payload_len : image_len,
@@ -217,6 +229,7 @@ int cmd_sign(int argc, char **argv)
         { .name = "--cipher", .value = &a.cipher },
         { .name = "--payload-out", .value = &a.payload_out },
         { .name = "--uri", .value = &a.uri },
+        { .name = "--slot", .value = &a.slot },
         { .name = NULL },
     };
     const char *pos[1];

@@ -730,8 +730,28 @@ static int collect_tx(fleet_db *db, const uint8_t dbkey[FLEET_DBKEY_LEN], const 
     int rc = 0;
     const bool only_stale = c.n == 0 && c.forgery.count == 0 && c.missing.count == 0 && c.lost.count == 0 &&
                             c.replay.count == 0 && (c.trunc.count == 0 || (c.trunc.count == 1 && c.finish_trunc));
-    if (only_stale) {
-        /* nothing new and not a redelivery of a committed batch: a replayed (old) batch */
+    bool stale_seen = false;
+    if (only_stale && seen_digest(db, ueid, digest, &stale_seen)) {
+        vctx_free(&c);
+        return -1;
+    }
+    if (only_stale && !stale_seen) {
+        /* nothing new, and these bytes never came before: an older export delivered after a newer
+         * one (two collectors in a share group, or a device that pushed again before its ack).
+         * Every record in it is already verified and stored: a duplicate, not an attack. */
+        res->outcome = FLEET_DUPLICATE;
+        res->ack = next > 0;
+        if (c.overlap)
+            snprintf(res->summary, sizeof res->summary,
+                     "older batch delivered late: records %" PRIu64 "..%" PRIu64
+                     " already verified (position %" PRIu64 "); nothing stored",
+                     c.overlap_from, c.overlap_to, next);
+        else
+            snprintf(res->summary, sizeof res->summary,
+                     "older batch delivered late: nothing new after position %" PRIu64, next);
+    } else if (only_stale) {
+        /* nothing new, and a batch handled before (not the last one: that is a redelivery): the
+         * same bytes sent again later — a replayed batch */
         res->outcome = FLEET_REJECTED;
         char det[256];
         if (c.overlap)

@@ -70,6 +70,17 @@ typedef struct fs38_boot_config {
      * highest sequence number boots.
      */
     fs38_region state;
+    /*
+     * Slot binding. An envelope binds its image to a slot with the SUIT parameter
+     * component-slot (0 = slot A, 1 = slot B) checked by condition-component-slot in its shared
+     * sequence (`fs38 sign --slot A|B`). A bound envelope is refused in the other slot, always
+     * (FS38_ERR_WRONG_SLOT), by boot and by the update agent. With require_slot set, an envelope
+     * that binds its image to no slot is refused too: set it where images run in place, linked
+     * for the slot's address (a Cortex-M XIP slot), so code linked for slot B never runs from A.
+     * false: unbound envelopes are accepted in either slot (position-independent images, the
+     * POSIX device).
+     */
+    bool require_slot;
 } fs38_boot_config;
 
 /* What boot found in a slot. */
@@ -99,6 +110,8 @@ typedef struct fs38_boot_ctx {
     fs38_suit_runner r;
     unsigned cur_slot;
     uint32_t cur_image_len;
+    bool wrong_slot;              /* the last run's component-slot condition named another slot */
+    uint64_t bound_slot;          /* the slot it named */
     fs38_bootstate st;            /* the state read by the last fs38_boot_select */
     bool reverted;                /* the last select reverted an unconfirmed trial */
     int reverted_slot;
@@ -110,6 +123,8 @@ typedef struct fs38_boot_ctx {
  * FS38_ERR_ROLLBACK (sequence below the anti-rollback counter); the errors of fs38_suit_run()
  * for the validate and invoke sequences (FS38_ERR_VENDOR_ID, FS38_ERR_CLASS_ID,
  * FS38_ERR_IMAGE_DIGEST, FS38_ERR_IMAGE_SIZE, FS38_ERR_CONDITION, FS38_ERR_COMPONENT, ...);
+ * FS38_ERR_WRONG_SLOT (the envelope binds the image to the other slot, or to none while
+ * fs38_boot_config.require_slot is set);
  * FS38_ERR_POLICY (the manifest does not check vendor id, class id and image digest, has no
  * invoke sequence, or does not invoke the image); FS38_ERR_IMAGE_SIZE (no or a different image
  * size); FS38_ERR_CRYPTO; and the port's errors (FS38_ERR_IO, FS38_ERR_POWER, or the code of

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * fs38/coap.h — CoAP client (RFC 7252) with block-wise transfers (RFC 7959), control 4.
+ * fs38/coap.h — CoAP client (RFC 7252) with block-wise transfers (RFC 7959, RFC 9177 Q-Block2),
+ * control 4.
  *
  * Three layers, each usable on its own:
  *
@@ -37,9 +38,35 @@
  * response is retransmitted by its own timer as in RFC 7252 §4.8, and a request unanswered
  * after MAX_RETRANSMIT retransmissions ends the download with FS38_ERR_TIMEOUT; a server that answers with a smaller block than asked ends the pipelining and the rest
  * is fetched lock-step with the smaller size. Every check of the lock-step download applies to
- * every block. RFC 9177 Q-Block2 would let the server stream without a request per block, but
- * libcoap 4.3.1 (Debian 12's coap-server) is built without it (no Q-Block options, no
- * coap_q_block_is_supported), so fs38 pipelines standard Block2 requests instead.
+ * every block.
+ * Q-Block2 (cfg.qblock2, RFC 9177): fs38_coap_get asks for the body with one NON GET carrying
+ * Q-Block2 NUM/M=1 (and Size2 = 0); the server pushes the blocks of the current set of
+ * MAX_PAYLOADS (cfg.max_payloads, default 10, RFC 9177 §7.2) as NON (or CON, which are ACKed)
+ * responses, and after the last block of each set the client sends the 'Continue' request
+ * (NUM = the next block, a multiple of MAX_PAYLOADS, M = 1; RFC 9177 §4.4), so a download costs
+ * one request per MAX_PAYLOADS blocks instead of one per block. Blocks are delivered in order
+ * straight from the receive buffer (no reordering buffer, no copy): a block that arrives
+ * before the one the client needs (a loss in the burst) is dropped and the client asks once
+ * for the block it needs with M = 1 ("that block and the rest of its set", RFC 9177 §4.4), so a
+ * loss costs at most MAX_PAYLOADS - 1 blocks twice; duplicates are ignored; NON_TIMEOUT is
+ * ACK_TIMEOUT, doubled each time nothing arrives, at most MAX_RETRANSMIT times (then
+ * FS38_ERR_TIMEOUT). Every request of one download carries the same 4 random token bytes and a
+ * 4-byte request counter; an answer is taken when its token is one this download sent.
+ * Fallback: a server that does not know the critical Q-Block2 option rejects the first (NON)
+ * request with RST (RFC 7252 §5.4.1; Debian 12's libcoap 4.3.1 does), or answers it 4.02 Bad
+ * Option, or answers with Block2: the download then goes on with
+ * RFC 7959 Block2 (confirmable, cfg.nstart) from the same offset, nothing having been
+ * delivered. Every check of the Block2 download (ETag, Size2, block sizes, offsets) applies to
+ * every Q-Block2 block; a Q-Block2 answer whose block size differs from the first is refused.
+ * A resume (offset in block 1 or later) uses Block2 even with cfg.qblock2: RFC 9177 §4.4
+ * would let the client ask for "block NUM and the rest of its set", but libcoap 4.3.4 answers
+ * a Q-Block2 request for NUM != 0 that did not follow a NUM 0 request of the same body with
+ * that one block only (no set, no Size2, no ETag), so every further block would cost a
+ * NON_TIMEOUT (tested: tests/net/coap_qblock.sh).
+ * Interop note: libcoap 4.3.4 (Debian 13) remembers that a DTLS session used Q-Block2 and
+ * answers that session's later plain Block2 requests with Q-Block2 too (refused as an
+ * unrecognised critical option by a client without cfg.qblock2): do not mix the two modes on
+ * one channel. Debian 12's libcoap 4.3.1 has no Q-Block (the fallback path).
  *
  * Plaintext is not a mode of the library: the client only speaks over the fs38_transport it
  * is given, and the device builds that from a DTLS channel. fs38_coap_uri_parse() accepts
@@ -83,6 +110,9 @@ extern "C" {
 #define FS38_COAP_TOKEN_MAX 8u
 /* Most Block2 requests fs38_coap_get keeps in flight (fs38_coap_config.nstart). */
 #define FS38_COAP_NSTART_MAX 16u
+/* Default and largest MAX_PAYLOADS of a Q-Block2 download (RFC 9177 §7.2; cfg.max_payloads). */
+#define FS38_COAP_MAX_PAYLOADS 10u
+#define FS38_COAP_MAX_PAYLOADS_MAX 64u
 /* Default ports (RFC 7252 §6.1, §6.2). */
 #define FS38_COAP_PORT 5683u
 #define FS38_COAPS_PORT 5684u
@@ -106,6 +136,7 @@ extern "C" {
 #define FS38_COAP_CHANGED FS38_COAP_CODE(2, 4)
 #define FS38_COAP_CONTENT FS38_COAP_CODE(2, 5)
 #define FS38_COAP_CONTINUE FS38_COAP_CODE(2, 31)
+#define FS38_COAP_BAD_OPTION FS38_COAP_CODE(4, 2)
 #define FS38_COAP_NOT_FOUND FS38_COAP_CODE(4, 4)
 #define FS38_COAP_TOO_LARGE FS38_COAP_CODE(4, 13)
 
@@ -121,9 +152,11 @@ extern "C" {
 #define FS38_COAP_OPT_URI_QUERY 15u
 #define FS38_COAP_OPT_ACCEPT 17u
 #define FS38_COAP_OPT_LOCATION_QUERY 20u
+#define FS38_COAP_OPT_QBLOCK1 19u /* RFC 9177 */
 #define FS38_COAP_OPT_BLOCK2 23u
 #define FS38_COAP_OPT_BLOCK1 27u
 #define FS38_COAP_OPT_SIZE2 28u
+#define FS38_COAP_OPT_QBLOCK2 31u /* RFC 9177 */
 #define FS38_COAP_OPT_SIZE1 60u
 
 /* Content-Format: none (do not send the option). */
@@ -176,6 +209,11 @@ typedef struct fs38_coap_config {
     uint8_t nstart;                  /* NSTART (RFC 7252 §4.7): Block2 requests in flight during
                                         fs38_coap_get, 1..FS38_COAP_NSTART_MAX; 0 = 1 (the RFC's
                                         default: lock-step). See the top of this header. */
+    bool qblock2;                    /* fs38_coap_get uses RFC 9177 Q-Block2 (NON, server-pushed
+                                        sets of max_payloads blocks), falling back to Block2
+                                        when the server does not support it. See the top. */
+    uint8_t max_payloads;            /* MAX_PAYLOADS for Q-Block2, 1..FS38_COAP_MAX_PAYLOADS_MAX;
+                                        0 = 10 (RFC 9177's default; libcoap's). */
 } fs38_coap_config;
 
 /* One Block2 request in flight (pipelined download). */
@@ -206,7 +244,12 @@ typedef struct fs38_coap_client {
     uint8_t FS38_PRIVATE(uri_opts)[FS38_COAP_URI_MAX + 1u]; /* decoded Uri-Path / Uri-Query */
     uint8_t FS38_PRIVATE(etag)[8];
     uint8_t FS38_PRIVATE(etag_len);
-    uint32_t FS38_PRIVATE(rerequests); /* pipelined blocks dropped and asked for again */
+    uint32_t FS38_PRIVATE(rerequests); /* pipelined blocks dropped and asked for again; Q-Block2:
+                                          requests for a block after one that overtook it */
+    bool FS38_PRIVATE(qb);             /* a Q-Block2 download is running (option 31 known) */
+    uint8_t FS38_PRIVATE(qb_token)[4]; /* the random part of its tokens */
+    uint32_t FS38_PRIVATE(qb_n);       /* requests it sent (the token's counter) */
+    uint16_t FS38_PRIVATE(qb_mid);     /* message id of the last one (an RST names it) */
     fs38_coap_slot FS38_PRIVATE(slot)[FS38_COAP_NSTART_MAX];
 } fs38_coap_client;
 
@@ -411,11 +454,17 @@ FS38_NODISCARD fs38_err fs38_coap_exchange(fs38_coap_client *c, fs38_coap_msg *r
  * \param[in]     user   Passed to sink.
  * \param[out]    total  May be NULL: the resource's length (offset + bytes delivered) on
  *                       FS38_OK.
+ * With cfg.qblock2 the blocks come as RFC 9177 Q-Block2 sets (see the top of this header),
+ * or, when the server rejects the first request (RST) or answers it 4.02 Bad Option or with
+ * Block2, as Block2.
+ *
  * \return FS38_OK; FS38_ERR_PEER (refusal, event; diag "server answered 4.04 Not Found") for
  *         a 4.xx/5.xx answer; FS38_ERR_PROTOCOL (refusal, event) for a response other than
  *         2.05, a block that is not the next one, larger than asked, or of the wrong length,
  *         a changed ETag, a total different from Size2, an offset beyond the resource, more
- *         than 2^20 blocks; the sink's own error; every error of fs38_coap_exchange.
+ *         than 2^20 blocks, a Q-Block2 block of another size than the first; FS38_ERR_TIMEOUT
+ *         when a Q-Block2 download gets no block it can use after MAX_RETRANSMIT requests
+ *         again; the sink's own error; every error of fs38_coap_exchange.
  */
 FS38_NODISCARD fs38_err fs38_coap_get(fs38_coap_client *c, const fs38_coap_uri *uri, uint32_t offset,
                                       fs38_coap_sink sink, void *user, uint32_t *total);

@@ -164,7 +164,9 @@ extern "C" {
       "TLS/DTLS handshake or peer authentication failed (CA, validity, host name, version, suite)") \
     X(FS38_ERR_CLOSED, -203, "connection closed", "the peer closed the connection") \
     X(FS38_ERR_PROTOCOL, -204, "protocol error", "a CoAP / MQTT message is malformed, oversized or unexpected") \
-    X(FS38_ERR_PEER, -205, "refused by the peer", "the server answered with a refusal (CoAP 4.xx/5.xx, MQTT return code)")
+    X(FS38_ERR_PEER, -205, "refused by the peer", "the server answered with a refusal (CoAP 4.xx/5.xx, MQTT return code)") \
+    X(FS38_ERR_WRONG_SLOT, -93, "image linked for another slot", \
+      "the envelope binds its image to another slot (SUIT component-slot), or is bound to none where a binding is required")
 
 #define FS38_ERR_ENUMERATOR_(name, value, text, meaning) name = (value),
 typedef enum fs38_err {

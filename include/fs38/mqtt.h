@@ -312,8 +312,10 @@ FS38_NODISCARD fs38_err fs38_mqtt_topic_log(const uint8_t *ueid, size_t ueid_len
                                             size_t *len);
 
 /**
- * \brief The update-notice topic "fs38/<class-id>/update", the class id (a UUID, as in SUIT's
- *        condition-class-identifier) in its lower-case text form 8-4-4-4-12.
+ * \brief The update-notice topic "fs38/<class-id>/update", the class id (SUIT's
+ *        condition-class-identifier, 16 bytes) as 32 lower-case hex digits without dashes — the
+ *        same form as the UEID in "fs38/<ueid>/log" and what `fs38 fleet publish` announces on
+ *        (docs/fleet.md).
  *
  * \param[in]  class_id 16 bytes.
  * \param[out] buf      Output, NUL-terminated (FS38_MQTT_TOPIC_MAX always suffices).

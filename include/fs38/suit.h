@@ -268,6 +268,10 @@ typedef struct fs38_suit_ops {
 #define FS38_SUIT_CHECKED_CLASS 0x2u
 #define FS38_SUIT_CHECKED_IMAGE 0x4u
 #define FS38_SUIT_INVOKED 0x8u
+/* condition-component-slot passed: the manifest binds the component to the slot the platform's
+ * slot callback is asked about (draft-ietf-suit-manifest, suit-condition-component-slot with
+ * suit-parameter-component-slot). Images linked for an address (execute in place) need it. */
+#define FS38_SUIT_CHECKED_SLOT 0x10u
 
 /* The device's identity as conditions see it, and the interpreter's state. */
 typedef struct fs38_suit_runner {

@@ -129,7 +129,8 @@ size_t fs38_update_ctx_size(void);
  *         sequence number is below the anti-rollback counter; FS38_ERR_UNSUPPORTED_PARAM when
  *         it is above INT64_MAX; FS38_ERR_STATE when an update is on trial (confirm it first)
  *         or the staging slot holds the confirmed image; the errors of fs38_suit_run() for the
- *         install sequence (FS38_ERR_CONDITION when it names another slot,
+ *         install sequence (FS38_ERR_WRONG_SLOT when its component-slot names the running
+ *         slot instead of the staging slot, or names none while cfg->boot->require_slot is set,
  *         FS38_ERR_UNSUPPORTED_COMMAND for a second fetch, a copy other than fetched payload to
  *         component 0, a write or invoke, or an image-match on a component never written;
  *         FS38_ERR_MISSING_PARAM, FS38_ERR_VENDOR_ID, FS38_ERR_CLASS_ID, ...); FS38_ERR_POLICY

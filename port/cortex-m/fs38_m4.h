@@ -23,7 +23,9 @@
  * (relative to QEMU's working directory) with semihosting file I/O; the bootloader loads that
  * file into code memory at reset. A power cut (semihosting argument "cut=N") applies the Nth
  * program / erase of the run partly (as port/posix and port/ram do), writes that through and
- * ends the emulator with exit status 3: the next QEMU run is the reboot.
+ * ends the emulator with exit status 3: the next QEMU run is the reboot. "cutpart=0" lets none
+ * of that operation land (power fails just before it), "cutpart=2" all of it (just after);
+ * the bootloader's own operations are cut with "bootcut=N".
  */
 #ifndef FS38_M4_H
 #define FS38_M4_H
@@ -70,6 +72,9 @@ __attribute__((noreturn)) void m4_exit(int code);
 /* ---- console: CMSDK UART0 ---- */
 void m4_puts(const char *s);             /* no newline added */
 void m4_putu(uint64_t v);
+/* A refusal's reason: fs38_strerror(e) when built with M4_REASON_TEXT=1, else the code's short
+ * name ("IMAGE_DIGEST"; "error -N" for a code verification never gives): m4_rt.c. */
+void m4_put_err(fs38_err e);
 void m4_puthex(uint32_t v);
 
 /* ---- stack painting ---- */

@@ -41,10 +41,20 @@ static fs38_store g_store;
 static fs38_log g_log;
 static uint8_t g_export[4096];
 
+/* A rejection's reason: the library's diagnostic (FS38_DIAG_TEXT 1), else the code (m4_put_err:
+ * its short name in an application built with M4_APP_PROFILE="0 ..."). */
+static void put_reason(fs38_err e, const fs38_diag *d)
+{
+    if (d && d->msg[0])
+        m4_puts(d->msg);
+    else
+        m4_put_err(e);
+}
+
 static void put_err(const char *what, fs38_err e, const fs38_diag *d)
 {
     m4_puts(what);
-    m4_puts(d && d->msg[0] ? d->msg : fs38_strerror(e));
+    put_reason(e, d);
     m4_puts("\n");
 }
 
@@ -159,7 +169,10 @@ static void confirm_if_on_trial(void)
     if (e) {
         unsigned p = g_boot.st.pending_slot < FS38_SLOT_COUNT ? g_boot.st.pending_slot : 0;
         m4_puts("confirm: refused: ");
-        m4_puts(g_boot.slot[p].reason[0] ? g_boot.slot[p].reason : fs38_strerror(e));
+        if (g_boot.slot[p].reason[0])
+            m4_puts(g_boot.slot[p].reason);
+        else
+            m4_put_err(e);
         m4_puts("\n");
         return;
     }
@@ -233,7 +246,17 @@ static void run_update(unsigned running)
     if (e) {
         fs38_update_abort(&g_upd);
         m4_puts("update: rejected: ");
-        m4_puts(g_upd.diag.msg[0] ? g_upd.diag.msg : fs38_strerror(e));
+        uint64_t installed = 0;
+        if (e == FS38_ERR_ROLLBACK && !g_upd.diag.msg[0] &&
+            g_port.counter_read(g_port.ctx, FS38_COUNTER_ROLLBACK, &installed) == FS38_OK) {
+            /* no diagnostic text: the library's wording rebuilt from the numbers */
+            m4_puts("sequence ");
+            m4_putu(g_upd.sequence);
+            m4_puts(" < installed ");
+            m4_putu(installed);
+        } else {
+            put_reason(e, &g_upd.diag);
+        }
         m4_puts("\n");
         return;
     }
@@ -262,6 +285,7 @@ int main(void)
         .slot = {{M4_SLOT_A, M4_SLOT_SIZE}, {M4_SLOT_B, M4_SLOT_SIZE}},
         .image_offset = M4_IMAGE_OFFSET,
         .state = {M4_STATE, 2u * M4_SECTOR},
+        .require_slot = true, /* execute in place: an image runs only from the slot it is linked for */
     };
     unsigned running = 0;
     if (fs38_keyring_add_p256(&g_trust, m4_rom_trust, sizeof m4_rom_trust) != FS38_OK ||

@@ -66,6 +66,7 @@ int main(void)
         .slot = {{M4_SLOT_A, M4_SLOT_SIZE}, {M4_SLOT_B, M4_SLOT_SIZE}},
         .image_offset = M4_IMAGE_OFFSET,
         .state = {M4_STATE, 2u * M4_SECTOR},
+        .require_slot = true, /* execute in place: an image runs only from the slot it is linked for */
     };
     if (fs38_keyring_add_p256(&g_trust, m4_rom_trust, sizeof m4_rom_trust) != FS38_OK ||
         fs38_boot_init(&g_boot, &cfg) != FS38_OK)

@@ -12,6 +12,7 @@
 static int g_fd = -1;      /* flash.bin, open "rb+" */
 static uint32_t g_ops;     /* program / erase operations in this run */
 static uint32_t g_cut;     /* cut at this operation (0: never) */
+static uint32_t g_cut_part = 1; /* how much of the cut operation lands: 0 none, 1 half, 2 all */
 
 uint32_t m4_port_ops(void)
 {
@@ -73,7 +74,7 @@ static FS38_NODISCARD fs38_err m4_erase(void *ctx, uint32_t off, uint32_t len)
     if (off >= M4_OTP && off < M4_OTP + M4_SECTOR)
         return FS38_ERR_ARG; /* the OTP sector is never erased */
     if (cut_now()) { /* the first half of the sectors, and half of the next one */
-        uint32_t done = len / M4_SECTOR / 2u * M4_SECTOR + M4_SECTOR / 2u;
+        uint32_t done = g_cut_part == 0 ? 0 : g_cut_part == 2 ? len : len / M4_SECTOR / 2u * M4_SECTOR + M4_SECTOR / 2u;
         memset(FLASH + off, 0xFF, done);
         (void)persist(off, done);
         power_off();
@@ -94,8 +95,9 @@ static FS38_NODISCARD fs38_err m4_program(void *ctx, uint32_t off, const void *b
     if (!buf || !in_flash(off, len))
         return FS38_ERR_ARG;
     if (cut_now()) { /* a prefix is programmed */
-        and_bytes(FLASH + off, buf, len / 2u);
-        (void)persist(off, (uint32_t)(len / 2u));
+        size_t done = g_cut_part == 0 ? 0 : g_cut_part == 2 ? len : len / 2u;
+        and_bytes(FLASH + off, buf, done);
+        (void)persist(off, (uint32_t)done);
         power_off();
     }
     and_bytes(FLASH + off, buf, len);
@@ -270,6 +272,7 @@ fs38_err m4_port_init(fs38_port *p, int load, const char *cut_key)
 {
     memset(p, 0, sizeof *p);
     g_cut = cut_key ? m4_arg(cut_key, 0) : 0;
+    g_cut_part = m4_arg("cutpart", 1); /* 0: power fails just before the operation, 2: just after */
     g_fd = m4_sh_open("flash.bin", 3 /* rb+ */);
     if (load) {
         if (g_fd < 0) {

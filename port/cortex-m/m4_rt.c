@@ -195,7 +195,7 @@ extern uint8_t __heap_start, __heap_end;
 static uint8_t *g_brk = &__heap_start;
 
 void *_sbrk(ptrdiff_t incr);
-void *_sbrk(ptrdiff_t incr)
+__attribute__((used)) void *_sbrk(ptrdiff_t incr) /* kept under LTO: newlib (not LTO) calls it */
 {
     if (incr < 0 || (size_t)incr > (size_t)(&__heap_end - g_brk))
         return (void *)-1;
@@ -241,3 +241,58 @@ __attribute__((section(".vectors"), used)) const void *const m4_vectors[16] = {
     (const void *)m4_fault, (const void *)m4_fault, (const void *)m4_fault, 0, 0, 0, 0,
     (const void *)m4_fault, (const void *)m4_fault, 0, (const void *)m4_fault, (const void *)m4_fault,
 };
+
+/* ---- the reason of a refusal, for the console ---- */
+
+/* M4_REASON_TEXT (m4.mk: M4_BOOT_REASON_TEXT, default 0): 1 prints a refusal's reason with
+ * fs38_strerror() ("image digest mismatch"), which links the library's text table (2.2 KB);
+ * 0 prints the code's short name ("IMAGE_DIGEST": the fs38_err enumerator without FS38_ERR_)
+ * for the verdicts verification gives, "error -N" for any other code. The text of every code
+ * is in the host's table: docs/formats.md, generated from include/fs38/err.h (m4-test reads it
+ * there to compare the lines with the reference device's). */
+#ifndef M4_REASON_TEXT
+#define M4_REASON_TEXT 0
+#endif
+
+void m4_put_err(fs38_err e)
+{
+#if M4_REASON_TEXT
+    m4_puts(fs38_strerror(e));
+#else
+    const char *n;
+    switch (e) {
+    case FS38_ERR_IO: n = "IO"; break;
+    case FS38_ERR_POWER: n = "POWER"; break;
+    case FS38_ERR_CRYPTO: n = "CRYPTO"; break;
+    case FS38_ERR_LIMIT: n = "LIMIT"; break;
+    case FS38_ERR_COSE_FORMAT: n = "COSE_FORMAT"; break;
+    case FS38_ERR_UNSUPPORTED_ALG: n = "UNSUPPORTED_ALG"; break;
+    case FS38_ERR_BAD_SIGNATURE: n = "BAD_SIGNATURE"; break;
+    case FS38_ERR_UNTRUSTED_SIGNER: n = "UNTRUSTED_SIGNER"; break;
+    case FS38_ERR_SUIT_FORMAT: n = "SUIT_FORMAT"; break;
+    case FS38_ERR_NO_AUTH: n = "NO_AUTH"; break;
+    case FS38_ERR_MANIFEST_DIGEST: n = "MANIFEST_DIGEST"; break;
+    case FS38_ERR_SEVERED_DIGEST: n = "SEVERED_DIGEST"; break;
+    case FS38_ERR_SEVERED_MISSING: n = "SEVERED_MISSING"; break;
+    case FS38_ERR_ROLLBACK: n = "ROLLBACK"; break;
+    case FS38_ERR_VENDOR_ID: n = "VENDOR_ID"; break;
+    case FS38_ERR_CLASS_ID: n = "CLASS_ID"; break;
+    case FS38_ERR_IMAGE_DIGEST: n = "IMAGE_DIGEST"; break;
+    case FS38_ERR_IMAGE_SIZE: n = "IMAGE_SIZE"; break;
+    case FS38_ERR_COMPONENT: n = "COMPONENT"; break;
+    case FS38_ERR_UNSUPPORTED_COMMAND: n = "UNSUPPORTED_COMMAND"; break;
+    case FS38_ERR_UNSUPPORTED_PARAM: n = "UNSUPPORTED_PARAM"; break;
+    case FS38_ERR_CONDITION: n = "CONDITION"; break;
+    case FS38_ERR_MANIFEST_VERSION: n = "MANIFEST_VERSION"; break;
+    case FS38_ERR_MISSING_PARAM: n = "MISSING_PARAM"; break;
+    case FS38_ERR_NO_IMAGE: n = "NO_IMAGE"; break;
+    case FS38_ERR_POLICY: n = "POLICY"; break;
+    case FS38_ERR_WRONG_SLOT: n = "WRONG_SLOT"; break;
+    default:
+        m4_puts("error -");
+        m4_putu((uint32_t)-(int32_t)e);
+        return;
+    }
+    m4_puts(n);
+#endif
+}

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Chapter 4c — the fleet side (issue 11): Mosquitto configured by `fs38 fleet broker-config`,
 # devices enrolled in a database (SQLite), their logs pushed over MQTT/TLS, verified and stored
-# exactly once by `fs38 collect`, tampering and strangers raised as alerts (docs/fleet-broker.md).
+# exactly once by `fs38 collect`, tampering and strangers raised as alerts (docs/fleet-broker.md);
+# the device's agent `fs38-device run --once` freeing its ring on the collector's ack and answering
+# a `fs38 fleet attest` challenge (docs/fleet.md).
 # Sourced by scripts/demo.sh: $FS38, $DEV, $W, $STATE, the helpers, and what the earlier chapters
 # left (chapter 3: DEVICE_CA, DEVICE_CERT and LOG_K0, the k0 provisioning handed out; chapter 1:
 # the vendor key, VENDOR, CLASS). The broker listens on 127.0.0.1 only and is stopped by PID.
@@ -140,42 +142,40 @@ print("   (checked: %s records stored for the demo device, %s for device-2; aler
 PY
   { echo "demo: fleet status does not show what happened" >&2; exit 1; }
 
-# the device's agent (fs38-device run, branch h-fleetdev): shown when this build has it
-if "$DEV" --help | grep -q '^  run '; then
-  step "The device's agent: fs38-device run --once connects with a persistent session (user name = its UEID), pushes its log from its release point and frees its ring once the collector's ack arrives"
-  "$FS38" collect --broker "$URL" "${FCERTS[@]}" --db "$DB" --db-key "$DBKEY" --until-idle 5 >"$FL/collect2.out" 2>&1 &
-  FLEET_COL_PID=$!
-  for _ in $(seq 100); do grep -q "^collect: subscribed" "$FL/collect2.out" && break; sleep 0.1; done
-  expect "ring released" "$DEV" --state "$STATE" run --broker "$URL" "${NETF[@]}" --once
-  expect "released up to" "$DEV" --state "$STATE" log status
+# the device side: fs38-device run, the fleet agent
+step "The device's agent: fs38-device run --once connects with a persistent session (user name = its UEID), pushes its log from its release point and frees its ring once the collector's ack arrives"
+"$FS38" collect --broker "$URL" "${FCERTS[@]}" --db "$DB" --db-key "$DBKEY" --until-idle 5 >"$FL/collect2.out" 2>&1 &
+FLEET_COL_PID=$!
+for _ in $(seq 100); do grep -q "^collect: subscribed" "$FL/collect2.out" && break; sleep 0.1; done
+expect "ring released" "$DEV" --state "$STATE" run --broker "$URL" "${NETF[@]}" --once
+expect "released up to" "$DEV" --state "$STATE" log status
 
-  step "fs38 fleet attest: a fresh nonce on fs38/<UEID>/challenge, which the broker keeps in the device's session; the device's next run answers with its token, verified with the enrolled certificate and stored"
-  show "$FS38" fleet attest --broker "$URL" "${FCERTS[@]}" --db "$DB" --db-key "$DBKEY" --ueid "$U1" --timeout 30 '&'
-  "$FS38" fleet attest --broker "$URL" "${FCERTS[@]}" --db "$DB" --db-key "$DBKEY" --ueid "$U1" --timeout 30 >"$FL/attest.out" 2>&1 &
-  FLEET_ATT_PID=$!
-  for _ in $(seq 100); do grep -q "challenged" "$FL/attest.out" && break; sleep 0.1; done
-  expect "challenge (32-byte nonce) answered" "$DEV" --state "$STATE" run --broker "$URL" "${NETF[@]}" --once
-  wait "$FLEET_ATT_PID" || { tidy <"$FL/attest.out"; echo "demo: fleet attest did not verify the answer" >&2; exit 1; }
-  FLEET_ATT_PID=
-  tidy <"$FL/attest.out" | sed 's/^/   | /'
-  wait "$FLEET_COL_PID" || { tidy <"$FL/collect2.out"; echo "demo: the collector failed" >&2; exit 1; }
-  FLEET_COL_PID=
-  echo "   the collector, meanwhile (both runs pushed from the device's release point; each push acknowledged after its commit):"
-  tail -n +2 "$FL/collect2.out" | tidy | sed 's/^/   | /'
-  [ "$(grep -c "^collect: $U1: verified" "$FL/collect2.out")" -eq 2 ] ||
-    { echo "demo: the collector did not store both of the agent's pushes" >&2; exit 1; }
-  grep -q "^fleet attest: $U1: verified" "$FL/attest.out" || { echo "demo: fleet attest did not verify the token" >&2; exit 1; }
-  expect "$U1: " "$FS38" fleet status --db "$DB"
-  "$FS38" fleet status --db "$DB" --json >"$FL/status2.json"
-  python3 - "$FL/status2.json" "$U1" <<'PY' || { echo "demo: the attestation is not in fleet status" >&2; exit 1; }
+step "fs38 fleet attest: a fresh nonce on fs38/<UEID>/challenge, which the broker keeps in the device's session; the device's next run answers with its token, verified with the enrolled certificate and stored"
+show "$FS38" fleet attest --broker "$URL" "${FCERTS[@]}" --db "$DB" --db-key "$DBKEY" --ueid "$U1" --timeout 30 '&'
+"$FS38" fleet attest --broker "$URL" "${FCERTS[@]}" --db "$DB" --db-key "$DBKEY" --ueid "$U1" --timeout 30 >"$FL/attest.out" 2>&1 &
+FLEET_ATT_PID=$!
+for _ in $(seq 100); do grep -q "challenged" "$FL/attest.out" && break; sleep 0.1; done
+expect "challenge (32-byte nonce) answered" "$DEV" --state "$STATE" run --broker "$URL" "${NETF[@]}" --once
+wait "$FLEET_ATT_PID" || { tidy <"$FL/attest.out"; echo "demo: fleet attest did not verify the answer" >&2; exit 1; }
+FLEET_ATT_PID=
+tidy <"$FL/attest.out" | sed 's/^/   | /'
+wait "$FLEET_COL_PID" || { tidy <"$FL/collect2.out"; echo "demo: the collector failed" >&2; exit 1; }
+FLEET_COL_PID=
+echo "   the collector, meanwhile (both runs pushed from the device's release point; each push acknowledged after its commit):"
+tail -n +2 "$FL/collect2.out" | tidy | sed 's/^/   | /'
+[ "$(grep -c "^collect: $U1: verified" "$FL/collect2.out")" -eq 2 ] ||
+  { echo "demo: the collector did not store both of the agent's pushes" >&2; exit 1; }
+grep -q "^fleet attest: $U1: verified" "$FL/attest.out" || { echo "demo: fleet attest did not verify the token" >&2; exit 1; }
+expect "$U1: " "$FS38" fleet status --db "$DB"
+"$FS38" fleet status --db "$DB" --json >"$FL/status2.json"
+python3 - "$FL/status2.json" "$U1" <<'PY' || { echo "demo: the attestation is not in fleet status" >&2; exit 1; }
 import json, sys
 d = {x["ueid"]: x for x in json.load(open(sys.argv[1]))["devices"]}[sys.argv[2]]
 a = d["attestation"]
 assert a and a["verified"], "attested"
 print("   (fleet status --json: attestation verified, software %s %s, debug %s, lifecycle %s)"
-      % (a["swname"], a["swversion"], a["dbgstat"], a["lifecycle"]))
+    % (a["swname"], a["swversion"], a["dbgstat"], a["lifecycle"]))
 PY
-fi
 
 fleet_stop
 trap 'rm -rf "$W"' EXIT

@@ -14,7 +14,7 @@ for b in arm-none-eabi-gcc qemu-system-arm; do
 done
 M4DIR="$here/build-m4"
 
-step "make m4: the bootloader (verify-only SUIT, no diagnostic text), the application linked for slot A (v1) and for slot B (v2), signed with the host's fs38 sign (v2 also encrypted for the device's key)"
+step "make m4: the bootloader (verify-only SUIT, no diagnostic text), the application linked for slot A (v1) and for slot B (v2), signed with the host's fs38 sign, each envelope bound to its slot (v2 also encrypted for the device's key)"
 show make m4
 make -C "$here" --no-print-directory m4 BUILD="$build" >"$W/m4-build.log" 2>&1 ||
   { tail -n 30 "$W/m4-build.log" >&2; echo "demo: make m4 failed" >&2; exit 1; }
@@ -45,6 +45,8 @@ app: version 2 running from slot B
 log: security log created; k0 written to log-k0.hex
 L
   step "Refusal: one byte of slot B's image flipped on the flash: the bootloader refuses B and falls back to A"
+  echo "   (the bootloader carries no diagnostic text: it names a refusal by the error's short name, IMAGE_DIGEST here;"
+  echo "    the expected lines use the host's text for it, 'image digest mismatch', from include/fs38/err.h)"
   show "printf '\\x5a' | dd of=flash.bin bs=1 seek=\$((0x100000 + 4096 + 777)) conv=notrunc"
   printf '\x5a' | dd of="$dir/flash.bin" bs=1 seek=$((0x100000 + 4096 + 777)) conv=notrunc status=none
   run boot-flipped 0 <<'L'

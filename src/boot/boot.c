@@ -163,7 +163,11 @@ static FS38_NODISCARD fs38_err slot_invoke(void *user, const fs38_suit_cmd *c)
 static FS38_NODISCARD fs38_err slot_condition(void *user, const fs38_suit_cmd *c)
 {
     fs38_boot_ctx *ctx = user;
-    return c->params->component_slot == ctx->cur_slot ? FS38_OK : FS38_ERR_CONDITION;
+    if (c->params->component_slot == ctx->cur_slot)
+        return FS38_OK;
+    ctx->wrong_slot = true; /* told apart from other failed conditions after the run */
+    ctx->bound_slot = c->params->component_slot;
+    return FS38_ERR_CONDITION;
 }
 
 static const fs38_suit_ops boot_ops = {
@@ -171,6 +175,14 @@ static const fs38_suit_ops boot_ops = {
     .slot = slot_condition,
     .invoke = slot_invoke,
 };
+
+/* The refusal of an envelope bound to another slot than the one it is checked for. */
+fs38_err fs38_wrong_slot(fs38_diag *d, uint64_t bound, unsigned slot)
+{
+    static const char *const name[] = { "A", "B" };
+    return fs38_diag_set(d, FS38_ERR_WRONG_SLOT, "image linked for slot %s, this is slot %s",
+                         bound < FS38_SLOT_COUNT ? name[bound] : "?", slot < FS38_SLOT_COUNT ? name[slot] : "?");
+}
 
 static FS38_NODISCARD fs38_err refuse(fs38_slot_info *si, fs38_err e, const fs38_diag *d)
 {
@@ -234,8 +246,12 @@ fs38_err fs38_boot_verify_slot(fs38_boot_ctx *ctx, unsigned slot)
     r->user = ctx;
     ctx->cur_slot = slot;
     ctx->cur_image_len = image_len;
+    ctx->wrong_slot = false;
     if ((e = fs38_suit_run(r, m, FS38_SUIT_SEQ_VALIDATE, &d)))
-        return refuse(si, e, &d);
+        return refuse(si, e == FS38_ERR_CONDITION && ctx->wrong_slot ? fs38_wrong_slot(&d, ctx->bound_slot, slot) : e, &d);
+    if (ctx->cfg.require_slot && !(r->checked[0] & FS38_SUIT_CHECKED_SLOT))
+        return refuse(si, fs38_diag_set(&d, FS38_ERR_WRONG_SLOT, "the envelope binds the image to no slot (component-slot)"),
+                      &d);
     uint32_t need = FS38_SUIT_CHECKED_VENDOR | FS38_SUIT_CHECKED_CLASS | FS38_SUIT_CHECKED_IMAGE;
     if ((r->checked[0] & need) != need)
         return refuse(si, fs38_diag_set(&d, FS38_ERR_POLICY, "manifest does not check %s",
@@ -293,14 +309,19 @@ static FS38_NODISCARD fs38_err select_with_state(fs38_boot_ctx *ctx, int *chosen
         return e;
     *chosen = -1;
     if (st->pending == FS38_PENDING_TRYING && st->pending_slot < FS38_SLOT_COUNT) {
-        /* the trial boot was not confirmed: revert it, state first, then the slot */
+        /* the trial boot was not confirmed: revert it, the slot first, then the state. In the
+         * other order a cut between the two left a state without a trial and the unconfirmed
+         * image still verifying: with no confirmed slot yet (the first update after the
+         * factory) the next boot chose it by its sequence number, as if it were confirmed.
+         * Slot first, a cut leaves the trial recorded and its slot empty: the next boot
+         * reverts again. */
         unsigned p = st->pending_slot;
         uint64_t seq = ctx->slot[p].sequence;
+        if (p != st->confirmed_slot && (e = fs38_slot_invalidate(&ctx->cfg, p)))
+            return e;
         st->pending = FS38_PENDING_NONE;
         st->pending_slot = FS38_NO_SLOT;
         if ((e = write_state(ctx)))
-            return e;
-        if (p != st->confirmed_slot && (e = fs38_slot_invalidate(&ctx->cfg, p)))
             return e;
         ctx->reverted = true;
         ctx->reverted_slot = (int)p;

@@ -850,6 +850,9 @@ static FS38_NODISCARD fs38_err run_on_component(fs38_suit_runner *r, const fs38_
     if (!fn)
         return fs38_diag_set(diag, FS38_ERR_UNSUPPORTED_COMMAND, "%s not supported here", fs38_suit_command_name(code));
     e = fn(r->user, &cmd);
+    if (e == FS38_ERR_CONDITION && code == FS38_SUIT_COND_COMPONENT_SLOT)
+        return fs38_diag_set(diag, e, "%s failed: component %u is bound to slot %llu", fs38_suit_command_name(code), c,
+                             (unsigned long long)pp->component_slot);
     if (e == FS38_ERR_CONDITION)
         return fs38_diag_set(diag, e, "%s failed (component %u)", fs38_suit_command_name(code), c);
     if (e)
@@ -858,6 +861,8 @@ static FS38_NODISCARD fs38_err run_on_component(fs38_suit_runner *r, const fs38_
                                                       c, fs38_strerror(e));
     if (code == FS38_SUIT_DIR_INVOKE)
         r->checked[c] |= FS38_SUIT_INVOKED;
+    if (code == FS38_SUIT_COND_COMPONENT_SLOT)
+        r->checked[c] |= FS38_SUIT_CHECKED_SLOT;
     return FS38_OK;
 }
 

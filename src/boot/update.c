@@ -29,6 +29,8 @@ typedef struct {
     int copy_src;
     fs38_span enc_info;
     uint32_t deferred; /* components whose image-match is checked at finish */
+    bool wrong_slot;   /* the component-slot condition named the other slot */
+    uint64_t bound_slot;
 } plan_t;
 
 static FS38_NODISCARD fs38_err plan_digest(void *user, const fs38_suit_cmd *c, uint8_t out[32])
@@ -45,7 +47,11 @@ static FS38_NODISCARD fs38_err plan_digest(void *user, const fs38_suit_cmd *c, u
 static FS38_NODISCARD fs38_err plan_slot(void *user, const fs38_suit_cmd *c)
 {
     plan_t *pl = user;
-    return c->params->component_slot == pl->u->slot ? FS38_OK : FS38_ERR_CONDITION;
+    if (c->params->component_slot == pl->u->slot)
+        return FS38_OK;
+    pl->wrong_slot = true; /* told apart from other failed conditions after the run */
+    pl->bound_slot = c->params->component_slot;
+    return FS38_ERR_CONDITION;
 }
 
 static FS38_NODISCARD fs38_err plan_fetch(void *user, const fs38_suit_cmd *c)
@@ -88,8 +94,12 @@ static FS38_NODISCARD fs38_err plan_install(fs38_update_ctx *u, plan_t *pl)
     fs38_err e = fs38_suit_run(r, m, FS38_SUIT_SEQ_INSTALL, &u->diag);
     if (e == FS38_ERR_NOT_FOUND)
         return fs38_diag_set(&u->diag, FS38_ERR_POLICY, "manifest has no install sequence");
+    if (e == FS38_ERR_CONDITION && pl->wrong_slot)
+        return fs38_wrong_slot(&u->diag, pl->bound_slot, u->slot);
     if (e)
         return e;
+    if (b->require_slot && !(r->checked[0] & FS38_SUIT_CHECKED_SLOT))
+        return fs38_diag_set(&u->diag, FS38_ERR_WRONG_SLOT, "the envelope binds the image to no slot (component-slot)");
     uint32_t need = FS38_SUIT_CHECKED_VENDOR | FS38_SUIT_CHECKED_CLASS;
     if ((r->checked[0] & need) != need)
         return fs38_diag_set(&u->diag, FS38_ERR_POLICY, "manifest does not check the %s",

@@ -550,6 +550,11 @@ fs38_err fs38_coap_client_init(fs38_coap_client *c, const fs38_coap_config *cfg)
         c->cfg.response_timeout_ms = 30000u;
     if (!c->cfg.nstart)
         c->cfg.nstart = 1u;
+    if (!c->cfg.max_payloads)
+        c->cfg.max_payloads = FS38_COAP_MAX_PAYLOADS;
+    if (c->cfg.max_payloads > FS38_COAP_MAX_PAYLOADS_MAX)
+        return fs38_diag_set(&c->diag, FS38_ERR_ARG, "CoAP MAX_PAYLOADS %u out of range (1..%u)",
+                             (unsigned)c->cfg.max_payloads, (unsigned)FS38_COAP_MAX_PAYLOADS_MAX);
     if (c->cfg.ack_timeout_ms > 60000u || c->cfg.ack_random_factor_pct < 100u || c->cfg.ack_random_factor_pct > 400u ||
         c->cfg.max_retransmit > 8u || c->cfg.response_timeout_ms > 600000u || c->cfg.nstart > FS38_COAP_NSTART_MAX)
         return fs38_diag_set(&c->diag, FS38_ERR_ARG, "CoAP timing out of range");
@@ -617,7 +622,7 @@ static bool known_critical(uint16_t n)
 
 static bool single_valued(uint16_t n)
 {
-    return n == FS38_COAP_OPT_BLOCK1 || n == FS38_COAP_OPT_BLOCK2 || n == FS38_COAP_OPT_SIZE1 ||
+    return n == FS38_COAP_OPT_BLOCK1 || n == FS38_COAP_OPT_BLOCK2 || n == FS38_COAP_OPT_QBLOCK2 || n == FS38_COAP_OPT_SIZE1 ||
            n == FS38_COAP_OPT_SIZE2 || n == FS38_COAP_OPT_ETAG || n == FS38_COAP_OPT_CONTENT_FORMAT ||
            n == FS38_COAP_OPT_MAX_AGE;
 }
@@ -627,7 +632,7 @@ static FS38_NODISCARD fs38_err check_response_options(fs38_coap_client *c, const
 {
     for (size_t i = 0; i < m->n_options; i++) {
         uint16_t n = m->options[i].number;
-        if ((n & 1u) && !known_critical(n))
+        if ((n & 1u) && !known_critical(n) && !(c->qb && n == FS38_COAP_OPT_QBLOCK2))
             return REFUSE(c, FS38_ERR_PROTOCOL, "response with unrecognised critical option %u", (unsigned)n);
         if (i > 0 && m->options[i - 1].number == n && single_valued(n))
             return REFUSE(c, FS38_ERR_PROTOCOL, "response repeats option %u", (unsigned)n);
@@ -819,6 +824,7 @@ typedef struct dl {
     unsigned szx;
     bool first, have_size2, done;
     uint32_t total;
+    uint16_t bopt; /* FS38_COAP_OPT_BLOCK2, or FS38_COAP_OPT_QBLOCK2 during a Q-Block2 download */
 } dl;
 
 /* c->req = GET uri with Block2 (num, szx), Size2 = 0 on the first request. */
@@ -867,14 +873,15 @@ static FS38_NODISCARD fs38_err take_block(fs38_coap_client *c, dl *s, const fs38
         s->size2 = s2;
         s->have_size2 = true;
     }
-    o = fs38_coap_opt_find(m, FS38_COAP_OPT_BLOCK2, 0);
+    o = fs38_coap_opt_find(m, s->bopt, 0);
     uint32_t rnum = 0, rpos = 0;
     bool more = false;
     unsigned rszx = s->szx;
     if (!o) {
         /* the whole representation in one response: only as the answer to the first request */
         if (!s->first)
-            return REFUSE(c, FS38_ERR_PROTOCOL, "block at byte %u answered without Block2", s->pos);
+            return REFUSE(c, FS38_ERR_PROTOCOL, "block at byte %u answered without %s", s->pos,
+                          s->bopt == FS38_COAP_OPT_QBLOCK2 ? "Q-Block2" : "Block2");
     } else {
         uint32_t v;
         err = fs38_coap_opt_uint(o, &v, &c->diag);
@@ -1107,17 +1114,209 @@ static FS38_NODISCARD fs38_err get_window(fs38_coap_client *c, dl *s, unsigned n
     }
 }
 
+/* ---- Q-Block2 (RFC 9177; cfg.qblock2) ---- */
+
+/* Send the NON GET for block num with Q-Block2 NUM/M=1 (num 0: the whole body; a multiple of
+ * MAX_PAYLOADS: 'Continue'; otherwise: that block and the rest of its set), Size2 = 0 on the
+ * first. Token: the download's 4 random bytes + the request counter. */
+static FS38_NODISCARD fs38_err qb_request(fs38_coap_client *c, const dl *s, uint32_t num)
+{
+    fs38_err err = build_request(c, s->uri, FS38_COAP_GET);
+    if (err == FS38_OK)
+        err = fs38_coap_opt_add_uint(&c->req, FS38_COAP_OPT_QBLOCK2, fs38_coap_block_pack(num, true, s->szx));
+    if (err == FS38_OK && s->first)
+        err = fs38_coap_opt_add_uint(&c->req, FS38_COAP_OPT_SIZE2, 0);
+    if (err != FS38_OK)
+        return c->diag.err == err ? err : fs38_diag_set(&c->diag, err, "CoAP: request does not fit");
+    if (c->qb_n == UINT32_MAX)
+        return REFUSE(c, FS38_ERR_PROTOCOL, "Q-Block2: too many requests in one download");
+    c->qb_n++;
+    c->req.type = FS38_COAP_NON;
+    c->req.mid = c->next_mid++;
+    c->req.token_len = FS38_COAP_TOKEN_MAX;
+    memcpy(c->req.token, c->qb_token, sizeof c->qb_token);
+    for (unsigned i = 0; i < 4u; i++)
+        c->req.token[4u + i] = (uint8_t)(c->qb_n >> (24u - 8u * i));
+    c->qb_mid = c->req.mid;
+    err = fs38_coap_encode(&c->req, c->tx, sizeof c->tx, &c->tx_len, &c->diag);
+    if (err != FS38_OK)
+        return err;
+    return tx(c, c->tx, c->tx_len);
+}
+
+/* Does m carry a token this download sent? */
+static bool qb_ours(const fs38_coap_client *c, const fs38_coap_msg *m)
+{
+    if (m->token_len != FS38_COAP_TOKEN_MAX || memcmp(m->token, c->qb_token, sizeof c->qb_token) != 0)
+        return false;
+    uint32_t n = (uint32_t)m->token[4] << 24 | (uint32_t)m->token[5] << 16 | (uint32_t)m->token[6] << 8 | m->token[7];
+    return n >= 1u && n <= c->qb_n;
+}
+
+/* Blocks s->num .. last as Q-Block2 sets. Returns with s->done, or with *fallback set (nothing
+ * delivered) when the server rejected the first request with RST (libcoap 4.3.1) or answered
+ * it 4.02 Bad Option, with Block2, or with a smaller block size: the caller goes on with
+ * Block2. */
+static FS38_NODISCARD fs38_err get_qblock2(fs38_coap_client *c, dl *s, bool *fallback)
+{
+    fs38_coap_msg *m = &c->resp;
+    fs38_err err = rnd(c, c->qb_token, sizeof c->qb_token);
+    if (err != FS38_OK)
+        return err;
+    c->qb_n = 0;
+    uint64_t timeout = c->cfg.ack_timeout_ms;
+    unsigned tries = 0;
+    bool reasked = false; /* asked again for s->num since the last block delivered */
+    err = qb_request(c, s, s->num);
+    if (err != FS38_OK)
+        return err;
+    uint64_t deadline = now_ms(c) + timeout;
+    for (;;) {
+        uint64_t t = now_ms(c);
+        if (t >= deadline) {
+            if (tries >= c->cfg.max_retransmit)
+                return fs38_diag_set(&c->diag, FS38_ERR_TIMEOUT, "CoAP: no Q-Block2 answer after %u requests (block %u)",
+                                     tries + 1u, s->num);
+            tries++;
+            timeout *= 2u;
+            deadline = t + timeout;
+            reasked = true;
+            err = qb_request(c, s, s->num);
+            if (err != FS38_OK)
+                return err;
+            continue;
+        }
+        size_t len = 0;
+        uint64_t wait = deadline - t;
+        err = c->cfg.transport->recv(c->cfg.transport->ctx, c->rx, sizeof c->rx, &len,
+                                     wait > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)wait);
+        if (err == FS38_ERR_TIMEOUT)
+            continue;
+        if (err == FS38_ERR_BUFFER)
+            return REFUSE(c, FS38_ERR_PROTOCOL, "CoAP datagram larger than %u bytes", (unsigned)FS38_COAP_MSG_MAX);
+        if (err != FS38_OK)
+            return fs38_diag_set(&c->diag, err, "CoAP: receiving failed: %s", fs38_strerror(err));
+        if (len > sizeof c->rx)
+            return REFUSE(c, FS38_ERR_PROTOCOL, "transport returned %zu bytes for a %zu-byte buffer", len, sizeof c->rx);
+        err = fs38_coap_decode(c->rx, len, m, &c->diag);
+        if (err != FS38_OK)
+            return refused(c, err);
+        if (m->type == FS38_COAP_ACK || m->type == FS38_COAP_RST) {
+            if (m->type == FS38_COAP_RST && m->mid == c->qb_mid) {
+                if (s->first) {
+                    /* RFC 7252 §5.4.1: a NON request with an unrecognised critical option
+                     * (Q-Block2 to a server without RFC 9177) is rejected with RST */
+                    *fallback = true;
+                    return FS38_OK;
+                }
+                return REFUSE(c, FS38_ERR_PEER, "server reset (RST) the request");
+            }
+            continue; /* an ACK (or RST) of something else: nothing of this download */
+        }
+        if (!qb_ours(c, m)) {
+            if (m->type == FS38_COAP_CON) {
+                err = tx_empty(c, seen(c, m->mid) ? FS38_COAP_ACK : FS38_COAP_RST, m->mid);
+                if (err != FS38_OK)
+                    return err;
+            }
+            continue;
+        }
+        unsigned cls = FS38_COAP_CODE_CLASS(m->code);
+        if (cls < 2u)
+            return REFUSE(c, FS38_ERR_PROTOCOL, "response with request code %u.%u%u", cls,
+                          FS38_COAP_CODE_DETAIL(m->code) / 10u, FS38_COAP_CODE_DETAIL(m->code) % 10u);
+        if (m->type == FS38_COAP_CON) {
+            err = tx_empty(c, FS38_COAP_ACK, m->mid);
+            if (err != FS38_OK)
+                return err;
+            remember(c, m->mid);
+        }
+        const fs38_coap_option *o = fs38_coap_opt_find(m, FS38_COAP_OPT_QBLOCK2, 0);
+        if (s->first && !o &&
+            (m->code == FS38_COAP_BAD_OPTION || (cls == 2u && fs38_coap_opt_find(m, FS38_COAP_OPT_BLOCK2, 0)))) {
+            *fallback = true; /* no Q-Block2 here: Block2 from the same block */
+            return FS38_OK;
+        }
+        if (cls >= 4u)
+            return peer_refused(c, m->code);
+        err = check_response_options(c, m);
+        if (err != FS38_OK)
+            return err;
+        if (o) {
+            uint32_t v, rnum;
+            bool more;
+            unsigned rszx;
+            err = fs38_coap_opt_uint(o, &v, &c->diag);
+            if (err == FS38_OK)
+                err = fs38_coap_block_unpack(v, &rnum, &more, &rszx, &c->diag);
+            if (err != FS38_OK)
+                return refused(c, err);
+            if (rszx != s->szx) {
+                if (s->first && rszx < s->szx) {
+                    *fallback = true; /* smaller blocks: Block2 follows the server's size */
+                    return FS38_OK;
+                }
+                return REFUSE(c, FS38_ERR_PROTOCOL, "Q-Block2 block %u of size %u, not %u", rnum, 16u << rszx,
+                              16u << s->szx);
+            }
+            if (rnum < s->num)
+                continue; /* a duplicate of a block already delivered */
+            if (rnum > s->num) {
+                /* it overtook the block needed (lost or late): dropped; that block and the
+                 * rest of its set asked for once */
+                if (!reasked) {
+                    reasked = true;
+                    c->rerequests++;
+                    err = qb_request(c, s, s->num);
+                    if (err != FS38_OK)
+                        return err;
+                    deadline = now_ms(c) + timeout;
+                }
+                continue;
+            }
+        }
+        err = take_block(c, s, m);
+        if (err != FS38_OK || s->done)
+            return err;
+        tries = 0;
+        timeout = c->cfg.ack_timeout_ms;
+        deadline = now_ms(c) + timeout;
+        reasked = false;
+        if (s->num % c->cfg.max_payloads == 0u) { /* the set is complete: Continue */
+            err = qb_request(c, s, s->num);
+            if (err != FS38_OK)
+                return err;
+        }
+    }
+}
+
 fs38_err fs38_coap_get(fs38_coap_client *c, const fs38_coap_uri *uri, uint32_t offset, fs38_coap_sink sink, void *user,
                        uint32_t *total)
 {
     if (!c || !uri || !sink || !c->cfg.transport || !uri_ok(uri))
         return FS38_ERR_ARG;
     fs38_diag_clear(&c->diag);
-    dl s = { .uri = uri, .sink = sink, .user = user, .offset = offset, .szx = c->szx, .first = true };
+    dl s = { .uri = uri, .sink = sink, .user = user, .offset = offset, .szx = c->szx, .first = true,
+             .bopt = FS38_COAP_OPT_BLOCK2 };
     s.num = offset >> (s.szx + 4u);
     s.pos = s.num << (s.szx + 4u); /* byte offset of the block asked for */
     c->etag_len = 0;
     c->rerequests = 0;
+    if (c->cfg.qblock2 && s.num == 0u) { /* a resume from a later block: Block2 (fs38/coap.h) */
+        bool fallback = false;
+        s.bopt = FS38_COAP_OPT_QBLOCK2;
+        c->qb = true;
+        fs38_err err = get_qblock2(c, &s, &fallback);
+        c->qb = false;
+        if (err != FS38_OK)
+            return err;
+        if (!fallback) {
+            if (total)
+                *total = s.total;
+            return FS38_OK;
+        }
+        s.bopt = FS38_COAP_OPT_BLOCK2; /* nothing delivered: s is as it was */
+    }
     bool window = c->cfg.nstart > 1u;
     for (;;) {
         if (window && !s.first && s.have_size2 && s.size2 > s.pos) {

@@ -522,19 +522,11 @@ fs38_err fs38_mqtt_topic_update(const uint8_t class_id[16], char *buf, size_t ca
 {
     if (!class_id || !buf || !len)
         return FS38_ERR_ARG;
-    *len = 5u + 36u + 7u;
+    *len = 5u + 32u + 7u;
     if (cap < *len + 1u)
         return FS38_ERR_BUFFER;
     memcpy(buf, "fs38/", 5);
-    size_t n = 5;
-    static const uint8_t groups[5] = { 4, 2, 2, 2, 6 };
-    const uint8_t *p = class_id;
-    for (unsigned g = 0; g < 5u; g++) {
-        if (g)
-            buf[n++] = '-';
-        n += put_hex(buf + n, p, groups[g]);
-        p += groups[g];
-    }
+    size_t n = 5u + put_hex(buf + 5, class_id, 16);
     memcpy(buf + n, "/update", 8); /* with the NUL */
     return FS38_OK;
 }

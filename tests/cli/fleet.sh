@@ -248,6 +248,11 @@ flip "$T/d1.bad" $((n - 40))
 push d1 --file "$T/d1.bad"
 # an old batch again (d2 has pushed newer ones since)
 push d2 --file "$T/d2.old"
+# an older export that arrives for the first time after a newer one (reordered delivery, e.g.
+# two collectors): nothing new, but no attack either — no alert
+export_to d2 "$T/d2.late"
+push d2
+push d2 --file "$T/d2.late"
 # truncated: the last 10 bytes cut
 export_to d3 "$T/d3.full"
 n=$(stat -c %s "$T/d3.full")
@@ -265,10 +270,11 @@ expect_grep "$c" "^collect: ${U[d1]}: verified: [0-9]+ new record\(s\) 0\.\.[0-9
 expect_grep "$c" "^collect: ${U[d1]}: batch already handled \(redelivery\): nothing stored" "redelivery recognised"
 expect_grep "$c" "^collect: ${U[d1]}: rejected \(forgery\)" "tampered batch rejected"
 expect_grep "$c" "^collect: ${U[d2]}: replayed batch" "old batch named a replay"
+expect_grep "$c" "^collect: ${U[d2]}: older batch delivered late: records" "a late first delivery is no replay"
 expect_grep "$c" "^collect: ${U[d3]}: rejected \(truncation\)" "cut batch rejected"
 expect_grep "$c" "^collect: ${U[d3]}: rejected \(gap\)" "gap rejected"
 expect_grep "$c" "^collect: ${U[d4]}: unenrolled device" "unenrolled device"
-expect_grep "$c" "^collect: 14 batch\(es\): 8 verified, 1 duplicate, 4 rejected, 1 unenrolled; [0-9]+ record" "summary"
+expect_grep "$c" "^collect: 16 batch\(es\): 9 verified, 2 duplicate, 4 rejected, 1 unenrolled; [0-9]+ record" "summary"
 expect_grep "$B/mosquitto.log" "Received PUBLISH from fs38-collector-g1-[0-9]+ \(d0, q1, r0, m[0-9]+, 'fs38/${U[d1]}/ack'" "ack published"
 status_json
 check "kinds('d1') == ['forgery']" "d1: one forgery alert"

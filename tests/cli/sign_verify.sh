@@ -18,6 +18,19 @@ sign "$T/a.pem" "$T/img" 7 "$T/es256.suit" --alg es256 --component app
 expect_rc 0 "verify ES256" "$FS38" verify --key "$T/a.pub.pem" "$T/es256.suit"
 expect_grep "$T/out" "^verify: OK \(sequence 7, ES256, signer " "ES256 verify output"
 
+# --slot A|B binds the image to a slot (component-slot + condition-component-slot in the shared
+# sequence); verify checks such an envelope like any other, inspect shows the binding
+expect_rc 0 "sign --slot B" "$FS38" sign --key "$T/a.pem" --image "$T/img" --seq 4 --vendor-id "$UUID_VENDOR" \
+    --class-id "$UUID_CLASS" --slot B --out "$T/slot-b.suit"
+expect_grep "$T/out" "^sign: wrote .*slot-b.suit \([0-9]+ bytes, sequence 4, ESP256, signer [0-9a-f]{16}, slot B\)$" "sign --slot output"
+expect_rc 0 "verify a slot-bound envelope" "$FS38" verify --key "$T/a.pub.pem" "$T/slot-b.suit" --image "$T/img"
+expect_rc 0 "inspect a slot-bound envelope" "$FS38" inspect "$T/slot-b.suit"
+expect_grep "$T/out" "component-slot: 1" "inspect shows the slot parameter"
+expect_grep "$T/out" "condition-component-slot" "inspect shows the slot condition"
+expect_rc 2 "sign with --slot C" "$FS38" sign --key "$T/a.pem" --image "$T/img" --seq 4 --vendor-id "$UUID_VENDOR" \
+    --class-id "$UUID_CLASS" --slot C --out "$T/slot-c.suit"
+expect_grep "$T/err" "invalid --slot 'C': expected A or B" "sign --slot C explains"
+
 # Deterministic manifest: same inputs, same manifest bytes (signatures are randomised).
 sign "$T/a.pem" "$T/img" 3 "$T/env2.suit"
 CHECKS=$((CHECKS + 1))

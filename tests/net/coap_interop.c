@@ -9,7 +9,12 @@
  *                        script fetches /up back with coap-client and compares)
  *   FS38_COAP_LOSSY_PORT a second coap-server started with `-l LIST`: it does not send some of
  *                        its datagrams (answers to our pipelined GET); FS38_COAP_SMALL is the
- *                        100 KiB file the script PUT there as /small */
+ *                        100 KiB file the script PUT there as /small
+ *   FS38_COAP_QBLOCK     1 when the servers implement RFC 9177 Q-Block2 (libcoap 4.3.4 with
+ *                        -L 5, tests/net/coap_qblock.sh): the cfg.qblock2 downloads must then
+ *                        use it (one request per set of 10 blocks); unset (Debian 12's 4.3.1,
+ *                        tests/cli/coap.sh): they must fall back to Block2, byte-exact too */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,6 +249,82 @@ static void get_pipelined_lossy(void **state)
     assert_int_equal(g_refused, 0);
 }
 
+static bool qblock_server(void)
+{
+    const char *v = getenv("FS38_COAP_QBLOCK");
+    return v && strcmp(v, "1") == 0;
+}
+
+/* cfg.qblock2 (RFC 9177): the same 1 MiB byte-exact, from 0 and from a resume point (which
+ * uses Block2, fs38/coap.h). With a Q-Block2 server: 1 request + 1 'Continue' per further set
+ * of 10 blocks; without one: the NON request rejected (RST) or answered 4.02 Bad Option, then
+ * one CON Block2 GET per block. */
+static void get_1mib_qblock2(void **state)
+{
+    (void)state;
+    assert_non_null(g_big);
+    static const uint32_t starts[] = { 0, 333333 };
+    for (size_t i = 0; i < 2; i++) {
+        peer p;
+        fs38_coap_config cfg = { .qblock2 = true };
+        peer_open(&p, env_port("FS38_COAP_PORT"), &cfg);
+        fs38_coap_uri u;
+        uri(&u, env_port("FS38_COAP_PORT"), "big");
+        sinkbuf s = { .buf = malloc(g_big_len), .cap = g_big_len };
+        uint32_t total = 0;
+        uint64_t t0 = os_ms(NULL);
+        fs38_err err = fs38_coap_get(&p.c, &u, starts[i], to_buf, &s, &total);
+        if (err != FS38_OK)
+            fail_msg("Q-Block2 GET /big: %s", p.c.diag.msg);
+        assert_int_equal(total, g_big_len);
+        assert_int_equal(s.len, g_big_len - starts[i]);
+        assert_memory_equal(s.buf, g_big + starts[i], s.len);
+        unsigned first = starts[i] / 1024u, blocks = (unsigned)(g_big_len / 1024u) - first;
+        print_message("Q-Block2 GET from %u: %u requests for %u blocks in %u ms (%s)\n", starts[i], p.udp.sent, blocks,
+                      (unsigned)(os_ms(NULL) - t0), qblock_server() ? "Q-Block2 server" : "fallback to Block2");
+        if (first > 0) /* a resume goes Block2 (fs38/coap.h): one CON GET per block */
+            assert_int_equal(p.udp.sent, blocks);
+        else if (qblock_server()) /* the first, then a Continue at every multiple of 10 */
+            assert_int_equal(p.udp.sent, 1u + (g_big_len / 1024u - 1u) / 10u);
+        else /* the NON request (RST or 4.02), then one CON GET per block */
+            assert_int_equal(p.udp.sent, 1u + blocks);
+        free(s.buf);
+        ts_udp_close(&p.udp);
+    }
+    assert_int_equal(g_refused, 0);
+}
+
+/* cfg.qblock2 from the server that loses some datagrams (coap-server -l): recovered
+ * byte-exact (a lost block asked for again with the rest of its set, or after NON_TIMEOUT). */
+static void get_qblock2_lossy(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    uint8_t *small = ts_read_file(getenv("FS38_COAP_SMALL"), &n);
+    assert_non_null(small);
+    peer p;
+    fs38_coap_config cfg = { .qblock2 = true, .ack_timeout_ms = 200, .ack_random_factor_pct = 100 };
+    peer_open(&p, env_port("FS38_COAP_LOSSY_PORT"), &cfg);
+    fs38_coap_uri u;
+    uri(&u, env_port("FS38_COAP_LOSSY_PORT"), "small");
+    sinkbuf s = { .buf = malloc(n), .cap = n };
+    uint32_t total = 0;
+    fs38_err err = fs38_coap_get(&p.c, &u, 0, to_buf, &s, &total);
+    if (err != FS38_OK)
+        fail_msg("Q-Block2 GET /small from the lossy server: %s", p.c.diag.msg);
+    assert_int_equal(total, n);
+    assert_int_equal(s.len, n);
+    assert_memory_equal(s.buf, small, n);
+    print_message("lossy server, Q-Block2: %u requests for 100 blocks\n", p.udp.sent);
+    if (qblock_server()) /* losses happened in the sets and were recovered */
+        assert_true(p.udp.sent > 10);
+    free(s.buf);
+    free(small);
+    ts_udp_close(&p.udp);
+    assert_int_equal(g_refused, 0);
+}
+
+
 static void not_found_refused(void **state)
 {
     (void)state;
@@ -289,6 +370,8 @@ int main(void)
         cmocka_unit_test(get_1mib),
         cmocka_unit_test(get_1mib_pipelined),
         cmocka_unit_test(get_pipelined_lossy),
+        cmocka_unit_test(get_1mib_qblock2),
+        cmocka_unit_test(get_qblock2_lossy),
         cmocka_unit_test(upload_100k),
         cmocka_unit_test(not_found_refused),
         cmocka_unit_test(timeout_without_server),
