@@ -11,8 +11,13 @@
 # scripts/m4-test.sh --bench [BUILD_M4] runs only the boot-time benchmark (fs38-boot-bench.elf
 # under -icount shift=0: instructions of fs38_boot_verify_slot on a 256 KiB image against
 # SHA-256 of it + one ECDSA verification); the scenarios run it last too.
+#
+# Sourced (`M4_WORK=DIR; . scripts/m4-test.sh [BUILD_M4]`, as scripts/demo.d/70-cortex-m.sh
+# does, in a subshell): checks the images, defines scenario / run / offer / withdraw / bench with
+# the boards in DIR, and returns without running a scenario; with M4_SHOW=1, run also prints each
+# power-on's command and the board's console.
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bench_only=0
 if [ "${1:-}" = --bench ]; then bench_only=1; shift; fi
 m4=${1:-$here/build-m4}
@@ -25,9 +30,14 @@ command -v "$qemu" >/dev/null || { echo "m4-test: $qemu not found (scripts/deps 
 for f in fs38-boot.elf app-v1.suit app-v1.bin app-v2.suit app-v2.bin app-v2-enc.suit app-v2-enc.payload keys/device.pem; do
   [ -f "$m4/$f" ] || { echo "m4-test: $m4/$f missing (make m4)" >&2; exit 1; }
 done
-work=$(mktemp -d "${TMPDIR:-/tmp}/fs38-m4.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-stack_log="$m4/measured.txt.new"
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  work=$(mktemp -d "${TMPDIR:-/tmp}/fs38-m4.XXXXXX")
+  trap 'rm -rf "$work"' EXIT
+  stack_log="$m4/measured.txt.new"
+else # sourced: the caller's directory; the measurements of `make size` are left alone
+  work=${M4_WORK:?M4_WORK (a scratch directory) must be set before sourcing m4-test.sh}
+  stack_log="$work/measured.txt"
+fi
 : >"$stack_log"
 pass=0
 # The bootloader prints a refused slot's reason as the code's short name ("IMAGE_DIGEST") unless
@@ -59,6 +69,8 @@ run() {
   local name=$1 want_rc=$2 args=${3:-} rc=0 sh="enable=on,target=native"
   local a
   for a in $args; do sh="$sh,arg=$a"; done
+  [ -z "${M4_SHOW:-}" ] || printf '$ (cd %s && timeout 60 %s -M mps2-an386 -nographic -monitor none -serial stdio -semihosting-config %s -kernel %s)\n' \
+    "$dir" "$qemu" "$sh" "$m4/fs38-boot.elf"
   (cd "$dir" && timeout 60 "$qemu" -M mps2-an386 -nographic -monitor none -serial stdio \
       -semihosting-config "$sh" -kernel "$m4/fs38-boot.elf" </dev/null >out.raw 2>&1) || rc=$?
   tr -d '\r' <"$dir/out.raw" >"$dir/out.all"
@@ -71,6 +83,7 @@ run() {
     sed 's/^/  | /' "$dir/out.all" >&2
     exit 1
   fi
+  [ -z "${M4_SHOW:-}" ] || sed 's/^/   /' "$dir/out.all"
   pass=$((pass + 1))
 }
 
@@ -103,6 +116,7 @@ bench() {
     { echo "m4-test: FAIL bench (exit $rc)" >&2; exit 1; }
 }
 if [ "$bench_only" = 1 ]; then bench; exit 0; fi
+[ "${BASH_SOURCE[0]}" = "$0" ] || return 0 # sourced: the functions only
 
 # 1. good boot (factory image in slot A, slot B empty)
 scenario good-boot
