@@ -513,6 +513,26 @@ static fs38_err refused(fs38_coap_client *c, fs38_err err)
 }
 #define REFUSE(c, err, ...) refused((c), fs38_diag_set(&(c)->diag, (err), __VA_ARGS__))
 
+/* One datagram within wait_ms into c->rx, decoded into m: FS38_OK; FS38_ERR_TIMEOUT when nothing
+ * arrived (the caller's timers decide); any other error with the diag set (and the refusal
+ * event for a malformed or oversized datagram). Shared by every receive loop of the client. */
+static FS38_NODISCARD fs38_err recv_msg(fs38_coap_client *c, uint64_t wait_ms, fs38_coap_msg *m)
+{
+    size_t len = 0;
+    fs38_err err = c->cfg.transport->recv(c->cfg.transport->ctx, c->rx, sizeof c->rx, &len,
+                                          wait_ms > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)wait_ms);
+    if (err == FS38_ERR_TIMEOUT)
+        return err;
+    if (err == FS38_ERR_BUFFER)
+        return REFUSE(c, FS38_ERR_PROTOCOL, "CoAP datagram larger than %u bytes", (unsigned)FS38_COAP_MSG_MAX);
+    if (err != FS38_OK)
+        return fs38_diag_set(&c->diag, err, "CoAP: receiving failed: %s", fs38_strerror(err));
+    if (len > sizeof c->rx)
+        return REFUSE(c, FS38_ERR_PROTOCOL, "transport returned %zu bytes for a %zu-byte buffer", len, sizeof c->rx);
+    err = fs38_coap_decode(c->rx, len, m, &c->diag);
+    return err != FS38_OK ? refused(c, err) : FS38_OK;
+}
+
 static FS38_NODISCARD fs38_err rnd(fs38_coap_client *c, void *buf, size_t n)
 {
     fs38_err err = c->cfg.port->entropy(c->cfg.port->ctx, buf, n);
@@ -686,21 +706,12 @@ fs38_err fs38_coap_exchange(fs38_coap_client *c, fs38_coap_msg *req, fs38_coap_m
                 return err;
             continue;
         }
-        size_t n = 0;
         uint64_t wait = deadline - t;
-        err = c->cfg.transport->recv(c->cfg.transport->ctx, c->rx, sizeof c->rx, &n,
-                                     wait > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)wait);
+        err = recv_msg(c, wait, resp);
         if (err == FS38_ERR_TIMEOUT)
             continue;
-        if (err == FS38_ERR_BUFFER)
-            return REFUSE(c, FS38_ERR_PROTOCOL, "CoAP datagram larger than %u bytes", (unsigned)FS38_COAP_MSG_MAX);
         if (err != FS38_OK)
-            return fs38_diag_set(&c->diag, err, "CoAP: receiving failed: %s", fs38_strerror(err));
-        if (n > sizeof c->rx)
-            return REFUSE(c, FS38_ERR_PROTOCOL, "transport returned %zu bytes for a %zu-byte buffer", n, sizeof c->rx);
-        err = fs38_coap_decode(c->rx, n, resp, &c->diag);
-        if (err != FS38_OK)
-            return refused(c, err);
+            return err;
         bool our_token = resp->token_len == req->token_len && memcmp(resp->token, req->token, req->token_len) == 0;
         unsigned cls = FS38_COAP_CODE_CLASS(resp->code);
         if (resp->type == FS38_COAP_ACK || resp->type == FS38_COAP_RST) {
@@ -1028,21 +1039,12 @@ static FS38_NODISCARD fs38_err get_window(fs38_coap_client *c, dl *s, unsigned n
         }
         if (wake == UINT64_MAX)
             return REFUSE(c, FS38_ERR_PROTOCOL, "download ended before byte %u of the Size2 of %u", s->pos, s->size2);
-        size_t len = 0;
         uint64_t wait = wake > t ? wake - t : 0u;
-        fs38_err err = c->cfg.transport->recv(c->cfg.transport->ctx, c->rx, sizeof c->rx, &len,
-                                              wait > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)wait);
+        fs38_err err = recv_msg(c, wait, m);
         if (err == FS38_ERR_TIMEOUT)
             continue;
-        if (err == FS38_ERR_BUFFER)
-            return REFUSE(c, FS38_ERR_PROTOCOL, "CoAP datagram larger than %u bytes", (unsigned)FS38_COAP_MSG_MAX);
         if (err != FS38_OK)
-            return fs38_diag_set(&c->diag, err, "CoAP: receiving failed: %s", fs38_strerror(err));
-        if (len > sizeof c->rx)
-            return REFUSE(c, FS38_ERR_PROTOCOL, "transport returned %zu bytes for a %zu-byte buffer", len, sizeof c->rx);
-        err = fs38_coap_decode(c->rx, len, m, &c->diag);
-        if (err != FS38_OK)
-            return refused(c, err);
+            return err;
         fs38_coap_slot *k = slot_for(c, n, m);
         unsigned cls = FS38_COAP_CODE_CLASS(m->code);
         if (m->type == FS38_COAP_ACK || m->type == FS38_COAP_RST) {
@@ -1186,21 +1188,12 @@ static FS38_NODISCARD fs38_err get_qblock2(fs38_coap_client *c, dl *s, bool *fal
                 return err;
             continue;
         }
-        size_t len = 0;
         uint64_t wait = deadline - t;
-        err = c->cfg.transport->recv(c->cfg.transport->ctx, c->rx, sizeof c->rx, &len,
-                                     wait > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)wait);
+        err = recv_msg(c, wait, m);
         if (err == FS38_ERR_TIMEOUT)
             continue;
-        if (err == FS38_ERR_BUFFER)
-            return REFUSE(c, FS38_ERR_PROTOCOL, "CoAP datagram larger than %u bytes", (unsigned)FS38_COAP_MSG_MAX);
         if (err != FS38_OK)
-            return fs38_diag_set(&c->diag, err, "CoAP: receiving failed: %s", fs38_strerror(err));
-        if (len > sizeof c->rx)
-            return REFUSE(c, FS38_ERR_PROTOCOL, "transport returned %zu bytes for a %zu-byte buffer", len, sizeof c->rx);
-        err = fs38_coap_decode(c->rx, len, m, &c->diag);
-        if (err != FS38_OK)
-            return refused(c, err);
+            return err;
         if (m->type == FS38_COAP_ACK || m->type == FS38_COAP_RST) {
             if (m->type == FS38_COAP_RST && m->mid == c->qb_mid) {
                 if (s->first) {
