@@ -59,9 +59,6 @@ if(TARGET fs38_tool AND FS38_BASH)
       get_filename_component(_fs38_audit_shared ${_d} ABSOLUTE)
     endif()
   endforeach()
-  if(_fs38_audit_shared)
-    list(APPEND _fs38_cli_env FS38_AUDIT_SHARED=${_fs38_audit_shared})
-  endif()
   foreach(t ${_fs38_cli_tests})
     add_test(NAME cli_${t}
              COMMAND ${CMAKE_COMMAND} -E env ${_fs38_cli_env}
@@ -69,6 +66,18 @@ if(TARGET fs38_tool AND FS38_BASH)
              WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
     set_tests_properties(cli_${t} PROPERTIES LABELS cli TIMEOUT 120)
   endforeach()
+  # the assessor on the public vectors (FACT, IoTGoat: GPL material, read where it stands, never
+  # copied into the repository): only where shared/vectors/audit stands beside the clone
+  if(_fs38_audit_shared)
+    add_test(NAME cli_audit_public
+             COMMAND ${CMAKE_COMMAND} -E env ${_fs38_cli_env} FS38_AUDIT_PART=public
+                     FS38_AUDIT_SHARED=${_fs38_audit_shared}
+                     ${FS38_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/cli/audit.sh
+             WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+    set_tests_properties(cli_audit_public PROPERTIES LABELS cli TIMEOUT 120)
+  else()
+    message(STATUS "fs38: shared/vectors/audit not beside the clone: cli_audit_public (FACT / IoTGoat vectors) not registered")
+  endif()
   # the fleet side (issue 11): broker-config, enroll, collect, status, attest, publish against real
   # Mosquitto, coap-server-openssl and devices; once on SQLite and once on a throw-away PostgreSQL
   # cluster (initdb + pg_ctl in a temporary directory, loopback only)

@@ -6,8 +6,9 @@
 #     its expected findings (tests/audit/<check>/expect) and exit 1, the union of the pass trees
 #     gives no finding of severity medium or above and exit 0, and every image of a tree gives the
 #     same report as the directory;
-#  2. the public vectors in ../shared/vectors/audit (FACT, IoTGoat; read in place, never copied
-#     into the repository; FS38_AUDIT_SHARED from tests/cli.cmake);
+#  2. with FS38_AUDIT_PART=public only (CTest cli_audit_public): the public vectors in
+#     ../shared/vectors/audit (FACT, IoTGoat; read in place, never copied into the repository;
+#     FS38_AUDIT_SHARED from tests/cli.cmake); every other part runs without them;
 #  3. hostile archives: ../ and absolute names, device nodes, links out of the root, link loops,
 #     a 1.1 GiB sparse member (decompression bomb): notes or a clear error, nothing written;
 #  4. outputs: the JSON contract, SARIF 2.1.0 against the OASIS schema (python3-jsonschema), the
@@ -71,6 +72,82 @@ apply_modes() { # apply_modes CHECK SIDE ROOT
         case "$path" in "$2"/*) chmod "$mode" "$3/${path#"$2"/}" ;; esac
     done
 }
+
+# ---- 2. public vectors (../shared/vectors/audit; GPL material read in place, never copied into
+# the repository): a test of its own, cli_audit_public (FS38_AUDIT_PART=public), registered when
+# the vectors stand beside the clone.
+public_vectors() {
+    # ---- 2. public vectors (../shared/vectors/audit) ----------------------------------------------
+    CHECKS=$((CHECKS + 1))
+    if [ -z "$SHARED" ] || [ ! -d "$SHARED/hashes" ]; then
+        fail "public vectors not found (FS38_AUDIT_SHARED='$SHARED'; shared/vectors/audit beside the clone)"
+    else
+        v=$T/vec
+        mkdir -p "$v/etc/fact" "$v/etc/config" "$v/keys" "$v/boot" "$v/opt/fact" "$v/www"
+        cp "$SHARED/hashes/fact_passwd_test.txt" "$v/etc/fact/shadow"
+        cp "$SHARED/hashes/fact_passwd_FP_test.txt" "$v/www/passwd_FP_test"
+        cp "$SHARED/keys/fact_crypto_material/"{ssl.key,ssl.crt,id_rsa,id_rsa_encrypted,id_rsa.pub,generic_public_key,FP_test} "$v/keys/"
+        chmod 0600 "$v/keys/ssl.key" "$v/keys/id_rsa" # only their owner may read them: FS38-6.1
+        cp "$SHARED/kernel/fact_linux-4.19.189_x86.config" "$v/boot/config-4.19.189"
+        cp "$SHARED/init/fact_inittab_getty_ttyS0" "$v/opt/fact/inittab"
+        cp "$SHARED/iotgoat/rootfs/etc/"{passwd,shadow,shadow.bak,inittab} "$v/etc/"
+        cp "$SHARED/iotgoat/rootfs/etc/config/"* "$v/etc/config/"
+        mkdir -p "$v/usr/lib/lua/luci/controller/iotgoat"
+        cp "$SHARED/iotgoat/sensordata_db_dump.csv" "$v/usr/lib/lua/luci/controller/iotgoat/sensordata.csv"
+        audit_all "$v" vec 1
+        j=$T/vec.json
+        # FACT password file: every scheme libcrypt knows cracked (DES, md5crypt with empty salt,
+        # sha512crypt, bcrypt), the rest reported as untestable weak schemes; locked accounts silent
+        check "FACT sha512crypt 123456" has "$j" FS38-1.1 etc/fact/shadow 4
+        check "FACT apr1 dragon" has "$j" FS38-1.2 etc/fact/shadow 6
+        check "FACT mosquitto 123456" has "$j" FS38-1.1 etc/fact/shadow 7
+        check "FACT {SHA} admin (the user name)" has "$j" FS38-1.2 etc/fact/shadow 8
+        check "FACT DES root" has "$j" FS38-1.2 etc/fact/shadow 9
+        check "FACT bcrypt 1234" has "$j" FS38-1.1 etc/fact/shadow 10
+        check "FACT md5crypt secret" has "$j" FS38-1.2 etc/fact/shadow 11
+        check "FACT md5crypt empty salt root" has "$j" FS38-1.1 etc/fact/shadow 12
+        for ln in 1 2 3 5; do
+            CHECKS=$((CHECKS + 1))
+            $PY - "$j" $ln <<'EOF' || fail "FACT locked account on line $ln reported"
+import json, sys
+r = json.load(open(sys.argv[1]))
+ln = int(sys.argv[2])
+sys.exit(any(e["path"] == "etc/fact/shadow" and e.get("line") == ln for c in r["controls"] for e in c["evidence"]))
+EOF
+        done
+        check "FACT FP file clean" hasnot "$j" FS38-1 www/passwd_FP_test
+        check "IoTGoat iotgoatuser Mirai password" has "$j" FS38-1.1 etc/shadow 8
+        check "IoTGoat shadow.bak root" has "$j" FS38-1.2 etc/shadow.bak 1
+        expect_grep "$j" "7ujMko0vizxv" "IoTGoat cleartext named"
+        # FACT keys
+        check "FACT ssl.key" has "$j" FS38-6.1 keys/ssl.key 1
+        check "FACT id_rsa" has "$j" FS38-6.1 keys/id_rsa 1
+        check "FACT id_rsa_encrypted is a warning" has "$j" FS38-6.2 keys/id_rsa_encrypted 1
+        for f in ssl.crt id_rsa.pub generic_public_key FP_test; do
+            check "FACT $f not a private key" hasnot "$j" FS38-6 "keys/$f"
+            expect_no_grep "$j" "\"keys/$f\"" "FACT $f: no evidence at all"
+        done
+        # kernel config: DEVMEM with STRICT_DEVMEM is a warning (IO_STRICT_DEVMEM is not STRICT_DEVMEM)
+        check "kernel DEVMEM+STRICT warning" has "$j" FS38-5.5 boot/config-4.19.189 4364
+        expect_no_grep "$j" 'without CONFIG_STRICT_DEVMEM' "kernel: STRICT_DEVMEM=y seen"
+        check "kernel module signing" has "$j" FS38-2.1 boot/config-4.19.189
+        # FACT inittab: getty on ttyS0 and mgetty on ttyS1, not the VCs or sulogin
+        check "FACT inittab ttyS0" has "$j" FS38-5.2 opt/fact/inittab 36
+        check "FACT inittab ttyS1" has "$j" FS38-5.2 opt/fact/inittab 37
+        # IoTGoat: login.sh on the serial console with ttylogin 0, dropbear root password login, HTTP
+        check "IoTGoat serial root shell" has "$j" FS38-5.3 etc/inittab 3
+        check "IoTGoat dropbear" has "$j" FS38-5.4 etc/config/dropbear 3
+        check "IoTGoat uhttpd" has "$j" FS38-4.4 etc/config/uhttpd
+        check "IoTGoat open Wi-Fi" has "$j" FS38-10.1 etc/config/wireless
+        check "IoTGoat personal data" has "$j" FS38-11.2 usr/lib/lua/luci/controller/iotgoat/sensordata.csv
+        check "IoTGoat no remote log export" has "$j" FS38-7.1 ""
+        for id in 1 4 5 6 7 10 11 13; do check "vectors: control $id FAIL" verdict "$j" $id FAIL; done
+    fi
+}
+if [ "${FS38_AUDIT_PART:-own}" = public ]; then
+    public_vectors
+    finish
+fi
 
 # ---- 1. fixtures -----------------------------------------------------------------------------
 mkdir -p "$T/pass"
@@ -241,73 +318,6 @@ expect_rc 2 "--trust-anchor: missing file" "$FS38" audit "$ta/good" --trust-anch
 expect_grep "$T/err" "nope.pem" "--trust-anchor: the file named"
 expect_rc 2 "--trust-anchor: not a public key" "$FS38" audit "$ta/good" --trust-anchor "$FIX/mkimg.py"
 
-# ---- 2. public vectors (../shared/vectors/audit) ----------------------------------------------
-CHECKS=$((CHECKS + 1))
-if [ -z "$SHARED" ] || [ ! -d "$SHARED/hashes" ]; then
-    fail "public vectors not found (FS38_AUDIT_SHARED='$SHARED'; shared/vectors/audit beside the clone)"
-else
-    v=$T/vec
-    mkdir -p "$v/etc/fact" "$v/etc/config" "$v/keys" "$v/boot" "$v/opt/fact" "$v/www"
-    cp "$SHARED/hashes/fact_passwd_test.txt" "$v/etc/fact/shadow"
-    cp "$SHARED/hashes/fact_passwd_FP_test.txt" "$v/www/passwd_FP_test"
-    cp "$SHARED/keys/fact_crypto_material/"{ssl.key,ssl.crt,id_rsa,id_rsa_encrypted,id_rsa.pub,generic_public_key,FP_test} "$v/keys/"
-    chmod 0600 "$v/keys/ssl.key" "$v/keys/id_rsa" # only their owner may read them: FS38-6.1
-    cp "$SHARED/kernel/fact_linux-4.19.189_x86.config" "$v/boot/config-4.19.189"
-    cp "$SHARED/init/fact_inittab_getty_ttyS0" "$v/opt/fact/inittab"
-    cp "$SHARED/iotgoat/rootfs/etc/"{passwd,shadow,shadow.bak,inittab} "$v/etc/"
-    cp "$SHARED/iotgoat/rootfs/etc/config/"* "$v/etc/config/"
-    mkdir -p "$v/usr/lib/lua/luci/controller/iotgoat"
-    cp "$SHARED/iotgoat/sensordata_db_dump.csv" "$v/usr/lib/lua/luci/controller/iotgoat/sensordata.csv"
-    audit_all "$v" vec 1
-    j=$T/vec.json
-    # FACT password file: every scheme libcrypt knows cracked (DES, md5crypt with empty salt,
-    # sha512crypt, bcrypt), the rest reported as untestable weak schemes; locked accounts silent
-    check "FACT sha512crypt 123456" has "$j" FS38-1.1 etc/fact/shadow 4
-    check "FACT apr1 dragon" has "$j" FS38-1.2 etc/fact/shadow 6
-    check "FACT mosquitto 123456" has "$j" FS38-1.1 etc/fact/shadow 7
-    check "FACT {SHA} admin (the user name)" has "$j" FS38-1.2 etc/fact/shadow 8
-    check "FACT DES root" has "$j" FS38-1.2 etc/fact/shadow 9
-    check "FACT bcrypt 1234" has "$j" FS38-1.1 etc/fact/shadow 10
-    check "FACT md5crypt secret" has "$j" FS38-1.2 etc/fact/shadow 11
-    check "FACT md5crypt empty salt root" has "$j" FS38-1.1 etc/fact/shadow 12
-    for ln in 1 2 3 5; do
-        CHECKS=$((CHECKS + 1))
-        $PY - "$j" $ln <<'EOF' || fail "FACT locked account on line $ln reported"
-import json, sys
-r = json.load(open(sys.argv[1]))
-ln = int(sys.argv[2])
-sys.exit(any(e["path"] == "etc/fact/shadow" and e.get("line") == ln for c in r["controls"] for e in c["evidence"]))
-EOF
-    done
-    check "FACT FP file clean" hasnot "$j" FS38-1 www/passwd_FP_test
-    check "IoTGoat iotgoatuser Mirai password" has "$j" FS38-1.1 etc/shadow 8
-    check "IoTGoat shadow.bak root" has "$j" FS38-1.2 etc/shadow.bak 1
-    expect_grep "$j" "7ujMko0vizxv" "IoTGoat cleartext named"
-    # FACT keys
-    check "FACT ssl.key" has "$j" FS38-6.1 keys/ssl.key 1
-    check "FACT id_rsa" has "$j" FS38-6.1 keys/id_rsa 1
-    check "FACT id_rsa_encrypted is a warning" has "$j" FS38-6.2 keys/id_rsa_encrypted 1
-    for f in ssl.crt id_rsa.pub generic_public_key FP_test; do
-        check "FACT $f not a private key" hasnot "$j" FS38-6 "keys/$f"
-        expect_no_grep "$j" "\"keys/$f\"" "FACT $f: no evidence at all"
-    done
-    # kernel config: DEVMEM with STRICT_DEVMEM is a warning (IO_STRICT_DEVMEM is not STRICT_DEVMEM)
-    check "kernel DEVMEM+STRICT warning" has "$j" FS38-5.5 boot/config-4.19.189 4364
-    expect_no_grep "$j" 'without CONFIG_STRICT_DEVMEM' "kernel: STRICT_DEVMEM=y seen"
-    check "kernel module signing" has "$j" FS38-2.1 boot/config-4.19.189
-    # FACT inittab: getty on ttyS0 and mgetty on ttyS1, not the VCs or sulogin
-    check "FACT inittab ttyS0" has "$j" FS38-5.2 opt/fact/inittab 36
-    check "FACT inittab ttyS1" has "$j" FS38-5.2 opt/fact/inittab 37
-    # IoTGoat: login.sh on the serial console with ttylogin 0, dropbear root password login, HTTP
-    check "IoTGoat serial root shell" has "$j" FS38-5.3 etc/inittab 3
-    check "IoTGoat dropbear" has "$j" FS38-5.4 etc/config/dropbear 3
-    check "IoTGoat uhttpd" has "$j" FS38-4.4 etc/config/uhttpd
-    check "IoTGoat open Wi-Fi" has "$j" FS38-10.1 etc/config/wireless
-    check "IoTGoat personal data" has "$j" FS38-11.2 usr/lib/lua/luci/controller/iotgoat/sensordata.csv
-    check "IoTGoat no remote log export" has "$j" FS38-7.1 ""
-    for id in 1 4 5 6 7 10 11 13; do check "vectors: control $id FAIL" verdict "$j" $id FAIL; done
-fi
-
 # ---- 3. hostile input -------------------------------------------------------------------------
 h=$T/hostile
 mkdir -p "$h/cwd"
@@ -380,7 +390,7 @@ if command -v script >/dev/null; then
 else
     fail "util-linux script not found"
 fi
-expect_rc 1 "--cve-feed accepted" "$FS38" audit "$root" --date $DATE --json --cve-feed "$SHARED/cve/nvd-subset.json"
+expect_rc 1 "--cve-feed accepted" "$FS38" audit "$root" --date $DATE --json --cve-feed "$HERE/vectors/audit/cve/nvd-subset.json"
 check "--cve-feed: JSON shape" shape "$T/out"
 expect_rc 2 "--cve-feed missing file" "$FS38" audit "$root" --cve-feed "$T/nope.json"
 expect_rc 1 "--sarif and --html" "$FS38" audit "$root" --date $DATE --sarif "$T/r.sarif" --html "$T/r.html"
