@@ -218,7 +218,7 @@ static void bench_case(const bcase *bc)
     /* one full handshake, then ROUNDS pairs (resumed, full) alternating, so that the machine's
      * load hits both alike; the ratio is the median of the per-pair ratios (and the ratio of
      * the medians is printed too) */
-    double t_full[ROUNDS], t_res[ROUNDS], ratio[ROUNDS];
+    double t_full[ROUNDS], t_res[ROUNDS], ratio[ROUNDS], c_full[ROUNDS], c_res[ROUNDS];
     uint64_t b_full = 0, b_res = 0;
     size_t peak = 0, steady = 0;
     for (int r = 0; r < 2 * ROUNDS + 1; r++) {
@@ -230,9 +230,9 @@ static void bench_case(const bcase *bc)
             usleep(150000);
         size_t h0 = g_heap;
         g_peak = g_heap;
-        double t0 = bench_now_ms();
+        double c0 = bench_cpu_ms(), t0 = bench_now_ms();
         fs38_err e = fs38_channel_open(&ch, &c);
-        double t1 = bench_now_ms();
+        double t1 = bench_now_ms(), c1 = bench_cpu_ms();
         if (e != FS38_OK) {
             fprintf(stderr, "%s: %s\n", bc->name, ch.diag.msg);
             bench_die("fs38_channel_open", e);
@@ -245,13 +245,16 @@ static void bench_case(const bcase *bc)
         uint64_t tx, rx;
         fs38_channel_wire_bytes(&ch, &tx, &rx);
         if (!resume) {
-            if (r > 0)
-                t_full[r / 2 - 1] = t1 - t0; /* the full handshake after resumed pair r / 2 - 1 */
+            if (r > 0) { /* the full handshake after resumed pair r / 2 - 1 */
+                t_full[r / 2 - 1] = t1 - t0;
+                c_full[r / 2 - 1] = c1 - c0;
+            }
             b_full = tx + rx;
             peak = g_peak - h0;
             steady = g_heap - h0;
         } else {
             t_res[r / 2] = t1 - t0;
+            c_res[r / 2] = c1 - c0;
             b_res = tx + rx;
         }
         if (bc->rev) { /* TLS 1.3: the ticket comes with the server's first records */
@@ -308,6 +311,9 @@ static void bench_case(const bcase *bc)
            "bytes x%.2f | heap peak %6zu open %6zu\n",
            bc->name, mf, (unsigned long long)b_full, bc->psk13 ? "again  " : "resumed", mr, (unsigned long long)b_res, mq,
            ROUNDS, mr / mf, (double)b_res / (double)b_full, peak, steady);
+    printf("  device CPU: full %.2f ms, %s %.2f ms (x%.2f); the rest of the wall time is the server and the wire\n",
+           median_of(c_full, ROUNDS), bc->psk13 ? "again" : "resumed", median_of(c_res, ROUNDS),
+           median_of(c_res, ROUNDS) / median_of(c_full, ROUNDS));
     fs38_wipe(&sess, sizeof sess);
     srv_stop(&s);
 }
@@ -743,7 +749,9 @@ static void coap_reference(const char *dir)
     enum { ND = sizeof nst / sizeof nst[0] };
     ref_run rr[NM][REF_ROUNDS];
     double tbase[REF_ROUNDS], cbase[REF_ROUNDS], rratio[NM][REF_ROUNDS], rcpu[NM][REF_ROUNDS];
-    double ddl[ND + 1][REF_ROUNDS], dratio[ND + 1][REF_ROUNDS], dcpu[ND + 1][REF_ROUNDS], dsrv[ND + 1][REF_ROUNDS];
+    /* rows 0..ND-1 Block2, ND Q-Block2, ND + 1 Q-Block2 with a set buffer (cfg.set_buf) */
+    double ddl[ND + 2][REF_ROUNDS], dratio[ND + 2][REF_ROUNDS], dcpu[ND + 2][REF_ROUNDS], dsrv[ND + 2][REF_ROUNDS];
+    static uint8_t setbuf[FS38_COAP_MAX_PAYLOADS * DL_BLOCK];
     static fs38_coap_client cl;
     for (int r = 0; r < REF_ROUNDS; r++) {
         tbase[r] = raw_aead_hash_ms(suite_aead(suite), payload, sizeof payload, 3, &cbase[r]);
@@ -777,9 +785,15 @@ static void coap_reference(const char *dir)
                 bench_die("download not byte-exact", (long)dc.got);
             dratio[w][r] = ddl[w][r] / tbase[r];
         }
-        { /* fs38_coap_get with RFC 9177 Q-Block2 (cfg.qblock2) on its own channel, row ND */
+        for (size_t q = ND; q <= ND + 1; q++) {
+            /* fs38_coap_get with RFC 9177 Q-Block2 (cfg.qblock2) on its own channel: row ND each
+             * block to the sink as it arrives, row ND + 1 a set at a time from cfg.set_buf */
             fs38_coap_config cc = { .transport = &tq, .port = &g_port, .block_size = DL_BLOCK, .qblock2 = true,
                                     .ack_timeout_ms = 500 };
+            if (q == ND + 1) {
+                cc.set_buf = setbuf;
+                cc.set_buf_len = sizeof setbuf;
+            }
             BENCH_MUST(fs38_coap_client_init(&cl, &cc));
             dl_sink_ctx dc = { .h = PSA_HASH_OPERATION_INIT, .got = 0 };
             uint32_t total = 0;
@@ -787,16 +801,16 @@ static void coap_reference(const char *dir)
             double c0 = self_cpu_ms(), s0 = proc_cpu_ns_ms(srvp.pid), t0 = bench_now_ms();
             e = fs38_coap_get(&cl, &u, 0, dl_sink, &dc, &total);
             BENCH_MUST(psa_hash_finish(&dc.h, got, sizeof got, &hl));
-            ddl[ND][r] = bench_now_ms() - t0;
-            dcpu[ND][r] = (self_cpu_ms() - c0) / cbase[r];
-            dsrv[ND][r] = proc_cpu_ns_ms(srvp.pid) - s0;
+            ddl[q][r] = bench_now_ms() - t0;
+            dcpu[q][r] = (self_cpu_ms() - c0) / cbase[r];
+            dsrv[q][r] = proc_cpu_ns_ms(srvp.pid) - s0;
             if (e != FS38_OK) {
                 fprintf(stderr, "coap get (Q-Block2): %s\n", cl.diag.msg);
                 bench_die("fs38_coap_get (Q-Block2)", e);
             }
             if (dc.got != DL_SIZE || memcmp(got, want, sizeof want) != 0)
                 bench_die("Q-Block2 download not byte-exact", (long)dc.got);
-            dratio[ND][r] = ddl[ND][r] / tbase[r];
+            dratio[q][r] = ddl[q][r] / tbase[r];
         }
     }
     fs38_channel_close(&ch);
@@ -829,15 +843,17 @@ static void coap_reference(const char *dir)
                mname[m], bench_median(w, REF_ROUNDS), bench_median(rratio[m], REF_ROUNDS), lo,
                bench_median(cpu, REF_ROUNDS), bench_median(rcpu[m], REF_ROUNDS), bench_median(sv, REF_ROUNDS));
     }
-    for (size_t w = 0; w <= ND; w++) {
+    for (size_t w = 0; w <= ND + 1; w++) {
         double lo = dratio[w][0];
         for (int r = 1; r < REF_ROUNDS; r++)
             lo = dratio[w][r] < lo ? dratio[w][r] : lo;
         char label[64];
         if (w < ND)
             snprintf(label, sizeof label, "Block2 NSTART %u", nst[w]);
-        else
+        else if (w == ND)
             snprintf(label, sizeof label, "Q-Block2 (cfg.qblock2)");
+        else
+            snprintf(label, sizeof label, "Q-Block2 + set_buf %zu KiB", sizeof setbuf / 1024u);
         printf("  fs38 device, %-30s %.1f ms | download / baseline x%.2f (best round x%.2f; goal <= 1.3) | "
                "CPU: device x%.2f the baseline's, coap-server %.1f ms\n",
                label, bench_median(ddl[w], REF_ROUNDS), bench_median(dratio[w], REF_ROUNDS), lo,

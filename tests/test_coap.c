@@ -629,6 +629,9 @@ typedef struct {
     size_t got_len;
     unsigned calls;
     uint32_t first_offset;
+    size_t max_len;        /* longest run the sink accepts (1024: one block; more with set_buf) */
+    unsigned qb_at[128];   /* Q-Block2 requests the server had seen at each sink call */
+    int fail_call;         /* the sink refuses this call (FS38_ERR_IO), -1: none */
 } rig;
 
 static rig *rig_new(size_t res_len, uint16_t block)
@@ -658,17 +661,25 @@ static rig *rig_new(size_t res_len, uint16_t block)
     fs38_coap_config cfg = { .transport = &r->t, .port = &r->port, .block_size = block };
     assert_int_equal(fs38_coap_client_init(&r->c, &cfg), FS38_OK);
     assert_int_equal(fs38_coap_uri_parse("coaps://127.0.0.1/fw/image", &r->uri, NULL), FS38_OK);
+    r->max_len = 1024;
+    r->fail_call = -1;
     return r;
 }
 
 static fs38_err collect(void *user, uint32_t offset, const uint8_t *data, size_t len)
 {
     rig *r = user;
+    if (r->calls < sizeof r->qb_at / sizeof r->qb_at[0])
+        r->qb_at[r->calls] = r->f.qb_requests;
+    if (r->fail_call >= 0 && r->calls == (unsigned)r->fail_call) {
+        r->calls++;
+        return FS38_ERR_IO;
+    }
     if (r->calls++ == 0)
         r->first_offset = offset;
     else
         assert_int_equal(offset, r->first_offset + r->got_len);
-    assert_true(len >= 1 && len <= 1024);
+    assert_true(len >= 1 && len <= r->max_len);
     assert_true(r->got_len + len <= sizeof r->got);
     memcpy(r->got + r->got_len, data, len);
     r->got_len += len;
@@ -1148,6 +1159,82 @@ static void get_qblock2(void **state)
     free(r);
 }
 
+/* cfg.set_buf: the blocks of a set are held and handed to the sink together, after the
+ * 'Continue' for the next set has gone out; a smaller buffer is handed on when full; losses,
+ * refusals and the Block2 fallback behave as without it, and what was held and checked is
+ * delivered before an error returns. */
+static void rig_qb_buf(rig *r, uint8_t *buf, size_t len)
+{
+    fs38_coap_config cfg = { .transport = &r->t, .port = &r->port, .qblock2 = true, .set_buf = buf,
+                             .set_buf_len = len };
+    assert_int_equal(fs38_coap_client_init(&r->c, &cfg), FS38_OK);
+    r->f.qb = true;
+    r->max_len = len > 1024 ? len : 1024;
+}
+
+static void get_qblock2_set_buf(void **state)
+{
+    (void)state;
+    static uint8_t buf[10 * 1024];
+    rig *r = rig_new(100 * 1024 + 100, 0);
+    rig_qb_buf(r, buf, sizeof buf);
+    uint32_t total = 0;
+    uint64_t t0 = r->f.clock;
+    assert_int_equal(get(r, 0, &total), FS38_OK);
+    assert_int_equal(total, 100 * 1024 + 100);
+    assert_int_equal(r->got_len, 100 * 1024 + 100);
+    assert_memory_equal(r->got, r->f.res, r->got_len);
+    assert_int_equal(r->f.qb_requests, 11);
+    assert_int_equal(r->f.clock, t0);
+    assert_int_equal(r->calls, 11); /* 10 sets of 10 KiB, then the last 100 bytes */
+    for (unsigned k = 0; k < 10; k++) /* set k handed on after the request for set k + 1 */
+        assert_int_equal(r->qb_at[k], k + 2);
+    assert_int_equal(ts_ev.n, 0);
+    free(r);
+    /* 3 KiB: handed on every 3 blocks and at the end of each set (3 + 3 + 3 + 1) */
+    r = rig_new(100 * 1024, 0);
+    rig_qb_buf(r, buf, 3 * 1024);
+    expect_whole(r);
+    assert_int_equal(r->calls, 40);
+    assert_int_equal(r->f.qb_requests, 10);
+    free(r);
+    /* a lost block: asked for once with the rest of its set, as without the buffer */
+    r = rig_new(100 * 1024, 0);
+    rig_qb_buf(r, buf, sizeof buf);
+    r->f.qb_drop = 4;
+    expect_whole(r);
+    assert_int_equal(r->c.rerequests, 1);
+    assert_int_equal(r->f.qb_requests, 11);
+    assert_int_equal(ts_ev.n, 0);
+    free(r);
+    /* a refusal in the middle of set 1: blocks 10..14 (checked, held) are delivered, the
+     * refusal's own diagnostic and event stay */
+    r = rig_new(50 * 1024, 0);
+    rig_qb_buf(r, buf, sizeof buf);
+    r->f.etag_change_at = 15;
+    expect_refused(r, FS38_ERR_PROTOCOL, "ETag changed at byte 15360", 15 * 1024);
+    free(r);
+    /* the receiver refuses the second set: its error, nothing after it */
+    r = rig_new(50 * 1024, 0);
+    rig_qb_buf(r, buf, sizeof buf);
+    r->fail_call = 1;
+    assert_int_equal(get(r, 0, NULL), FS38_ERR_IO);
+    if (!strstr(r->c.diag.msg, "the receiver refused the bytes at 10240..20479"))
+        fail_msg("diag: %s", r->c.diag.msg);
+    assert_int_equal(r->got_len, 10 * 1024);
+    assert_int_equal(r->calls, 2);
+    free(r);
+    /* a server without Q-Block2: Block2, block by block, the buffer unused */
+    unsigned before = ts_ev.n;
+    r = rig_new(20 * 1024 + 5, 0);
+    rig_qb_buf(r, buf, sizeof buf);
+    r->f.qb = false;
+    expect_whole(r);
+    assert_int_equal(r->calls, 21);
+    assert_int_equal(ts_ev.n, before);
+    free(r);
+}
+
 /* A lost block in a burst: the blocks after it are dropped and the client asks once for it and
  * the rest of its set (no wait); a lost last block of a set is asked for after NON_TIMEOUT
  * (ACK_TIMEOUT); a silent server ends the download with FS38_ERR_TIMEOUT. */
@@ -1273,6 +1360,7 @@ int main(void)
         EV_TEST(get_qblock2_loss),
         EV_TEST(get_qblock2_fallback),
         EV_TEST(get_qblock2_refusals),
+        EV_TEST(get_qblock2_set_buf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

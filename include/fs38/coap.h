@@ -48,7 +48,13 @@
  * straight from the receive buffer (no reordering buffer, no copy): a block that arrives
  * before the one the client needs (a loss in the burst) is dropped and the client asks once
  * for the block it needs with M = 1 ("that block and the rest of its set", RFC 9177 §4.4), so a
- * loss costs at most MAX_PAYLOADS - 1 blocks twice; duplicates are ignored; NON_TIMEOUT is
+ * loss costs at most MAX_PAYLOADS - 1 blocks twice; duplicates are ignored; the 'Continue'
+ * leaves as soon as the last block of a set has been received and checked, before that block
+ * is delivered; with cfg.set_buf (caller's RAM, MAX_PAYLOADS x block size) the whole set is
+ * held and delivered after the 'Continue' in one sink call, so the receiver's work on a set
+ * overlaps the server's sending of the next one (bench/channel.c measures both; without it the
+ * server waits for the receiver at every set); the bytes held are delivered before
+ * fs38_coap_get returns, also when it returns an error (they were checked); NON_TIMEOUT is
  * ACK_TIMEOUT, doubled each time nothing arrives, at most MAX_RETRANSMIT times (then
  * FS38_ERR_TIMEOUT). Every request of one download carries the same 4 random token bytes and a
  * 4-byte request counter; an answer is taken when its token is one this download sent.
@@ -214,6 +220,16 @@ typedef struct fs38_coap_config {
                                         when the server does not support it. See the top. */
     uint8_t max_payloads;            /* MAX_PAYLOADS for Q-Block2, 1..FS38_COAP_MAX_PAYLOADS_MAX;
                                         0 = 10 (RFC 9177's default; libcoap's). */
+    uint8_t *set_buf;                /* optional, Q-Block2 only (caller-owned, kept by pointer,
+                                        contents undefined after fs38_coap_get): the blocks of
+                                        a set are held here and handed to the sink together
+                                        once the set is complete and its 'Continue' has gone
+                                        out, so the sink's work (hash, flash writes) overlaps
+                                        the server's next set instead of delaying the request
+                                        for it. NULL: each block goes to the sink as it
+                                        arrives (no copy). See the top of this header. */
+    size_t set_buf_len;              /* its size: max_payloads x block size holds a whole set;
+                                        a smaller buffer is handed on whenever it is full */
 } fs38_coap_config;
 
 /* One Block2 request in flight (pipelined download). */
@@ -450,7 +466,8 @@ FS38_NODISCARD fs38_err fs38_coap_exchange(fs38_coap_client *c, fs38_coap_msg *r
  * \param[in]     uri    Target (path and query become Uri-Path / Uri-Query options; a host
  *                       name, not an IP literal, becomes Uri-Host).
  * \param[in]     offset Where to start (0, or the resume point).
- * \param[in]     sink   Receives the bytes in order, block by block.
+ * \param[in]     sink   Receives the bytes in order, block by block (with cfg.set_buf and
+ *                       Q-Block2: in runs of up to cfg.set_buf_len bytes, a set at a time).
  * \param[in]     user   Passed to sink.
  * \param[out]    total  May be NULL: the resource's length (offset + bytes delivered) on
  *                       FS38_OK.

@@ -836,7 +836,50 @@ typedef struct dl {
     bool first, have_size2, done;
     uint32_t total;
     uint16_t bopt; /* FS38_COAP_OPT_BLOCK2, or FS38_COAP_OPT_QBLOCK2 during a Q-Block2 download */
+    bool hold;     /* Q-Block2 with cfg.set_buf: blocks held until their set is complete */
+    uint32_t held_pos; /* byte offset of the first byte held */
+    size_t held;       /* bytes held in cfg.set_buf */
 } dl;
+
+/* Hand the bytes held in cfg.set_buf to the sink. */
+static FS38_NODISCARD fs38_err release(fs38_coap_client *c, dl *s)
+{
+    if (!s->held)
+        return FS38_OK;
+    size_t n = s->held;
+    s->held = 0;
+    fs38_err err = s->sink(s->user, s->held_pos, c->cfg.set_buf, n);
+    if (err != FS38_OK)
+        return c->diag.err == err ? err
+                                  : fs38_diag_set(&c->diag, err, "CoAP: the receiver refused the bytes at %u..%u",
+                                                  s->held_pos, s->held_pos + (uint32_t)n - 1u);
+    return FS38_OK;
+}
+
+/* Deliver len checked bytes at byte offset pos: to the sink, or held behind the bytes already
+ * held (s->hold), the held ones handed on first when the buffer cannot take these too. */
+static FS38_NODISCARD fs38_err deliver(fs38_coap_client *c, dl *s, uint32_t pos, const uint8_t *p, size_t len)
+{
+    if (s->hold) {
+        if (s->held && s->held + len > c->cfg.set_buf_len) {
+            fs38_err err = release(c, s);
+            if (err != FS38_OK)
+                return err;
+        }
+        if (len <= c->cfg.set_buf_len) {
+            if (!s->held)
+                s->held_pos = pos;
+            memcpy(c->cfg.set_buf + s->held, p, len);
+            s->held += len;
+            return FS38_OK;
+        }
+    }
+    fs38_err err = s->sink(s->user, pos, p, len);
+    if (err != FS38_OK)
+        return c->diag.err == err ? err
+                                  : fs38_diag_set(&c->diag, err, "CoAP: the receiver refused the block at byte %u", pos);
+    return FS38_OK;
+}
 
 /* c->req = GET uri with Block2 (num, szx), Size2 = 0 on the first request. */
 static FS38_NODISCARD fs38_err build_get(fs38_coap_client *c, const dl *s, uint32_t num)
@@ -921,11 +964,9 @@ static FS38_NODISCARD fs38_err take_block(fs38_coap_client *c, dl *s, const fs38
         return REFUSE(c, FS38_ERR_PROTOCOL, "resource of %u bytes, Size2 said %u", (unsigned)end, s->size2);
     const uint32_t skip = s->offset > rpos ? s->offset - rpos : 0u;
     if (end > s->offset && m->payload_len > skip) { /* an empty final block delivers nothing */
-        err = s->sink(s->user, rpos + skip, m->payload + skip, m->payload_len - skip);
+        err = deliver(c, s, rpos + skip, m->payload + skip, m->payload_len - skip);
         if (err != FS38_OK)
-            return c->diag.err == err ? err
-                                      : fs38_diag_set(&c->diag, err, "CoAP: the receiver refused the block at byte %u",
-                                                      rpos + skip);
+            return err;
     }
     s->first = false;
     if (!more) {
@@ -1267,19 +1308,27 @@ static FS38_NODISCARD fs38_err get_qblock2(fs38_coap_client *c, dl *s, bool *fal
                 }
                 continue;
             }
+            /* the last block of a set has arrived: the set is complete, so the 'Continue' for
+             * the next one goes out before this block is delivered (RFC 9177 §4.4); the server
+             * makes the next set while the sink stores this block */
+            if (more && (rnum + 1u) % c->cfg.max_payloads == 0u) {
+                err = qb_request(c, s, rnum + 1u);
+                if (err != FS38_OK)
+                    return err;
+            }
         }
         err = take_block(c, s, m);
         if (err != FS38_OK || s->done)
             return err;
+        if (s->num % c->cfg.max_payloads == 0u) { /* a set complete, its Continue sent: hand it on */
+            err = release(c, s);
+            if (err != FS38_OK)
+                return err;
+        }
         tries = 0;
         timeout = c->cfg.ack_timeout_ms;
         deadline = now_ms(c) + timeout;
         reasked = false;
-        if (s->num % c->cfg.max_payloads == 0u) { /* the set is complete: Continue */
-            err = qb_request(c, s, s->num);
-            if (err != FS38_OK)
-                return err;
-        }
     }
 }
 
@@ -1298,11 +1347,21 @@ fs38_err fs38_coap_get(fs38_coap_client *c, const fs38_coap_uri *uri, uint32_t o
     if (c->cfg.qblock2 && s.num == 0u) { /* a resume from a later block: Block2 (fs38/coap.h) */
         bool fallback = false;
         s.bopt = FS38_COAP_OPT_QBLOCK2;
+        s.hold = c->cfg.set_buf && c->cfg.set_buf_len;
         c->qb = true;
         fs38_err err = get_qblock2(c, &s, &fallback);
         c->qb = false;
-        if (err != FS38_OK)
+        /* what is held was checked: delivered whatever ended the download (an error of the
+         * download comes first; the receiver's own refusal otherwise) */
+        fs38_diag why = c->diag;
+        fs38_err rel = release(c, &s);
+        s.hold = false;
+        if (err != FS38_OK) {
+            c->diag = why;
             return err;
+        }
+        if (rel != FS38_OK)
+            return rel;
         if (!fallback) {
             if (total)
                 *total = s.total;

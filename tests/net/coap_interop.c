@@ -263,10 +263,15 @@ static void get_1mib_qblock2(void **state)
 {
     (void)state;
     assert_non_null(g_big);
-    static const uint32_t starts[] = { 0, 333333 };
-    for (size_t i = 0; i < 2; i++) {
+    static const uint32_t starts[] = { 0, 333333, 0 };
+    static uint8_t set_buf[10 * 1024];
+    for (size_t i = 0; i < 3; i++) {
         peer p;
         fs38_coap_config cfg = { .qblock2 = true };
+        if (i == 2) { /* the sets held in cfg.set_buf and handed on after each Continue */
+            cfg.set_buf = set_buf;
+            cfg.set_buf_len = sizeof set_buf;
+        }
         peer_open(&p, env_port("FS38_COAP_PORT"), &cfg);
         fs38_coap_uri u;
         uri(&u, env_port("FS38_COAP_PORT"), "big");
@@ -280,8 +285,11 @@ static void get_1mib_qblock2(void **state)
         assert_int_equal(s.len, g_big_len - starts[i]);
         assert_memory_equal(s.buf, g_big + starts[i], s.len);
         unsigned first = starts[i] / 1024u, blocks = (unsigned)(g_big_len / 1024u) - first;
-        print_message("Q-Block2 GET from %u: %u requests for %u blocks in %u ms (%s)\n", starts[i], p.udp.sent, blocks,
-                      (unsigned)(os_ms(NULL) - t0), qblock_server() ? "Q-Block2 server" : "fallback to Block2");
+        print_message("Q-Block2 GET from %u%s: %u requests for %u blocks in %u ms, %u sink calls (%s)\n", starts[i],
+                      i == 2 ? " with set_buf" : "", p.udp.sent, blocks, (unsigned)(os_ms(NULL) - t0), s.calls,
+                      qblock_server() ? "Q-Block2 server" : "fallback to Block2");
+        if (i == 2 && qblock_server()) /* a set of 10 blocks per call */
+            assert_int_equal(s.calls, (g_big_len / 1024u + 9u) / 10u);
         if (first > 0) /* a resume goes Block2 (fs38/coap.h): one CON GET per block */
             assert_int_equal(p.udp.sent, blocks);
         else if (qblock_server()) /* the first, then a Continue at every multiple of 10 */
@@ -303,7 +311,9 @@ static void get_qblock2_lossy(void **state)
     uint8_t *small = ts_read_file(getenv("FS38_COAP_SMALL"), &n);
     assert_non_null(small);
     peer p;
-    fs38_coap_config cfg = { .qblock2 = true, .ack_timeout_ms = 200, .ack_random_factor_pct = 100 };
+    static uint8_t set_buf[4 * 1024]; /* smaller than a set: handed on when full, too */
+    fs38_coap_config cfg = { .qblock2 = true, .ack_timeout_ms = 200, .ack_random_factor_pct = 100,
+                             .set_buf = set_buf, .set_buf_len = sizeof set_buf };
     peer_open(&p, env_port("FS38_COAP_LOSSY_PORT"), &cfg);
     fs38_coap_uri u;
     uri(&u, env_port("FS38_COAP_LOSSY_PORT"), "small");
