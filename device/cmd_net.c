@@ -15,7 +15,10 @@
  * Shared options: --ca SERVER_CA.pem (the fleet CA the server's certificate must chain to;
  * its host name is checked against the URL's host), --timeout MS (handshake and every wait;
  * default 10000), --client-auth required|optional (default required: a server that does not
- * ask for the device certificate is refused), --psk-id ID --psk FILE (PSK mode: FILE holds the
+ * ask for the device certificate is refused), --qblock2 (CoAP downloads ask for RFC 9177
+ * Q-Block2: the server pushes sets of 10 blocks, one request per set; a set is held in a 10 KiB
+ * buffer and handed on once the request for the next one has gone out; a server without Q-Block
+ * gets Block2, fs38/coap.h), --psk-id ID --psk FILE (PSK mode: FILE holds the
  * key as hex, 16..64 bytes; it is imported into the sealed store as a persistent PSA key,
  * DEV_KEY_PSK, and the file is not needed again: --psk-id alone uses the stored key).
  *
@@ -48,6 +51,7 @@ static fs38_identity g_nid;
 static fs38_channel g_ch;
 static fs38_coap_client g_coap;
 static fs38_mqtt g_mqtt;
+static uint8_t g_set_buf[FS38_COAP_MAX_PAYLOADS * 1024u]; /* --qblock2: one set of 1 KiB blocks */
 
 /* ---- options, exit status -------------------------------------------------------------------- */
 
@@ -409,6 +413,11 @@ static FS38_NODISCARD fs38_err coap_setup(net_ctx *n)
     uint32_t ack = n->o->timeout_ms / 8u;
     cc.ack_timeout_ms = ack < 200u ? 200u : ack > 2000u ? 2000u : ack;
     cc.response_timeout_ms = n->o->timeout_ms;
+    if (n->o->qblock2) {
+        cc.qblock2 = true;
+        cc.set_buf = g_set_buf;
+        cc.set_buf_len = sizeof g_set_buf;
+    }
     fs38_err e = fs38_coap_client_init(&g_coap, &cc);
     if (e)
         fs38_diag_set(&n->diag, e, "CoAP client: %s", g_coap.diag.msg[0] ? g_coap.diag.msg : fs38_strerror(e));
@@ -495,7 +504,8 @@ static int fetch_run(const char *dir, const char *url, const char *out, net_opts
         if (e == FS38_OK) {
             const char *v = "?", *suite = "?";
             fs38_channel_info(&g_ch, &v, &suite);
-            printf("fetch: %" PRIu64 " bytes from %s over %s (%s) -> %s\n", s.bytes, url, v, suite, out);
+            printf("fetch: %" PRIu64 " bytes from %s over %s (%s) -> %s%s\n", s.bytes, url, v, suite, out,
+                   fs38_coap_qblock2_used(&g_coap) ? " (Q-Block2)" : "");
             rc = HOST_EXIT_OK;
         } else {
             if (!s.failed)

@@ -89,6 +89,8 @@ int device_vendor(const char *dir, device_vendor_info *v);
       "      the device authenticates with its certificate and its key inside PSA),\n" \
       "      --client-auth required|optional (default required: a server that does not ask for\n" \
       "      the device certificate is refused), --timeout MS (default 10000),\n" \
+      "      --qblock2: CoAP downloads as RFC 9177 Q-Block2 sets (NON, one request per 10\n" \
+      "      blocks, a set held in 10 KiB while the next comes; Block2 when the server has none),\n" \
       "      --psk-id ID [--psk FILE]: PSK mode; FILE holds the key as hex and is imported into\n" \
       "      the sealed store (fs38 ITS) as a persistent PSA key; later runs need only --psk-id.\n" \
       "      exit: 0 done, 1 refused (TLS/auth/policy, CoAP 4.xx/5.xx, MQTT CONNACK refusal),\n" \

@@ -32,6 +32,7 @@ typedef struct net_opts {
     const char *psk;         /* --psk FILE: the PSK (hex), imported into the sealed store */
     const char *timeout;     /* --timeout MS */
     const char *client_auth; /* --client-auth required|optional (default required) */
+    bool qblock2;            /* --qblock2: CoAP downloads ask for RFC 9177 Q-Block2 (fall back to Block2) */
     /* parsed */
     uint32_t timeout_ms;
     bool client_auth_optional;
@@ -40,7 +41,7 @@ typedef struct net_opts {
 #define NET_HOST_OPTS(o)                                                                       \
     { .name = "--ca", .value = &(o).ca }, { .name = "--psk-id", .value = &(o).psk_id },         \
         { .name = "--psk", .value = &(o).psk }, { .name = "--timeout", .value = &(o).timeout }, \
-        { .name = "--client-auth", .value = &(o).client_auth }
+        { .name = "--client-auth", .value = &(o).client_auth }, { .name = "--qblock2", .flag = &(o).qblock2 }
 
 /* Check and parse the shared options for command cmd. 0 or -1 (printed). */
 int net_opts_check(const char *cmd, net_opts *o);

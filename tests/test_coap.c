@@ -1123,6 +1123,8 @@ static void get_qblock2(void **state)
         assert_int_equal(r->f.qb_asked[i], 10 * i);
     assert_int_equal(r->f.max_qn, 10);
     assert_int_equal(r->calls, 101);
+    assert_true(fs38_coap_qblock2_used(&r->c));
+    assert_false(fs38_coap_qblock2_used(NULL));
     assert_int_equal(r->c.rerequests, 0);
     assert_int_equal(ts_ev.n, 0);
     free(r);
@@ -1155,6 +1157,7 @@ static void get_qblock2(void **state)
     assert_int_equal(r->got_len, 50000 - 12345);
     assert_int_equal(r->f.qb_requests, 0);
     assert_int_equal(r->f.requests, 48 - 12 + 1); /* blocks 12..48 */
+    assert_false(fs38_coap_qblock2_used(&r->c));
     assert_int_equal(ts_ev.n, 0);
     free(r);
 }
@@ -1187,6 +1190,7 @@ static void get_qblock2_set_buf(void **state)
     assert_int_equal(r->f.qb_requests, 11);
     assert_int_equal(r->f.clock, t0);
     assert_int_equal(r->calls, 11); /* 10 sets of 10 KiB, then the last 100 bytes */
+    assert_true(fs38_coap_qblock2_used(&r->c));
     for (unsigned k = 0; k < 10; k++) /* set k handed on after the request for set k + 1 */
         assert_int_equal(r->qb_at[k], k + 2);
     assert_int_equal(ts_ev.n, 0);
@@ -1288,6 +1292,7 @@ static void get_qblock2_fallback(void **state)
     assert_int_equal(r->f.qb_requests, 1);
     assert_int_equal(r->f.requests, 1 + 21); /* the NON, then 21 CON Block2 GETs */
     assert_int_equal(r->calls, 21);
+    assert_false(fs38_coap_qblock2_used(&r->c));
     assert_int_equal(ts_ev.n, 0);
     free(r);
     r = rig_new(20 * 1024 + 5, 0); /* RST to the NON request: the same */

@@ -266,6 +266,7 @@ typedef struct fs38_coap_client {
     uint8_t FS38_PRIVATE(qb_token)[4]; /* the random part of its tokens */
     uint32_t FS38_PRIVATE(qb_n);       /* requests it sent (the token's counter) */
     uint16_t FS38_PRIVATE(qb_mid);     /* message id of the last one (an RST names it) */
+    bool FS38_PRIVATE(qb_used);        /* the last fs38_coap_get went Q-Block2 (no fallback) */
     fs38_coap_slot FS38_PRIVATE(slot)[FS38_COAP_NSTART_MAX];
 } fs38_coap_client;
 
@@ -485,6 +486,16 @@ FS38_NODISCARD fs38_err fs38_coap_exchange(fs38_coap_client *c, fs38_coap_msg *r
  */
 FS38_NODISCARD fs38_err fs38_coap_get(fs38_coap_client *c, const fs38_coap_uri *uri, uint32_t offset,
                                       fs38_coap_sink sink, void *user, uint32_t *total);
+
+/**
+ * \brief Did the last fs38_coap_get of c receive the body as RFC 9177 Q-Block2 sets?
+ *
+ * \param[in] c Client (NULL: false).
+ * \return true when the last fs38_coap_get (whatever it returned) asked with cfg.qblock2 and
+ *         the server answered with Q-Block2; false when it went Block2 (no cfg.qblock2, a
+ *         resume from a later block, or the fallback for a server without Q-Block2).
+ */
+bool fs38_coap_qblock2_used(const fs38_coap_client *c);
 
 /**
  * \brief POST or PUT a body block-wise (Block1): one request when it fits one block.

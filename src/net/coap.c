@@ -1187,6 +1187,11 @@ static FS38_NODISCARD fs38_err qb_request(fs38_coap_client *c, const dl *s, uint
     return tx(c, c->tx, c->tx_len);
 }
 
+bool fs38_coap_qblock2_used(const fs38_coap_client *c)
+{
+    return c && c->qb_used;
+}
+
 /* Does m carry a token this download sent? */
 static bool qb_ours(const fs38_coap_client *c, const fs38_coap_msg *m)
 {
@@ -1344,6 +1349,7 @@ fs38_err fs38_coap_get(fs38_coap_client *c, const fs38_coap_uri *uri, uint32_t o
     s.pos = s.num << (s.szx + 4u); /* byte offset of the block asked for */
     c->etag_len = 0;
     c->rerequests = 0;
+    c->qb_used = false;
     if (c->cfg.qblock2 && s.num == 0u) { /* a resume from a later block: Block2 (fs38/coap.h) */
         bool fallback = false;
         s.bopt = FS38_COAP_OPT_QBLOCK2;
@@ -1353,6 +1359,7 @@ fs38_err fs38_coap_get(fs38_coap_client *c, const fs38_coap_uri *uri, uint32_t o
         c->qb = false;
         /* what is held was checked: delivered whatever ended the download (an error of the
          * download comes first; the receiver's own refusal otherwise) */
+        c->qb_used = !fallback && !s.first; /* a block came as Q-Block2 */
         fs38_diag why = c->diag;
         fs38_err rel = release(c, &s);
         s.hold = false;

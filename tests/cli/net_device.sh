@@ -142,6 +142,51 @@ expect_rc 1 "update --from a missing envelope" dev update --from "coaps://127.0.
     --payload-from "coaps://127.0.0.1:$C/v2.payload" --ca "$T/ca/ca.crt"
 expect_grep "$T/err" "envelope.*4\.04" "missing envelope named"
 
+# ---- --qblock2: RFC 9177 Q-Block2 from Debian 13's libcoap 4.3.4 (scripts/deps --libcoap-dir;
+# make deps puts it in build/libcoap), a set held in 10 KiB; Debian 12's 4.3.1 has no Q-Block:
+# the same option falls back to Block2 there ----
+expect_rc 0 "fetch --qblock2 from libcoap 4.3.1 (no Q-Block: Block2)" dev fetch "coaps://127.0.0.1:$C/big" \
+    --ca "$T/ca/ca.crt" --out "$T/got-qb1.bin" --qblock2
+expect_grep "$T/out" "^fetch: 1048576 bytes from coaps://127.0.0.1:$C/big over DTLSv1.2 .*got-qb1.bin$" "Block2 after the fallback"
+CHECKS=$((CHECKS + 1))
+cmp -s "$T/big.bin" "$T/got-qb1.bin" || fail "fetch --qblock2 from 4.3.1 differs"
+L=${FS38_LIBCOAP_DIR:-$src/build/libcoap}
+if [ ! -x "$L/bin/coap-server-openssl" ]; then
+    fail "libcoap 4.3.4 not found in $L (scripts/deps --libcoap-dir $L)"
+else
+    Q=$(coap_ports)
+    FS38_COAP_SERVER=$L/bin/coap-server-openssl FS38_COAP_CLIENT=$L/bin/coap-client-openssl \
+        peers_coap_server "$Q" -d 10 -v 3 -L 5 -c "$T/srv.crt" -j "$T/srv.key" -R "$T/ca/ca.crt" ||
+        fail "coap-server 4.3.4 (PKI, Q-Block)"
+    timeout 60 "$L/bin/coap-client-openssl" -m put -b 1024 -f "$T/big.bin" "coap://127.0.0.1:$Q/big" >/dev/null 2>&1 ||
+        fail "coap-client 4.3.4 could not PUT big"
+    expect_rc 0 "fetch --qblock2 from libcoap 4.3.4" dev fetch "coaps://127.0.0.1:$((Q + 1))/big" --ca "$T/ca/ca.crt" \
+        --out "$T/got-qb.bin" --qblock2
+    expect_grep "$T/out" "^fetch: 1048576 bytes from coaps://127.0.0.1:$((Q + 1))/big over DTLSv1.2 .* \\(Q-Block2\\)$" \
+        "the body came as Q-Block2 sets"
+    CHECKS=$((CHECKS + 1))
+    cmp -s "$T/big.bin" "$T/got-qb.bin" || fail "fetch --qblock2 from 4.3.4 differs"
+    expect_rc 0 "fetch without --qblock2 from libcoap 4.3.4 (Block2)" dev fetch "coaps://127.0.0.1:$((Q + 1))/big" \
+        --ca "$T/ca/ca.crt" --out "$T/got-b2.bin"
+    CHECKS=$((CHECKS + 1))
+    grep -q "(Q-Block2)$" "$T/out" && fail "a fetch without --qblock2 said Q-Block2"
+    CHECKS=$((CHECKS + 1))
+    cmp -s "$T/big.bin" "$T/got-b2.bin" || fail "fetch from 4.3.4 without --qblock2 differs"
+    # an update streamed into the agent a set at a time: sequence 3 into slot A
+    random_file "$T/v3.img" 200000
+    sign "$T/vendor.pem" "$T/v3.img" 3 "$T/v3.suit" --encrypt-to "$T/dev.ecdh.pub" --payload-out "$T/v3.payload"
+    for f in v3.suit v3.payload; do
+        timeout 60 "$L/bin/coap-client-openssl" -m put -b 1024 -f "$T/$f" "coap://127.0.0.1:$Q/$f" >/dev/null 2>&1 ||
+            fail "coap-client 4.3.4 could not PUT $f"
+    done
+    expect_rc 0 "update --from --qblock2 (libcoap 4.3.4)" dev update --from "coaps://127.0.0.1:$((Q + 1))/v3.suit" \
+        --payload-from "coaps://127.0.0.1:$((Q + 1))/v3.payload" --ca "$T/ca/ca.crt" --qblock2
+    expect_grep "$T/out" "^update: sequence 3 installed in slot A \(200000 bytes, decrypted on the fly\)" "installed over Q-Block2"
+    expect_rc 0 "boot the Q-Block2 update" dev boot
+    expect_grep "$T/out" "^boot: slot A, sequence 3$" "boot shows sequence 3"
+    expect_rc 0 "confirm sequence 3" dev confirm
+fi
+
 # ---- refusals of the channel ----
 R=$(coap_ports)
 peers_coap_server "$R" -d 10 -c "$T/rogue.crt" -j "$T/rogue.key" -R "$T/ca/ca.crt" || fail "coap-server (rogue)"
