@@ -69,6 +69,27 @@ expect "resuming an interrupted download" "$DEV" --state "$STATE" update --from 
 expect "sequence $SEQ" "$DEV" --state "$STATE" boot
 expect "anti-rollback counter $SEQ" "$DEV" --state "$STATE" confirm
 
+LIBCOAP="${FS38_LIBCOAP_DIR:-$here/build/libcoap}"
+[ -x "$LIBCOAP/bin/coap-server-openssl" ] || { echo "demo: libcoap 4.3.4 is missing in $LIBCOAP (scripts/deps --libcoap-dir)" >&2; exit 1; }
+step "A server with RFC 9177 Q-Block2 (Debian 13's libcoap 4.3.4, which scripts/deps fetches): with --qblock2 the device asks once per set of 10 blocks instead of once per block, and hands each set to its receiver while the server already sends the next"
+Q=$(coap_ports)
+FS38_COAP_SERVER=$LIBCOAP/bin/coap-server-openssl FS38_COAP_CLIENT=$LIBCOAP/bin/coap-client-openssl \
+  peers_coap_server "$Q" -d 10 -L 5 -c "$W/coap-srv.crt" -j "$W/coap-srv.key" -R "$CA" ||
+  { echo "demo: coap-server 4.3.4 did not start" >&2; exit 1; }
+echo "   (libcoap 4.3.4 coap-server -L 5 (Q-Block): coaps:// on 127.0.0.1:$((Q + 1)), PID $PEER_PID)"
+head -c 1048576 /dev/urandom >"$W/big.bin"
+timeout 60 "$LIBCOAP/bin/coap-client-openssl" -m put -b 1024 -f "$W/big.bin" "coap://127.0.0.1:$Q/big" >/dev/null
+expect "(Q-Block2)" "$DEV" --state "$STATE" fetch "coaps://127.0.0.1:$((Q + 1))/big" $NET --out "$W/big.got" --qblock2
+cmp -s "$W/big.bin" "$W/big.got" || { echo "demo: the Q-Block2 download differs" >&2; exit 1; }
+echo "   (1 MiB byte-exact)"
+step "The same option against the first server (Debian 12's libcoap 4.3.1, no Q-Block): it rejects the Q-Block2 request and the device goes on with Block2, nothing lost"
+out=$("$DEV" --state "$STATE" fetch "coaps://127.0.0.1:$((P + 1))/fw-net.payload" $NET --out "$W/fw-net.got" --qblock2 2>&1) ||
+  { echo "$out" | tidy; echo "demo: fetch --qblock2 from 4.3.1 failed" >&2; exit 1; }
+show "$DEV" --state "$STATE" fetch "coaps://127.0.0.1:$((P + 1))/fw-net.payload" $NET --out "$W/fw-net.got" --qblock2
+echo "$out" | tidy
+case "$out" in *"(Q-Block2)"*) echo "demo: 4.3.1 cannot serve Q-Block2" >&2; exit 1 ;; esac
+cmp -s "$W/fw-net.payload" "$W/fw-net.got" || { echo "demo: the Block2 download differs" >&2; exit 1; }
+
 step "The fleet's broker: Mosquitto over TLS on 127.0.0.1 (never the plaintext port 1883), client certificates required, user name = the certificate's CN = the UEID, ACL 'pattern write fs38/%u/#'"
 openssl ecparam -name prime256v1 -genkey -noout -out "$W/collector.key" 2>/dev/null
 openssl req -new -key "$W/collector.key" -subj /CN=collector -out "$W/collector.csr" 2>/dev/null
