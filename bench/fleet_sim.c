@@ -10,7 +10,7 @@
  * QoS 1, subscribed to fs38/<ueid>/ack (the wire contract of docs/fleet.md). No libmosquitto.
  *
  *   fleet_sim --devices N --batches K --broker mqtts://127.0.0.1:PORT --ca CA_DIR --out DIR
- *             [--events E] [--sign] [--db DB --db-key FILE] [--ack-wait S]
+ *             [--events E] [--unsigned] [--db DB --db-key FILE] [--ack-wait S]
  *
  * Phases: provision N devices (store, identity, certificate, log; k0 kept for enrolment);
  * enrol them in the fleet database (--db: host/fleet's fleet_enroll, when built with it);
@@ -366,7 +366,7 @@ static void dev_close(sim_dev *d)
 static void usage(void)
 {
     fprintf(stderr, "usage: fleet_sim --devices N --batches K --broker mqtts://127.0.0.1:PORT --ca CA_DIR --out DIR\n"
-                    "                 [--events E] [--sign] [--db DB --db-key FILE] [--ack-wait S] [--timeout MS]\n"
+                    "                 [--events E] [--unsigned] [--db DB --db-key FILE] [--ack-wait S] [--timeout MS]\n"
                     "                 [--stall S]\n");
     exit(2);
 }
@@ -375,14 +375,15 @@ int main(int argc, char **argv)
 {
     const char *devs_s = NULL, *batches_s = NULL, *broker = NULL, *ca_dir = NULL, *out = NULL, *events_s = NULL,
                *db = NULL, *db_key = NULL, *wait_s = NULL, *timeout_s = NULL, *stall_str = NULL, *pos[1];
-    bool sign = false;
+    bool sign = false, unsigned_log = false;
     size_t npos = 0;
     host_set_prog("fleet-sim");
     const host_opt opts[] = {
         { .name = "--devices", .value = &devs_s }, { .name = "--batches", .value = &batches_s },
         { .name = "--broker", .value = &broker },  { .name = "--ca", .value = &ca_dir },
         { .name = "--out", .value = &out },        { .name = "--events", .value = &events_s },
-        { .name = "--sign", .flag = &sign },       { .name = "--db", .value = &db },
+        { .name = "--sign", .flag = &sign },       { .name = "--unsigned", .flag = &unsigned_log },
+        { .name = "--db", .value = &db },
         { .name = "--db-key", .value = &db_key },  { .name = "--ack-wait", .value = &wait_s },
         { .name = "--timeout", .value = &timeout_s }, { .name = "--stall", .value = &stall_str },
         { .name = NULL },
@@ -397,6 +398,10 @@ int main(int argc, char **argv)
         (timeout_s && host_parse_u64("--timeout", timeout_s, 100, 600000, 0, &timeout)) ||
         (stall_str && host_parse_u64("--stall", stall_str, 1, 86400, 0, &stall_s)))
         usage();
+    /* checkpoints are signed with the device key, as fs38-device's once provisioned: the
+     * collector checks them against the enrolled certificate. --unsigned: a MAC chain only
+     * (the collector rejects such batches as forgeries); --sign is the default, kept */
+    sign = !unsigned_log;
     if (sscanf(broker, "mqtts://%63[^:]:%hu", g_host, &g_port) != 2)
         DIE("--broker must be mqtts://HOST:PORT");
 #ifndef FS38_FLEET_SIM_ENROLL

@@ -19,6 +19,7 @@
 #include <psa/crypto.h>
 
 #include "db.h"
+#include "fs38/cose.h"
 #include "fs38/log.h"
 #include "fs38/util.h"
 #include "host.h"
@@ -621,13 +622,30 @@ static int put_digest(fleet_db *db, const char *ueid, const char *digest)
                    3, p);
 }
 
+/* The P-256 public point of the enrolled certificate (PEM text). 0 or -1 (printed). */
+static int cert_point_of(const char *ueid, const char *pem, uint8_t point[HOST_P256_POINT_LEN])
+{
+    mbedtls_x509_crt crt;
+    mbedtls_x509_crt_init(&crt);
+    int rc = -1;
+    if (!pem || mbedtls_x509_crt_parse(&crt, (const unsigned char *)pem, strlen(pem) + 1u) != 0)
+        host_err("device %s: its certificate in the database is damaged", ueid);
+    else if (host_pk_point(&crt.pk, point))
+        host_err("device %s: its certificate's key is not a usable P-256 key", ueid);
+    else
+        rc = 0;
+    mbedtls_x509_crt_free(&crt);
+    return rc;
+}
+
 /* Everything of one batch inside the open transaction. 0 or -1 (caller rolls back). */
 static int collect_tx(fleet_db *db, const uint8_t dbkey[FLEET_DBKEY_LEN], const char *ueid, const uint8_t *batch,
                       size_t len, const char *digest, fleet_result *res)
 {
     char sql[256];
     snprintf(sql, sizeof sql,
-             "SELECT k0_enc, next_seq, epoch, head, fw_seq, fw_state, fw_running, last_digest FROM fleet_devices WHERE "
+             "SELECT k0_enc, next_seq, epoch, head, fw_seq, fw_state, fw_running, last_digest, cert_pem FROM "
+             "fleet_devices WHERE "
              "ueid = "
              "$1%s",
              db_for_update(db));
@@ -685,12 +703,26 @@ static int collect_tx(fleet_db *db, const uint8_t dbkey[FLEET_DBKEY_LEN], const 
         db_rows_free(&dev);
         return -1;
     }
+    /* the enrolled certificate's key checks the checkpoint signatures: a batch whose MAC chain
+     * holds (k0) but whose closing checkpoint the device key did not sign is a forgery */
+    uint8_t point[HOST_P256_POINT_LEN];
+    if (cert_point_of(ueid, db_cell(&dev, 0, 8), point)) {
+        db_rows_free(&dev);
+        return -1;
+    }
     uint8_t k0[FLEET_K0_LEN];
     if (k0_open(dbkey, ueid, db_cell(&dev, 0, 0), k0)) {
         db_rows_free(&dev);
         return -1;
     }
     db_rows_free(&dev);
+    fs38_keyring kr;
+    fs38_keyring_init(&kr);
+    if (fs38_keyring_add_p256(&kr, point, sizeof point)) {
+        fs38_wipe(k0, sizeof k0);
+        host_err("device %s: its certificate key cannot check signatures", ueid);
+        return -1;
+    }
 
     vctx c;
     memset(&c, 0, sizeof c);
@@ -698,6 +730,7 @@ static int collect_tx(fleet_db *db, const uint8_t dbkey[FLEET_DBKEY_LEN], const 
     fs38_log_verifier *v = calloc(1, sizeof *v);
     if (!v) {
         fs38_wipe(k0, sizeof k0);
+        fs38_keyring_free(&kr);
         host_err("out of memory");
         return -1;
     }
@@ -705,6 +738,7 @@ static int collect_tx(fleet_db *db, const uint8_t dbkey[FLEET_DBKEY_LEN], const 
     memset(&cfg, 0, sizeof cfg);
     cfg.k0 = k0;
     cfg.resume = next ? &st : NULL;
+    cfg.signers = &kr;
     cfg.report = on_item;
     cfg.user = &c;
     fs38_err e = fs38_log_verify_init(v, &cfg);
@@ -721,6 +755,7 @@ static int collect_tx(fleet_db *db, const uint8_t dbkey[FLEET_DBKEY_LEN], const 
     }
     fs38_log_verify_free(v);
     free(v);
+    fs38_keyring_free(&kr);
     if (e || c.oom) {
         host_err("device %s: verification failed to run: %s", ueid, c.oom ? "out of memory" : fs38_strerror(e));
         vctx_free(&c);

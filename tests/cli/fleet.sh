@@ -512,6 +512,24 @@ got=$(sql "SELECT COUNT(*) = MAX(seq) + 1, MAX(seq) > 2 * 96 FROM fleet_records 
 [ "$got" = "1|1" ] || [ "$got" = "t|t" ] || fail "d4 after the re-exports: $got"
 expect_rc 1 "import of a tampered batch" "$FS38" fleet import --db "$DB" --db-key "$T/db.key" --ueid "${U[d1]}" "$T/d1.bad"
 expect_grep "$T/out" "rejected \(forgery\)" "import names the forgery"
+# the MAC chain intact (k0) but the closing checkpoint signed by another key than the enrolled
+# certificate's (a copy of d1's state, so that d1's own log keeps only its own signatures): a
+# forgery, nothing stored, d1's position unchanged, the alert says why
+keypair rogue
+cp -a "$T/d1" "$T/d1x"
+before=$(sql "SELECT next_seq FROM fleet_devices WHERE ueid = '${U[d1]}'")
+expect_rc 0 "d1 export signed by a rogue key" dev d1x log export --out "$T/d1.rogue" --sign-key "$T/rogue.pem"
+expect_rc 1 "import of a batch whose checkpoint another key signed" "$FS38" fleet import --db "$DB" --db-key "$T/db.key" \
+    --ueid "${U[d1]}" "$T/d1.rogue"
+expect_grep "$T/out" "rejected \(forgery\)" "a checkpoint signed by another key is a forgery"
+CHECKS=$((CHECKS + 1))
+[ "$(sql "SELECT next_seq FROM fleet_devices WHERE ueid = '${U[d1]}'")" = "$before" ] || fail "a forged batch moved d1's position"
+status_json
+check "any('checkpoint signature does not verify with the device certificate' in a['detail'] for a in D('d1')['alerts'])" \
+    "the alert names the checkpoint signature"
+expect_rc 0 "d1 export signed by its own key" dev d1 log export --out "$T/d1.own"
+expect_rc 0 "import of the same records signed by the device" "$FS38" fleet import --db "$DB" --db-key "$T/db.key" \
+    --ueid "${U[d1]}" "$T/d1.own"
 
 # attest --all: every enrolled device challenged; nobody answers here: exit 1, an alert each
 expect_rc 1 "attest --all without answers" "$FS38" fleet attest --broker "$URL" "${CERTS[@]}" --db "$DB" \
