@@ -61,6 +61,7 @@ typedef struct fs38_tpm {
     void *esys;                         /* ESYS_CONTEXT * */
     void *tcti;                         /* TSS2_TCTI_CONTEXT * */
     uint32_t transient;                 /* ESYS_TR of a transient key made by fs38_tpm_ecdh_key, or 0 */
+    uint32_t session;                   /* ESYS_TR of the salted, encrypting HMAC session, or 0 */
     uint64_t base[FS38_COUNTER_COUNT];  /* counter bases (fs38_tpm_setup / fs38_tpm_wrap_port) */
     unsigned long commands;             /* TPM commands sent since open (benchmarks) */
     uint32_t cache_handle[FS38_TPM_CACHE]; /* handles looked up on this connection (0: free) */

@@ -19,7 +19,8 @@ COST=10000
 dev() { local s=$1; shift; timeout 60 "$FS38_DEVICE" --state "$T/$s" "$@"; }
 
 # two free TCP ports P, P+1 on 127.0.0.1 (swtpm: the TPM on P, its control channel on P+1)
-P=$(python3 - <<'PY'
+free_pair() {
+    python3 - <<'PY'
 import socket
 for _ in range(200):
     a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
@@ -31,7 +32,8 @@ for _ in range(200):
     finally:
         a.close(); b.close()
 PY
-)
+}
+P=$(free_pair)
 [ -n "$P" ] || { echo "FAIL: no free port pair" >&2; exit 1; }
 export TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$P"
 TCTI=$TPM2TOOLS_TCTI
@@ -61,7 +63,8 @@ PEERS_DIR=$T
 FS38_COAP_SERVER=coap-server-openssl
 FS38_COAP_CLIENT=coap-client-openssl
 . "$(dirname "$0")/peers.sh"
-trap 'peers_stop_all; stop_tpm; rm -rf "$T"' EXIT
+TAP_PID=
+trap 'peers_stop_all; stop_tpm; [ -z "$TAP_PID" ] || kill "$TAP_PID" 2>/dev/null; rm -rf "$T"' EXIT
 start_tpm
 
 persistent() { tpm2_getcap handles-persistent 2>/dev/null; }
@@ -108,6 +111,43 @@ expect_grep "$T/attrs" "sensitivedataorigin" "the device key was generated insid
 expect_rc 0 "ca init" "$FS38" ca init --out "$T/ca"
 expect_rc 0 "ca issue" "$FS38" ca issue "$T/ca" "$T/d.csr" --out "$T/d.crt"
 expect_rc 0 "install-cert" dev d install-cert "$T/d.crt"
+
+# ---- what an observer of the TPM's bus sees: the same TPM through a wiretap (tcp_tap.py, by
+# PID, 127.0.0.1): the sealing root (TPM2_HMAC) and ECDH secrets travel only encrypted (a salted
+# session, AES-128-CFB); tpm2_hmac through the same tap shows them in clear, so the tap would
+# see them ----
+Q=$(free_pair)
+python3 "$(dirname "$0")/tcp_tap.py" "$Q" "$P" "$T/wire" 300 &
+TAP_PID=$!
+for _ in $(seq 50); do
+    TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$Q" tpm2_getcap properties-fixed >/dev/null 2>&1 && break
+    sleep 0.1
+done
+rm -f "$T/wire" "$T/wire.in"
+cp -a "$T/d" "$T/dw"
+sed -i "s|^tcti .*|tcti swtpm:host=127.0.0.1,port=$Q|" "$T/dw/tpm"
+expect_rc 0 "status through the wiretap" dev dw status
+expect_rc 0 "attest through the wiretap" dev dw attest --nonce 00112233445566778899aabbccddeeff --out "$T/dw.tok"
+printf '%s' "fs38 sealing root v1" >"$T/label0"
+printf 'fs38 sealing root v1\001' >"$T/label1"
+tpm2_hmac -c 0x81380002 -g sha256 -o "$T/root0" "$T/label0" >/dev/null 2>&1 || fail "tpm2_hmac block 0"
+tpm2_hmac -c 0x81380002 -g sha256 -o "$T/root1" "$T/label1" >/dev/null 2>&1 || fail "tpm2_hmac block 1"
+in_wire() { python3 -c 'import sys; sys.exit(0 if open(sys.argv[1], "rb").read() in open(sys.argv[2], "rb").read() else 1)' "$1" "$2"; }
+CHECKS=$((CHECKS + 1))
+[ -s "$T/wire" ] && [ "$(stat -c %s "$T/root0")" = 32 ] || fail "no TPM traffic through the wiretap, or no sealing-root block"
+CHECKS=$((CHECKS + 1))
+in_wire "$T/root0" "$T/wire" && fail "the sealing root (block 0) crossed the TPM bus in clear"
+CHECKS=$((CHECKS + 1))
+in_wire "$T/root1" "$T/wire" && fail "the sealing root (block 1) crossed the TPM bus in clear"
+CHECKS=$((CHECKS + 1))
+in_wire "$T/label0" "$T/wire.in" || fail "the wiretap did not see the device's HMAC commands"
+TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$Q" tpm2_hmac -c 0x81380002 -g sha256 -o "$T/root0.tap" "$T/label0" \
+    >/dev/null 2>&1 || fail "tpm2_hmac through the wiretap"
+CHECKS=$((CHECKS + 1))
+in_wire "$T/root0" "$T/wire" || fail "control: tpm2_hmac's clear answer is not in the wiretap's log"
+kill "$TAP_PID" 2>/dev/null
+wait "$TAP_PID" 2>/dev/null
+TAP_PID=
 NONCE=$("$FS38" attest nonce)
 expect_rc 0 "attest (TPM2_Sign)" dev d attest --nonce "$NONCE" --out "$T/tok"
 expect_rc 0 "attest verify" "$FS38" attest verify --ca "$T/ca" "$T/tok" --nonce "$NONCE"
