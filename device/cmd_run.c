@@ -4,7 +4,7 @@
  * docs/fleet.md):
  *
  *   run --broker mqtts://HOST:PORT --ca SERVER_CA.pem [--once] [--wait MS] [--interval S]
- *       [--keepalive S] [NET]
+ *       [--heartbeat S] [--keepalive S] [NET]
  *
  * One TLS connection to the fleet's broker (the device certificate authenticates it; its CN,
  * the UEID in hex, is its MQTT user name), client id = UEID hex, clean session false, QoS 1:
@@ -12,6 +12,9 @@
  *   publishes  fs38/<ueid>/log       a fresh log export from the release point on (exactly the
  *                                    bytes `log export` writes), on connect, after every
  *                                    update or confirmation, and every --interval seconds
+ *                                    when the log holds unacknowledged records (an idle,
+ *                                    acknowledged log: every --heartbeat seconds, default
+ *                                    3600; 0: every interval)
  *              fs38/<ueid>/attest    the EAT answering a challenge (as `attest --nonce`)
  *   reads      fs38/<ueid>/ack       CBOR uint: the collector verified and stored the records
  *                                    up to it: fs38_log_release (values not below the next
@@ -98,6 +101,12 @@ typedef struct run_ctx {
     bool awaiting;        /* a push whose ack has not come yet */
     uint32_t pushed_last; /* seq of the last record of the last push */
     uint64_t last_activity, last_push;
+    uint64_t heartbeat_ms; /* --heartbeat: an idle log is pushed at most this often (0: every interval) */
+    uint64_t last_publish; /* when the last push published */
+    bool idle_said;        /* "run: idle" printed for the current idle stretch */
+    uint32_t quiet_next;   /* the log's next seq right after releasing an ack that covered the
+                              last push (its RELEASE marker, a seal): while it stays there, nothing
+                              new was logged; 0: unknown */
     uint64_t hard;        /* --once: stop by then (moved on by the time an update takes) */
     int rc;               /* worst outcome so far */
 } run_ctx;
@@ -237,6 +246,9 @@ static FS38_NODISCARD fs38_err run_push(run_ctx *r)
 {
     device *d = r->d;
     r->last_push = now_ms(r);
+    r->last_publish = r->last_push;
+    r->idle_said = false;
+    r->quiet_next = 0;
     if (!d->log_open) {
         printf("run: no security log on this device: nothing to push\n");
         return FS38_OK;
@@ -281,6 +293,31 @@ static FS38_NODISCARD fs38_err run_push(run_ctx *r)
     return FS38_OK;
 }
 
+/* Every --interval: push what the collector does not hold yet. When it holds everything pushed
+ * and nothing was logged since but the RELEASE marker (and a seal) its ack made, an export would
+ * carry only those and a new checkpoint — a batch per interval from an idle device, 2 records in
+ * its ring and the fleet's database each time — so the push waits for something new, or for
+ * --heartbeat (the markers then go with it). */
+static FS38_NODISCARD fs38_err run_interval(run_ctx *r)
+{
+    device *d = r->d;
+    const uint64_t now = now_ms(r);
+    fs38_log_info in;
+    if (d->log_open && r->heartbeat_ms && r->quiet_next && fs38_log_info_get(&d->log, &in) == FS38_OK &&
+        in.next_seq == r->quiet_next && now - r->last_publish < r->heartbeat_ms) {
+        r->last_push = now; /* looked at again after the next interval */
+        if (!r->idle_said) {
+            printf("run: idle: the collector holds every record pushed (up to %" PRIu32 "); the next push when "
+                   "something is logged, or in %" PRIu64 " s (--heartbeat)\n",
+                   r->pushed_last, (r->heartbeat_ms - (now - r->last_publish) + 999u) / 1000u);
+            fflush(stdout);
+            r->idle_said = true;
+        }
+        return FS38_OK;
+    }
+    return run_push(r);
+}
+
 static void handle_ack(run_ctx *r, const uint8_t *p, size_t len)
 {
     fs38_cbor_dec dec;
@@ -310,6 +347,10 @@ static void handle_ack(run_ctx *r, const uint8_t *p, size_t len)
         worse(r, HOST_EXIT_USAGE);
         return;
     }
+    /* the ack covers the last push and nothing came after it but what the release wrote */
+    fs38_log_info after;
+    if (v == r->pushed_last && v + 1u == in.next_seq && fs38_log_info_get(&d->log, &after) == FS38_OK)
+        r->quiet_next = after.next_seq;
     printf("run: ack %" PRIu64 ": the collector holds the records up to %" PRIu64 "; ring released\n", v, v);
 }
 
@@ -537,7 +578,7 @@ static int run_loop(run_ctx *r)
             }
         }
         if (!e && !r->once && now - r->last_push >= r->interval_ms)
-            e = run_push(r);
+            e = run_interval(r);
         if (!e) {
             e = fs38_mqtt_poll(&g_run_mqtt, 200);
             if (e)
@@ -563,7 +604,7 @@ static int run_loop(run_ctx *r)
 int cmd_run(const char *dir, int argc, char **argv)
 {
     static run_ctx r;
-    const char *broker = NULL, *wait_s = NULL, *interval_s = NULL, *ka_s = NULL;
+    const char *broker = NULL, *wait_s = NULL, *interval_s = NULL, *ka_s = NULL, *hb_s = NULL;
     bool once = false;
     memset(&r, 0, sizeof r);
     const host_opt opts[] = {
@@ -571,6 +612,7 @@ int cmd_run(const char *dir, int argc, char **argv)
         { .name = "--once", .flag = &once },
         { .name = "--wait", .value = &wait_s },
         { .name = "--interval", .value = &interval_s },
+        { .name = "--heartbeat", .value = &hb_s },
         { .name = "--keepalive", .value = &ka_s },
         NET_HOST_OPTS(r.o),
         { .name = NULL },
@@ -581,10 +623,11 @@ int cmd_run(const char *dir, int argc, char **argv)
         host_err("run: expected --broker mqtts://HOST:PORT --ca SERVER_CA.pem [--once]");
         return HOST_EXIT_USAGE;
     }
-    uint64_t wait = 5000, interval = 300, ka = 60;
+    uint64_t wait = 5000, interval = 300, ka = 60, hb = 3600;
     if ((wait_s && host_parse_u64("run --wait (milliseconds)", wait_s, 100, 600000, 0, &wait)) ||
         (interval_s && host_parse_u64("run --interval (seconds)", interval_s, 1, 86400, 0, &interval)) ||
         (ka_s && host_parse_u64("run --keepalive (seconds)", ka_s, 1, 65535, 0, &ka)) ||
+        (hb_s && host_parse_u64("run --heartbeat (seconds)", hb_s, 0, 604800, 0, &hb)) ||
         net_opts_check("run", &r.o) ||
         net_parse_mqtts("run", broker, r.host, sizeof r.host, &r.port))
         return HOST_EXIT_USAGE;
@@ -592,6 +635,7 @@ int cmd_run(const char *dir, int argc, char **argv)
     r.once = once;
     r.wait_ms = (uint32_t)wait;
     r.interval_ms = interval * 1000u;
+    r.heartbeat_ms = hb * 1000u;
     r.keepalive_s = (uint16_t)ka;
     if (device_open(&g_dev, dir))
         return HOST_EXIT_USAGE;

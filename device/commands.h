@@ -96,10 +96,12 @@ int device_vendor(const char *dir, device_vendor_info *v);
       "      exit: 0 done, 1 refused (TLS/auth/policy, CoAP 4.xx/5.xx, MQTT CONNACK refusal),\n" \
       "      2 usage or local I/O, 3 network unreachable, timed out or closed (update: also a\n" \
       "      --power-cut)" }, \
-    { "run", cmd_run, "--broker mqtts://HOST:PORT --ca SERVER_CA.pem [--once] [--wait MS] [--interval S] [NET]", \
+    { "run", cmd_run, "--broker mqtts://HOST:PORT --ca SERVER_CA.pem [--once] [--wait MS] [--interval S] [--heartbeat S] [NET]", \
       "the fleet agent over MQTT (docs/fleet.md): push the log and free the ring up to the\n" \
       "      collector's ack, answer attestation challenges, install announced updates (payload\n" \
-      "      over coaps://), confirm a trial boot; --once: handle what is pending, then exit" }, \
+      "      over coaps://), confirm a trial boot; --once: handle what is pending, then exit;\n" \
+      "      --interval S (300): push what the collector has not acknowledged; an idle log\n" \
+      "      only every --heartbeat S (3600; 0: every interval)" }, \
     { "confirm", cmd_confirm, "", "confirm the image on trial (after its self-test): commit it" }, \
     { "pubkey", cmd_pubkey, "[--out PUB.pem]", "export the device's key-agreement public key (for encrypted updates)" }, \
     { "log", cmd_log, "init|export|push|release|status|append|seal ... (log --help)", "the security log: create (k0 out once), export a verifiable batch, push it\n" \

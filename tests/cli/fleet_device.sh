@@ -284,6 +284,35 @@ expect_grep "$T/out" "boot-reverted" "the collector sees boot-reverted"
 expect_rc 0 "status" dev status
 expect_grep "$T/out" "^confirmed: slot B" "slot B still confirmed"
 
+# ---- an idle device: once the collector holds every record, no push per --interval (an export
+# would carry only a new checkpoint); something logged (the attestation a challenge raises) is
+# pushed at the next interval ----
+pushes() { grep -c "^run: log records" "$T/run.out"; }
+run_bg --interval 1 --heartbeat 3600
+for i in $(seq 100); do [ "$(pushes)" -ge 1 ] && break; sleep 0.1; done
+for i in $(seq 20); do # the collector: ack the latest push until the device is idle
+    LAST=$(sed -n 's/^run: log records [0-9]*\.\.\([0-9]*\) .*/\1/p' "$T/run.out" | tail -1)
+    cbor_uint "${LAST:-0}" "$T/ack.idle"
+    pub -t "fs38/$UEID/ack" -f "$T/ack.idle"
+    sleep 0.5
+    grep -q "^run: idle" "$T/run.out" && break
+done
+N0=$(pushes)
+sleep 3.5 # three intervals
+N1=$(pushes)
+head -c 16 /dev/urandom >"$T/nonce.idle"
+pub -t "fs38/$UEID/challenge" -f "$T/nonce.idle"
+for i in $(seq 100); do [ "$(pushes)" -gt "$N1" ] && break; sleep 0.1; done
+N2=$(pushes)
+kill -TERM "$RUN_PID"
+run_wait 0 "run (idle) stopped by SIGTERM"
+expect_grep "$T/run.out" "^run: idle: the collector holds every record pushed \(up to $LAST\); the next push when something is logged, or in [0-9]+ s \(--heartbeat\)$" "idle said once acknowledged"
+CHECKS=$((CHECKS + 1))
+[ "$N1" = "$N0" ] || fail "an idle, acknowledged device pushed again ($N0 -> $N1 batches in three intervals)"
+expect_grep "$T/run.out" "^run: challenge \(16-byte nonce\) answered" "the challenge answered"
+CHECKS=$((CHECKS + 1))
+[ "$N2" -gt "$N1" ] || fail "the record the challenge raised was not pushed at the next interval"
+
 # ---- without --once: keep-alive, a frozen broker is detected, reconnect with back-off, SIGTERM ----
 run_bg --interval 1 --keepalive 1 --timeout 1500
 for i in $(seq 50); do grep -q "^run: connected" "$T/run.out" && break; sleep 0.2; done
