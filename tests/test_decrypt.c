@@ -205,7 +205,14 @@ static void test_ctr_seek_resumes(void **state)
     assert_int_equal(n, ct_len - 16);
     assert_memory_equal(out, plain + 16, n);
     assert_int_equal(fs38_decrypt_seek(&d, 7), FS38_ERR_ARG);
-    fs38_decrypt_abort(&d);
+    /* a cipher that cannot be restarted (its key gone from PSA under it): refused, and the
+     * decryptor is aborted — inactive, nothing half-restarted */
+    psa_key_id_t cek = d.FS38_PRIVATE(cek);
+    assert_int_equal(psa_destroy_key(cek), PSA_SUCCESS);
+    assert_int_equal(fs38_decrypt_seek(&d, 32), FS38_ERR_CRYPTO);
+    assert_int_equal(fs38_decrypt_update(&d, ct, 16, out, sizeof out, &n), FS38_ERR_STATE);
+    assert_int_equal(fs38_decrypt_seek(&d, 32), FS38_ERR_STATE);
+    fs38_decrypt_abort(&d); /* harmless again */
     free(ei);
     free(ct);
     /* GCM cannot seek */

@@ -129,7 +129,8 @@ FS38_NODISCARD fs38_err fs38_decrypt_begin(fs38_decryptor *d, const uint8_t *enc
  * \param[in]     offset A multiple of 16.
  * \return FS38_OK; FS38_ERR_STATE when d is not active or uses GCM (its tag needs the whole
  *         stream); FS38_ERR_ARG when offset is not a multiple of 16; FS38_ERR_CRYPTO when the
- *         cipher cannot be restarted (d stays active but unusable: abort it).
+ *         cipher cannot be restarted (d is then aborted: inactive, its CEK destroyed; calling
+ *         fs38_decrypt_abort() again is harmless).
  */
 FS38_NODISCARD fs38_err fs38_decrypt_seek(fs38_decryptor *d, uint64_t offset);
 

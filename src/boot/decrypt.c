@@ -366,9 +366,12 @@ fs38_err fs38_decrypt_seek(fs38_decryptor *d, uint64_t offset)
     }
     psa_cipher_abort(&d->cipher);
     fs38_err e = start_stream(d, ctr, NULL);
-    if (!e)
-        d->in_bytes = offset;
-    return e;
+    if (e) {
+        fs38_decrypt_abort(d); /* no half-restarted stream: the CEK destroyed, d inactive */
+        return e;
+    }
+    d->in_bytes = offset;
+    return FS38_OK;
 }
 
 fs38_err fs38_decrypt_update(fs38_decryptor *d, const uint8_t *in, size_t len, uint8_t *out, size_t cap,
