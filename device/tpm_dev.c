@@ -15,15 +15,18 @@
 
 #ifdef FS38_HAVE_TPM
 
-static int tpm_file_write(const char *dir, const char *tcti, const uint64_t base[FS38_COUNTER_COUNT])
+static int tpm_file_write(const char *dir, const char *tcti, const uint64_t base[FS38_COUNTER_COUNT],
+                          const uint8_t *salt, size_t salt_len)
 {
-    char path[DEV_PATH_MAX + 16], text[512];
+    char path[DEV_PATH_MAX + 16], text[640], hex[2 * FS38_TPM_NAME_MAX + 1];
     if (device_path(dir, DEV_TPM_FILE, path, sizeof path))
         return -1;
+    host_hex(salt, salt_len, hex);
     int n = snprintf(text, sizeof text,
-                     "# fs38-device TPM binding (written by init --tpm): the TCTI and the NV counters' bases\n"
-                     "tcti %s\nbase %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
-                     tcti, base[0], base[1], base[2], base[3]);
+                     "# fs38-device TPM binding (written by init --tpm): the TCTI, the NV counters' bases and the\n"
+                     "# name of the storage key that salts the TPM's encrypting session\n"
+                     "tcti %s\nbase %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\nsalt %s\n",
+                     tcti, base[0], base[1], base[2], base[3], hex);
     if (n < 0 || (size_t)n >= sizeof text) {
         host_err("init: TCTI too long");
         return -1;
@@ -31,8 +34,10 @@ static int tpm_file_write(const char *dir, const char *tcti, const uint64_t base
     return host_write_file(path, text, (size_t)n, 0644, false);
 }
 
-static int tpm_file_read(device *d, uint64_t base[FS38_COUNTER_COUNT])
+static int tpm_file_read(device *d, uint64_t base[FS38_COUNTER_COUNT], uint8_t salt[FS38_TPM_NAME_MAX],
+                         size_t *salt_len)
 {
+    *salt_len = 0;
     char path[DEV_PATH_MAX + 16];
     uint8_t *buf = NULL;
     size_t len = 0;
@@ -50,6 +55,9 @@ static int tpm_file_read(device *d, uint64_t base[FS38_COUNTER_COUNT])
                    sscanf(line + 5, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64, &base[0], &base[1], &base[2],
                           &base[3]) == 4) {
             have_b = true;
+        } else if (strncmp(line, "salt ", 5) == 0 && strlen(line + 5) % 2 == 0 && strlen(line + 5) > 0 &&
+                   strlen(line + 5) <= 2 * FS38_TPM_NAME_MAX && host_unhex(line + 5, salt, strlen(line + 5) / 2) == 0) {
+            *salt_len = strlen(line + 5) / 2;
         } else {
             free(buf);
             host_err("cannot read %s: invalid line '%s'", path, line);
@@ -78,16 +86,20 @@ int device_tpm_init(const char *dir, const char *tcti)
     }
     fs38_tpm t;
     uint64_t base[FS38_COUNTER_COUNT];
+    uint8_t salt[FS38_TPM_NAME_MAX];
+    size_t salt_len = 0;
     fs38_err e = fs38_tpm_open(&t, tcti);
     if (e == FS38_OK)
         e = fs38_tpm_setup(&t, base);
+    if (e == FS38_OK) /* the binding is the trusted moment: the salt key's name is recorded now */
+        e = fs38_tpm_salt_name(&t, salt, &salt_len);
     if (e != FS38_OK) {
         host_err("init: TPM at %s: %s", tcti, t.diag.msg[0] ? t.diag.msg : fs38_strerror(e));
         fs38_tpm_close(&t);
         return -1;
     }
     fs38_tpm_close(&t);
-    if (tpm_file_write(dir, tcti, base))
+    if (tpm_file_write(dir, tcti, base, salt, salt_len))
         return -1;
     printf("init: TPM at %s: sealing key 0x%08x, NV counters 0x%08x..0x%08x (the device key is created at "
            "provisioning, 0x%08x)\n",
@@ -99,9 +111,13 @@ int device_tpm_init(const char *dir, const char *tcti)
 int device_tpm_attach(device *d)
 {
     uint64_t base[FS38_COUNTER_COUNT];
-    if (tpm_file_read(d, base))
+    uint8_t salt[FS38_TPM_NAME_MAX];
+    size_t salt_len = 0;
+    if (tpm_file_read(d, base, salt, &salt_len))
         return -1;
     fs38_err e = fs38_tpm_open(&d->tpm, d->tcti);
+    if (e == FS38_OK)
+        e = fs38_tpm_expect_salt_name(&d->tpm, salt, salt_len);
     if (e == FS38_OK)
         e = fs38_tpm_wrap_port(&d->tpm, &d->port, base);
     if (e == FS38_OK)
@@ -121,9 +137,9 @@ void device_tpm_detach(device *d)
     if (!d->tpm_on)
         return;
     device_tpm_se_use(NULL);
-    /* a command that failed because the TPM went away (or refused a counter jump) says so, in the
-     * TPM backend's words */
-    if (d->tpm.diag.err == FS38_ERR_IO || d->tpm.diag.err == FS38_ERR_LIMIT)
+    /* a command that failed because the TPM went away, refused a counter jump or could not be
+     * trusted (another storage key than the one recorded) says so, in the TPM backend's words */
+    if (d->tpm.diag.err == FS38_ERR_IO || d->tpm.diag.err == FS38_ERR_LIMIT || d->tpm.diag.err == FS38_ERR_CRYPTO)
         host_err("the device's TPM (%s): %s", d->tcti, d->tpm.diag.msg);
     fs38_tpm_close(&d->tpm);
 }

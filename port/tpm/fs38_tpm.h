@@ -57,11 +57,15 @@
 #define FS38_TPM_MAX_OBJECTS (2u + FS38_COUNTER_COUNT)
 #define FS38_TPM_CACHE 8u
 
+#define FS38_TPM_NAME_MAX 34u /* a TPM object's name: its nameAlg (2 bytes) + SHA-256 (32) */
+
 typedef struct fs38_tpm {
     void *esys;                         /* ESYS_CONTEXT * */
     void *tcti;                         /* TSS2_TCTI_CONTEXT * */
     uint32_t transient;                 /* ESYS_TR of a transient key made by fs38_tpm_ecdh_key, or 0 */
     uint32_t session;                   /* ESYS_TR of the salted, encrypting HMAC session, or 0 */
+    uint8_t salt_name[FS38_TPM_NAME_MAX]; /* the salt key's name recorded at binding ... */
+    size_t salt_name_len;                 /* ... its length (0: not checked) */
     uint64_t base[FS38_COUNTER_COUNT];  /* counter bases (fs38_tpm_setup / fs38_tpm_wrap_port) */
     unsigned long commands;             /* TPM commands sent since open (benchmarks) */
     uint32_t cache_handle[FS38_TPM_CACHE]; /* handles looked up on this connection (0: free) */
@@ -88,6 +92,27 @@ void fs38_tpm_close(fs38_tpm *t);
  * \return FS38_OK; FS38_ERR_IO; FS38_ERR_CRYPTO (t->diag).
  */
 FS38_NODISCARD fs38_err fs38_tpm_setup(fs38_tpm *t, uint64_t base[FS38_COUNTER_COUNT]);
+
+/**
+ * \brief The name of the storage key that salts the session in which the sealing root and ECDH
+ *        secrets leave the TPM encrypted (an ECC primary of the owner hierarchy: the same key for
+ *        the TPM's life unless its owner hierarchy is cleared). Record it when the TPM is bound,
+ *        a trusted moment, and hand it back with fs38_tpm_expect_salt_name().
+ * \param[in,out] t    Open context.
+ * \param[out]    name FS38_TPM_NAME_MAX bytes.
+ * \param[out]    len  Its length.
+ * \return FS38_OK; FS38_ERR_STATE (not open); FS38_ERR_IO; FS38_ERR_CRYPTO (t->diag).
+ */
+FS38_NODISCARD fs38_err fs38_tpm_salt_name(fs38_tpm *t, uint8_t name[FS38_TPM_NAME_MAX], size_t *len);
+/**
+ * \brief The salt key's name recorded at binding: every session start checks the key the TPM
+ *        made against it, so that something answering in the TPM's place on the bus, with a key
+ *        of its own, cannot read the session's secrets (FS38_ERR_CRYPTO, "not the storage key
+ *        recorded when the TPM was bound"). len 0: no check (a binding recorded before fs38
+ *        kept the name).
+ * \return FS38_OK; FS38_ERR_ARG (NULL t, or len > FS38_TPM_NAME_MAX, or name NULL with len).
+ */
+FS38_NODISCARD fs38_err fs38_tpm_expect_salt_name(fs38_tpm *t, const uint8_t *name, size_t len);
 
 /**
  * \brief Route port's hardware_key and counters through the TPM: *port is copied into t->inner

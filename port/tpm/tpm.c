@@ -232,6 +232,23 @@ static FS38_NODISCARD fs38_err create_primary(fs38_tpm *t, kind k, ESYS_TR *out)
     return rc == TSS2_RC_SUCCESS ? FS38_OK : fail(t, rc, "CreatePrimary");
 }
 
+/* The name (nameAlg || digest of the public area) ESAPI computed for an object the TPM made. */
+static FS38_NODISCARD fs38_err name_of(fs38_tpm *t, ESYS_TR tr, uint8_t name[FS38_TPM_NAME_MAX], size_t *len)
+{
+    TPM2B_NAME *nm = NULL;
+    TSS2_RC rc = Esys_TR_GetName(ESYS(t), tr, &nm);
+    if (rc != TSS2_RC_SUCCESS)
+        return fail(t, rc, "object name");
+    if (nm->size == 0 || nm->size > FS38_TPM_NAME_MAX) {
+        Esys_Free(nm);
+        return fs38_diag_set(&t->diag, FS38_ERR_CRYPTO, "TPM object name of %u bytes", (unsigned)nm->size);
+    }
+    memcpy(name, nm->name, nm->size);
+    *len = nm->size;
+    Esys_Free(nm);
+    return FS38_OK;
+}
+
 /* ---- the session ------------------------------------------------------------------------------- */
 
 /*
@@ -240,10 +257,10 @@ static FS38_NODISCARD fs38_err create_primary(fs38_tpm *t, kind k, ESYS_TR *out)
  * an HMAC session salted with an ECC storage key of the owner hierarchy (the salt travels
  * encrypted to it, so the session key is the TPM's and ours only), AES-128-CFB parameter
  * encryption, SHA-256; TPMA_SESSION_ENCRYPT encrypts the response's first parameter. Started at
- * the first such use on a connection and kept (continueSession). Scope: an observer of the
- * TPM's bus reads no secret; the salt key is not checked against a recorded name, so an active
- * interposer that answers in the TPM's place is not kept out, and commands with nothing secret
- * in their answer (Sign, NV) keep password authorisation — with tpm2-tss 3.2 each session
+ * the first such use on a connection and kept (continueSession). An observer of the TPM's bus
+ * reads no secret; with the salt key's name recorded at binding (fs38_tpm_expect_salt_name),
+ * something answering in the TPM's place with its own key is refused. Commands with nothing
+ * secret in their answer (Sign, NV) keep password authorisation — with tpm2-tss 3.2 each session
  * command costs ~2.3 ms of host CPU in OpenSSL 3.0 (bench_tpm).
  */
 static FS38_NODISCARD fs38_err session(fs38_tpm *t, TPMA_SESSION attrs, ESYS_TR *out)
@@ -256,6 +273,20 @@ static FS38_NODISCARD fs38_err session(fs38_tpm *t, TPMA_SESSION attrs, ESYS_TR 
         fs38_err e = create_primary(t, KIND_SALT, &salt);
         if (e != FS38_OK)
             return e;
+        if (t->salt_name_len) {
+            uint8_t nm[FS38_TPM_NAME_MAX];
+            size_t nl = 0;
+            e = name_of(t, salt, nm, &nl);
+            if (e == FS38_OK && (nl != t->salt_name_len || memcmp(nm, t->salt_name, nl) != 0))
+                e = fs38_diag_set(&t->diag, FS38_ERR_CRYPTO,
+                                  "the TPM's storage key is not the one recorded when the TPM was bound (another "
+                                  "TPM, a cleared owner hierarchy, or something answering in its place): refused");
+            if (e != FS38_OK) {
+                t->commands++;
+                (void)Esys_FlushContext(ESYS(t), salt);
+                return e;
+            }
+        }
         TPMT_SYM_DEF sym = { .algorithm = TPM2_ALG_AES, .keyBits.aes = 128, .mode.aes = TPM2_ALG_CFB };
         ESYS_TR sess = ESYS_TR_NONE;
         t->commands++;
@@ -277,6 +308,32 @@ static FS38_NODISCARD fs38_err session(fs38_tpm *t, TPMA_SESSION attrs, ESYS_TR 
 }
 
 #define SESS(s) (s), ESYS_TR_NONE, ESYS_TR_NONE
+
+fs38_err fs38_tpm_salt_name(fs38_tpm *t, uint8_t name[FS38_TPM_NAME_MAX], size_t *len)
+{
+    if (!t || !name || !len)
+        return FS38_ERR_ARG;
+    if (!t->esys)
+        return fs38_diag_set(&t->diag, FS38_ERR_STATE, "the TPM is not open");
+    ESYS_TR salt = ESYS_TR_NONE;
+    fs38_err e = create_primary(t, KIND_SALT, &salt);
+    if (e != FS38_OK)
+        return e;
+    e = name_of(t, salt, name, len);
+    t->commands++;
+    (void)Esys_FlushContext(ESYS(t), salt);
+    return e;
+}
+
+fs38_err fs38_tpm_expect_salt_name(fs38_tpm *t, const uint8_t *name, size_t len)
+{
+    if (!t || len > FS38_TPM_NAME_MAX || (len && !name))
+        return FS38_ERR_ARG;
+    if (len)
+        memcpy(t->salt_name, name, len);
+    t->salt_name_len = len;
+    return FS38_OK;
+}
 
 /* Evict the persistent object at handle; FS38_ERR_NOT_FOUND when there is none. */
 static FS38_NODISCARD fs38_err evict(fs38_tpm *t, uint32_t handle)

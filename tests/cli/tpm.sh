@@ -148,6 +148,17 @@ in_wire "$T/root0" "$T/wire" || fail "control: tpm2_hmac's clear answer is not i
 kill "$TAP_PID" 2>/dev/null
 wait "$TAP_PID" 2>/dev/null
 TAP_PID=
+# the salt key's name recorded at init: a TPM that answers with another storage key (here: the
+# recorded name changed, as if something on the bus made its own key) gets no secret out
+expect_grep "$T/d/tpm" "^salt 000b[0-9a-f]{64}$" "init recorded the salt key's name (SHA-256)"
+cp -a "$T/d" "$T/dz"
+sed -i 's/^salt 000b\(.\)/salt 000b0\1/; s/^salt \(.\{68\}\).*/salt \1/' "$T/dz/tpm"
+CHECKS=$((CHECKS + 1))
+cmp -s "$T/d/tpm" "$T/dz/tpm" && fail "the recorded salt name was not changed"
+expect_rc 2 "attest with another salt key recorded" dev dz attest --nonce 00112233445566778899aabbccddeeff --out "$T/dz.tok"
+expect_grep "$T/err" "not the one recorded when the TPM was bound" "another storage key is refused, and said so"
+CHECKS=$((CHECKS + 1))
+[ ! -e "$T/dz.tok" ] || fail "a token was written although the session could not be trusted"
 NONCE=$("$FS38" attest nonce)
 expect_rc 0 "attest (TPM2_Sign)" dev d attest --nonce "$NONCE" --out "$T/tok"
 expect_rc 0 "attest verify" "$FS38" attest verify --ca "$T/ca" "$T/tok" --nonce "$NONCE"
