@@ -177,5 +177,19 @@ print("   (fleet status --json: attestation verified, software %s %s, debug %s, 
     % (a["swname"], a["swversion"], a["dbgstat"], a["lifecycle"]))
 PY
 
+step "Refusal: a batch whose MAC chain holds — whoever has k0, say a copy of the database and its key — but whose closing checkpoint another key signed (a copy of device-2 exporting with --sign-key): the collector checks every checkpoint against the enrolled certificate's key, so k0 alone cannot write a device's log"
+cp -a "$FL/device-2" "$FL/device-2.copy"
+"$FS38" keygen --out "$FL/rogue.pem" --pub "$FL/rogue.pub.pem" >/dev/null
+run "$DEV" --state "$FL/device-2.copy" log export --out "$FL/rogue.batch" --sign-key "$FL/rogue.pem"
+refuse "rejected (forgery)" "$FS38" fleet import --db "$DB" --db-key "$DBKEY" --ueid "$U2" "$FL/rogue.batch"
+"$FS38" fleet status --db "$DB" --json >"$FL/status3.json"
+python3 - "$FL/status3.json" "$U2" <<'PY' || { echo "demo: the forged checkpoint raised no alert" >&2; exit 1; }
+import json, sys
+d = {x["ueid"]: x for x in json.load(open(sys.argv[1]))["devices"]}[sys.argv[2]]
+a = [x for x in d["alerts"] if "checkpoint signature" in x["detail"]]
+assert a and a[-1]["kind"] == "forgery", "a forgery alert naming the checkpoint signature"
+print("   (fleet status: device-2 alert '%s': %s)" % (a[-1]["kind"], a[-1]["detail"][:120]))
+PY
+
 fleet_stop
 trap 'rm -rf "$W"' EXIT
