@@ -458,9 +458,13 @@ static fs38_err tpm_ecdh(const fs38_key *k, const uint8_t peer[FS38_KEY_POINT_LE
     fs38_tpm *t = tpm_of(k);
     if (peer[0] != 0x04)
         return fs38_diag_set(&t->diag, FS38_ERR_CRYPTO, "ECDH: the peer point is not uncompressed");
+    ESYS_TR ss = ESYS_TR_NONE;
+    fs38_err e = session(t, TPMA_SESSION_ENCRYPT, &ss); /* the shared secret leaves the TPM encrypted */
+    if (e != FS38_OK)
+        return e;
     ESYS_TR tr = ESYS_TR_NONE;
     bool owned = false;
-    fs38_err e = key_tr(k, &tr, &owned);
+    e = key_tr(k, &tr, &owned);
     if (e != FS38_OK)
         return e;
     TPM2B_ECC_POINT in;
@@ -470,13 +474,6 @@ static fs38_err tpm_ecdh(const fs38_key *k, const uint8_t peer[FS38_KEY_POINT_LE
     memcpy(in.point.x.buffer, peer + 1, 32);
     memcpy(in.point.y.buffer, peer + 33, 32);
     TPM2B_ECC_POINT *z = NULL;
-    ESYS_TR ss = ESYS_TR_NONE;
-    e = session(t, TPMA_SESSION_ENCRYPT, &ss); /* the shared secret leaves the TPM encrypted */
-    if (e != FS38_OK) {
-        if (owned)
-            tr_close(t, &tr);
-        return e;
-    }
     t->commands++;
     TSS2_RC rc = Esys_ECDH_ZGen(ESYS(t), tr, SESS(ss), &in, &z);
     if (owned)
@@ -496,9 +493,13 @@ static fs38_err tpm_derive(const fs38_key *k, const uint8_t *label, size_t label
     fs38_tpm *t = tpm_of(k);
     if (label_len > TPM2_MAX_DIGEST_BUFFER)
         return fs38_diag_set(&t->diag, FS38_ERR_ARG, "HMAC label too long");
+    ESYS_TR ss = ESYS_TR_NONE;
+    fs38_err e = session(t, TPMA_SESSION_ENCRYPT, &ss); /* the HMAC (the sealing root) leaves encrypted */
+    if (e != FS38_OK)
+        return e;
     ESYS_TR tr = ESYS_TR_NONE;
     bool owned = false;
-    fs38_err e = key_tr(k, &tr, &owned);
+    e = key_tr(k, &tr, &owned);
     if (e != FS38_OK)
         return e;
     TPM2B_MAX_BUFFER buf;
@@ -507,13 +508,6 @@ static fs38_err tpm_derive(const fs38_key *k, const uint8_t *label, size_t label
     if (label_len)
         memcpy(buf.buffer, label, label_len);
     TPM2B_DIGEST *mac = NULL;
-    ESYS_TR ss = ESYS_TR_NONE;
-    e = session(t, TPMA_SESSION_ENCRYPT, &ss); /* the HMAC (the sealing root) leaves encrypted */
-    if (e != FS38_OK) {
-        if (owned)
-            tr_close(t, &tr);
-        return e;
-    }
     t->commands++;
     TSS2_RC rc = Esys_HMAC(ESYS(t), tr, SESS(ss), &buf, TPM2_ALG_SHA256, &mac);
     if (owned)
