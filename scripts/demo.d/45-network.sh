@@ -22,22 +22,12 @@ FS38_COAP_CLIENT=coap-client-openssl
 . "$here/tests/cli/broker.sh"
 net_stop() { peers_stop_all || true; broker_stop || true; }
 trap 'net_stop; rm -rf "$W"' EXIT
-# a UDP port P with P+1 free too: coap-server serves coap:// on P (to load it) and coaps:// on P+1
-coap_ports() {
-  python3 -c '
-import socket
-for _ in range(50):
-    a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-    try:
-        b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); b.bind(("127.0.0.1", p + 1)); print(p); break
-    except OSError: pass'
-}
 CA="$DEVICE_CA/ca.crt"
 NET="--ca $CA --timeout 5000"
 
 step "The update server: libcoap's coap-server-openssl, its certificate (SAN 127.0.0.1) from the fleet CA; it requires the device's client certificate and checks it against the same CA"
 run "$FS38" ca server "$DEVICE_CA" --name 127.0.0.1 --out "$W/coap-srv.crt" --key-out "$W/coap-srv.key"
-P=$(coap_ports)
+P=$(peers_free_port_pair udp)
 show coap-server-openssl -A 127.0.0.1 -p "$P" -d 10 -c "$W/coap-srv.crt" -j "$W/coap-srv.key" -R "$CA"
 peers_coap_server "$P" -d 10 -c "$W/coap-srv.crt" -j "$W/coap-srv.key" -R "$CA" || { echo "demo: coap-server did not start" >&2; exit 1; }
 echo "   (coaps:// on 127.0.0.1:$((P + 1)), PID $PEER_PID)"
@@ -72,7 +62,7 @@ expect "anti-rollback counter $SEQ" "$DEV" --state "$STATE" confirm
 LIBCOAP="${FS38_LIBCOAP_DIR:-$here/build/libcoap}"
 [ -x "$LIBCOAP/bin/coap-server-openssl" ] || { echo "demo: libcoap 4.3.4 is missing in $LIBCOAP (scripts/deps --libcoap-dir)" >&2; exit 1; }
 step "A server with RFC 9177 Q-Block2 (Debian 13's libcoap 4.3.4, which scripts/deps fetches): with --qblock2 the device asks once per set of 10 blocks instead of once per block, and hands each set to its receiver while the server already sends the next"
-Q=$(coap_ports)
+Q=$(peers_free_port_pair udp)
 FS38_COAP_SERVER=$LIBCOAP/bin/coap-server-openssl FS38_COAP_CLIENT=$LIBCOAP/bin/coap-client-openssl \
   peers_coap_server "$Q" -d 10 -L 5 -c "$W/coap-srv.crt" -j "$W/coap-srv.key" -R "$CA" ||
   { echo "demo: coap-server 4.3.4 did not start" >&2; exit 1; }
@@ -119,7 +109,7 @@ broker_stop || true
 step "Refusal: a server whose certificate comes from another CA (an impostor on the network)"
 run "$FS38" ca init --out "$W/rogue-ca"
 run "$FS38" ca server "$W/rogue-ca" --name 127.0.0.1 --out "$W/rogue.crt" --key-out "$W/rogue.key"
-R=$(coap_ports)
+R=$(peers_free_port_pair udp)
 peers_coap_server "$R" -d 10 -c "$W/rogue.crt" -j "$W/rogue.key" -R "$CA" || { echo "demo: coap-server did not start" >&2; exit 1; }
 refuse "not signed by the fleet CA" "$DEV" --state "$STATE" fetch "coaps://127.0.0.1:$((R + 1))/fw-net.suit" $NET --out "$W/never"
 [ ! -e "$W/never" ] || { echo "demo: a refused fetch wrote its output" >&2; exit 1; }

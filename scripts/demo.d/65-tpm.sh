@@ -15,19 +15,11 @@ done
   { echo "demo: chapter 65 needs chapter 1's vendor key and firmware and chapter 3's CA" >&2; exit 1; }
 TS="$W/tpm-device"
 # two free TCP ports P, P+1 on 127.0.0.1: the TPM on P, swtpm's control channel on P+1
-TP=$(python3 - <<'PY'
-import socket
-for _ in range(200):
-    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-    b = socket.socket()
-    try:
-        b.bind(("127.0.0.1", p + 1)); print(p); break
-    except OSError:
-        pass
-    finally:
-        a.close(); b.close()
-PY
-)
+PEERS_DIR="$W/peers"
+mkdir -p "$PEERS_DIR"
+# shellcheck source=/dev/null
+. "$here/tests/cli/peers.sh"
+TP=$(peers_free_port_pair tcp)
 [ -n "$TP" ] || { echo "demo: no free port pair for swtpm" >&2; exit 1; }
 TCTI="swtpm:host=127.0.0.1,port=$TP"
 export TPM2TOOLS_TCTI=$TCTI TSS2_LOG=all+none

@@ -37,15 +37,6 @@ done
 S="$T/state"
 dev() { timeout 60 "$FS38_DEVICE" --state "$S" "$@"; }
 
-coap_ports() {
-    python3 -c '
-import socket
-for _ in range(50):
-    a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-    try:
-        b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); b.bind(("127.0.0.1", p + 1)); print(p); break
-    except OSError: pass'
-}
 coap_put() {
     timeout 60 coap-client-openssl -m put -b 1024 -f "$3" "coap://127.0.0.1:$1/$2" >/dev/null 2>&1 ||
         fail "coap-client could not PUT $2"
@@ -214,7 +205,7 @@ expect_grep "$T/out" "^attest: valid token" "valid token"
 expect_rc 1 "the token does not verify for another nonce" "$FS38" attest verify --ca "$T/ca" "$T/att.1" --nonce "$("$FS38" attest nonce)"
 
 # ---- update announced retained on the class topic, payload from coap-server ----
-P=$(coap_ports)
+P=$(peers_free_port_pair udp)
 peers_coap_server "$P" -d 10 -c "$T/srv.crt" -j "$T/srv.key" -R "$T/ca/ca.crt" || { fail "coap-server"; finish; }
 C=$((P + 1))
 expect_rc 0 "pubkey" dev pubkey --out "$T/dev.ecdh.pub"

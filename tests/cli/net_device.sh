@@ -33,16 +33,6 @@ done
 S="$T/state"
 dev() { timeout 60 "$FS38_DEVICE" --state "$S" "$@"; }
 
-# a UDP port P with P+1 free too (coap-server serves coap on P and coaps on P+1)
-coap_ports() {
-    python3 -c '
-import socket
-for _ in range(50):
-    a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-    try:
-        b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); b.bind(("127.0.0.1", p + 1)); print(p); break
-    except OSError: pass'
-}
 # coap_put PORT PATH FILE: load a resource into a coap-server (its plaintext listener on PORT)
 coap_put() {
     timeout 60 coap-client-openssl -m put -b 1024 -f "$3" "coap://127.0.0.1:$1/$2" >/dev/null 2>&1 ||
@@ -74,7 +64,7 @@ expect_rc 2 "log push to mqtt://" dev log push mqtt://127.0.0.1:1883 --ca "$T/ca
 expect_rc 2 "--timeout 0" dev fetch coaps://127.0.0.1:1/x --ca "$T/ca/ca.crt" --out "$T/x" --timeout 0
 
 # ---- coap-server-openssl, PKI, client certificates required (-R: verified against our CA) ----
-P=$(coap_ports)
+P=$(peers_free_port_pair udp)
 peers_coap_server "$P" -d 10 -v 4 -c "$T/srv.crt" -j "$T/srv.key" -R "$T/ca/ca.crt" || { fail "coap-server (PKI)"; finish; }
 C=$((P + 1))
 random_file "$T/big.bin" 1048576
@@ -154,7 +144,7 @@ L=${FS38_LIBCOAP_DIR:-$src/build/libcoap}
 if [ ! -x "$L/bin/coap-server-openssl" ]; then
     fail "libcoap 4.3.4 not found in $L (scripts/deps --libcoap-dir $L)"
 else
-    Q=$(coap_ports)
+    Q=$(peers_free_port_pair udp)
     FS38_COAP_SERVER=$L/bin/coap-server-openssl FS38_COAP_CLIENT=$L/bin/coap-client-openssl \
         peers_coap_server "$Q" -d 10 -v 3 -L 5 -c "$T/srv.crt" -j "$T/srv.key" -R "$T/ca/ca.crt" ||
         fail "coap-server 4.3.4 (PKI, Q-Block)"
@@ -188,12 +178,12 @@ else
 fi
 
 # ---- refusals of the channel ----
-R=$(coap_ports)
+R=$(peers_free_port_pair udp)
 peers_coap_server "$R" -d 10 -c "$T/rogue.crt" -j "$T/rogue.key" -R "$T/ca/ca.crt" || fail "coap-server (rogue)"
 expect_rc 1 "a server certificate from another CA" dev fetch "coaps://127.0.0.1:$((R + 1))/" --ca "$T/ca/ca.crt" --out "$T/x"
 expect_grep "$T/err" "not signed by the fleet CA" "unknown CA named"
 expect_lines "$T/err" 1 "one line on stderr"
-N=$(coap_ports)
+N=$(peers_free_port_pair udp)
 peers_coap_server "$N" -d 10 -c "$T/srv.crt" -j "$T/srv.key" || fail "coap-server (no client auth)"
 expect_rc 1 "a server that does not ask for the client certificate" dev fetch "coaps://127.0.0.1:$((N + 1))/" --ca "$T/ca/ca.crt" --out "$T/x"
 expect_grep "$T/err" "did not request a client certificate" "policy named"
@@ -205,7 +195,7 @@ expect_grep "$T/out" "channel-refused" "channel-refused event in the device's lo
 expect_rc 0 "log verify" "$FS38" log verify --k0 "$T/k0" "$T/b.log"
 
 # nothing listening: exit 3 within the timeout
-D=$(coap_ports)
+D=$(peers_free_port_pair udp)
 start=$(date +%s)
 expect_rc 3 "fetch from a port with nothing listening (DTLS)" dev fetch "coaps://127.0.0.1:$D/x" --ca "$T/ca/ca.crt" --out "$T/x" --timeout 2000
 CHECKS=$((CHECKS + 1))
@@ -214,7 +204,7 @@ TP=$(broker_free_port)
 expect_rc 3 "log push to a TCP port with nothing listening" dev log push "mqtts://127.0.0.1:$TP" --ca "$T/ca/ca.crt" --timeout 2000
 
 # ---- PSK: coap-server-openssl -k; the key imported into the sealed store ----
-K=$(coap_ports)
+K=$(peers_free_port_pair udp)
 peers_coap_server "$K" -d 10 -k fs38-psk-0123456789 -h fs38 || fail "coap-server (PSK)"
 coap_put "$K" small "$T/v1.img"
 printf 'fs38-psk-0123456789' | od -An -tx1 -v | tr -d ' \n' >"$T/psk.hex"

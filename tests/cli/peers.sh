@@ -5,6 +5,9 @@
 # when the caller installs the trap below); nothing is ever stopped by name.
 #
 #   peers_free_udp_port             print a UDP port that is free on 127.0.0.1 now
+#   peers_free_port_pair udp|tcp    print a port P free on 127.0.0.1 with P+1 free too
+#                                   (coap-server: coap on P, coaps on P+1; swtpm: the TPM on
+#                                   P, its control channel on P+1)
 #   peers_coap_server PORT [ARGS..] start libcoap's coap-server on 127.0.0.1:PORT (extra
 #                                   arguments passed on, e.g. -d 10, or -c/-j/-C/-k for DTLS),
 #                                   wait (at most 5 s) until it answers; its PID is in
@@ -21,6 +24,22 @@ PEERS_PIDS=""
 
 peers_free_udp_port() {
     python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+peers_free_port_pair() {
+    python3 - "$1" <<'PY'
+import socket, sys
+kind = socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM
+for _ in range(200):
+    a = socket.socket(socket.AF_INET, kind); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
+    b = socket.socket(socket.AF_INET, kind)
+    try:
+        b.bind(("127.0.0.1", p + 1)); print(p); break
+    except OSError:
+        pass
+    finally:
+        a.close(); b.close()
+PY
 }
 
 peers_coap_server() {

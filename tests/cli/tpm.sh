@@ -18,22 +18,12 @@ done
 COST=10000
 dev() { local s=$1; shift; timeout 60 "$FS38_DEVICE" --state "$T/$s" "$@"; }
 
+PEERS_DIR=$T
+FS38_COAP_SERVER=coap-server-openssl
+FS38_COAP_CLIENT=coap-client-openssl
+. "$(dirname "$0")/peers.sh"
 # two free TCP ports P, P+1 on 127.0.0.1 (swtpm: the TPM on P, its control channel on P+1)
-free_pair() {
-    python3 - <<'PY'
-import socket
-for _ in range(200):
-    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-    b = socket.socket()
-    try:
-        b.bind(("127.0.0.1", p + 1)); print(p); break
-    except OSError:
-        pass
-    finally:
-        a.close(); b.close()
-PY
-}
-P=$(free_pair)
+P=$(peers_free_port_pair tcp)
 [ -n "$P" ] || { echo "FAIL: no free port pair" >&2; exit 1; }
 export TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$P"
 TCTI=$TPM2TOOLS_TCTI
@@ -59,10 +49,6 @@ stop_tpm() { # SIG: TERM (an orderly stop) or KILL (the TPM goes away)
     wait "$TPM_PID" 2>/dev/null
     TPM_PID=
 }
-PEERS_DIR=$T
-FS38_COAP_SERVER=coap-server-openssl
-FS38_COAP_CLIENT=coap-client-openssl
-. "$(dirname "$0")/peers.sh"
 TAP_PID=
 trap 'peers_stop_all; stop_tpm; [ -z "$TAP_PID" ] || kill "$TAP_PID" 2>/dev/null; rm -rf "$T"' EXIT
 start_tpm
@@ -116,7 +102,7 @@ expect_rc 0 "install-cert" dev d install-cert "$T/d.crt"
 # PID, 127.0.0.1): the sealing root (TPM2_HMAC) and ECDH secrets travel only encrypted (a salted
 # session, AES-128-CFB); tpm2_hmac through the same tap shows them in clear, so the tap would
 # see them ----
-Q=$(free_pair)
+Q=$(peers_free_port_pair tcp)
 python3 "$(dirname "$0")/tcp_tap.py" "$Q" "$P" "$T/wire" 300 &
 TAP_PID=$!
 for _ in $(seq 50); do
