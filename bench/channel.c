@@ -764,9 +764,17 @@ static void coap_reference(const char *dir)
             rratio[m][r] = (rr[m][r].wall - rr[M_SMALL][r].wall) / tbase[r];
             rcpu[m][r] = (rr[m][r].cpu - rr[M_SMALL][r].cpu) / cbase[r];
         }
-        for (size_t w = 0; w < ND; w++) {
-            fs38_coap_config cc = { .transport = &t, .port = &g_port, .block_size = DL_BLOCK, .nstart = nst[w],
-                                    .ack_timeout_ms = 500 };
+        for (size_t w = 0; w <= ND + 1; w++) {
+            /* rows 0..ND-1: Block2 with NSTART nst[w]; row ND: RFC 9177 Q-Block2 (cfg.qblock2) on its
+             * own channel, each block to the sink as it arrives; row ND + 1: the same, a set at a
+             * time from cfg.set_buf */
+            const bool qb = w >= ND;
+            fs38_coap_config cc = { .transport = qb ? &tq : &t, .port = &g_port, .block_size = DL_BLOCK,
+                                    .nstart = qb ? 0 : nst[w], .qblock2 = qb, .ack_timeout_ms = 500 };
+            if (w == ND + 1) {
+                cc.set_buf = setbuf;
+                cc.set_buf_len = sizeof setbuf;
+            }
             BENCH_MUST(fs38_coap_client_init(&cl, &cc));
             dl_sink_ctx dc = { .h = PSA_HASH_OPERATION_INIT, .got = 0 };
             uint32_t total = 0;
@@ -778,39 +786,12 @@ static void coap_reference(const char *dir)
             dcpu[w][r] = (self_cpu_ms() - c0) / cbase[r];
             dsrv[w][r] = proc_cpu_ns_ms(srvp.pid) - s0;
             if (e != FS38_OK) {
-                fprintf(stderr, "coap get: %s\n", cl.diag.msg);
-                bench_die("fs38_coap_get (4.3.4)", e);
+                fprintf(stderr, "coap get%s: %s\n", qb ? " (Q-Block2)" : "", cl.diag.msg);
+                bench_die(qb ? "fs38_coap_get (Q-Block2)" : "fs38_coap_get (4.3.4)", e);
             }
             if (dc.got != DL_SIZE || memcmp(got, want, sizeof want) != 0)
-                bench_die("download not byte-exact", (long)dc.got);
+                bench_die(qb ? "Q-Block2 download not byte-exact" : "download not byte-exact", (long)dc.got);
             dratio[w][r] = ddl[w][r] / tbase[r];
-        }
-        for (size_t q = ND; q <= ND + 1; q++) {
-            /* fs38_coap_get with RFC 9177 Q-Block2 (cfg.qblock2) on its own channel: row ND each
-             * block to the sink as it arrives, row ND + 1 a set at a time from cfg.set_buf */
-            fs38_coap_config cc = { .transport = &tq, .port = &g_port, .block_size = DL_BLOCK, .qblock2 = true,
-                                    .ack_timeout_ms = 500 };
-            if (q == ND + 1) {
-                cc.set_buf = setbuf;
-                cc.set_buf_len = sizeof setbuf;
-            }
-            BENCH_MUST(fs38_coap_client_init(&cl, &cc));
-            dl_sink_ctx dc = { .h = PSA_HASH_OPERATION_INIT, .got = 0 };
-            uint32_t total = 0;
-            BENCH_MUST(psa_hash_setup(&dc.h, PSA_ALG_SHA_256));
-            double c0 = self_cpu_ms(), s0 = proc_cpu_ns_ms(srvp.pid), t0 = bench_now_ms();
-            e = fs38_coap_get(&cl, &u, 0, dl_sink, &dc, &total);
-            BENCH_MUST(psa_hash_finish(&dc.h, got, sizeof got, &hl));
-            ddl[q][r] = bench_now_ms() - t0;
-            dcpu[q][r] = (self_cpu_ms() - c0) / cbase[r];
-            dsrv[q][r] = proc_cpu_ns_ms(srvp.pid) - s0;
-            if (e != FS38_OK) {
-                fprintf(stderr, "coap get (Q-Block2): %s\n", cl.diag.msg);
-                bench_die("fs38_coap_get (Q-Block2)", e);
-            }
-            if (dc.got != DL_SIZE || memcmp(got, want, sizeof want) != 0)
-                bench_die("Q-Block2 download not byte-exact", (long)dc.got);
-            dratio[q][r] = ddl[q][r] / tbase[r];
         }
     }
     fs38_channel_close(&ch);
