@@ -142,13 +142,9 @@ int cmd_collect(int argc, char **argv)
     if (gc_s && host_parse_u64("collect --group-commit", gc_s, 1, COLLECT_GROUP_MAX, 0, &group_max))
         return HOST_EXIT_USAGE;
     uint8_t dbkey[FLEET_DBKEY_LEN];
-    if (fleet_dbkey_load(dbkey_path, dbkey))
-        return HOST_EXIT_USAGE;
     fleet_db *db = NULL;
-    if (fleet_db_open(dbs, &db)) {
-        fs38_wipe(dbkey, sizeof dbkey);
+    if (fleet_open_keyed(dbs, dbkey_path, dbkey, &db))
         return HOST_EXIT_USAGE;
-    }
     char idbuf[128];
     if (!client_id) {
         snprintf(idbuf, sizeof idbuf, "fs38-collector-%s-%ld", group, (long)getpid());

@@ -442,13 +442,9 @@ static int import_files(int argc, char **argv)
     if (gc_s && host_parse_u64("fleet import --group-commit", gc_s, 1, 256, 0, &group))
         return HOST_EXIT_USAGE;
     uint8_t dbkey[FLEET_DBKEY_LEN];
-    if (fleet_dbkey_load(dbkey_path, dbkey))
-        return HOST_EXIT_USAGE;
     fleet_db *db = NULL;
-    if (fleet_db_open(dbs, &db)) {
-        fs38_wipe(dbkey, sizeof dbkey);
+    if (fleet_open_keyed(dbs, dbkey_path, dbkey, &db))
         return HOST_EXIT_USAGE;
-    }
     int rc = HOST_EXIT_OK;
     uint8_t *bufs[256] = { 0 };
     fleet_batch_in in[256];

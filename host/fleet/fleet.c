@@ -148,6 +148,17 @@ int fleet_dbkey_load(const char *path, uint8_t key[FLEET_DBKEY_LEN])
     return 0;
 }
 
+int fleet_open_keyed(const char *spec, const char *key_path, uint8_t key[FLEET_DBKEY_LEN], fleet_db **db)
+{
+    if (fleet_dbkey_load(key_path, key))
+        return -1;
+    if (fleet_db_open(spec, db)) {
+        fs38_wipe(key, FLEET_DBKEY_LEN);
+        return -1;
+    }
+    return 0;
+}
+
 static int gcm_key(const uint8_t dbkey[FLEET_DBKEY_LEN], psa_key_id_t *id)
 {
     psa_key_attributes_t at = PSA_KEY_ATTRIBUTES_INIT;

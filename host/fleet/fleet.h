@@ -62,6 +62,10 @@ bool fleet_db_is_pg(const fleet_db *db);
  */
 int fleet_dbkey_load(const char *path, uint8_t key[FLEET_DBKEY_LEN]);
 
+/* fleet_dbkey_load(key_path, key), then fleet_db_open(spec, db); when the database does not
+ * open, the key is wiped again. 0 or -1 (printed). */
+int fleet_open_keyed(const char *spec, const char *key_path, uint8_t key[FLEET_DBKEY_LEN], fleet_db **db);
+
 /* ---- enrolment --------------------------------------------------------------------------------- */
 
 /**
