@@ -145,32 +145,6 @@ static void use(sim_dev *d)
 
 /* ---- provisioning ------------------------------------------------------------------------------ */
 
-static int key_id_ext(mbedtls_x509write_cert *crt, const uint8_t point[65], const uint8_t ca_point[65])
-{
-    uint8_t h[32], ski[2 + 20], aki[4 + 20];
-    size_t hl = 0;
-    if (psa_hash_compute(PSA_ALG_SHA_256, point, 65, h, sizeof h, &hl) != PSA_SUCCESS)
-        return -1;
-    ski[0] = MBEDTLS_ASN1_OCTET_STRING;
-    ski[1] = 20;
-    memcpy(ski + 2, h, 20);
-    if (psa_hash_compute(PSA_ALG_SHA_256, ca_point, 65, h, sizeof h, &hl) != PSA_SUCCESS)
-        return -1;
-    aki[0] = MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE;
-    aki[1] = 2 + 20;
-    aki[2] = MBEDTLS_ASN1_CONTEXT_SPECIFIC | 0;
-    aki[3] = 20;
-    memcpy(aki + 4, h, 20);
-    int ret = mbedtls_x509write_crt_set_extension(crt, MBEDTLS_OID_SUBJECT_KEY_IDENTIFIER,
-                                                  MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_KEY_IDENTIFIER), 0, ski,
-                                                  sizeof ski);
-    if (!ret)
-        ret = mbedtls_x509write_crt_set_extension(crt, MBEDTLS_OID_AUTHORITY_KEY_IDENTIFIER,
-                                                  MBEDTLS_OID_SIZE(MBEDTLS_OID_AUTHORITY_KEY_IDENTIFIER), 0, aki,
-                                                  sizeof aki);
-    return ret;
-}
-
 static uint8_t g_ca_point[65];
 
 /* A client certificate for d's key, "CN=UEID,serialNumber=UEID,O=fs38", as `fs38 ca issue`. */
@@ -211,7 +185,7 @@ static void issue_cert(sim_dev *d, psa_key_id_t key, const uint8_t point[65])
     if (!ret)
         ret = mbedtls_x509write_crt_set_ext_key_usage(&crt, &eku);
     if (!ret)
-        ret = key_id_ext(&crt, point, g_ca_point);
+        ret = host_x509_key_ids(&crt, point, g_ca_point);
     if (ret)
         DIE("device %s: certificate fields (Mbed TLS -0x%04x)", d->hex, (unsigned)-ret);
     ret = mbedtls_x509write_crt_der(&crt, der, sizeof der, mbedtls_psa_get_random, MBEDTLS_PSA_RANDOM_STATE);

@@ -17,6 +17,7 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/psa_util.h>
 #include <mbedtls/x509.h>
+#include <mbedtls/x509_crt.h>
 
 #include "fs38/util.h"
 
@@ -706,4 +707,31 @@ int host_write_public_pem(const char *path, const uint8_t point[HOST_P256_POINT_
         return 0;
     }
     return host_write_file(path, pem, strlen((const char *)pem), 0644, false);
+}
+
+int host_x509_key_ids(struct mbedtls_x509write_cert *crt, const uint8_t subject[HOST_P256_POINT_LEN],
+                      const uint8_t issuer[HOST_P256_POINT_LEN])
+{
+    uint8_t h[32], ski[2 + 20], aki[4 + 20];
+    size_t hl = 0;
+    if (psa_hash_compute(PSA_ALG_SHA_256, subject, HOST_P256_POINT_LEN, h, sizeof h, &hl) != PSA_SUCCESS)
+        return MBEDTLS_ERR_X509_BAD_INPUT_DATA;
+    ski[0] = MBEDTLS_ASN1_OCTET_STRING;
+    ski[1] = 20;
+    memcpy(ski + 2, h, 20);
+    if (psa_hash_compute(PSA_ALG_SHA_256, issuer, HOST_P256_POINT_LEN, h, sizeof h, &hl) != PSA_SUCCESS)
+        return MBEDTLS_ERR_X509_BAD_INPUT_DATA;
+    aki[0] = MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE;
+    aki[1] = 2 + 20;
+    aki[2] = MBEDTLS_ASN1_CONTEXT_SPECIFIC | 0; /* [0] keyIdentifier */
+    aki[3] = 20;
+    memcpy(aki + 4, h, 20);
+    int ret = mbedtls_x509write_crt_set_extension(crt, MBEDTLS_OID_SUBJECT_KEY_IDENTIFIER,
+                                                  MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_KEY_IDENTIFIER), 0, ski,
+                                                  sizeof ski);
+    if (!ret)
+        ret = mbedtls_x509write_crt_set_extension(crt, MBEDTLS_OID_AUTHORITY_KEY_IDENTIFIER,
+                                                  MBEDTLS_OID_SIZE(MBEDTLS_OID_AUTHORITY_KEY_IDENTIFIER), 0, aki,
+                                                  sizeof aki);
+    return ret;
 }

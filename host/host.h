@@ -138,6 +138,13 @@ int host_write_public_pem(const char *path, const uint8_t point[HOST_P256_POINT_
  * 0, or -1 (nothing printed) when it is not a P-256 key or cannot be exported. */
 struct mbedtls_pk_context;
 int host_pk_point(const struct mbedtls_pk_context *pk, uint8_t point[HOST_P256_POINT_LEN]);
+/* The subject and authority key identifier extensions of a certificate being written (an
+ * mbedtls_x509write_cert *): each the first 20 bytes of the SHA-256 of the subject's / issuer's
+ * uncompressed P-256 point (Mbed TLS's own setters need SHA-1, not in this build). 0, or an Mbed
+ * TLS error (MBEDTLS_ERR_X509_BAD_INPUT_DATA when hashing fails). */
+struct mbedtls_x509write_cert;
+int host_x509_key_ids(struct mbedtls_x509write_cert *crt, const uint8_t subject[HOST_P256_POINT_LEN],
+                      const uint8_t issuer[HOST_P256_POINT_LEN]);
 /* The serialNumber attribute of an X.509 name (an mbedtls_x509_name *), NUL-terminated in out.
  * 0, or -1 when there is none shorter than cap. */
 struct mbedtls_asn1_named_data;

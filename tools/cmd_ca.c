@@ -141,30 +141,10 @@ static int random_serial(uint8_t serial[16])
  */
 static int key_ids(mbedtls_x509write_cert *crt, const mbedtls_pk_context *subject, const mbedtls_pk_context *issuer)
 {
-    uint8_t point[HOST_P256_POINT_LEN], h[32], ski[2 + 20], aki[4 + 20];
-    size_t hl = 0;
-    if (host_pk_point(subject, point) ||
-        psa_hash_compute(PSA_ALG_SHA_256, point, sizeof point, h, sizeof h, &hl) != PSA_SUCCESS)
+    uint8_t sp[HOST_P256_POINT_LEN], ip[HOST_P256_POINT_LEN];
+    if (host_pk_point(subject, sp) || host_pk_point(issuer, ip))
         return MBEDTLS_ERR_X509_BAD_INPUT_DATA;
-    ski[0] = MBEDTLS_ASN1_OCTET_STRING;
-    ski[1] = 20;
-    memcpy(ski + 2, h, 20);
-    if (host_pk_point(issuer, point) ||
-        psa_hash_compute(PSA_ALG_SHA_256, point, sizeof point, h, sizeof h, &hl) != PSA_SUCCESS)
-        return MBEDTLS_ERR_X509_BAD_INPUT_DATA;
-    aki[0] = MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE;
-    aki[1] = 2 + 20;
-    aki[2] = MBEDTLS_ASN1_CONTEXT_SPECIFIC | 0; /* [0] keyIdentifier */
-    aki[3] = 20;
-    memcpy(aki + 4, h, 20);
-    int ret = mbedtls_x509write_crt_set_extension(crt, MBEDTLS_OID_SUBJECT_KEY_IDENTIFIER,
-                                                  MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_KEY_IDENTIFIER), 0, ski,
-                                                  sizeof ski);
-    if (!ret)
-        ret = mbedtls_x509write_crt_set_extension(crt, MBEDTLS_OID_AUTHORITY_KEY_IDENTIFIER,
-                                                  MBEDTLS_OID_SIZE(MBEDTLS_OID_AUTHORITY_KEY_IDENTIFIER), 0, aki,
-                                                  sizeof aki);
-    return ret;
+    return host_x509_key_ids(crt, sp, ip);
 }
 
 /* ---- index ---------------------------------------------------------------------------------- */
