@@ -453,18 +453,22 @@ static fs38_err tpm_public(const fs38_key *k, uint8_t point[FS38_KEY_POINT_LEN])
     return FS38_OK;
 }
 
+/* For a command whose answer is a secret: the encrypting session (attributes set), then k's
+ * handle (key_tr: *owned when it must be closed after the command). */
+static FS38_NODISCARD fs38_err secret_use(const fs38_key *k, ESYS_TR *ss, ESYS_TR *tr, bool *owned)
+{
+    fs38_err e = session(tpm_of(k), TPMA_SESSION_ENCRYPT, ss);
+    return e != FS38_OK ? e : key_tr(k, tr, owned);
+}
+
 static fs38_err tpm_ecdh(const fs38_key *k, const uint8_t peer[FS38_KEY_POINT_LEN], uint8_t secret[FS38_KEY_SECRET_LEN])
 {
     fs38_tpm *t = tpm_of(k);
     if (peer[0] != 0x04)
         return fs38_diag_set(&t->diag, FS38_ERR_CRYPTO, "ECDH: the peer point is not uncompressed");
-    ESYS_TR ss = ESYS_TR_NONE;
-    fs38_err e = session(t, TPMA_SESSION_ENCRYPT, &ss); /* the shared secret leaves the TPM encrypted */
-    if (e != FS38_OK)
-        return e;
-    ESYS_TR tr = ESYS_TR_NONE;
+    ESYS_TR ss = ESYS_TR_NONE, tr = ESYS_TR_NONE;
     bool owned = false;
-    e = key_tr(k, &tr, &owned);
+    fs38_err e = secret_use(k, &ss, &tr, &owned); /* the shared secret leaves the TPM encrypted */
     if (e != FS38_OK)
         return e;
     TPM2B_ECC_POINT in;
@@ -493,13 +497,9 @@ static fs38_err tpm_derive(const fs38_key *k, const uint8_t *label, size_t label
     fs38_tpm *t = tpm_of(k);
     if (label_len > TPM2_MAX_DIGEST_BUFFER)
         return fs38_diag_set(&t->diag, FS38_ERR_ARG, "HMAC label too long");
-    ESYS_TR ss = ESYS_TR_NONE;
-    fs38_err e = session(t, TPMA_SESSION_ENCRYPT, &ss); /* the HMAC (the sealing root) leaves encrypted */
-    if (e != FS38_OK)
-        return e;
-    ESYS_TR tr = ESYS_TR_NONE;
+    ESYS_TR ss = ESYS_TR_NONE, tr = ESYS_TR_NONE;
     bool owned = false;
-    e = key_tr(k, &tr, &owned);
+    fs38_err e = secret_use(k, &ss, &tr, &owned); /* the HMAC (the sealing root) leaves encrypted */
     if (e != FS38_OK)
         return e;
     TPM2B_MAX_BUFFER buf;
